@@ -1,0 +1,104 @@
+/**
+ * The commander program: global flags, the subcommands (their implementations imported lazily so that
+ * `--version` and `--help` load almost nothing), and the one top-level catch that maps errors to exit codes.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { type AppIO, processIO, type RunState } from "./commands/context.js";
+import { registerCommands } from "./commands/index.js";
+import { ExitCode, InterruptedError, isClouddroveError } from "./errors.js";
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildProgram(io: AppIO, state: RunState = { exitCode: 0 }): Command {
+  const program = new Command("clouddrove")
+    .description(
+      "Stand up and keep alive a highly available private Docker registry on a regional EKS cluster.",
+    )
+    .version(packageVersion(), "-V, --version")
+    .option("--config <file>", "configuration file (default: ./clouddrove.yaml when present)")
+    .option(
+      "--set <key=value>",
+      "override a configuration key, e.g. --set storage.size=100Gi (repeatable)",
+      collect,
+      [],
+    )
+    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context to use")
+    .option("-n, --namespace <name>", "namespace of the registry (default: clouddrove)")
+    .option(
+      "-y, --yes",
+      "assume yes; never prompt (required settings must come from flags, env or file)",
+      false,
+    )
+    .option("--no-input", "never prompt; fail with exit 2 naming what is missing")
+    .addOption(
+      new Option("-o, --output <format>", "result format on stdout")
+        .choices(["text", "json", "yaml"])
+        .default("text"),
+    )
+    .option("--verbose", "detailed progress, and stack traces on errors", false)
+    .option("--no-color", "no colour (also NO_COLOR, TERM=dumb, non-terminal stderr)")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+  registerCommands(program, io, state);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  }
+  return program;
+}
+
+function report(error: unknown, io: AppIO, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // --help and --version exit through here with code 0; usage errors were already printed by commander.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (isClouddroveError(error)) {
+    io.stderr.write(`Error: ${error.message}\n`);
+    for (const line of error.details) io.stderr.write(`  - ${line}\n`);
+    if (error.hint) io.stderr.write(`Hint: ${error.hint}\n`);
+    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`Error: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  else
+    io.stderr.write(
+      "Hint: this is unexpected; run again with --verbose for the stack trace and report it.\n",
+    );
+  return ExitCode.failed;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit, so tests can run it in-process). */
+export async function main(argv: string[], io: AppIO = processIO()): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new InterruptedError());
+  const ownsProcess = io.signal === undefined;
+  if (ownsProcess) process.once("SIGINT", onSigint);
+  try {
+    const state: RunState = { exitCode: ExitCode.ok };
+    const program = buildProgram({ ...io, signal: io.signal ?? controller.signal }, state);
+    await program.parseAsync(argv, { from: "user" });
+    return state.exitCode;
+  } catch (error) {
+    return report(error, io, verbose);
+  } finally {
+    if (ownsProcess) process.removeListener("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The list of subcommands. Each module declares its flags eagerly (so --help is complete) and imports
+ * its heavy dependencies only inside its action. Only commands that work are listed here.
+ */
+import type { Command } from "commander";
+import { registerConfig } from "./config.js";
+import type { AppIO, RunState } from "./context.js";
+
+export function registerCommands(program: Command, io: AppIO, state: RunState): void {
+  registerConfig(program, io, state);
+}

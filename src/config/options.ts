@@ -1,0 +1,71 @@
+/**
+ * Resolving a command's options: file + --set + env + flags (resolve.ts), then — only at a terminal —
+ * prompts for what a command needs and nobody supplied; without a terminal, exit 2 naming each missing
+ * setting with its flag and environment variable.
+ */
+import type { CommandContext } from "../commands/context.js";
+import type { Prompter } from "../io/prompter.js";
+import { loadConfigFile } from "./load.js";
+import { missingSettingsError, parseSettingValue, type ResolvedConfig, resolveConfig } from "./resolve.js";
+import { type Purpose, requiredSettings } from "./schema.js";
+import { SETTINGS_BY_KEY, type Setting, type SettingValue } from "./settings.js";
+
+export async function resolveFromContext(
+  ctx: CommandContext,
+  commandFlags: Record<string, unknown>,
+  answers?: Map<string, SettingValue>,
+): Promise<ResolvedConfig> {
+  const file = await loadConfigFile(ctx.io.cwd, ctx.globals.config);
+  return resolveConfig({ flags: commandFlags, env: ctx.io.env, file, set: ctx.globals.set, answers });
+}
+
+/** Resolves, then asks for (or fails on) every setting `purpose` requires that has no value. */
+export async function resolveForPurpose(
+  ctx: CommandContext,
+  commandFlags: Record<string, unknown>,
+  purpose: Purpose,
+): Promise<ResolvedConfig> {
+  let resolved = await resolveFromContext(ctx, commandFlags);
+  const missing = requiredSettings(resolved.config, purpose).filter((key) => !resolved.values.has(key));
+  if (missing.length === 0) return resolved;
+  if (!ctx.interactive) throw missingSettingsError(missing);
+  const answers = new Map<string, SettingValue>();
+  for (const key of missing) {
+    answers.set(key, await askSetting(ctx.prompter, SETTINGS_BY_KEY.get(key) as Setting));
+  }
+  resolved = await resolveFromContext(ctx, commandFlags, answers);
+  return resolved;
+}
+
+/** One question for one setting, validated as it is typed with the same check the file loader uses. */
+export async function askSetting(
+  prompter: Prompter,
+  setting: Setting,
+  options: { current?: SettingValue; optional?: boolean } = {},
+): Promise<SettingValue> {
+  const message = setting.ask ?? setting.description;
+  if (setting.kind === "enum") {
+    return prompter.select({
+      message,
+      choices: (setting.choices ?? []).map((value) => ({ value })),
+      default: typeof options.current === "string" ? options.current : undefined,
+    });
+  }
+  const current = Array.isArray(options.current) ? options.current.join(",") : options.current?.toString();
+  const answer = await prompter.input({
+    message: options.optional ? `${message} (optional, Enter to skip)` : message,
+    default: current === "" ? undefined : current,
+    validate: (value) => {
+      if (value.trim() === "") return options.optional ? undefined : "A value is required.";
+      try {
+        parseSettingValue(setting, value.trim(), "your answer");
+        return undefined;
+      } catch (error) {
+        return (error as Error).message.replace(/^.*? is not valid: /, "Expected ");
+      }
+    },
+  });
+  const trimmed = answer.trim();
+  if (trimmed === "" && options.optional) return setting.kind === "list" ? [] : "";
+  return parseSettingValue(setting, trimmed, "your answer");
+}

@@ -1,0 +1,108 @@
+/**
+ * The typed shape of a resolved configuration, built from the flat settings table, and the rules that
+ * relate one setting to another (which the per-setting checks cannot see).
+ */
+import { availabilityZone } from "../core/validators.js";
+import { SETTINGS, type SettingValue } from "./settings.js";
+
+export interface Config {
+  namespace: string;
+  cluster: {
+    name: string;
+    region?: string;
+    zones: string[];
+    kubernetesVersion: string;
+    instanceType: string;
+  };
+  registry: {
+    image: string;
+    version: string;
+    replicas: number;
+    username: string;
+    cpuRequest: string;
+    memoryRequest: string;
+    memoryLimit: string;
+    initImage: string;
+  };
+  storage: {
+    type: "efs" | "nfs" | "ebs";
+    size: string;
+    efs: { fileSystemId?: string };
+    nfs: { server?: string; path: string };
+  };
+  network: { allowedCidrs: string[]; loadBalancer: "nlb" | "clb"; scheme: "internal" | "internet-facing" };
+  backup: {
+    bucket?: string;
+    prefix: string;
+    region?: string;
+    schedule: string;
+    timeZone: string;
+    credentials: "irsa" | "pod-identity" | "secret";
+    roleArn?: string;
+    secretName: string;
+    retentionDays: number;
+  };
+  timeouts: { deploy: string; drain: string; eksctl: string };
+}
+
+/** Builds the nested object from flat dotted keys. */
+export function toConfig(values: ReadonlyMap<string, SettingValue>): Config {
+  const root: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const parts = setting.key.split(".");
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    const value = values.get(setting.key);
+    if (value !== undefined) node[parts.at(-1) as string] = value;
+  }
+  return root as unknown as Config;
+}
+
+/** Problems that involve more than one setting. Each line names the keys and the fix. */
+export function crossSettingProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.storage.type === "ebs") {
+    problems.push(
+      "storage.type: 'ebs' cannot hold this registry: EBS volumes are ReadWriteOnce and bound to one zone, so " +
+        "3 replicas on 3 nodes in 3 zones cannot share the claim (Multi-Attach error, volume node affinity " +
+        "conflict). Use storage.type efs (default) or nfs, which are ReadWriteMany.",
+    );
+  }
+  const { region, zones } = config.cluster;
+  if (zones.length > 0) {
+    if (new Set(zones).size !== zones.length)
+      problems.push(`cluster.zones: '${zones.join(",")}' names a zone twice`);
+    if (zones.length < 3) {
+      problems.push(
+        `cluster.zones: '${zones.join(",")}' has ${zones.length} zone(s); a regional cluster needs at least 3, one per worker`,
+      );
+    }
+    if (region) {
+      for (const zone of zones) {
+        if (availabilityZone(zone) === undefined && zone.slice(0, -1) !== region) {
+          problems.push(
+            `cluster.zones: '${zone}' is not in region ${region}; use zones such as ${region}a,${region}b,${region}c`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+/** What a command cannot do without, given the rest of the configuration. */
+export type Purpose = "deploy" | "cluster";
+
+export function requiredSettings(config: Config, purpose: Purpose): string[] {
+  if (purpose === "cluster") return ["cluster.name", "cluster.region"];
+  const keys: string[] = [];
+  if (config.storage.type === "efs") keys.push("storage.efs.fileSystemId");
+  if (config.storage.type === "nfs") keys.push("storage.nfs.server");
+  if (config.backup.bucket && config.backup.credentials === "irsa") keys.push("backup.roleArn");
+  // The backup job needs a region for S3; the cluster's is the natural default.
+  if (config.backup.bucket && !config.backup.region && !config.cluster.region) keys.push("backup.region");
+  return keys;
+}
