@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { type AppIO, processIO, type RunState } from "./commands/context.js";
 import { registerCommands } from "./commands/index.js";
 import { ExitCode, InterruptedError, isClouddroveError } from "./errors.js";
+import { isPromptInterrupt } from "./io/prompter.js";
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -66,6 +67,9 @@ function report(error: unknown, io: AppIO, verbose: boolean): number {
   if (error instanceof CommanderError) {
     // --help and --version exit through here with code 0; usage errors were already printed by commander.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (isPromptInterrupt(error)) {
+    return report(new InterruptedError("Interrupted at a prompt; nothing was changed."), io, false);
   }
   if (isClouddroveError(error)) {
     io.stderr.write(`Error: ${error.message}\n`);

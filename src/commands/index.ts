@@ -5,7 +5,9 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
+import { registerInit } from "./init.js";
 
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
+  registerInit(program, io, state);
   registerConfig(program, io, state);
 }

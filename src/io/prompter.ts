@@ -1,8 +1,8 @@
 /**
  * The only module that imports @inquirer/prompts (lazily, so commands that never ask pay nothing).
- * Commands depend on the Prompter interface; tests pass a scripted one.
+ * Commands depend on the Prompter interface; tests pass a scripted one. Ctrl-C at a prompt rejects with
+ * inquirer's ExitPromptError, which cli.ts turns into exit 130 (see isPromptInterrupt).
  */
-import { InterruptedError } from "../errors.js";
 
 /** Returns an error message to show under the answer, or undefined when the answer is acceptable. */
 export type AnswerValidator = (value: string) => string | undefined;
@@ -25,18 +25,6 @@ function toInquirerValidate(validate?: AnswerValidator) {
   return (value: string) => validate(value) ?? true;
 }
 
-/** Ctrl-C inside an inquirer prompt rejects with ExitPromptError: that is exit 130, never a stack trace. */
-async function interruptible<T>(ask: () => Promise<T>): Promise<T> {
-  try {
-    return await ask();
-  } catch (error) {
-    if (error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError")) {
-      throw new InterruptedError("Interrupted at a prompt; nothing was changed.");
-    }
-    throw error;
-  }
-}
-
 export interface InquirerPrompterOptions {
   input?: NodeJS.ReadableStream;
   /** Prompts are drawn on stderr so that stdout carries only the command's result. */
@@ -49,25 +37,27 @@ export function createInquirerPrompter(options: InquirerPrompterOptions = {}): P
   return {
     async input(q) {
       const { input } = await load();
-      return interruptible(() =>
-        input({ message: q.message, default: q.default, validate: toInquirerValidate(q.validate) }, context),
+      return input(
+        { message: q.message, default: q.default, validate: toInquirerValidate(q.validate) },
+        context,
       );
     },
     async password(q) {
       const { password } = await load();
-      return interruptible(() =>
-        password({ message: q.message, mask: "*", validate: toInquirerValidate(q.validate) }, context),
-      );
+      return password({ message: q.message, mask: "*", validate: toInquirerValidate(q.validate) }, context);
     },
     async select(q) {
       const { select } = await load();
-      return interruptible(() =>
-        select({ message: q.message, choices: q.choices, default: q.default }, context),
-      );
+      return select({ message: q.message, choices: q.choices, default: q.default }, context);
     },
     async confirm(q) {
       const { confirm } = await load();
-      return interruptible(() => confirm({ message: q.message, default: q.default }, context));
+      return confirm({ message: q.message, default: q.default }, context);
     },
   };
+}
+
+/** Ctrl-C inside a prompt: inquirer rejects with ExitPromptError (AbortPromptError when aborted by signal). */
+export function isPromptInterrupt(error: unknown): boolean {
+  return error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError");
 }

@@ -1,0 +1,59 @@
+/**
+ * Which questions `init` asks, in order, given what is already known. Pure: the command asks them.
+ * A question is skipped when its setting was supplied explicitly (flag, env, --set, file).
+ */
+import type { Source } from "../config/resolve.js";
+import type { Config } from "../config/schema.js";
+
+export interface InitQuestion {
+  key: string;
+  /** Empty answer allowed (the setting stays unset / empty). */
+  optional: boolean;
+}
+
+/** The keys `init` must end up with; without a terminal, these missing is exit 2. */
+export function initRequiredKeys(config: Config): string[] {
+  const keys = ["cluster.region"];
+  if (config.storage.type === "nfs") keys.push("storage.nfs.server");
+  if (config.backup.bucket && config.backup.credentials === "irsa") keys.push("backup.roleArn");
+  return keys;
+}
+
+const EXPLICIT: ReadonlySet<Source> = new Set(["flag", "env", "set", "file", "prompt"]);
+
+/**
+ * The next question, or undefined when done. Called again after each answer because later questions
+ * depend on earlier answers (storage type -> EFS id or NFS server; bucket -> credentials).
+ */
+export function nextInitQuestion(
+  config: Config,
+  sources: ReadonlyMap<string, Source>,
+  asked: ReadonlySet<string>,
+): InitQuestion | undefined {
+  const candidates: InitQuestion[] = [
+    { key: "cluster.region", optional: false },
+    { key: "cluster.name", optional: false },
+    { key: "storage.type", optional: false },
+  ];
+  if (config.storage.type === "efs") candidates.push({ key: "storage.efs.fileSystemId", optional: true });
+  if (config.storage.type === "nfs") {
+    candidates.push(
+      { key: "storage.nfs.server", optional: false },
+      { key: "storage.nfs.path", optional: false },
+    );
+  }
+  candidates.push({ key: "network.allowedCidrs", optional: true }, { key: "backup.bucket", optional: true });
+  if (config.backup.bucket) {
+    candidates.push({ key: "backup.credentials", optional: false });
+    if (config.backup.credentials === "irsa") candidates.push({ key: "backup.roleArn", optional: false });
+  }
+  return candidates.find((q) => !asked.has(q.key) && !EXPLICIT.has(sources.get(q.key) ?? "default"));
+}
+
+/** What init writes: every explicitly chosen value, plus the few keys a reader expects to see. */
+export function keysToWrite(sources: ReadonlyMap<string, Source>): string[] {
+  const always = ["cluster.name", "cluster.region", "storage.type"];
+  return [...sources.entries()]
+    .filter(([key, source]) => source !== "default" || always.includes(key))
+    .map(([key]) => key);
+}

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
+import { ScriptedPrompter } from "../support/scripted-prompter.js";
+
+describe("clouddrove init at a terminal", () => {
+  it("asks only what has no safe default, validates as typed, and writes the file without secrets", async () => {
+    const cwd = tempDir();
+    const prompter = new ScriptedPrompter([
+      "eu-west", // region: rejected by validation
+      "eu-west-1", // region
+      "", // cluster name: accept default
+      "efs", // storage type
+      "fs-nothex", // EFS id: rejected
+      "fs-0123456789abcdef0",
+      "10.0.0.0/8", // allowed CIDRs
+      "", // backup bucket: skip
+    ]);
+    const env = cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: "a-very-secret-password" });
+    const run = await runCli(["init"], { cwd, tty: true, prompter, env });
+    expect(run.stderr).not.toContain("Error");
+    expect(run.code).toBe(0);
+    expect(prompter.asked.map((q) => q.message)).toEqual([
+      "AWS region (e.g. eu-west-1)",
+      "EKS cluster name",
+      "shared ReadWriteMany storage behind the volume",
+      "EFS file system id (fs-...) (optional, Enter to skip)",
+      expect.stringContaining("CIDRs admitted"),
+      expect.stringContaining("S3 bucket"),
+    ]);
+    expect(prompter.asked[0]?.rejected[0]).toContain("AWS region code");
+    expect(prompter.asked[3]?.rejected[0]).toContain("EFS file system id");
+    expect(prompter.asked[1]?.default).toBe("clouddrove");
+
+    const text = readFileSync(join(cwd, "clouddrove.yaml"), "utf8");
+    expect(text).not.toContain("a-very-secret-password");
+    expect(parse(text)).toEqual({
+      cluster: { name: "clouddrove", region: "eu-west-1" },
+      storage: { type: "efs", efs: { fileSystemId: "fs-0123456789abcdef0" } },
+      network: { allowedCidrs: ["10.0.0.0/8"] },
+    });
+    expect(run.stdout).toContain("Wrote");
+  });
+
+  it("does not ask what a flag or env var already gave, and follows storage choices", async () => {
+    const cwd = tempDir();
+    const prompter = new ScriptedPrompter(["nfs", "nfs.internal", "/exports/registry", "", ""]);
+    const env = cleanEnv({ CLOUDDROVE_CLUSTER_REGION: "us-west-2" });
+    const run = await runCli(["init", "--cluster-name", "prod"], { cwd, tty: true, prompter, env });
+    expect(run.code).toBe(0);
+    expect(prompter.asked.map((q) => q.message)).toEqual([
+      "shared ReadWriteMany storage behind the volume",
+      "NFS server host name or address",
+      "exported path on the NFS server",
+      expect.stringContaining("CIDRs"),
+      expect.stringContaining("S3 bucket"),
+    ]);
+    const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
+    expect(written.cluster).toEqual({ name: "prod", region: "us-west-2" });
+    expect(written.storage).toEqual({
+      type: "nfs",
+      nfs: { server: "nfs.internal", path: "/exports/registry" },
+    });
+  });
+
+  it("asks for the IRSA role when a bucket is given", async () => {
+    const cwd = tempDir();
+    const prompter = new ScriptedPrompter([
+      "eu-central-1",
+      "",
+      "efs",
+      "",
+      "",
+      "registry-backups",
+      "irsa",
+      "arn:aws:iam::123456789012:role/clouddrove-backup",
+    ]);
+    const run = await runCli(["init"], { cwd, tty: true, prompter, env: cleanEnv() });
+    expect(run.code).toBe(0);
+    const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
+    expect(written.backup).toEqual({
+      bucket: "registry-backups",
+      credentials: "irsa",
+      roleArn: "arn:aws:iam::123456789012:role/clouddrove-backup",
+    });
+  });
+
+  it("Ctrl-C at a prompt exits 130 with no stack trace and writes nothing", async () => {
+    const cwd = tempDir();
+    const prompter = new ScriptedPrompter(["eu-west-1", { interrupt: true }]);
+    const run = await runCli(["init"], { cwd, tty: true, prompter, env: cleanEnv() });
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain("Interrupted");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(false);
+  });
+});
+
+describe("clouddrove init without a terminal", () => {
+  it("fails with exit 2 naming every missing value with its flag and env var, and writes nothing", async () => {
+    const cwd = tempDir();
+    const run = await runCli(["init", "--storage-type", "nfs"], { cwd, env: cleanEnv({ CI: "true" }) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("2 required settings are missing");
+    expect(run.stderr).toContain("--region or CLOUDDROVE_CLUSTER_REGION");
+    expect(run.stderr).toContain("--nfs-server or CLOUDDROVE_STORAGE_NFS_SERVER");
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(false);
+  });
+
+  it("writes the file from flags, env and defaults", async () => {
+    const cwd = tempDir();
+    const env = cleanEnv({ CI: "true", CLOUDDROVE_STORAGE_SIZE: "100Gi" });
+    const run = await runCli(["init", "--region", "eu-west-1", "-o", "json"], { cwd, env });
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.settings).toMatchObject({ "cluster.region": "eu-west-1", "storage.size": "100Gi" });
+    expect(parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8")).storage.size).toBe("100Gi");
+  });
+
+  it("refuses to rewrite an existing file without --yes, and keeps its settings with --yes", async () => {
+    const cwd = tempDir();
+    const path = join(cwd, "clouddrove.yaml");
+    writeFileSync(path, "cluster:\n  region: eu-west-1\nregistry:\n  replicas: 5\n");
+    const refused = await runCli(["init"], { cwd, env: cleanEnv({ CI: "true" }) });
+    expect(refused.code).toBe(2);
+    expect(readFileSync(path, "utf8")).toContain("replicas: 5");
+    const rewritten = await runCli(["init", "--yes", "--cluster-name", "other"], { cwd, env: cleanEnv() });
+    expect(rewritten.code).toBe(0);
+    const written = parse(readFileSync(path, "utf8"));
+    expect(written.registry.replicas).toBe(5);
+    expect(written.cluster.name).toBe("other");
+  });
+
+  it("rejects an invalid value before writing anything", async () => {
+    const cwd = tempDir();
+    const run = await runCli(["init", "--region", "eu-west-1", "--storage-size", "50GB"], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("storage.size: '50GB' from --storage-size is not valid");
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(false);
+  });
+});
