@@ -1,0 +1,197 @@
+#!/bin/sh
+# clouddrove registry backup -- restore.sh
+#
+# Puts an archive made by archive.sh back under the registry's storage root, safely:
+#
+#   1. find the archive (a given key, or the newest one that has its .sha256 file);
+#   2. stream it from S3 into a staging directory ON THE SAME VOLUME, computing its sha256 on the way;
+#   3. REFUSE (staging removed, live data untouched) unless the checksum equals the .sha256 file;
+#   4. check the registry layout: repositories/ and blobs/, every manifest revision's blob present;
+#   5. swap by renaming: the current data becomes $DATA_DIR/docker.pre-restore-<UTC time>, the staged
+#      data becomes $DATA_DIR/docker. The old data stays until you remove it (or RESTORE_REMOVE_OLD=true).
+#
+# STOP THE REGISTRY FIRST (scale it to 0, or make it read-only): a registry writing during the swap
+# loses those writes. `clouddrove backup restore` does this for you; by hand:
+#
+#   kubectl -n clouddrove scale deployment registry-clouddrove --replicas=0
+#   BACKUP_BUCKET=my-bucket BACKUP_REGION=eu-west-1 sh restore.sh latest      # or a key / file name
+#   kubectl -n clouddrove scale deployment registry-clouddrove --replicas=3
+#
+# Usage: restore.sh [KEY|NAME|latest]      (default: $RESTORE_KEY, else latest)
+#   KEY is a full object key ("clouddrove/20250131T030000Z.tar") or a file name under the prefix
+#   ("20250131T030000Z.tar").
+# Settings (environment):
+#   BACKUP_BUCKET, BACKUP_PREFIX (default "clouddrove/"), BACKUP_REGION -- as in archive.sh
+#   DATA_DIR              the registry's storage root, default /var/lib/clouddrove (mounted read-write)
+#   RESTORE_KEY           the archive, when no argument is given (default: latest)
+#   RESTORE_REMOVE_OLD    "true" deletes the previous data after a successful swap (default: keep it)
+#
+# Exit status: 0 restored; 1 refused or failed (and then the live data is exactly as it was).
+# The last line on stdout is machine-readable:
+#   clouddrove-restore key=<key> bytes=<n> seconds=<n> sha256=<hex> repositories=<n> manifests=<n> previous=<dir|removed|none>
+set -eu
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) restore: $*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+# --- settings ---------------------------------------------------------------------------------------
+BUCKET=${BACKUP_BUCKET:-}
+PREFIX=${BACKUP_PREFIX-clouddrove/}
+DATA_DIR=${DATA_DIR:-/var/lib/clouddrove}
+WANTED=${1:-${RESTORE_KEY:-latest}}
+REMOVE_OLD=${RESTORE_REMOVE_OLD:-false}
+[ -n "$BUCKET" ] || fail "BACKUP_BUCKET is not set (the S3 bucket holding the archives)"
+case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
+
+: "${RCLONE_CONFIG_BACKUP_TYPE:=s3}"
+: "${RCLONE_CONFIG_BACKUP_PROVIDER:=AWS}"
+: "${RCLONE_CONFIG_BACKUP_ENV_AUTH:=true}"
+: "${RCLONE_CONFIG_BACKUP_REGION:=${BACKUP_REGION:-${AWS_REGION:-us-east-1}}}"
+: "${RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET:=true}"
+export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
+  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET
+
+for tool in tar rclone sha256sum tee mkfifo mktemp date cut find sort grep wc tr; do
+  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find sort"
+done
+[ -d "$DATA_DIR" ] || fail "$DATA_DIR does not exist (is the registry's volume mounted there?)"
+[ -w "$DATA_DIR" ] || fail "$DATA_DIR is not writable by this user (uid $(id -u)); mount it read-write"
+
+# --- 1. which archive -------------------------------------------------------------------------------
+SOURCE_DIR="backup:$BUCKET/$PREFIX"
+if [ "$WANTED" = latest ]; then
+  LISTING=$(rclone lsf --files-only "$SOURCE_DIR") || fail "cannot list s3://$BUCKET/$PREFIX (bucket, region and credentials right?)"
+  NAME=""
+  # Names are UTC timestamps, so sorted order is time order. Only archives with a .sha256 are complete.
+  for candidate in $(printf '%s\n' "$LISTING" | grep '\.tar$' | sort); do
+    if printf '%s\n' "$LISTING" | grep -qx "$candidate.sha256"; then NAME=$candidate; fi
+  done
+  [ -n "$NAME" ] || fail "no complete archive (a .tar with its .tar.sha256) under s3://$BUCKET/$PREFIX"
+  KEY="$PREFIX$NAME"
+else
+  case "$WANTED" in
+    */*) KEY=$WANTED ;;
+    *) KEY="$PREFIX$WANTED" ;;
+  esac
+fi
+SOURCE="backup:$BUCKET/$KEY"
+log "archive s3://$BUCKET/$KEY"
+
+# rclone cat prints nothing and succeeds for a missing object: ask for its size first.
+BYTES=$(rclone lsf --format s "$SOURCE") || fail "cannot read s3://$BUCKET/$KEY"
+[ -n "$BYTES" ] || fail "s3://$BUCKET/$KEY does not exist (list the archives: rclone lsf $SOURCE_DIR)"
+EXPECTED=$(rclone cat "$SOURCE.sha256" | cut -d ' ' -f 1) || fail "cannot read s3://$BUCKET/$KEY.sha256"
+case "$EXPECTED" in
+  *[!0-9a-f]* | "") fail "s3://$BUCKET/$KEY.sha256 is missing or malformed: the archive is incomplete or was not made by archive.sh; refusing it" ;;
+esac
+[ ${#EXPECTED} -eq 64 ] || fail "s3://$BUCKET/$KEY.sha256 does not hold a sha256; refusing the archive"
+
+# --- 2. stream into staging -------------------------------------------------------------------------
+STARTED=$(date +%s)
+STAGING="$DATA_DIR/.clouddrove-restore-staging"
+WORK=$(mktemp -d)
+SUM_PID=""
+cleanup() {
+  [ -z "$SUM_PID" ] || kill "$SUM_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A staging directory left by an interrupted run is ours: start afresh.
+rm -rf "$STAGING"
+mkdir "$STAGING"
+
+stage() {
+  _name=$1
+  shift
+  _rc=0
+  "$@" || _rc=$?
+  echo "$_rc" >"$WORK/$_name.rc"
+}
+status() { cat "$WORK/$1.rc" 2>/dev/null || echo "never ran"; }
+# tar may stop reading at the end-of-archive blocks; the rest of the stream must still reach sha256sum.
+extract() {
+  _rc=0
+  tar -x -o -f - -C "$STAGING" || _rc=$?
+  cat >/dev/null
+  return "$_rc"
+}
+
+mkfifo "$WORK/sum.fifo"
+sha256sum <"$WORK/sum.fifo" >"$WORK/sum" &
+SUM_PID=$!
+
+log "downloading $BYTES bytes into $STAGING (live data untouched)"
+stage download rclone cat "$SOURCE" |
+  stage tee tee "$WORK/sum.fifo" |
+  stage extract extract
+
+wait "$SUM_PID" || true
+SUM_PID=""
+ACTUAL=$(cut -d ' ' -f 1 "$WORK/sum" 2>/dev/null || true)
+
+# --- 3. the checksum decides ------------------------------------------------------------------------
+refuse() {
+  rm -rf "$STAGING"
+  log "REFUSED: $*"
+  log "nothing was changed in $DATA_DIR"
+  exit 1
+}
+[ "$(status download)" = 0 ] || refuse "download of s3://$BUCKET/$KEY failed (rclone exit status $(status download))"
+if [ "$ACTUAL" != "$EXPECTED" ]; then
+  refuse "checksum mismatch for s3://$BUCKET/$KEY: the .sha256 file says $EXPECTED, the downloaded archive is ${ACTUAL:-unknown}. The archive is corrupt or incomplete; choose another one."
+fi
+[ "$(status extract)" = 0 ] || refuse "tar could not extract the archive (exit status $(status extract)); is the volume full?"
+
+# --- 4. the layout ----------------------------------------------------------------------------------
+V2="$STAGING/docker/registry/v2"
+[ -d "$V2/repositories" ] && [ -d "$V2/blobs" ] ||
+  refuse "the archive holds no registry data (docker/registry/v2/repositories and blobs expected)"
+REPOSITORIES=$(find "$V2/repositories" -type d -name _manifests | wc -l | tr -d ' ')
+MANIFESTS=0
+for link in $(find "$V2/repositories" -path '*/_manifests/revisions/sha256/*/link' -type f); do
+  digest=$(cat "$link")
+  hex=${digest#sha256:}
+  [ "${#hex}" -eq 64 ] || refuse "unreadable manifest link $link"
+  blob="$V2/blobs/sha256/$(printf '%s' "$hex" | cut -c 1-2)/$hex/data"
+  [ -f "$blob" ] || refuse "manifest $digest (${link#"$V2/repositories/"}) has no blob in the archive"
+  MANIFESTS=$((MANIFESTS + 1))
+done
+log "archive verified: sha256 $ACTUAL, $REPOSITORIES repositories, $MANIFESTS manifest revisions"
+
+# --- 5. swap ----------------------------------------------------------------------------------------
+PREVIOUS=none
+if [ -e "$DATA_DIR/docker" ]; then
+  BASE="$DATA_DIR/docker.pre-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+  PREVIOUS=$BASE
+  # mv into an existing directory would nest the data inside it: pick a name that is free.
+  n=1
+  while [ -e "$PREVIOUS" ]; do
+    n=$((n + 1))
+    PREVIOUS="$BASE.$n"
+  done
+  mv "$DATA_DIR/docker" "$PREVIOUS" || refuse "cannot move the current data aside ($DATA_DIR/docker)"
+fi
+if ! mv "$STAGING/docker" "$DATA_DIR/docker"; then
+  # Put the previous data back where it was before giving up.
+  [ "$PREVIOUS" = none ] || mv "$PREVIOUS" "$DATA_DIR/docker" || true
+  refuse "cannot move the restored data into $DATA_DIR/docker"
+fi
+rm -rf "$STAGING"
+if [ "$PREVIOUS" != none ]; then
+  if [ "$REMOVE_OLD" = true ]; then
+    rm -rf "$PREVIOUS"
+    log "previous data removed"
+    PREVIOUS=removed
+  else
+    log "previous data kept in $PREVIOUS -- remove it once the registry serves what you expect"
+  fi
+fi
+
+SECONDS_TAKEN=$(($(date +%s) - STARTED))
+log "restored s3://$BUCKET/$KEY into $DATA_DIR/docker in ${SECONDS_TAKEN}s"
+echo "clouddrove-restore key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$ACTUAL repositories=$REPOSITORIES manifests=$MANIFESTS previous=$PREVIOUS"
