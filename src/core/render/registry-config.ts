@@ -1,0 +1,29 @@
+/**
+ * The registry's config.yml. Its text lives in the ConfigMap template (with its comments, which explain
+ * each choice to whoever reads the ConfigMap in the cluster); values are set on the parsed document.
+ */
+import type { Config } from "../../config/schema.js";
+import { names } from "./names.js";
+import { at } from "./paths.js";
+import { readTemplate } from "./templates.js";
+import type { JsonObject } from "./types.js";
+
+/** The registry's config.yml text exactly as it goes into the ConfigMap. */
+export async function renderRegistryConfig(config: Config): Promise<string> {
+  const { parse, parseDocument } = await import("yaml");
+  const configMap = parse(await readTemplate("02-configmap.yaml"), { version: "1.1" }) as JsonObject;
+  const text = at(configMap, "data")[names.configMapKeys.registryConfig];
+  if (typeof text !== "string") throw new TypeError("02-configmap.yaml has no config.yml text");
+
+  // Go's yaml.v2 (the registry's parser) reads YAML 1.1.
+  const doc = parseDocument(text, { version: "1.1" });
+  // The paths the Deployment mounts and the ports its probes and Service use: set from the same
+  // constants, so the file and the manifests cannot drift apart.
+  doc.setIn(["storage", "filesystem", "rootdirectory"], names.dataPath);
+  doc.setIn(["http", "addr"], `:${names.ports.registry}`);
+  doc.setIn(["http", "debug", "addr"], `:${names.ports.debug}`);
+  doc.setIn(["auth", "htpasswd", "path"], names.htpasswdPath);
+  // Tells the logs of several installations apart where they are collected together.
+  doc.setIn(["log", "fields", "namespace"], config.namespace);
+  return doc.toString({ lineWidth: 0 });
+}

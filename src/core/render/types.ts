@@ -1,0 +1,26 @@
+/** The shapes the renderer produces and consumes. */
+
+export interface RegistryCredentials {
+  username: string;
+  /** Plain; goes only into the dockerconfigjson Secret. */
+  password: string;
+  /** The registry's http.secret, shared by all replicas. */
+  httpSecret: string;
+  /** One bcrypt htpasswd line "user:$2y$10$..." (computed by the caller with bcryptjs). */
+  htpasswd: string;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  [field: string]: unknown;
+}
+
+/** A plain JSON object, as parsed from a template. */
+export type JsonObject = Record<string, unknown>;
