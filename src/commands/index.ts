@@ -5,9 +5,11 @@
 import type { Command } from "commander";
 import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
+import { registerDeploy } from "./deploy.js";
 import { registerInit } from "./init.js";
 
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
   registerInit(program, io, state);
   registerConfig(program, io, state);
+  registerDeploy(program, io, state);
 }

@@ -16,7 +16,9 @@ export async function resolveFromContext(
   answers?: Map<string, SettingValue>,
 ): Promise<ResolvedConfig> {
   const file = await loadConfigFile(ctx.io.cwd, ctx.globals.config);
-  return resolveConfig({ flags: commandFlags, env: ctx.io.env, file, set: ctx.globals.set, answers });
+  // --namespace is a global flag (as in kubectl) but also the `namespace` setting.
+  const flags = { ...commandFlags, namespace: ctx.globals.namespace };
+  return resolveConfig({ flags, env: ctx.io.env, file, set: ctx.globals.set, answers });
 }
 
 /** Resolves, then asks for (or fails on) every setting `purpose` requires that has no value. */

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { cleanEnv, runCli } from "../support/run-cli.js";
+import { ScriptedPrompter } from "../support/scripted-prompter.js";
+
+const EFS = ["--efs-file-system-id", "fs-0123456789abcdef0"];
+const PASSWORD = "correct-horse-battery-staple";
+
+function documents(stdout: string): Array<Record<string, any>> {
+  const docs = parseAllDocuments(stdout);
+  for (const doc of docs) expect(doc.errors).toEqual([]);
+  return docs.map((d) => d.toJS());
+}
+
+describe("clouddrove deploy --dry-run", () => {
+  it("prints only a YAML stream of every object, in apply order, with secrets masked", async () => {
+    const env = cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD });
+    const run = await runCli(["deploy", "--dry-run", "-o", "yaml", ...EFS], { env });
+    expect(run.code).toBe(0);
+    const objects = documents(run.stdout);
+    const kinds = objects.map((o) => o.kind);
+    expect(kinds[0]).toBe("Namespace");
+    expect(kinds.indexOf("Secret")).toBeLessThan(kinds.indexOf("Deployment"));
+    expect(kinds.indexOf("PersistentVolumeClaim")).toBeLessThan(kinds.indexOf("Deployment"));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["Service", "NetworkPolicy", "PodDisruptionBudget", "ConfigMap"]),
+    );
+    expect(run.stdout).not.toContain(PASSWORD);
+    expect(run.stdout).not.toContain(Buffer.from(PASSWORD).toString("base64"));
+    for (const secret of objects.filter((o) => o.kind === "Secret")) {
+      for (const value of Object.values({ ...secret.data, ...secret.stringData })) {
+        expect(value).toBe("<masked>");
+      }
+    }
+    // The warning about an empty CIDR list goes to stderr, never into the YAML.
+    expect(run.stderr).toContain("nothing outside it can reach the registry");
+  });
+
+  it("shows the secrets with --show-secrets, the htpasswd entry being bcrypt", async () => {
+    const env = cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD });
+    const run = await runCli(["deploy", "--dry-run", "--show-secrets", ...EFS], { env });
+    expect(run.code).toBe(0);
+    const secrets = documents(run.stdout).filter((o) => o.kind === "Secret");
+    const text = JSON.stringify(secrets);
+    const decoded = secrets.flatMap((s) =>
+      Object.values(s.data ?? {}).map((v) => Buffer.from(String(v), "base64").toString("utf8")),
+    );
+    const all = `${text}\n${decoded.join("\n")}`;
+    expect(all).toMatch(/clouddrove:\$2[aby]\$10\$/);
+    expect(all).toContain(PASSWORD);
+  });
+
+  it("gives the same output for the same inputs (generated secrets aside)", async () => {
+    const env = cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD });
+    const a = await runCli(["deploy", "--dry-run", ...EFS, "--allowed-cidrs", "10.0.0.0/8"], { env });
+    const b = await runCli(["deploy", "--dry-run", ...EFS, "--allowed-cidrs", "10.0.0.0/8"], { env });
+    expect(a.code).toBe(0);
+    // The pod template's checksum covers the htpasswd line, whose bcrypt salt is fresh in every run
+    // (a generated secret); everything else must be identical.
+    const checksum = /clouddrove\.io\/config-sha256: [0-9a-f]{64}/;
+    expect(a.stdout).toMatch(checksum);
+    expect(a.stdout.replace(checksum, "")).toBe(b.stdout.replace(checksum, ""));
+    expect(a.stderr).not.toContain("nothing outside");
+  });
+
+  it("-o json prints exactly one JSON document: a v1 List", async () => {
+    const env = cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD });
+    const run = await runCli(["deploy", "--dry-run", "-o", "json", ...EFS], { env });
+    expect(run.code).toBe(0);
+    const list = JSON.parse(run.stdout);
+    expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
+    expect(list.items.map((o: { kind: string }) => o.kind)).toContain("Deployment");
+  });
+
+  it("settings reach the manifests (flags and --set)", async () => {
+    const env = cleanEnv({ CI: "true" });
+    const run = await runCli(
+      ["--set", "storage.size=80Gi", "deploy", "--dry-run", ...EFS, "--replicas", "4", "-n", "registry"],
+      { env },
+    );
+    expect(run.code).toBe(0);
+    const objects = documents(run.stdout);
+    const deployment = objects.find((o) => o.kind === "Deployment");
+    expect(deployment?.spec.replicas).toBe(4);
+    expect(deployment?.metadata.namespace).toBe("registry");
+    expect(objects.find((o) => o.kind === "PersistentVolume")?.spec.capacity.storage).toBe("80Gi");
+    expect(objects.find((o) => o.kind === "Namespace")?.metadata.name).toBe("registry");
+  });
+
+  it("without a terminal, a missing EFS id is exit 2 naming the flag and env var, with nothing on stdout", async () => {
+    const run = await runCli(["deploy", "--dry-run"], { env: cleanEnv({ CI: "true" }) });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("--efs-file-system-id or CLOUDDROVE_STORAGE_EFS_FILE_SYSTEM_ID");
+  });
+
+  it("at a terminal, asks for the missing EFS id and the password", async () => {
+    const prompter = new ScriptedPrompter(["fs-0123456789abcdef0", "short", PASSWORD]);
+    const run = await runCli(["deploy", "--dry-run", "--allowed-cidrs", "10.0.0.0/8"], {
+      tty: true,
+      prompter,
+      env: cleanEnv(),
+    });
+    expect(run.code).toBe(0);
+    expect(prompter.asked.map((q) => q.kind)).toEqual(["input", "password"]);
+    expect(prompter.asked[1]?.rejected[0]).toContain("at least 12 characters");
+    expect(documents(run.stdout).some((o) => o.kind === "Deployment")).toBe(true);
+  });
+
+  it("refuses EBS with the reason, exit 2", async () => {
+    const run = await runCli(["deploy", "--dry-run", "--storage-type", "ebs"], {
+      env: cleanEnv({ CI: "true" }),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("ReadWriteOnce");
+    expect(run.stdout).toBe("");
+  });
+
+  it("reads the password from stdin and rejects a weak one", async () => {
+    const weak = await runCli(["deploy", "--dry-run", ...EFS, "--registry-password-stdin"], {
+      env: cleanEnv({ CI: "true" }),
+      stdin: "short\n",
+    });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toContain("at least 12 characters");
+    const good = await runCli(
+      ["deploy", "--dry-run", "--show-secrets", ...EFS, "--registry-password-stdin"],
+      {
+        env: cleanEnv({ CI: "true" }),
+        stdin: `${PASSWORD}\n`,
+      },
+    );
+    expect(good.code).toBe(0);
+    const pull = documents(good.stdout).find((o) => o.type === "kubernetes.io/dockerconfigjson");
+    const dockerConfig = JSON.parse(Buffer.from(pull?.data[".dockerconfigjson"], "base64").toString("utf8"));
+    const auths = Object.values(dockerConfig.auths) as Array<{ password: string }>;
+    expect(auths[0]?.password).toBe(PASSWORD);
+  });
+});
