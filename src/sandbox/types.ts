@@ -63,14 +63,30 @@ export interface ListOptions {
 }
 
 export interface DeleteOptions {
-  /** Seconds until a pod is really removed; undefined = the object's own default (pods: 30 s, simulated). */
+  /**
+   * Seconds until a pod is really removed; undefined = the object's own default (pods: 30 s, simulated).
+   * A pod bound to a node keeps existing with deletionTimestamp/deletionGracePeriodSeconds until the
+   * kubelet deletes it again with gracePeriodSeconds 0; an unbound or finished pod goes at once.
+   */
   gracePeriodSeconds?: number;
+  /** undefined = Background, except for batch/v1 Jobs: Orphan (as the real API server's default). */
   propagationPolicy?: "Foreground" | "Background" | "Orphan";
 }
 
 /**
  * The object store every part of the sandbox uses. Errors are thrown as ApiError (see below) with the
  * HTTP code and reason a real API server returns.
+ *
+ * How MemoryStore (store.ts) behaves, as a real API server does:
+ * - Objects it returns (get, list, events) are deep-frozen and shared: structuredClone one to change it.
+ * - update() keeps the stored .status for kinds with a status subresource; write status with
+ *   updateStatus(). A write that changes nothing is a no-op (same resourceVersion, no event).
+ * - Pod spec is immutable on update except images, tolerations, activeDeadlineSeconds and
+ *   terminationGracePeriodSeconds; spec.nodeName may be set once (that is how the scheduler binds).
+ * - A fresh store has namespaces default, kube-system, kube-public, kube-node-lease (each with a
+ *   "default" ServiceAccount) and the "kubernetes" Service; creating them again is 409 AlreadyExists.
+ * - Listeners run synchronously, in resourceVersion order, never re-entrantly: a write made inside a
+ *   listener is delivered after the current event reached every listener.
  */
 export interface ObjectStore {
   readonly types: readonly ResourceType[];
