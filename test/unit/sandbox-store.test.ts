@@ -201,7 +201,7 @@ describe("admission", () => {
       /^Pod "Bad_Name" is invalid: \[metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
     );
     expect(error.message).toContain("spec.containers: Required value]");
-    expect((error.details?.causes as unknown[]).length).toBe(2);
+    expect(error.details?.causes).toHaveLength(2);
   });
 
   it("checks restart policies, PVC fields and CronJob names", () => {
