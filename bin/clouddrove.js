@@ -1,4 +1,12 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli.js";
-
-process.exitCode = await main(process.argv.slice(2));
+// `--version` alone is answered here, before the CLI and its dependencies load: scripts call it often
+// and it should cost no more than starting Node. Everything else goes through the CLI.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  const { readFileSync } = await import("node:fs");
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { main } = await import("../dist/cli.js");
+  process.exitCode = await main(argv);
+}
