@@ -1,0 +1,179 @@
+/**
+ * The rendered registry configuration, run by the real registry binary (Distribution 2.8.2): two
+ * replicas on one storage directory with the rendered shared http.secret, as the Deployment runs them
+ * behind one Service.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  checkAuth,
+  finishUpload,
+  getBlob,
+  getManifest,
+  listTags,
+  ping,
+  pushRandomImage,
+  type RegistryApiError,
+  type RegistryEndpoint,
+  sha256Digest,
+  startUpload,
+  uploadChunk,
+} from "../../src/adapters/registry.js";
+import { resolveConfig } from "../../src/config/resolve.js";
+import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
+import {
+  garbageCollect,
+  type RegistryProcess,
+  type ReplicaSpec,
+  replicaSpec,
+  startRegistry,
+} from "../support/registry-process.js";
+
+const USER = "clouddrove";
+const PASSWORD = "correct horse battery staple";
+
+/** Sends a request meant for one replica to another: the load balancer's choice, made by the test. */
+function onReplica(location: string, replica: RegistryProcess): string {
+  const url = new URL(location);
+  const target = new URL(replica.baseUrl);
+  url.host = target.host;
+  return url.toString();
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<RegistryApiError> {
+  return promise.then(
+    () => {
+      throw new Error("expected the registry to refuse");
+    },
+    (error: RegistryApiError) => error,
+  );
+}
+
+describe("two registry replicas from the rendered manifests on one volume", () => {
+  let objects: KubeObject[];
+  let replica: ReplicaSpec;
+  let storage: string;
+  const started: RegistryProcess[] = [];
+  let a: RegistryProcess;
+  let b: RegistryProcess;
+  const as = (r: RegistryProcess, withCredentials = true): RegistryEndpoint => ({
+    baseUrl: r.baseUrl,
+    ...(withCredentials ? { username: USER, password: PASSWORD } : {}),
+  });
+  const start = async (env?: Record<string, string>) => {
+    const process = await startRegistry({ replica, rootDirectory: storage, env });
+    started.push(process);
+    return process;
+  };
+
+  beforeAll(async () => {
+    const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
+    // Apache htpasswd writes $2y$; bcryptjs writes $2b$. Same algorithm; the registry must take $2y$.
+    const htpasswd = `${USER}:${bcrypt.hashSync(PASSWORD, 10).replace(/^\$2b\$/, "$2y$")}`;
+    objects = await renderManifests(config, {
+      username: USER,
+      password: PASSWORD,
+      httpSecret: "a3f1c9e07b5d4e2a8c6f0b1d9e7a5c3f",
+      htpasswd,
+    });
+    replica = replicaSpec(objects);
+    storage = await mkdtemp(join(tmpdir(), "clouddrove-volume-"));
+    [a, b] = await Promise.all([start(), start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    if (storage) await rm(storage, { recursive: true, force: true });
+  });
+
+  it("runs each replica with the Deployment's arguments and the shared secret from the Secret", () => {
+    expect(replica.args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
+    expect(replica.env).toEqual({ REGISTRY_HTTP_SECRET: "a3f1c9e07b5d4e2a8c6f0b1d9e7a5c3f" });
+    expect(replica.htpasswd).toMatch(/^clouddrove:\$2y\$10\$/);
+    // Neither replica fell back to a random secret of its own.
+    for (const r of [a, b]) expect(r.logs()).not.toContain("No HTTP secret provided");
+  });
+
+  it("answers the liveness probe's request without credentials on both replicas", async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: reads into the rendered Deployment
+    const deployment = objects.find((o) => o.kind === "Deployment") as any;
+    const probe = deployment.spec.template.spec.containers[0].livenessProbe.httpGet;
+    expect(probe.path).toBe("/");
+    for (const r of [a, b]) {
+      const response = await fetch(`${r.baseUrl}${probe.path}`);
+      expect(response.status).toBe(200);
+      expect(await ping(as(r, false))).toBe(200);
+    }
+  });
+
+  it("demands the htpasswd credentials on /v2/", async () => {
+    for (const r of [a, b]) {
+      expect(await checkAuth(as(r, false))).toBe(401);
+      expect(await checkAuth(as(r))).toBe(200);
+      expect(await checkAuth({ baseUrl: r.baseUrl, username: USER, password: "wrong" })).toBe(401);
+    }
+  });
+
+  it("completes on B an upload started and partly sent on A", async () => {
+    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 256));
+    const digest = sha256Digest(bytes);
+    const location = await startUpload(as(a), "team/cross");
+    const next = await uploadChunk(as(a), location, bytes.subarray(0, 1000), 0);
+    const onB = await uploadChunk(as(b), onReplica(next, b), bytes.subarray(1000, 2000), 1000);
+    await finishUpload(as(b), onReplica(onB, b), digest, bytes.subarray(2000));
+    expect(await getBlob(as(a), "team/cross", digest)).toEqual(bytes);
+    expect(await getBlob(as(b), "team/cross", digest)).toEqual(bytes);
+  });
+
+  it("serves from B a manifest pushed to A", async () => {
+    const pushed = await pushRandomImage(as(a), "team/app", "v1", { layers: 2, layerSize: 2048 });
+    const manifest = await getManifest(as(b), "team/app", "v1");
+    expect(manifest.digest).toBe(pushed.manifestDigest);
+    expect(manifest.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    expect(await listTags(as(b), "team/app")).toEqual(["v1"]);
+    for (const digest of pushed.blobDigests) {
+      expect(sha256Digest(await getBlob(as(b), "team/app", digest))).toBe(digest);
+    }
+  });
+
+  it("rejects the upload on a replica with a different http.secret (why the secret is shared)", async () => {
+    const stranger = await start({ REGISTRY_HTTP_SECRET: "a-different-secret-on-this-replica" });
+    const bytes = Buffer.from("layer bytes that must not be accepted across secrets");
+    const location = await startUpload(as(a), "team/split");
+    const next = await uploadChunk(as(a), location, bytes.subarray(0, 10), 0);
+
+    const finish = await errorOf(
+      finishUpload(as(stranger), onReplica(next, stranger), sha256Digest(bytes), bytes.subarray(10)),
+    );
+    expect(finish.code).toBe("BLOB_UPLOAD_INVALID");
+    expect(finish.hint).toContain("REGISTRY_HTTP_SECRET");
+    const chunk = await errorOf(uploadChunk(as(stranger), onReplica(next, stranger), bytes.subarray(10), 10));
+    expect(chunk.code).toBe("BLOB_UPLOAD_INVALID");
+    // The same state is still good on a replica that shares the secret.
+    await finishUpload(as(b), onReplica(next, b), sha256Digest(bytes), bytes.subarray(10));
+    expect(await getBlob(as(b), "team/split", sha256Digest(bytes))).toEqual(bytes);
+  });
+
+  it("accepts the ConfigMap's garbage-collect flags and keeps tagged images", async () => {
+    const image = await pushRandomImage(as(a), "team/gc", "kept", { layers: 1 });
+    await Promise.all(started.map((p) => p.stop()));
+    started.length = 0;
+
+    const configMap = objects.find((o) => o.kind === "ConfigMap") as KubeObject & {
+      data: Record<string, string>;
+    };
+    const flags = (configMap.data[names.configMapKeys.garbageCollectFlags] as string).split(/\s+/);
+    const gc = await garbageCollect(replica, storage, flags);
+    expect(gc.output).toMatch(/blobs marked/);
+    expect(gc.code).toBe(0);
+
+    const again = await start();
+    expect((await getManifest(as(again), "team/gc", "kept")).digest).toBe(image.manifestDigest);
+    for (const digest of image.blobDigests) {
+      expect(sha256Digest(await getBlob(as(again), "team/gc", digest))).toBe(digest);
+    }
+  });
+});

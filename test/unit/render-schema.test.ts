@@ -1,0 +1,161 @@
+/**
+ * Every rendered object (and every template as it is) against the Kubernetes API schemas: the JSON
+ * schemas of kubernetes-models, plus a stricter walk over @kubernetes/client-node's model field lists,
+ * because the API schemas allow unknown fields that a real server with fieldValidation=Strict rejects.
+ */
+import * as k8s from "@kubernetes/client-node";
+import bcrypt from "bcryptjs";
+import { Deployment } from "kubernetes-models/apps/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Secret,
+  Service,
+  ServiceAccount,
+} from "kubernetes-models/v1";
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../../src/config/resolve.js";
+import { type KubeObject, renderManifests } from "../../src/core/render/index.js";
+import { loadTemplateObjects } from "../../src/core/render/templates.js";
+
+type Validatable = { validate(): void };
+const MODELS: Record<string, { schema: new (data: never) => Validatable; client: string }> = {
+  Namespace: { schema: Namespace, client: "V1Namespace" },
+  ServiceAccount: { schema: ServiceAccount, client: "V1ServiceAccount" },
+  ConfigMap: { schema: ConfigMap, client: "V1ConfigMap" },
+  Secret: { schema: Secret, client: "V1Secret" },
+  PersistentVolume: { schema: PersistentVolume, client: "V1PersistentVolume" },
+  PersistentVolumeClaim: { schema: PersistentVolumeClaim, client: "V1PersistentVolumeClaim" },
+  Deployment: { schema: Deployment, client: "V1Deployment" },
+  PodDisruptionBudget: { schema: PodDisruptionBudget, client: "V1PodDisruptionBudget" },
+  Service: { schema: Service, client: "V1Service" },
+  NetworkPolicy: { schema: NetworkPolicy, client: "V1NetworkPolicy" },
+};
+
+interface Attribute {
+  baseName: string;
+  type: string;
+}
+const models = k8s as unknown as Record<string, { attributeTypeMap?: Attribute[] } | undefined>;
+
+/** Field names and primitive types that the API server would reject, as "path: problem" lines. */
+function strictProblems(value: unknown, type: string, path: string): string[] {
+  if (value === null || value === undefined) return [];
+  const list = /^Array<(.+)>$/.exec(type);
+  if (list) {
+    if (!Array.isArray(value)) return [`${path}: expected a list`];
+    return value.flatMap((item, i) => strictProblems(item, list[1] as string, `${path}[${i}]`));
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    return Object.entries(value as object).flatMap(([k, v]) =>
+      strictProblems(v, map[1] as string, `${path}.${k}`),
+    );
+  }
+  const primitive: Record<string, (v: unknown) => boolean> = {
+    string: (v) => typeof v === "string",
+    number: (v) => typeof v === "number",
+    boolean: (v) => typeof v === "boolean",
+    IntOrString: (v) => typeof v === "string" || Number.isInteger(v),
+    any: () => true,
+  };
+  const check = primitive[type];
+  if (check) return check(value) ? [] : [`${path}: ${JSON.stringify(value)} is not a ${type}`];
+  const attributes = models[type]?.attributeTypeMap;
+  if (!attributes) return [`${path}: no model ${type}`];
+  if (typeof value !== "object" || Array.isArray(value)) return [`${path}: expected an object (${type})`];
+  return Object.entries(value).flatMap(([key, v]) => {
+    const attribute = attributes.find((a) => a.baseName === key);
+    return attribute
+      ? strictProblems(v, attribute.type, `${path}.${key}`)
+      : [`${path}.${key}: unknown field of ${type}`];
+  });
+}
+
+function schemaProblems(object: KubeObject): string[] {
+  const model = MODELS[object.kind];
+  if (!model) return [`${object.kind}: not a kind the registry renders`];
+  const label = `${object.kind}/${object.metadata.name}`;
+  const problems = strictProblems(object, model.client, label);
+  try {
+    new model.schema(structuredClone(object) as never).validate();
+  } catch (error) {
+    problems.push(`${label}: ${(error as Error).message}`);
+  }
+  return problems;
+}
+
+const credentials = {
+  username: "clouddrove",
+  password: "pull-password",
+  httpSecret: "0123456789abcdef0123456789abcdef",
+  htpasswd: `clouddrove:${bcrypt.hashSync("pull-password", 4)}`,
+};
+
+const CONFIGS: Record<string, string[]> = {
+  defaults: ["storage.efs.fileSystemId=fs-0123456789abcdef0"],
+  nfs: ["storage.type=nfs", "storage.nfs.server=10.0.0.10", "storage.nfs.path=/exports/registry"],
+  "cidrs, clb, internet-facing, pod identity": [
+    "storage.efs.fileSystemId=fs-0123456789abcdef0",
+    "network.allowedCidrs=203.0.113.0/24,2001:db8::/32",
+    "network.loadBalancer=clb",
+    "network.scheme=internet-facing",
+    "backup.credentials=pod-identity",
+  ],
+  "other replicas, sizes, namespace": [
+    "storage.efs.fileSystemId=fs-0123456789abcdef0",
+    "namespace=team-registry",
+    "registry.replicas=5",
+    "storage.size=200Gi",
+    "registry.memoryLimit=4Gi",
+  ],
+};
+
+describe("rendered objects against the Kubernetes API schemas", () => {
+  for (const [name, set] of Object.entries(CONFIGS)) {
+    it(`validates every object (${name})`, async () => {
+      const objects = await renderManifests(resolveConfig({ set }).config, credentials);
+      expect(objects.length).toBe(14);
+      expect(objects.flatMap(schemaProblems)).toEqual([]);
+    });
+  }
+
+  it("validates the templates as they are (what `kubectl apply -f templates/registry/` sends)", async () => {
+    const objects = await loadTemplateObjects();
+    expect(objects.map((o) => o.kind)).toEqual([
+      "Namespace",
+      "ServiceAccount",
+      "ConfigMap",
+      "Secret",
+      "Secret",
+      "Secret",
+      "PersistentVolume",
+      "PersistentVolumeClaim",
+      "Deployment",
+      "PodDisruptionBudget",
+      "Service",
+      "NetworkPolicy",
+      "NetworkPolicy",
+      "NetworkPolicy",
+    ]);
+    expect(objects.flatMap(schemaProblems)).toEqual([]);
+  });
+
+  it("the checks catch what a server rejects (so a pass above means something)", async () => {
+    const objects = await renderManifests(resolveConfig({ set: CONFIGS.defaults }).config, credentials);
+    const deployment = structuredClone(objects.find((o) => o.kind === "Deployment") as KubeObject);
+    const spec = deployment.spec as Record<string, unknown>;
+    spec.replicas = "3";
+    spec.maxSurge = 0;
+    const problems = schemaProblems(deployment);
+    expect(problems).toContain(
+      "Deployment/registry-clouddrove.spec.maxSurge: unknown field of V1DeploymentSpec",
+    );
+    expect(problems).toContain('Deployment/registry-clouddrove.spec.replicas: "3" is not a number');
+    expect(problems.some((p) => p.includes("/spec/replicas"))).toBe(true);
+  });
+});
