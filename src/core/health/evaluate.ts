@@ -1,0 +1,273 @@
+/**
+ * Health of the registry and the nodes under it, from a snapshot: each problem one line that says what
+ * is wrong and, where Kubernetes knows, why. Used by `status`, by `deploy`'s final check and by the
+ * upgrade's health gates.
+ */
+import type { ClusterSnapshot, HealthExpectations, Obj } from "./snapshot.js";
+
+export interface NodeHealth {
+  name: string;
+  zone: string | null;
+  ready: boolean;
+  schedulable: boolean;
+  kubeletVersion: string | null;
+  pressure: string[];
+}
+
+export interface PodHealth {
+  name: string;
+  node: string | null;
+  zone: string | null;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  reason: string | null;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  problems: string[];
+  nodes: NodeHealth[];
+  registry: {
+    image: string | null;
+    desired: number;
+    updated: number;
+    ready: number;
+    available: number;
+    rolledOut: boolean;
+    pods: PodHealth[];
+  };
+  storage: {
+    claim: string | null;
+    claimPhase: string | null;
+    volume: string | null;
+    volumePhase: string | null;
+  };
+  service: { address: string | null; endpoints: number };
+  networkPolicies: string[];
+  disruptionBudget: { allowedDisruptions: number; currentHealthy: number; desiredHealthy: number } | null;
+  backup: {
+    lastJob: string | null;
+    result: "succeeded" | "failed" | "running" | null;
+    finishedAt: string | null;
+  };
+}
+
+const ZONE = "topology.kubernetes.io/zone";
+const PRESSURE = ["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
+
+const condition = (object: Obj | undefined, type: string): Obj | undefined =>
+  (object?.status?.conditions as Obj[] | undefined)?.find((c) => c.type === type);
+
+export function nodeHealth(node: Obj): NodeHealth {
+  return {
+    name: node.metadata.name,
+    zone: node.metadata.labels?.[ZONE] ?? null,
+    ready: condition(node, "Ready")?.status === "True",
+    schedulable: node.spec?.unschedulable !== true,
+    kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? null,
+    pressure: PRESSURE.filter((type) => condition(node, type)?.status === "True"),
+  };
+}
+
+/** Why a pod is not ready, in the words Kubernetes uses (scheduler message, waiting reason, ...). */
+export function podReason(pod: Obj, events: Record<string, string> = {}): string | null {
+  if (pod.metadata.deletionTimestamp) return "Terminating";
+  const scheduled = condition(pod, "PodScheduled");
+  if (scheduled?.status === "False") {
+    return `Pending: ${scheduled.message ?? events[pod.metadata.name] ?? scheduled.reason ?? "not scheduled"}`;
+  }
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ] as Obj[];
+  for (const status of statuses) {
+    const waiting = status.state?.waiting;
+    if (waiting?.reason && waiting.reason !== "PodInitializing") {
+      return `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
+    }
+  }
+  if (pod.status?.phase && pod.status.phase !== "Running") return pod.status.phase;
+  if (condition(pod, "Ready")?.status !== "True")
+    return events[pod.metadata.name] ?? "not ready (readiness probe)";
+  return null;
+}
+
+function podHealth(pod: Obj, zoneOf: Map<string, string | null>, events?: Record<string, string>): PodHealth {
+  const node = pod.spec?.nodeName ?? null;
+  const restarts = ((pod.status?.containerStatuses ?? []) as Obj[]).reduce(
+    (n, s) => n + (s.restartCount ?? 0),
+    0,
+  );
+  return {
+    name: pod.metadata.name,
+    node,
+    zone: node ? (zoneOf.get(node) ?? null) : null,
+    phase: pod.status?.phase ?? "Unknown",
+    ready: condition(pod, "Ready")?.status === "True" && !pod.metadata.deletionTimestamp,
+    restarts,
+    reason: podReason(pod, events),
+  };
+}
+
+function lastBackup(jobs: Obj[] = []): HealthReport["backup"] {
+  const sorted = [...jobs].sort((a, b) =>
+    String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")),
+  );
+  const last = sorted.at(-1);
+  if (!last) return { lastJob: null, result: null, finishedAt: null };
+  const failed = condition(last, "Failed")?.status === "True";
+  const complete = condition(last, "Complete")?.status === "True";
+  return {
+    lastJob: last.metadata.name,
+    result: failed ? "failed" : complete ? "succeeded" : "running",
+    finishedAt:
+      last.status?.completionTime ??
+      condition(last, failed ? "Failed" : "Complete")?.lastTransitionTime ??
+      null,
+  };
+}
+
+function endpointCount(endpoints: Obj | undefined): number {
+  return ((endpoints?.subsets ?? []) as Obj[]).reduce(
+    (n, s) => n + ((s.addresses as Obj[] | undefined)?.length ?? 0),
+    0,
+  );
+}
+
+export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectations): HealthReport {
+  const problems: string[] = [];
+  const nodes = snapshot.nodes.map(nodeHealth);
+  const zoneOf = new Map(nodes.map((n) => [n.name, n.zone]));
+
+  for (const node of nodes) {
+    if (!node.ready) problems.push(`node ${node.name} is not Ready`);
+    if (!node.schedulable) problems.push(`node ${node.name} is cordoned (unschedulable)`);
+    for (const p of node.pressure) problems.push(`node ${node.name} reports ${p}`);
+    if (expect.kubeletVersion && !node.kubeletVersion?.startsWith(expect.kubeletVersion)) {
+      problems.push(
+        `node ${node.name} runs kubelet ${node.kubeletVersion ?? "unknown"}, expected ${expect.kubeletVersion}`,
+      );
+    }
+  }
+
+  const d = snapshot.deployment;
+  const pods = snapshot.pods.map((p) => podHealth(p, zoneOf, snapshot.podEvents));
+  const desired = d?.spec?.replicas ?? 0;
+  const registry = {
+    image: (d?.spec?.template?.spec?.containers as Obj[] | undefined)?.[0]?.image ?? null,
+    desired,
+    updated: d?.status?.updatedReplicas ?? 0,
+    ready: d?.status?.readyReplicas ?? 0,
+    available: d?.status?.availableReplicas ?? 0,
+    rolledOut: false,
+    pods,
+  };
+  if (!d) {
+    problems.push(
+      `Deployment ${snapshot.namespace}/registry-clouddrove does not exist (run clouddrove deploy)`,
+    );
+  } else {
+    const observed = (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+    registry.rolledOut =
+      observed &&
+      registry.updated === desired &&
+      registry.ready === desired &&
+      registry.available === desired;
+    if (desired !== expect.replicas)
+      problems.push(`the Deployment wants ${desired} replicas, expected ${expect.replicas}`);
+    if (expect.image && registry.image !== expect.image) {
+      problems.push(`the Deployment runs ${registry.image}, expected ${expect.image}`);
+    }
+    if (!observed)
+      problems.push("the Deployment's latest change has not been observed by its controller yet");
+    const readyPods = pods.filter((p) => p.ready);
+    if (readyPods.length < desired || !registry.rolledOut) {
+      const notReady = pods.filter((p) => !p.ready).map((p) => `${p.name} ${p.reason ?? "not ready"}`);
+      problems.push(
+        `${readyPods.length}/${desired} replicas ready (updated ${registry.updated}, available ${registry.available})` +
+          (notReady.length ? `: ${notReady.join("; ")}` : ""),
+      );
+    }
+    const nodesUsed = new Set(readyPods.map((p) => p.node));
+    const zonesUsed = new Set(readyPods.map((p) => p.zone));
+    if (
+      readyPods.length > 1 &&
+      (nodesUsed.size < readyPods.length || zonesUsed.size < Math.min(readyPods.length, 3))
+    ) {
+      problems.push(
+        `ready replicas share nodes or zones (${readyPods.length} replicas on ${nodesUsed.size} node(s) in ${zonesUsed.size} zone(s))`,
+      );
+    }
+    for (const pod of pods) {
+      if (pod.restarts > 0 && pod.reason?.startsWith("CrashLoopBackOff"))
+        problems.push(`${pod.name} is crash-looping`);
+    }
+  }
+  for (const pod of snapshot.troubledPods ?? []) {
+    const reason = podReason(pod, snapshot.podEvents);
+    if (reason && !snapshot.pods.some((p) => p.metadata.name === pod.metadata.name)) {
+      problems.push(`pod ${pod.metadata.namespace}/${pod.metadata.name} ${reason}`);
+    }
+  }
+
+  const storage = {
+    claim: snapshot.claim?.metadata.name ?? null,
+    claimPhase: snapshot.claim?.status?.phase ?? null,
+    volume: snapshot.volume?.metadata.name ?? null,
+    volumePhase: snapshot.volume?.status?.phase ?? null,
+  };
+  if (!snapshot.claim) problems.push("the registry's PersistentVolumeClaim does not exist");
+  else if (storage.claimPhase !== "Bound")
+    problems.push(`claim ${storage.claim} is ${storage.claimPhase ?? "unknown"}, not Bound`);
+  if (snapshot.volume && storage.volumePhase !== "Bound") {
+    problems.push(`volume ${storage.volume} is ${storage.volumePhase ?? "unknown"}, not Bound`);
+  }
+
+  const ingress = (snapshot.service?.status?.loadBalancer?.ingress as Obj[] | undefined)?.[0];
+  const service = {
+    address: ingress?.hostname ?? ingress?.ip ?? null,
+    endpoints: endpointCount(snapshot.endpoints),
+  };
+  if (!snapshot.service) problems.push("the registry Service does not exist");
+  else if (expect.requireLoadBalancer && !service.address)
+    problems.push("the load balancer has no address yet");
+  if (d && service.endpoints !== desired) {
+    problems.push(`the Service has ${service.endpoints} endpoint(s), expected ${desired}`);
+  }
+
+  const present = snapshot.networkPolicies.map((p) => p.metadata.name as string);
+  for (const name of expect.networkPolicies) {
+    if (!present.includes(name)) problems.push(`NetworkPolicy ${name} is missing`);
+  }
+
+  const pdb = snapshot.disruptionBudget;
+  const disruptionBudget = pdb
+    ? {
+        allowedDisruptions: pdb.status?.disruptionsAllowed ?? 0,
+        currentHealthy: pdb.status?.currentHealthy ?? 0,
+        desiredHealthy: pdb.status?.desiredHealthy ?? 0,
+      }
+    : null;
+  if (!disruptionBudget) problems.push("the PodDisruptionBudget does not exist");
+  else if (disruptionBudget.currentHealthy < disruptionBudget.desiredHealthy) {
+    problems.push(
+      `the PodDisruptionBudget has ${disruptionBudget.currentHealthy} healthy of ${disruptionBudget.desiredHealthy} required`,
+    );
+  }
+
+  const backup = lastBackup(snapshot.backupJobs);
+  if (backup.result === "failed") problems.push(`the last backup job ${backup.lastJob} failed`);
+
+  return {
+    healthy: problems.length === 0,
+    problems,
+    nodes,
+    registry,
+    storage,
+    service,
+    networkPolicies: present,
+    disruptionBudget,
+    backup,
+  };
+}

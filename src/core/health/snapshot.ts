@@ -1,0 +1,37 @@
+/**
+ * What `status` and the upgrade health gates look at: one read of the cluster's relevant objects, as plain
+ * JSON. The adapters fill it; everything in core/health reasons over it without I/O.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as they come off the wire
+export type Obj = Record<string, any>;
+
+export interface ClusterSnapshot {
+  namespace: string;
+  nodes: Obj[];
+  deployment?: Obj;
+  /** The registry's pods (by the Deployment's selector). */
+  pods: Obj[];
+  /** Every pod in the cluster that is not Running/Succeeded, for "no Pending/CrashLoop pods" checks. */
+  troubledPods?: Obj[];
+  claim?: Obj;
+  volume?: Obj;
+  service?: Obj;
+  endpoints?: Obj;
+  networkPolicies: Obj[];
+  disruptionBudget?: Obj;
+  /** Jobs created by the backup CronJob (or `backup now`), any order. */
+  backupJobs?: Obj[];
+  /** Latest FailedScheduling-style events per pod name, for explaining Pending pods. */
+  podEvents?: Record<string, string>;
+}
+
+export interface HealthExpectations {
+  replicas: number;
+  image?: string;
+  /** kubelet version prefix every node must run, e.g. "v1.33". */
+  kubeletVersion?: string;
+  networkPolicies: string[];
+  /** The Service must have a load balancer address (false while one is still being provisioned is a problem). */
+  requireLoadBalancer: boolean;
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { evaluateHealth } from "../../src/core/health/evaluate.js";
+import { expectations, healthySnapshot } from "../support/health-fixtures.js";
+
+describe("health evaluation", () => {
+  it("a registry with 3 ready replicas on 3 nodes in 3 zones is healthy", () => {
+    const report = evaluateHealth(healthySnapshot(), expectations);
+    expect(report.problems).toEqual([]);
+    expect(report.healthy).toBe(true);
+    expect(report.registry).toMatchObject({ image: "registry:2.8.2", desired: 3, ready: 3, rolledOut: true });
+    expect(report.nodes.map((n) => n.zone)).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+    expect(report.registry.pods.every((p) => p.ready && p.zone)).toBe(true);
+    expect(report.service).toEqual({ address: "a1b2.elb.eu-west-1.amazonaws.com", endpoints: 3 });
+  });
+
+  it("explains a Pending replica with the scheduler's message", () => {
+    const snapshot = healthySnapshot();
+    const pending = snapshot.pods[2];
+    if (!pending) throw new Error("fixture");
+    pending.spec.nodeName = undefined;
+    pending.status = {
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message:
+            "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match pod anti-affinity rules.",
+        },
+      ],
+    };
+    Object.assign(snapshot.deployment?.status ?? {}, { readyReplicas: 2, availableReplicas: 2 });
+    snapshot.endpoints = { subsets: [{ addresses: [{ ip: "a" }, { ip: "b" }] }] };
+    const report = evaluateHealth(snapshot, expectations);
+    expect(report.healthy).toBe(false);
+    expect(report.problems).toContain(
+      "2/3 replicas ready (updated 3, available 2): registry-clouddrove-abc-2 Pending: 0/3 nodes are available: " +
+        "1 node(s) were unschedulable, 2 node(s) didn't match pod anti-affinity rules.",
+    );
+    expect(report.problems).toContain("the Service has 2 endpoint(s), expected 3");
+  });
+
+  it.each([
+    [
+      "a NotReady node",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.nodes[0] as any).status.conditions[0].status = "False";
+      },
+      "node node-0 is not Ready",
+    ],
+    [
+      "a cordoned node",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.nodes[1] as any).spec.unschedulable = true;
+      },
+      "node node-1 is cordoned (unschedulable)",
+    ],
+    [
+      "memory pressure",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.nodes[2] as any).status.conditions[1].status = "True";
+      },
+      "node node-2 reports MemoryPressure",
+    ],
+    [
+      "an unbound claim",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.claim as any).status.phase = "Pending";
+      },
+      "claim registry-clouddrove-data is Pending, not Bound",
+    ],
+    [
+      "no load balancer address",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.service as any).status = {};
+      },
+      "the load balancer has no address yet",
+    ],
+    [
+      "a missing NetworkPolicy",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        s.networkPolicies.pop();
+      },
+      "NetworkPolicy registry-clouddrove-ingress is missing",
+    ],
+    [
+      "an unhealthy disruption budget",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.disruptionBudget as any).status.currentHealthy = 1;
+      },
+      "the PodDisruptionBudget has 1 healthy of 2 required",
+    ],
+    [
+      "a failed backup",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        s.backupJobs = [
+          {
+            metadata: {
+              name: "registry-clouddrove-backup-29000000",
+              creationTimestamp: "2026-11-26T03:00:00Z",
+            },
+            status: { conditions: [{ type: "Failed", status: "True" }] },
+          },
+        ];
+      },
+      "the last backup job registry-clouddrove-backup-29000000 failed",
+    ],
+    [
+      "a rollout not yet observed",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.deployment as any).metadata.generation = 3;
+      },
+      "the Deployment's latest change has not been observed by its controller yet",
+    ],
+    [
+      "a wrong image",
+      (s: ReturnType<typeof healthySnapshot>) => {
+        (s.deployment as any).spec.template.spec.containers[0].image = "registry:2.7.1";
+      },
+      "the Deployment runs registry:2.7.1, expected registry:2.8.2",
+    ],
+  ])("reports %s", (_what, breakIt, problem) => {
+    const snapshot = healthySnapshot();
+    breakIt(snapshot);
+    const report = evaluateHealth(snapshot, expectations);
+    expect(report.healthy).toBe(false);
+    expect(report.problems).toContain(problem);
+  });
+
+  it("reports replicas that share a node", () => {
+    const snapshot = healthySnapshot();
+    (snapshot.pods[1] as any).spec.nodeName = "node-0";
+    const report = evaluateHealth(snapshot, expectations);
+    expect(report.problems.join("\n")).toContain("3 replicas on 2 node(s)");
+  });
+
+  it("reports a crash-looping replica's reason", () => {
+    const snapshot = healthySnapshot();
+    const pod = snapshot.pods[0] as any;
+    pod.status.conditions[1].status = "False";
+    pod.status.containerStatuses[0] = {
+      name: "registry",
+      restartCount: 4,
+      state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting failed container" } },
+    };
+    const report = evaluateHealth(snapshot, expectations);
+    expect(report.problems.join("\n")).toContain("registry-clouddrove-abc-0 CrashLoopBackOff: back-off 40s");
+    expect(report.problems).toContain("registry-clouddrove-abc-0 is crash-looping");
+    expect(report.registry.pods[0]?.restarts).toBe(4);
+  });
+
+  it("checks kubelet versions when an upgrade expects one", () => {
+    const report = evaluateHealth(healthySnapshot(), { ...expectations, kubeletVersion: "v1.34" });
+    expect(report.problems).toContain("node node-0 runs kubelet v1.33.5-eks-1234, expected v1.34");
+  });
+});
