@@ -162,7 +162,13 @@ class LayoutCollector {
       }
     }
     const layer = kind === "_layers" ? /^sha256\/([a-f0-9]{64})\/link$/.exec(tail)?.[1] : undefined;
-    if (layer) return () => repo.layers.add(layer);
+    if (layer) {
+      return (text) => {
+        // The registry follows the link's content, not its path, to find the blob.
+        if (digestOf(text) !== layer) this.problem(`${name}: layer link ${layer} holds "${text.trim()}"`);
+        repo.layers.add(layer);
+      };
+    }
     return undefined;
   }
 

@@ -1,0 +1,169 @@
+/**
+ * Retention as an S3 lifecycle rule: the rule itself, the merge that keeps a bucket's other rules, and
+ * the adapter's calls and error mapping (the AWS SDK faked with aws-sdk-client-mock: s3rver has no
+ * lifecycle API, and there is no AWS account here).
+ */
+import {
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+import { openBackupBucket, s3Error } from "../../src/adapters/s3.js";
+import { resolveConfig } from "../../src/config/resolve.js";
+import {
+  type LifecycleRule,
+  mergeLifecycleRules,
+  overlappingRules,
+  RETENTION_RULE_ID,
+  retentionRule,
+} from "../../src/core/backup/lifecycle.js";
+import { CredentialsError, ExitCode, OperationError, UsageError } from "../../src/errors.js";
+
+const config = (...set: string[]) => resolveConfig({ set: ["backup.bucket=acme-backups", ...set] }).config;
+
+function serviceError(name: string): S3ServiceException {
+  return new S3ServiceException({
+    name,
+    $fault: "client",
+    $metadata: { httpStatusCode: 403 },
+    message: name,
+  });
+}
+
+describe("retentionRule", () => {
+  it("expires archives under the prefix after retentionDays and aborts stale multipart uploads", () => {
+    const rule = retentionRule(config("backup.retentionDays=14", "backup.prefix=registry/prod/"));
+    expect(rule).toEqual({
+      ID: RETENTION_RULE_ID,
+      Status: "Enabled",
+      Filter: { Prefix: "registry/prod/" },
+      Expiration: { Days: 14 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+    });
+  });
+
+  it("uses the defaults (30 days, prefix clouddrove/)", () => {
+    const rule = retentionRule(config());
+    expect(rule.Expiration).toEqual({ Days: 30 });
+    expect(rule.Filter).toEqual({ Prefix: "clouddrove/" });
+  });
+
+  it("accepts 1-7 days for aborting uploads and refuses anything else", () => {
+    expect(retentionRule(config(), { abortIncompleteUploadDays: 7 }).AbortIncompleteMultipartUpload).toEqual({
+      DaysAfterInitiation: 7,
+    });
+    for (const days of [0, 8, 1.5]) {
+      expect(() => retentionRule(config(), { abortIncompleteUploadDays: days })).toThrow(UsageError);
+    }
+  });
+
+  it("refuses a retention that is not a whole number of days", () => {
+    const broken = config();
+    broken.backup.retentionDays = 0;
+    expect(() => retentionRule(broken)).toThrow(/retentionDays/);
+  });
+});
+
+describe("mergeLifecycleRules", () => {
+  const logs: LifecycleRule = {
+    ID: "logs",
+    Status: "Enabled",
+    Filter: { Prefix: "logs/" },
+    Expiration: { Days: 3 },
+  };
+
+  it("keeps the bucket's other rules and replaces an earlier version of ours", () => {
+    const old = { ...retentionRule(config("backup.retentionDays=90")) };
+    const ours = retentionRule(config("backup.retentionDays=30"));
+    const merged = mergeLifecycleRules([logs, old], ours);
+    expect(merged).toEqual([logs, ours]);
+  });
+
+  it("adds ours to an empty configuration", () => {
+    const ours = retentionRule(config());
+    expect(mergeLifecycleRules([], ours)).toEqual([ours]);
+  });
+
+  it("names other rules that would expire our archives sooner", () => {
+    const ours = retentionRule(config());
+    const everything: LifecycleRule = {
+      ID: "all",
+      Status: "Enabled",
+      Filter: { Prefix: "" },
+      Expiration: { Days: 1 },
+    };
+    const disabled: LifecycleRule = { ...everything, ID: "off", Status: "Disabled" };
+    expect(overlappingRules([logs, everything, disabled, ours], ours).map((r) => r.ID)).toEqual(["all"]);
+  });
+});
+
+describe("the S3 adapter's lifecycle calls", () => {
+  const s3 = mockClient(S3Client);
+  afterEach(() => s3.reset());
+  const target = { bucket: "acme-backups", prefix: "clouddrove", region: "eu-west-1" };
+
+  it("reads the existing rules and writes them back with ours merged in", async () => {
+    const logs: LifecycleRule = {
+      ID: "logs",
+      Status: "Enabled",
+      Filter: { Prefix: "logs/" },
+      Expiration: { Days: 3 },
+    };
+    s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [logs as never] });
+    s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
+    const bucket = await openBackupBucket(target);
+    expect(bucket.target.prefix).toBe("clouddrove/");
+    const ours = retentionRule(config());
+    const written = await bucket.putLifecycleRule(ours);
+    expect(written).toEqual([logs, ours]);
+    const put = s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]?.args[0].input;
+    expect(put).toEqual({ Bucket: "acme-backups", LifecycleConfiguration: { Rules: [logs, ours] } });
+    bucket.close();
+  });
+
+  it("treats a bucket without lifecycle configuration as having no rules", async () => {
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(serviceError("NoSuchLifecycleConfiguration"));
+    s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
+    const bucket = await openBackupBucket(target);
+    const ours = retentionRule(config());
+    expect(await bucket.putLifecycleRule(ours)).toEqual([ours]);
+    bucket.close();
+  });
+
+  it("maps access denied to a credentials error (exit 4) that names the permissions", async () => {
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(serviceError("AccessDenied"));
+    const bucket = await openBackupBucket(target);
+    const error = await bucket.getLifecycleRules().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as CredentialsError).exitCode).toBe(ExitCode.credentials);
+    expect((error as CredentialsError).hint).toContain("s3:PutLifecycleConfiguration");
+    bucket.close();
+  });
+});
+
+describe("s3Error", () => {
+  const target = { bucket: "acme-backups", prefix: "clouddrove/" };
+
+  it.each([
+    ["NoSuchBucket", UsageError, /backup\.bucket/],
+    ["NoSuchKey", UsageError, /backup list/],
+    ["CredentialsProviderError", CredentialsError, /AWS_PROFILE/],
+    ["PermanentRedirect", UsageError, /backup\.region/],
+    ["InternalError", OperationError, /Retry/],
+  ])("%s becomes a %o with a hint", (name, type, hint) => {
+    const error = s3Error(serviceError(name), "read something", target);
+    expect(error).toBeInstanceOf(type);
+    expect(error.hint).toMatch(hint);
+  });
+
+  it("an unreachable endpoint is a credentials/unreachable error naming the endpoint", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const error = s3Error(refused, "list", { ...target, endpoint: "http://127.0.0.1:9" });
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(error.hint).toContain("http://127.0.0.1:9");
+  });
+});
