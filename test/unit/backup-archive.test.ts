@@ -139,6 +139,10 @@ async function readAll(data: Buffer, size?: number): Promise<Array<TarEntry & { 
   return found;
 }
 
+function flip(data: Buffer, at: number): void {
+  data[at] = (data[at] ?? 0) ^ 0xff;
+}
+
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
 // --- the tar reader --------------------------------------------------------------------------------------
@@ -206,7 +210,7 @@ describe("TarParser", () => {
       entry("a.txt", Buffer.from("a"), "ustar"),
       entry("b.txt", Buffer.from("b"), "ustar"),
     ]);
-    tar[1024 + 10] ^= 0xff; // inside the second header's name
+    flip(tar, 1024 + 10); // inside the second header's name
     const error = await readAll(tar).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TarFormatError);
     expect((error as TarFormatError).offset).toBe(1024);
@@ -440,7 +444,7 @@ describe("verifyArchive", () => {
     const tar = healthyRegistry().files.tar();
     const damaged = Buffer.from(tar);
     // Each entry here is 4 blocks (long-name header, name, header, content): 512 * 4 is the second's header.
-    damaged[512 * 4 + 20] ^= 0xff;
+    flip(damaged, 512 * 4 + 20);
     const report = await verifyArchive(stream(damaged));
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toMatch(/^the archive is damaged: .*(checksum|unreadable)/);
