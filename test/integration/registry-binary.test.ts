@@ -3,7 +3,12 @@
  * replicas on one storage directory with the rendered shared http.secret, as the Deployment runs them
  * behind one Service.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
@@ -25,6 +30,7 @@ import {
 import { resolveConfig } from "../../src/config/resolve.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import {
+  freePort,
   garbageCollect,
   type RegistryProcess,
   type ReplicaSpec,
@@ -174,6 +180,128 @@ describe("two registry replicas from the rendered manifests on one volume", () =
     expect((await getManifest(as(again), "team/gc", "kept")).digest).toBe(image.manifestDigest);
     for (const digest of image.blobDigests) {
       expect(sha256Digest(await getBlob(as(again), "team/gc", digest))).toBe(digest);
+    }
+  });
+});
+
+describe("the registry adapter against answers the binary does not give here", () => {
+  // A registry behind a proxy may send relative Locations and non-JSON error pages.
+  let server: Server;
+  let baseUrl: string;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      request.resume();
+      if (request.method === "POST") {
+        response.writeHead(202, { Location: "/v2/team/app/blobs/uploads/u1?_state=s0" }).end();
+      } else if (request.method === "PATCH") {
+        response.writeHead(202, { Location: "/v2/team/app/blobs/uploads/u1?_state=s1" }).end();
+      } else if (request.method === "PUT") {
+        response.writeHead(201).end();
+      } else {
+        response.writeHead(502, { "Content-Type": "text/html" }).end("<html>Bad Gateway</html>");
+      }
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.close();
+    await once(server, "close");
+  });
+
+  it("resolves relative upload Locations and keeps their state when adding the digest", async () => {
+    const location = await startUpload({ baseUrl }, "team/app");
+    expect(location).toBe(`${baseUrl}/v2/team/app/blobs/uploads/u1?_state=s0`);
+    const next = await uploadChunk({ baseUrl }, location, Buffer.from("abc"), 0);
+    expect(next).toBe(`${baseUrl}/v2/team/app/blobs/uploads/u1?_state=s1`);
+    await finishUpload({ baseUrl }, next, `sha256:${"0".repeat(64)}`);
+    expect(seen.at(-1)).toBe(`PUT /v2/team/app/blobs/uploads/u1?_state=s1&digest=sha256%3A${"0".repeat(64)}`);
+  });
+
+  it("names the status when the error page is not the registry's JSON", async () => {
+    const error = await errorOf(listTags({ baseUrl }, "team/app"));
+    expect(error.code).toBe("HTTP_502");
+    expect(error.status).toBe(502);
+    expect(error.message).toContain("GET");
+  });
+
+  it("reports a registry that does not answer as UNREACHABLE with a hint", async () => {
+    const port = await freePort();
+    const error = await errorOf(ping({ baseUrl: `http://127.0.0.1:${port}` }));
+    expect(error.code).toBe("UNREACHABLE");
+    expect(error.hint).toContain("running");
+    expect(error.exitCode).toBe(1);
+  });
+});
+
+describe("the init container's script, run by busybox sh as in the Alpine image", () => {
+  let work: string;
+  let script: string;
+  const run = (dir: string) =>
+    spawnSync("busybox", ["sh", "-c", script.replaceAll(names.dataPath, dir)], { encoding: "utf8" });
+
+  beforeAll(async () => {
+    const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
+    const objects = await renderManifests(config, {
+      username: USER,
+      password: PASSWORD,
+      httpSecret: "s",
+      htpasswd: `${USER}:${bcrypt.hashSync(PASSWORD, 4)}`,
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: reads into the rendered Deployment
+    const deployment = objects.find((o) => o.kind === "Deployment") as any;
+    script = deployment.spec.template.spec.initContainers[0].args.join("\n");
+    work = await mkdtemp(join(tmpdir(), "clouddrove-init-"));
+  });
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const owner = `${names.registryUser.uid}:${names.registryUser.gid}`;
+  const ownerOf = (path: string) => {
+    const stats = statSync(path);
+    return `${stats.uid}:${stats.gid}`;
+  };
+
+  it(
+    process.getuid?.() === 0
+      ? "gives a fresh volume root and a root-owned store to the registry user, then changes nothing"
+      : "fails loudly where it may not chown (not run as root here)",
+    async () => {
+      const volume = join(work, "volume");
+      await mkdir(join(volume, "docker/registry/v2/blobs"), { recursive: true });
+      await writeFile(join(volume, "docker/registry/v2/blobs/data"), "x");
+      const first = run(volume);
+      if (process.getuid?.() !== 0) {
+        expect(first.status).not.toBe(0);
+        expect(first.stderr).toMatch(/Operation not permitted/);
+        return;
+      }
+      expect(first.stderr).toBe("");
+      expect(first.status).toBe(0);
+      for (const path of ["", "docker", "docker/registry/v2/blobs", "docker/registry/v2/blobs/data"]) {
+        expect(ownerOf(join(volume, path))).toBe(owner);
+      }
+      expect(first.stdout).toContain(`data directory ready: ${volume} ${owner}`);
+      const second = run(volume);
+      expect(second.status).toBe(0);
+      expect(second.stdout).toBe(first.stdout);
+    },
+  );
+
+  it("creates the data directory when the volume does not hold it yet", () => {
+    const missing = join(work, "not-yet", "clouddrove");
+    const result = run(missing);
+    expect(existsSync(missing)).toBe(true);
+    if (process.getuid?.() === 0) {
+      expect(result.status).toBe(0);
+      expect(ownerOf(missing)).toBe(owner);
     }
   });
 });

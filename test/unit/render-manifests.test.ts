@@ -95,8 +95,10 @@ describe("renderManifests with the defaults (efs)", async () => {
     expect(init.image).toBe("alpine:3.20.3");
     expect(init.volumeMounts).toEqual([{ name: "data", mountPath: "/var/lib/clouddrove" }]);
     const script = init.args.join("\n");
-    expect(script).toContain("mkdir -p /var/lib/clouddrove");
-    expect(script).toContain("chown 1000:1000 /var/lib/clouddrove");
+    // The script itself runs for real in test/integration/registry-binary.test.ts.
+    expect(script).toContain("data=/var/lib/clouddrove\n");
+    expect(script).toContain(`owner=${names.registryUser.uid}:${names.registryUser.gid}\n`);
+    expect(init.command).toEqual(["/bin/sh", "-c"]);
     expect(registry.securityContext.runAsUser).toBe(1000);
     expect(registry.securityContext.runAsGroup).toBe(1000);
   });
