@@ -1,0 +1,83 @@
+/**
+ * Reasoning about applied objects: what an apply did to each (created, configured, unchanged), which
+ * live objects a render no longer contains (to prune — never the volume or its claim), and the view of an
+ * object that a diff should compare (no server-owned bookkeeping).
+ */
+import type { KubeObject } from "../render/types.js";
+
+export type ApplyAction = "created" | "configured" | "unchanged" | "pruned";
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export const refOf = (o: KubeObject): ObjectRef => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  namespace: o.metadata.namespace,
+});
+
+export const refKey = (r: ObjectRef): string => `${r.kind}/${r.namespace ?? ""}/${r.name}`;
+
+/** A server-side apply that changes nothing does not bump resourceVersion: that is how "unchanged" is told. */
+export function classifyApply(before: KubeObject | undefined, after: KubeObject): ApplyAction {
+  if (!before) return "created";
+  const was = (before.metadata as { resourceVersion?: string }).resourceVersion;
+  const now = (after.metadata as { resourceVersion?: string }).resourceVersion;
+  return was !== undefined && was === now ? "unchanged" : "configured";
+}
+
+/**
+ * Kinds deploy may prune, listed in the namespace by the managed-by label. PersistentVolume and
+ * PersistentVolumeClaim are deliberately absent: data outlives every command but an explicit delete.
+ */
+export const PRUNABLE_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
+  { apiVersion: "v1", kind: "ServiceAccount" },
+  { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "v1", kind: "Secret" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "policy/v1", kind: "PodDisruptionBudget" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+  { apiVersion: "batch/v1", kind: "CronJob" },
+];
+
+const NEVER_PRUNED = new Set(["PersistentVolume", "PersistentVolumeClaim", "Namespace"]);
+
+export function pruneCandidates(live: KubeObject[], rendered: KubeObject[]): KubeObject[] {
+  const wanted = new Set(rendered.map((o) => refKey(refOf(o))));
+  return live.filter(
+    (o) =>
+      !NEVER_PRUNED.has(o.kind) &&
+      o.metadata.labels?.["app.kubernetes.io/managed-by"] === "clouddrove" &&
+      !wanted.has(refKey(refOf(o))),
+  );
+}
+
+const SERVER_METADATA = [
+  "managedFields",
+  "resourceVersion",
+  "uid",
+  "generation",
+  "creationTimestamp",
+  "selfLink",
+];
+
+/** The object as a person compares it: no status, no server bookkeeping, no defaulted clusterIP(s). */
+export function comparable(object: KubeObject): KubeObject {
+  const copy = structuredClone(object) as KubeObject & { status?: unknown; spec?: Record<string, unknown> };
+  delete copy.status;
+  const metadata = copy.metadata as Record<string, unknown>;
+  for (const key of SERVER_METADATA) delete metadata[key];
+  const annotations = metadata.annotations as Record<string, string> | undefined;
+  if (annotations) {
+    delete annotations["kubectl.kubernetes.io/last-applied-configuration"];
+    delete annotations["deployment.kubernetes.io/revision"];
+    if (Object.keys(annotations).length === 0) delete metadata.annotations;
+  }
+  return copy;
+}
