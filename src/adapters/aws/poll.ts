@@ -1,0 +1,43 @@
+/**
+ * AWS has no watch API: waiting for an EFS file system or mount target means asking again. One deadline
+ * for the whole wait, a fixed interval, and an abort signal so Ctrl-C stops it.
+ */
+import { InterruptedError, OperationError } from "../../errors.js";
+
+export interface PollOptions {
+  /** What is awaited, for the timeout message: "file system fs-1 to become available". */
+  what: string;
+  timeoutMs: number;
+  intervalMs: number;
+  signal?: AbortSignal;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Calls `check` until it returns a value (not undefined), or fails at the deadline. */
+export async function pollUntil<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) {
+      throw new OperationError(`Timed out waiting for ${options.what}.`, {
+        hint: "AWS is slow or the resource is stuck; check it in the AWS console, then run the command again.",
+      });
+    }
+    await sleep(options.intervalMs, options.signal);
+  }
+}

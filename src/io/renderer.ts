@@ -1,0 +1,86 @@
+/**
+ * Running a command's steps as a listr2 task list. The renderer follows io/env's decision: the animated
+ * default on a terminal, one timestamped line per event ("verbose") in CI and without a terminal, nothing
+ * under -o json. Everything it draws goes to stderr, so stdout stays the command's result. The first
+ * failing step stops the list; Ctrl-C (io.signal) stops it before the next step starts.
+ * listr2 is loaded only when a command runs steps.
+ */
+import type { ListrTask } from "listr2";
+import { InterruptedError } from "../errors.js";
+import type { RendererKind } from "./env.js";
+
+export interface RendererTarget {
+  renderer: RendererKind;
+  io: { stderr: NodeJS.WritableStream; signal?: AbortSignal; env?: NodeJS.ProcessEnv };
+}
+
+/** The options handed to `new Listr(...)` for this run (exported so other commands and tests can see them). */
+export async function listrOptions(target: RendererTarget) {
+  const { ListrLogger, PRESET_TIMESTAMP, PRESET_TIMER, ProcessOutput } = await import("listr2");
+  const stderr = target.io.stderr as NodeJS.WriteStream;
+  // Both of listr2's "stdout" and "stderr" are our stderr: progress never reaches stdout.
+  const processOutput = new ProcessOutput(stderr, stderr);
+  const common = {
+    exitOnError: true,
+    // cli.ts owns SIGINT (io.signal); listr2's own handler would call process.exit.
+    registerSignalListeners: false,
+  };
+  switch (target.renderer) {
+    case "silent":
+      return { ...common, renderer: "silent" as const };
+    case "default":
+      return {
+        ...common,
+        renderer: "default" as const,
+        // listr2 checks process.stdout for a terminal; it draws on stderr, which io/env found to be one.
+        forceTTY: true,
+        rendererOptions: {
+          logger: new ListrLogger({ useIcons: true, processOutput }),
+          timer: PRESET_TIMER,
+          collapseSubtasks: false,
+        },
+      };
+    default:
+      return {
+        ...common,
+        renderer: target.renderer === "simple" ? ("simple" as const) : ("verbose" as const),
+        rendererOptions: {
+          logger: new ListrLogger({ useIcons: false, processOutput }),
+          timestamp: PRESET_TIMESTAMP,
+          timer: PRESET_TIMER,
+          logTitleChange: true,
+        },
+      };
+  }
+}
+
+/** Stop before a step when Ctrl-C came in during the previous one. */
+function interruptible<C>(task: ListrTask<C>, signal?: AbortSignal): ListrTask<C> {
+  const run = task.task;
+  return {
+    ...task,
+    task: (context, wrapper) => {
+      if (signal?.aborted) {
+        throw new InterruptedError(`Interrupted before "${String(task.title ?? "the next step")}".`, {
+          hint: "Nothing after the interrupted step ran; run the same command again to continue.",
+        });
+      }
+      return run(context, wrapper);
+    },
+  };
+}
+
+/** Runs the steps in order with `context` shared between them, and returns it. */
+export async function runTasks<C extends object>(
+  target: RendererTarget,
+  tasks: ListrTask<C>[],
+  context: C,
+): Promise<C> {
+  const { Listr } = await import("listr2");
+  const options = await listrOptions(target);
+  const list = new Listr<C>(
+    tasks.map((t) => interruptible(t, target.io.signal)),
+    { ...options, ctx: context } as never,
+  );
+  return list.run();
+}

@@ -1,0 +1,130 @@
+/**
+ * Gathering what `cluster verify` judges: the control plane's subnet zones and the EFS mount targets from
+ * AWS (or, for the sandbox, from its record), everything else from the Kubernetes API.
+ */
+import type { ListrTask } from "listr2";
+import {
+  type AwsClients,
+  describeCluster,
+  findFileSystem,
+  listMountTargets,
+  subnetZones,
+} from "../../adapters/aws.js";
+import type { Kube, KubeConnectOptions } from "../../adapters/kube.js";
+import {
+  CLUSTER_TAG,
+  efsCreationToken,
+  KUBE_SYSTEM,
+  SNAPSHOT_CONTROLLER_DEPLOYMENT,
+  VPC_CNI_DAEMONSET,
+} from "../../core/cluster/constants.js";
+import { deploymentAvailable, networkPolicyFromDaemonSet, nodeFacts } from "../../core/cluster/facts.js";
+import { evaluateCluster, type VerifyFacts } from "../../core/cluster/verify.js";
+import { UsageError } from "../../errors.js";
+import { type KubeStepContext, kubeFor } from "./storage.js";
+
+/** What the sandbox records in place of AWS (it has no control plane subnets or EFS of its own). */
+export interface SimulatedAwsFacts {
+  controlPlaneSubnetZones: string[];
+  efs?: { fileSystemId: string; mountTargetZones: string[] };
+}
+
+export interface FactSources {
+  kube: Kube;
+  clusterName: string;
+  /** Real AWS; or `simulated` for the sandbox. */
+  aws?: AwsClients;
+  simulated?: SimulatedAwsFacts;
+  /** The EFS id from the configuration, when known (else it is found by tag). */
+  fileSystemId?: string;
+}
+
+async function awsFacts(sources: FactSources): Promise<Pick<VerifyFacts, "controlPlaneSubnetZones" | "efs">> {
+  if (!sources.aws) {
+    const simulated = sources.simulated;
+    if (!simulated)
+      return { controlPlaneSubnetZones: { unknown: "no AWS access" }, efs: { unknown: "no AWS access" } };
+    return { controlPlaneSubnetZones: simulated.controlPlaneSubnetZones, efs: simulated.efs };
+  }
+  const { eks, ec2, efs } = sources.aws;
+  const cluster = await describeCluster(eks, sources.clusterName);
+  const controlPlaneSubnetZones = cluster
+    ? [...(await subnetZones(ec2, cluster.subnetIds)).values()]
+    : { unknown: `EKS has no cluster named ${sources.clusterName} in ${sources.aws.region}` };
+  const fileSystemId =
+    sources.fileSystemId ??
+    (
+      await findFileSystem(efs, {
+        tagKey: CLUSTER_TAG,
+        tagValue: sources.clusterName,
+        creationToken: efsCreationToken(sources.clusterName),
+      })
+    )?.id;
+  const efsFacts = fileSystemId
+    ? {
+        fileSystemId,
+        mountTargetZones: (await listMountTargets(efs, fileSystemId))
+          .filter((m) => m.state === "available")
+          .map((m) => m.zone),
+      }
+    : undefined;
+  return { controlPlaneSubnetZones, efs: efsFacts };
+}
+
+export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
+  const { kube } = sources;
+  const [nodes, awsNode, csiDrivers, snapshotController, fromAws] = await Promise.all([
+    kube.list("v1", "Node"),
+    kube.get("apps/v1", "DaemonSet", VPC_CNI_DAEMONSET, KUBE_SYSTEM),
+    kube.list("storage.k8s.io/v1", "CSIDriver"),
+    kube.get("apps/v1", "Deployment", SNAPSHOT_CONTROLLER_DEPLOYMENT, KUBE_SYSTEM),
+    awsFacts(sources),
+  ]);
+  return {
+    ...fromAws,
+    nodes: nodeFacts(nodes as never),
+    networkPolicy: networkPolicyFromDaemonSet(awsNode as never),
+    csiDrivers: csiDrivers.map((d) => d.metadata?.name ?? "").filter(Boolean),
+    snapshotController: deploymentAvailable(snapshotController as never),
+  };
+}
+
+/** The last step of `cluster create`: verify what was made (the report decides the exit code). */
+export function verifyTask(connect: KubeConnectOptions): ListrTask<KubeStepContext> {
+  return {
+    title: "Verify: zones, workers, network policy, CSI drivers, EFS mount targets",
+    task: async (context, task) => {
+      const kube = await kubeFor(context, connect);
+      const facts = await gatherFacts({
+        kube,
+        clusterName: context.values.name,
+        aws: context.clients,
+        fileSystemId: context.fileSystemId,
+      });
+      context.report = evaluateCluster(context.values.name, facts);
+      const failed = context.report.checks.filter((c) => !c.ok).length;
+      task.title = failed === 0 ? "Verify: all checks passed" : `Verify: ${failed} check(s) failed`;
+    },
+  };
+}
+
+/**
+ * The kubeconfig context must reach the cluster being verified or deleted: deleting another cluster's
+ * load balancers, or verifying the wrong cluster, would be worse than stopping.
+ */
+export function assertContextReaches(
+  kube: Kube,
+  cluster: { name: string; endpoint?: string },
+  region: string,
+): void {
+  if (!cluster.endpoint) return;
+  const normalize = (url: string) => url.toLowerCase().replace(/\/+$/, "");
+  if (normalize(kube.server) !== normalize(cluster.endpoint)) {
+    throw new UsageError(
+      `The kubeconfig context ${kube.context} points at ${kube.server}, not at cluster ${cluster.name} (${cluster.endpoint}).`,
+      {
+        hint: `Write its context with \`aws eks update-kubeconfig --name ${cluster.name} --region ${region}\`, or pass --context.`,
+      },
+    );
+  }
+}

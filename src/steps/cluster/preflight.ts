@@ -1,0 +1,62 @@
+/**
+ * What `cluster create` checks before anything is created: eksctl (installed, new enough), the AWS
+ * credentials, the region's zones, the Kubernetes version, and whether the cluster already exists (then
+ * create reconciles instead). Runs before the task list, so its failures are plain exit 2 / 4.
+ */
+import {
+  type AwsClients,
+  type ClusterInfo,
+  callerIdentity,
+  describeCluster,
+  listZones,
+  subnetZones,
+  supportedVersions,
+} from "../../adapters/aws.js";
+import { type EksctlEnvironment, eksctlVersion } from "../../adapters/eksctl.js";
+import type { ClusterValues } from "../../core/cluster/cluster-config.js";
+import { checkKubernetesVersion, chooseZones, type ZoneInfo } from "../../core/cluster/preflight.js";
+
+export interface CreatePreflightInput {
+  clients: AwsClients;
+  /** Zones may be empty: the region's first three are used. */
+  values: ClusterValues;
+  /** Zones already fetched (e.g. to offer them at a prompt). */
+  offered?: ZoneInfo[];
+  /** Undefined skips the eksctl check (dry runs never start it). */
+  eksctl?: EksctlEnvironment;
+}
+
+export interface CreatePreflight {
+  values: ClusterValues;
+  identity: { account: string; arn: string };
+  eksctlVersion?: string;
+  supportedVersions?: string[];
+  /** The cluster as EKS describes it, when it already exists. */
+  existing?: ClusterInfo;
+}
+
+export async function preflightCreate(input: CreatePreflightInput): Promise<CreatePreflight> {
+  const version = input.eksctl ? await eksctlVersion(input.eksctl) : undefined;
+  const identity = await callerIdentity(input.clients);
+  const offered = input.offered ?? (await listZones(input.clients.ec2, input.values.region));
+  const existing = await describeCluster(input.clients.eks, input.values.name);
+  let requested = input.values.zones;
+  if (existing && requested.length === 0) {
+    // Reconciling: keep the zones the cluster was made with, not the region's first three.
+    const zonesInUse = [
+      ...new Set((await subnetZones(input.clients.ec2, existing.subnetIds)).values()),
+    ].sort();
+    if (zonesInUse.length >= 3) requested = zonesInUse.slice(0, 3);
+  }
+  const zones = chooseZones(input.values.region, offered, requested);
+  const supported = await supportedVersions(input.clients.eks);
+  // An existing cluster keeps its version; only a new one must be on a version EKS still offers.
+  if (!existing) checkKubernetesVersion(input.values.kubernetesVersion, supported);
+  return {
+    values: { ...input.values, zones },
+    identity,
+    eksctlVersion: version,
+    supportedVersions: supported,
+    existing,
+  };
+}
