@@ -3,6 +3,7 @@
  * its heavy dependencies only inside its action. Only commands that work are listed here.
  */
 import type { Command } from "commander";
+import { registerCluster } from "./cluster.js";
 import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
 import { registerDeploy } from "./deploy.js";
@@ -11,5 +12,6 @@ import { registerInit } from "./init.js";
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
   registerInit(program, io, state);
   registerConfig(program, io, state);
+  registerCluster(program, io, state);
   registerDeploy(program, io, state);
 }
