@@ -106,6 +106,12 @@ export function s3Error(error: unknown, action: string, target: BackupBucketTarg
       cause: error,
     });
   }
+  if (/region is missing/i.test(message)) {
+    return new UsageError(`Cannot ${action} in ${where}: no AWS region is set`, {
+      hint: "Set backup.region (--backup-region) or the cluster's --region, or AWS_REGION.",
+      cause: error,
+    });
+  }
   if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name)) {
     return new CredentialsError(`Cannot ${action}: S3 is unreachable (${code || name})`, {
       hint: target.endpoint

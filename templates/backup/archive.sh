@@ -23,10 +23,15 @@
 # - Streamed: tar | tee | rclone rcat. The data is never copied to local disk; the checksum is computed
 #   from the same bytes as they pass (tee into a FIFO read by sha256sum).
 # - Not compressed: registry layers are already gzip-compressed; gzip would burn CPU for almost nothing.
-# - Consistent while pushes continue: the registry accepts a manifest only once its blobs exist, and blobs
-#   never change. So repositories/ (tags, manifest links) is archived FIRST and blobs/ SECOND: every
-#   manifest in the archive has its blobs in it. Unfinished uploads (_uploads) are left out. (This holds
-#   as long as no garbage collection or delete runs at the same time.)
+# - Consistent while pushes continue, without a snapshot: the registry writes everything that a file
+#   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then the
+#   manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So the
+#   archive lists the files in the REVERSE order -- tags, then manifest revisions, then layer links, then
+#   blobs/ -- and each list is taken after the one before: whatever a listed file refers to already
+#   existed when the next list was taken. (The brief version: repositories/ before blobs/.) Unfinished
+#   uploads (_uploads) are left out. One race remains: a tag moved to a brand-new manifest while this
+#   runs may point past the archive; restore.sh then points it at its previous manifest (the tag's own
+#   history), and says so.
 # - Output: the last line on stdout is machine-readable:
 #     clouddrove-backup key=<key> bytes=<n> seconds=<n> sha256=<hex>
 #
@@ -60,8 +65,8 @@ case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
 export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
   RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE
 
-for tool in tar rclone sha256sum tee mkfifo mktemp date cut; do
-  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp"
+for tool in tar rclone sha256sum tee mkfifo mktemp date cut find grep; do
+  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find"
 done
 
 REGISTRY=docker/registry/v2
@@ -104,37 +109,56 @@ stage() {
 status() { cat "$WORK/$1.rc" 2>/dev/null || echo "never ran"; }
 
 # GNU tar exits 1 when a file changed while it was read (a tag moved, a directory gained a blob): the
-# archive is still complete thanks to the order above. Any other failure is fatal. (busybox tar has no
+# archive is still consistent thanks to the order below. Any other failure is fatal. (busybox tar has no
 # such warning: 1 is an error there.)
 TAR_TOLERATES=0
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then TAR_TOLERATES=1; fi
+
+# members: every path to archive, one per line, in the order explained in the header. Directories come
+# first so that the archive keeps their modes; _uploads (unfinished uploads) is pruned everywhere.
+members() {
+  repos="$REGISTRY/repositories"
+  cd "$DATA_DIR"
+  find "$repos" -name _uploads -prune -o -type d -print
+  find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/tags/*' -print
+  find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/revisions/*' -print
+  find "$repos" -name _uploads -prune -o -type f -path '*/_layers/*' -print
+  # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
+  find "$repos" -name _uploads -prune -o -type f ! -path '*/_manifests/tags/*' \
+    ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*' -print
+  find "$REGISTRY/blobs" -print
+}
 
 mkfifo "$WORK/sum.fifo"
 sha256sum <"$WORK/sum.fifo" >"$WORK/sum" &
 SUM_PID=$!
 
 log "streaming $DATA_DIR/$REGISTRY to s3://$BUCKET/$KEY"
-# repositories/ BEFORE blobs/ -- see the header. --exclude=_uploads matches that name at any depth.
-stage tar tar -c -f - -C "$DATA_DIR" --exclude=_uploads "$REGISTRY/repositories" "$REGISTRY/blobs" |
+# tar archives exactly the listed paths (--no-recursion), in the listed order.
+stage list members |
+  stage tar tar -c -f - -C "$DATA_DIR" --no-recursion -T - |
   stage tee tee "$WORK/sum.fifo" |
   stage upload rclone rcat "$TARGET"
 
 wait "$SUM_PID" || fail "sha256sum failed"
 SUM_PID=""
 
+[ "$(status upload)" = 0 ] || fail "upload to s3://$BUCKET/$KEY failed (rclone exit status $(status upload)); see the rclone messages above"
+PROBLEM=""
 TAR_RC=$(status tar)
 if [ "$TAR_RC" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
   log "note: files changed while they were archived (pushes in progress); the archive stays consistent"
-  TAR_RC=0
+elif [ "$TAR_RC" != 0 ]; then
+  PROBLEM="tar failed (exit status $TAR_RC)"
 fi
-[ "$(status upload)" = 0 ] || fail "upload to s3://$BUCKET/$KEY failed (rclone exit status $(status upload)); see the rclone messages above"
-if [ "$TAR_RC" != 0 ]; then
-  # rclone uploaded whatever tar produced before it failed. Without a .sha256 nothing restores it, but
-  # remove it if the credentials allow, so that nobody mistakes it for a backup.
+[ "$(status list)" = 0 ] || PROBLEM="listing the files failed (find exit status $(status list))"
+[ "$(status tee)" = 0 ] || PROBLEM="tee failed (exit status $(status tee))"
+if [ -n "$PROBLEM" ]; then
+  # rclone uploaded whatever came through before the failure. Without a .sha256 nothing restores it,
+  # but remove it if the credentials allow, so that nobody mistakes it for a backup.
   rclone deletefile "$TARGET" 2>/dev/null || log "could not delete the incomplete s3://$BUCKET/$KEY"
-  fail "tar failed (exit status $TAR_RC); s3://$BUCKET/$KEY is NOT a valid backup"
+  fail "$PROBLEM; s3://$BUCKET/$KEY is NOT a valid backup"
 fi
-[ "$(status tee)" = 0 ] || fail "tee failed (exit status $(status tee))"
 
 SHA256=$(cut -d ' ' -f 1 "$WORK/sum")
 [ ${#SHA256} -eq 64 ] || fail "no checksum was computed"

@@ -6,7 +6,9 @@
 #   1. find the archive (a given key, or the newest one that has its .sha256 file);
 #   2. stream it from S3 into a staging directory ON THE SAME VOLUME, computing its sha256 on the way;
 #   3. REFUSE (staging removed, live data untouched) unless the checksum equals the .sha256 file;
-#   4. check the registry layout: repositories/ and blobs/, every manifest revision's blob present;
+#   4. check the registry layout: repositories/ and blobs/, every manifest revision's blob present, and
+#      settle what was in flight during the backup (a tag moved meanwhile points at its previous
+#      manifest; a push caught half-way is left out -- each one is logged as a note);
 #   5. swap by renaming: the current data becomes $DATA_DIR/docker.pre-restore-<UTC time>, the staged
 #      data becomes $DATA_DIR/docker. The old data stays until you remove it (or RESTORE_REMOVE_OLD=true).
 #
@@ -28,7 +30,8 @@
 #
 # Exit status: 0 restored; 1 refused or failed (and then the live data is exactly as it was).
 # The last line on stdout is machine-readable:
-#   clouddrove-restore key=<key> bytes=<n> seconds=<n> sha256=<hex> repositories=<n> manifests=<n> previous=<dir|removed|none>
+#   clouddrove-restore key=<key> bytes=<n> seconds=<n> sha256=<hex> repositories=<n> tags=<n> manifests=<n>
+#     notes=<n> previous=<dir|removed|none>
 set -eu
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) restore: $*" >&2; }
@@ -54,7 +57,7 @@ case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
 export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
   RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET
 
-for tool in tar rclone sha256sum tee mkfifo mktemp date cut find sort grep wc tr; do
+for tool in tar rclone sha256sum tee mkfifo mktemp date cut find sort grep wc tr ls; do
   command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find sort"
 done
 [ -d "$DATA_DIR" ] || fail "$DATA_DIR does not exist (is the registry's volume mounted there?)"
@@ -147,21 +150,70 @@ if [ "$ACTUAL" != "$EXPECTED" ]; then
 fi
 [ "$(status extract)" = 0 ] || refuse "tar could not extract the archive (exit status $(status extract)); is the volume full?"
 
-# --- 4. the layout ----------------------------------------------------------------------------------
+# --- 4. the layout, and writes that were in flight during the backup --------------------------------
 V2="$STAGING/docker/registry/v2"
 [ -d "$V2/repositories" ] && [ -d "$V2/blobs" ] ||
   refuse "the archive holds no registry data (docker/registry/v2/repositories and blobs expected)"
+
+# link_target FILE: the hex digest a registry link file holds; nothing when it is empty or unreadable.
+link_target() {
+  _target=$(cat "$1" 2>/dev/null || true)
+  _target=${_target#sha256:}
+  if [ ${#_target} -eq 64 ]; then printf '%s' "$_target"; fi
+}
+NOTES=0
+note() {
+  log "note: $*"
+  NOTES=$((NOTES + 1))
+}
+
 REPOSITORIES=$(find "$V2/repositories" -type d -name _manifests | wc -l | tr -d ' ')
+# Every manifest revision needs its manifest blob. A revision link caught half-written belongs to a push
+# that had not finished when the backup ran: it is left out, as if the push had come a moment later.
 MANIFESTS=0
 for link in $(find "$V2/repositories" -path '*/_manifests/revisions/sha256/*/link' -type f); do
-  digest=$(cat "$link")
-  hex=${digest#sha256:}
-  [ "${#hex}" -eq 64 ] || refuse "unreadable manifest link $link"
+  hex=$(link_target "$link")
+  if [ -z "$hex" ]; then
+    note "left out a manifest that was being pushed during the backup (${link#"$V2/repositories/"})"
+    rm -rf "${link%/link}"
+    continue
+  fi
   blob="$V2/blobs/sha256/$(printf '%s' "$hex" | cut -c 1-2)/$hex/data"
-  [ -f "$blob" ] || refuse "manifest $digest (${link#"$V2/repositories/"}) has no blob in the archive"
+  [ -f "$blob" ] || refuse "manifest sha256:$hex (${link#"$V2/repositories/"}) has no blob in the archive"
   MANIFESTS=$((MANIFESTS + 1))
 done
-log "archive verified: sha256 $ACTUAL, $REPOSITORIES repositories, $MANIFESTS manifest revisions"
+
+# A tag moved while the backup ran can point past the archive (see archive.sh). Its history (the tag's
+# index/ links, one per manifest it ever pointed at) names the previous target: use the newest one the
+# archive holds. A tag with no usable history was being pushed for the first time: left out.
+TAGS=0
+for current in $(find "$V2/repositories" -path '*/_manifests/tags/*/current/link' -type f); do
+  tag_dir=${current%/current/link}
+  repo_dir=${tag_dir%/_manifests/tags/*}
+  name="${repo_dir#"$V2/repositories/"}:${tag_dir##*/}"
+  hex=$(link_target "$current")
+  if [ -n "$hex" ] && [ -f "$repo_dir/_manifests/revisions/sha256/$hex/link" ]; then
+    TAGS=$((TAGS + 1))
+    continue
+  fi
+  previous=""
+  for entry in $(ls -t "$tag_dir"/index/sha256/*/link 2>/dev/null); do
+    candidate=$(link_target "$entry")
+    if [ -n "$candidate" ] && [ -f "$repo_dir/_manifests/revisions/sha256/$candidate/link" ]; then
+      previous=$candidate
+      break
+    fi
+  done
+  if [ -n "$previous" ]; then
+    printf 'sha256:%s' "$previous" >"$current"
+    note "$name was being moved during the backup: it points at its previous manifest sha256:$previous"
+    TAGS=$((TAGS + 1))
+  else
+    rm -rf "$tag_dir"
+    note "$name was being pushed during the backup: left out"
+  fi
+done
+log "archive verified: sha256 $ACTUAL, $REPOSITORIES repositories, $TAGS tags, $MANIFESTS manifest revisions"
 
 # --- 5. swap ----------------------------------------------------------------------------------------
 PREVIOUS=none
@@ -194,4 +246,4 @@ fi
 
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
 log "restored s3://$BUCKET/$KEY into $DATA_DIR/docker in ${SECONDS_TAKEN}s"
-echo "clouddrove-restore key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$ACTUAL repositories=$REPOSITORIES manifests=$MANIFESTS previous=$PREVIOUS"
+echo "clouddrove-restore key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$ACTUAL repositories=$REPOSITORIES tags=$TAGS manifests=$MANIFESTS notes=$NOTES previous=$PREVIOUS"

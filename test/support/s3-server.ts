@@ -30,6 +30,8 @@ export interface S3Server {
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
+  /** The file holding an object's bytes (s3rver's own layout): tests corrupt objects through it. */
+  objectPath(key: string): string;
   /** Environment for the backup scripts (rclone remote "backup" pointed at this server). */
   rcloneEnv(): Record<string, string>;
   stop(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startS3Server(bucket = "clouddrove-test"): Promise<S3Serve
     accessKeyId: ACCESS_KEY_ID,
     secretAccessKey: SECRET_ACCESS_KEY,
     region,
+    objectPath: (key) => join(directory, bucket, `${key}._S3rver_object`),
     rcloneEnv: () => ({
       RCLONE_CONFIG_BACKUP_TYPE: "s3",
       RCLONE_CONFIG_BACKUP_PROVIDER: "Other",

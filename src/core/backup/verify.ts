@@ -30,6 +30,8 @@ export interface ArchiveReport {
   /** Blobs whose content was hashed and matched (checkBlobDigests). */
   blobsChecked: number;
   problems: string[];
+  /** What was in flight during the backup and what restore.sh does about it; not a reason to refuse. */
+  warnings: string[];
   ok: boolean;
 }
 
@@ -43,7 +45,10 @@ const MAX_PROBLEMS = 50;
 interface Repository {
   revisions: Set<string>;
   layers: Set<string>;
+  /** Tag -> the manifest its current/link names ("" when the link is empty). */
   tags: Map<string, string>;
+  /** Tag -> every manifest it ever pointed at (its index/ links). */
+  tagHistory: Map<string, Set<string>>;
 }
 
 /** The hex digest from a .sha256 object ("<hex>  <name>", sha256sum's format). */
@@ -67,6 +72,7 @@ class LayoutCollector {
   readonly blobs = new Map<string, { size: number }>();
   readonly json = new Map<string, Uint8Array>();
   readonly problems: string[] = [];
+  readonly warnings: string[] = [];
   sawRegistry = false;
   blobsChecked = 0;
 
@@ -80,7 +86,7 @@ class LayoutCollector {
   repository(name: string): Repository {
     let repo = this.repositories.get(name);
     if (!repo) {
-      repo = { revisions: new Set(), layers: new Set(), tags: new Map() };
+      repo = { revisions: new Set(), layers: new Set(), tags: new Map(), tagHistory: new Map() };
       this.repositories.set(name, repo);
     }
     return repo;
@@ -147,17 +153,27 @@ class LayoutCollector {
       const revision = /^revisions\/sha256\/([a-f0-9]{64})\/link$/.exec(tail)?.[1];
       if (revision) {
         return (text) => {
-          if (digestOf(text) !== revision)
-            this.problem(`${name}: revision link ${revision} holds "${text.trim()}"`);
-          repo.revisions.add(revision);
+          if (text.trim() === "") {
+            // Caught between the registry creating the file and writing it: restore.sh leaves it out.
+            this.warnings.push(
+              `${name}: manifest sha256:${revision} was being pushed during the backup (left out)`,
+            );
+          } else {
+            if (digestOf(text) !== revision)
+              this.problem(`${name}: revision link ${revision} holds "${text.trim()}"`);
+            repo.revisions.add(revision);
+          }
         };
       }
-      const tag = /^tags\/(.+)\/current\/link$/.exec(tail)?.[1];
-      if (tag) {
-        return (text) => {
-          const hex = digestOf(text);
-          if (hex) repo.tags.set(tag, hex);
-          else this.problem(`${name}:${tag}: the tag's link is empty or unreadable ("${text.trim()}")`);
+      const tag = /^tags\/([^/]+)\/current\/link$/.exec(tail)?.[1];
+      if (tag) return (text) => repo.tags.set(tag, digestOf(text) ?? "");
+      const history = /^tags\/([^/]+)\/index\/sha256\/([a-f0-9]{64})\/link$/.exec(tail);
+      if (history) {
+        const [, historyTag, hex] = history as unknown as [string, string, string];
+        return () => {
+          const seen = repo.tagHistory.get(historyTag) ?? new Set<string>();
+          seen.add(hex);
+          repo.tagHistory.set(historyTag, seen);
         };
       }
     }
@@ -178,9 +194,19 @@ class LayoutCollector {
     let manifests = 0;
     for (const [name, repo] of [...this.repositories].sort(([a], [b]) => a.localeCompare(b))) {
       for (const [tag, hex] of repo.tags) {
-        tags++;
-        if (!repo.revisions.has(hex))
-          this.problem(`${name}:${tag} points at sha256:${hex}, not a manifest of ${name}`);
+        if (repo.revisions.has(hex)) {
+          tags++;
+          continue;
+        }
+        // A tag moved (or first pushed) while the backup ran: restore.sh points it at the newest manifest
+        // of its history that the archive holds, or leaves it out.
+        const fallback = [...(repo.tagHistory.get(tag) ?? [])].some((old) => repo.revisions.has(old));
+        const what = hex ? `points at sha256:${hex}, which is not in the archive` : "has an empty link";
+        if (fallback) tags++;
+        this.warnings.push(
+          `${name}:${tag} ${what} (it changed during the backup); ` +
+            (fallback ? "restore points it at its previous manifest" : "restore leaves it out"),
+        );
       }
       for (const hex of repo.revisions) {
         manifests++;
@@ -296,6 +322,7 @@ export async function verifyArchive(
     blobs: collector.blobs.size,
     blobsChecked: collector.blobsChecked,
     problems,
+    warnings: collector.warnings,
     ok: problems.length === 0,
   };
 }
