@@ -1,48 +1,89 @@
 /**
- * `clouddrove deploy`: the registry on the cluster. `--dry-run` renders every object deploy applies, as
- * one multi-document YAML stream on stdout (JSON: a v1 List), secrets masked unless --show-secrets.
+ * `clouddrove deploy`: the registry on the cluster of the current context (or --sandbox), then waits
+ * until it serves. `--dry-run` renders every object locally (one YAML stream, secrets masked unless
+ * --show-secrets); `--dry-run=server` and `--diff` send every write with dryRun=All and change nothing.
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addSettingOptions, settingGroups } from "./setting-options.js";
 
 export interface DeployFlags extends Record<string, unknown> {
-  dryRun?: boolean;
+  dryRun?: boolean | string;
   showSecrets?: boolean;
   registryPasswordStdin?: boolean;
+  rotateCredentials?: boolean;
+  diff?: boolean;
+  force?: boolean;
+  forceConflicts?: boolean;
+  smokeTest?: boolean;
+  sandbox?: boolean;
 }
 
 export function registerDeploy(program: Command, io: AppIO, state: RunState): void {
   const deploy = program
     .command("deploy")
-    .description("put the highly available registry on the cluster (--dry-run: print the manifests)")
-    .option("--dry-run", "print every object deploy would apply, in apply order, and change nothing")
+    .description("put the highly available registry on the cluster and wait until it serves")
+    .option(
+      "--dry-run [mode]",
+      "client (default): print every object, change nothing; server: send writes with dryRun=All",
+    )
+    .option(
+      "--diff",
+      "show a unified diff of every object against the live one (server dry run; changes nothing)",
+    )
     .option("--show-secrets", "with --dry-run: print Secret values instead of masking them")
     .option(
       "--registry-password-stdin",
       "read the registry password from stdin (else CLOUDDROVE_REGISTRY_PASSWORD)",
-    );
+    )
+    .option(
+      "--rotate-credentials",
+      "replace the stored password, htpasswd and http.secret (rolls the replicas)",
+    )
+    .option("--force", "deploy even when there are fewer schedulable zones than replicas")
+    .option("--force-conflicts", "take over fields another field manager owns")
+    .option("--no-smoke-test", "skip the check that every replica answers and accepts the credentials")
+    .option("--sandbox", "deploy to the simulated three-zone sandbox cluster (no AWS)");
   addSettingOptions(deploy, settingGroups.registry);
   deploy.action(async (flags: DeployFlags, command: Command) => {
     await runDeploy(createContext(io, command, state), flags);
   });
 }
 
+function dryRunMode(flags: DeployFlags): "none" | "client" | "server" {
+  if (flags.dryRun === undefined || flags.dryRun === false) return "none";
+  if (flags.dryRun === true || flags.dryRun === "client") return "client";
+  if (flags.dryRun === "server") return "server";
+  return "invalid" as never;
+}
+
 export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { UsageError } = await import("../errors.js");
-  if (flags.showSecrets && !flags.dryRun) {
-    throw new UsageError("--show-secrets only applies to --dry-run.", {
+  const mode = dryRunMode(flags);
+  if ((mode as string) === "invalid") {
+    throw new UsageError(`--dry-run=${String(flags.dryRun)} is not a dry-run mode.`, {
+      hint: "Use --dry-run (or --dry-run=client) to render locally, or --dry-run=server.",
+    });
+  }
+  if (flags.showSecrets && mode !== "client") {
+    throw new UsageError("--show-secrets only applies to --dry-run (client).", {
       hint: "Add --dry-run, or drop --show-secrets.",
     });
   }
-  if (!flags.dryRun) {
+  if (flags.diff && mode === "client") {
     throw new UsageError(
-      "deploy applies to a cluster only in a later release; this build renders the manifests.",
+      "--diff compares with the live cluster; it cannot be combined with a client --dry-run.",
       {
-        hint: "Run `clouddrove deploy --dry-run -o yaml` and apply the output with `kubectl apply --server-side -f -`.",
+        hint: "Use --diff alone (it changes nothing), or --dry-run alone.",
       },
     );
   }
+  if (mode === "client") return renderOnly(ctx, flags);
+  return deployToCluster(ctx, flags, mode === "server");
+}
+
+/** `--dry-run`: every object deploy would apply, rendered locally; no cluster needed. */
+async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { resolveForPurpose } = await import("../config/options.js");
   const { generateSecret, htpasswdLine, resolveRegistryPassword } = await import("../config/secrets.js");
   const { maskSecrets, renderManifests, toYamlStream } = await import("../core/render/index.js");
@@ -56,22 +97,14 @@ export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promis
     prompter: ctx.prompter,
   });
   const username = config.registry.username;
-  // The bcrypt hash costs ~70 ms of CPU; a masked dry run never shows it, so it is only computed when shown.
-  const htpasswd = await htpasswdLine(username, password.value);
   const objects = await renderManifests(config, {
     username,
     password: password.value,
     httpSecret: generateSecret(),
-    htpasswd,
+    htpasswd: await htpasswdLine(username, password.value),
   });
   const shown = flags.showSecrets ? objects : maskSecrets(objects);
-
-  if (config.network.allowedCidrs.length === 0) {
-    ctx.out.warn(
-      "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +
-        `${config.namespace}, so nothing outside it can reach the registry (set --allowed-cidrs to open it).`,
-    );
-  }
+  warnIfClosed(ctx, config);
   if (password.source === "generated") {
     ctx.out.info("A registry password was generated (set CLOUDDROVE_REGISTRY_PASSWORD to choose one).");
   }
@@ -79,5 +112,38 @@ export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promis
     await ctx.out.result({ apiVersion: "v1", kind: "List", items: shown }, () => "");
   } else {
     ctx.out.stdout(await toYamlStream(shown));
+  }
+}
+
+function warnIfClosed(ctx: CommandContext, config: import("../config/schema.js").Config): void {
+  if (config.network.allowedCidrs.length === 0) {
+    ctx.out.warn(
+      "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +
+        `${config.namespace}, so nothing outside it can reach the registry (set --allowed-cidrs to open it).`,
+    );
+  }
+}
+
+async function deployToCluster(
+  ctx: CommandContext,
+  flags: DeployFlags,
+  serverDryRun: boolean,
+): Promise<void> {
+  const { existsSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const { DEFAULT_CONFIG_FILE } = await import("../config/load.js");
+  // First run at a terminal with no configuration: the init questions come first.
+  const configPath = resolve(ctx.io.cwd, ctx.globals.config ?? DEFAULT_CONFIG_FILE);
+  if (ctx.interactive && !flags.sandbox && !existsSync(configPath)) {
+    const { runInit } = await import("./init.js");
+    await runInit(ctx, flags);
+  }
+  const { openClusterTarget } = await import("./cluster-target.js");
+  const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
+  try {
+    const { executeDeploy } = await import("./deploy-run.js");
+    await executeDeploy(ctx, flags, target, serverDryRun);
+  } finally {
+    await target.close();
   }
 }

@@ -8,10 +8,12 @@ import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
 import { registerDeploy } from "./deploy.js";
 import { registerInit } from "./init.js";
+import { registerStatus } from "./status.js";
 
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
   registerInit(program, io, state);
   registerConfig(program, io, state);
   registerCluster(program, io, state);
   registerDeploy(program, io, state);
+  registerStatus(program, io, state);
 }

@@ -26,12 +26,14 @@ export async function resolveForPurpose(
   ctx: CommandContext,
   commandFlags: Record<string, unknown>,
   purpose: Purpose,
+  /** Values that rank like prompt answers (below the file): e.g. the sandbox's simulated EFS id. */
+  baseline?: Map<string, SettingValue>,
 ): Promise<ResolvedConfig> {
-  let resolved = await resolveFromContext(ctx, commandFlags);
+  let resolved = await resolveFromContext(ctx, commandFlags, baseline);
   const missing = requiredSettings(resolved.config, purpose).filter((key) => !resolved.values.has(key));
   if (missing.length === 0) return resolved;
   if (!ctx.interactive) throw missingSettingsError(missing);
-  const answers = new Map<string, SettingValue>();
+  const answers = new Map<string, SettingValue>(baseline);
   for (const key of missing) {
     answers.set(key, await askSetting(ctx.prompter, SETTINGS_BY_KEY.get(key) as Setting));
   }

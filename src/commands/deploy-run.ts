@@ -1,0 +1,134 @@
+/**
+ * `deploy` against a cluster: resolve the settings, reuse or create the credentials (asking, if at all,
+ * before the task list starts), render, then run the steps and report.
+ */
+import { resolveForPurpose } from "../config/options.js";
+import { generateSecret, htpasswdLine, resolveRegistryPassword } from "../config/secrets.js";
+import { isComplete } from "../core/deploy/credentials.js";
+import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
+import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
+import { names } from "../core/render/names.js";
+import { parseDurationMs } from "../core/validators.js";
+import { runTasks } from "../io/renderer.js";
+import type { DeployContext } from "../steps/deploy/context.js";
+import { readClusterCredentials } from "../steps/deploy/credentials.js";
+import { deployTasks } from "../steps/deploy/index.js";
+import { recorded, type StepRecord } from "../steps/record.js";
+import { type ClusterTarget, SANDBOX_EFS_ID } from "./cluster-target.js";
+import type { CommandContext } from "./context.js";
+import type { DeployFlags } from "./deploy.js";
+
+async function credentialsFor(
+  ctx: CommandContext,
+  flags: DeployFlags,
+  target: ClusterTarget,
+  config: import("../config/schema.js").Config,
+): Promise<{ credentials: RegistryCredentials; source: string }> {
+  const stored = await readClusterCredentials(target.kube, config.namespace);
+  const username = config.registry.username;
+  if (!flags.rotateCredentials && isComplete(stored) && stored.username === username) {
+    if (
+      ctx.io.env.CLOUDDROVE_REGISTRY_PASSWORD &&
+      ctx.io.env.CLOUDDROVE_REGISTRY_PASSWORD !== stored.password
+    ) {
+      ctx.out.warn(
+        "CLOUDDROVE_REGISTRY_PASSWORD differs from the password stored in the cluster; the stored one is kept " +
+          "(pass --rotate-credentials to replace it).",
+      );
+    }
+    return {
+      credentials: {
+        username,
+        password: stored.password,
+        htpasswd: stored.htpasswd,
+        httpSecret: stored.httpSecret,
+      },
+      source: "cluster",
+    };
+  }
+  const password = await resolveRegistryPassword({
+    env: ctx.io.env,
+    stdin: ctx.io.stdin,
+    fromStdin: Boolean(flags.registryPasswordStdin),
+    interactive: ctx.interactive,
+    prompter: ctx.prompter,
+  });
+  // http.secret is kept even when only the password is new: replicas must agree on it at every moment.
+  const httpSecret = !flags.rotateCredentials && stored.httpSecret ? stored.httpSecret : generateSecret();
+  return {
+    credentials: {
+      username,
+      password: password.value,
+      httpSecret,
+      htpasswd: await htpasswdLine(username, password.value),
+    },
+    source: password.source,
+  };
+}
+
+export async function executeDeploy(
+  ctx: CommandContext,
+  flags: DeployFlags,
+  target: ClusterTarget,
+  serverDryRun: boolean,
+): Promise<void> {
+  // The sandbox's simulated EFS driver takes any id; a configured one still wins.
+  const baseline = target.sandbox ? new Map([["storage.efs.fileSystemId", SANDBOX_EFS_ID]]) : undefined;
+  const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
+  const { credentials, source } = await credentialsFor(ctx, flags, target, config);
+  const objects = await renderManifests(config, credentials);
+  const dryRun = serverDryRun || Boolean(flags.diff);
+
+  const deployContext: DeployContext = {
+    kube: target.kube,
+    config,
+    options: {
+      serverDryRun,
+      diff: Boolean(flags.diff),
+      force: Boolean(flags.force),
+      forceConflicts: Boolean(flags.forceConflicts),
+      smokeTest: flags.smokeTest !== false,
+      timeoutMs: parseDurationMs(config.timeouts.deploy),
+      signal: ctx.io.signal,
+    },
+    credentials,
+    objects,
+    live: new Map(),
+    applied: [],
+    diffs: [],
+    warnings: [],
+    stats: { writes: 0, reads: 0, lists: 0, watches: 0 },
+  };
+  const steps: StepRecord[] = [];
+  const report = (ok: boolean): DeployReport => ({
+    ok,
+    dryRun,
+    target: target.label,
+    objects: deployContext.applied,
+    registry: {
+      address: deployContext.address ?? null,
+      inCluster: names.serviceHost(config.namespace),
+      username: credentials.username,
+      ...credentialsSecretNames,
+      credentialsSource: source,
+    },
+    warnings: deployContext.warnings,
+    diffs: flags.diff ? deployContext.diffs : undefined,
+    steps,
+  });
+  try {
+    await runTasks(ctx, recorded(deployTasks({ dryRun }), steps), deployContext);
+  } catch (error) {
+    // -o json still gets its one document, with ok: false and the steps so far; the error goes to stderr.
+    if (ctx.out.format === "json") await ctx.out.result(report(false), () => "");
+    throw error;
+  }
+  for (const warning of deployContext.warnings) ctx.out.warn(warning);
+  if (source === "generated") {
+    ctx.out.info(
+      `A registry password was generated and stored in Secret ${config.namespace}/${names.pullSecret}.`,
+    );
+  }
+  const final = report(true);
+  await ctx.out.result(final, () => deployReportText(final, config.namespace));
+}

@@ -1,0 +1,42 @@
+/**
+ * `clouddrove status`: is the registry healthy right now? Nodes, replicas (with the scheduler's reason
+ * for any that are not ready), storage, service, policies, disruption budget and the last backup.
+ * Exit 0 when healthy, 1 when not.
+ */
+import type { Command } from "commander";
+import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+
+export function registerStatus(program: Command, io: AppIO, state: RunState): void {
+  program
+    .command("status")
+    .description("health of the registry, its nodes, storage and service (exit 1 when unhealthy)")
+    .option("--sandbox", "check the simulated sandbox cluster")
+    .action(async (flags: { sandbox?: boolean }, command: Command) => {
+      await runStatus(createContext(io, command, state), flags);
+    });
+}
+
+export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean }): Promise<void> {
+  const { resolveFromContext } = await import("../config/options.js");
+  const { evaluateHealth } = await import("../core/health/evaluate.js");
+  const { healthReportText } = await import("../core/health/report-text.js");
+  const { names } = await import("../core/render/names.js");
+  const { gatherSnapshot } = await import("../steps/health/gather.js");
+  const { openClusterTarget } = await import("./cluster-target.js");
+
+  const { config } = await resolveFromContext(ctx, flags);
+  const target = await openClusterTarget(ctx, flags);
+  try {
+    const snapshot = await gatherSnapshot(target.kube, config.namespace);
+    const report = evaluateHealth(snapshot, {
+      replicas: config.registry.replicas,
+      image: `${config.registry.image}:${config.registry.version}`,
+      networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
+      requireLoadBalancer: true,
+    });
+    await ctx.out.result({ target: target.label, ...report }, () => healthReportText(report, target.label));
+    if (!report.healthy) ctx.state.exitCode = 1;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What `deploy` prints when it is done: the JSON document, or the text summary with the registry's
+ * address, the docker login line and where the credentials are.
+ */
+import { names } from "../render/names.js";
+
+export interface DeployReport {
+  ok: boolean;
+  dryRun: boolean;
+  target: string;
+  objects: Array<{ kind: string; name: string; namespace?: string; action: string }>;
+  registry: {
+    address: string | null;
+    inCluster: string;
+    username: string;
+    credentialsSecret: string;
+    pullSecret: string;
+    credentialsSource: string;
+  };
+  warnings: string[];
+  diffs?: string[];
+  steps: Array<{ title: string; status: string; startedAt?: string; endedAt?: string }>;
+}
+
+export function deployReportText(report: DeployReport, namespace: string): string {
+  if (report.dryRun) {
+    const changes = report.objects.filter((o) => o.action !== "unchanged");
+    const lines = [`Server dry run against ${report.target}: nothing was changed.`];
+    for (const o of report.objects) lines.push(`  ${o.kind}/${o.name}: would be ${o.action}`);
+    if (report.diffs && report.diffs.length > 0) lines.push("", ...report.diffs);
+    else if (changes.length === 0) lines.push("Everything is up to date.");
+    return lines.join("\n");
+  }
+  const unchanged = report.objects.every((o) => o.action === "unchanged");
+  const r = report.registry;
+  return [
+    unchanged
+      ? `The registry on ${report.target} was already up to date: nothing changed.`
+      : `The registry is deployed on ${report.target}.`,
+    ...report.objects.map((o) => `  ${o.kind}/${o.name}: ${o.action}`),
+    "",
+    `Address:        ${r.address ?? "(no load balancer address)"}`,
+    `In the cluster: ${r.inCluster}`,
+    `User:           ${r.username} (password in Secret ${namespace}/${r.pullSecret})`,
+    "",
+    "Log in:",
+    `  kubectl get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
+    `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
+    "Next:",
+    "  clouddrove status                 # health of nodes, replicas, storage and service",
+    "  clouddrove backup now             # an archive of the registry's data in S3 (when backup.bucket is set)",
+  ].join("\n");
+}
+
+export const credentialsSecretNames = {
+  credentialsSecret: names.htpasswdSecret,
+  pullSecret: names.pullSecret,
+};

@@ -1,0 +1,46 @@
+/**
+ * The state `deploy`'s steps share: what was resolved and rendered before the task list started, what
+ * each step found or did, and the counts the report and the request benchmark need.
+ */
+import type { Kube } from "../../adapters/kube.js";
+import type { Config } from "../../config/schema.js";
+import type { ApplyAction } from "../../core/deploy/objects.js";
+import type { PreflightResult } from "../../core/deploy/preflight.js";
+import type { RegistryCredentials } from "../../core/render/index.js";
+import type { KubeObject } from "../../core/render/types.js";
+
+export interface DeployOptions {
+  /** "server": every write is sent with dryRun=All; nothing is stored. */
+  serverDryRun: boolean;
+  diff: boolean;
+  force: boolean;
+  forceConflicts: boolean;
+  smokeTest: boolean;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface AppliedObject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  action: ApplyAction;
+}
+
+export interface DeployContext {
+  kube: Kube;
+  config: Config;
+  options: DeployOptions;
+  credentials: RegistryCredentials;
+  objects: KubeObject[];
+  preflight?: PreflightResult;
+  /** The live objects before this run, by refKey. */
+  live: Map<string, KubeObject>;
+  applied: AppliedObject[];
+  diffs: string[];
+  /** host:port the registry answers on, once the load balancer has one. */
+  address?: string;
+  smoke?: { root: number; authenticated: number };
+  warnings: string[];
+  stats: { writes: number; reads: number; lists: number; watches: number };
+}

@@ -1,0 +1,17 @@
+/**
+ * The steps of `deploy`, in order. A server dry run or --diff stops after the apply (nothing was
+ * stored, so there is nothing to wait for).
+ */
+import type { ListrTask } from "listr2";
+import { applyStep } from "./apply.js";
+import type { DeployContext } from "./context.js";
+import { preflightStep } from "./preflight.js";
+import { pruneStep } from "./prune.js";
+import { smokeTestStep } from "./smoke.js";
+import { waitForClaimStep, waitForLoadBalancerStep, waitForRolloutStep } from "./wait.js";
+
+export function deployTasks(options: { dryRun: boolean }): ListrTask<DeployContext>[] {
+  const tasks = [preflightStep(), applyStep(), pruneStep()];
+  if (options.dryRun) return tasks;
+  return [...tasks, waitForClaimStep(), waitForRolloutStep(), waitForLoadBalancerStep(), smokeTestStep()];
+}

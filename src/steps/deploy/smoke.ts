@@ -1,0 +1,69 @@
+/**
+ * Step: prove every replica serves: through a port-forward to each ready registry pod (the route that
+ * works whatever the NetworkPolicy and load balancer scheme allow), `GET /` is 200 without credentials and
+ * `/v2/` is 200 with the deployed credentials.
+ */
+import type { ListrTask } from "listr2";
+import { openPortForward } from "../../adapters/port-forward.js";
+import { checkAuth, ping } from "../../adapters/registry.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+import { OperationError } from "../../errors.js";
+import type { DeployContext } from "./context.js";
+
+const isReady = (pod: Obj) =>
+  !pod.metadata.deletionTimestamp &&
+  (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
+
+export async function smokeTestReplica(
+  ctx: Pick<DeployContext, "kube" | "credentials">,
+  namespace: string,
+  pod: string,
+): Promise<{ root: number; authenticated: number }> {
+  const forward = await openPortForward(ctx.kube, namespace, pod, names.ports.registry);
+  try {
+    const endpoint = {
+      baseUrl: `http://127.0.0.1:${forward.localPort}`,
+      username: ctx.credentials.username,
+      password: ctx.credentials.password,
+      timeoutMs: 15_000,
+    };
+    return { root: await ping(endpoint), authenticated: await checkAuth(endpoint) };
+  } finally {
+    await forward.close();
+  }
+}
+
+export function smokeTestStep(): ListrTask<DeployContext> {
+  return {
+    title: "Smoke test: every replica answers and accepts the credentials",
+    skip: (ctx) => (!ctx.options.smokeTest ? "smoke test skipped (--no-smoke-test)" : false),
+    task: async (ctx, task) => {
+      const namespace = ctx.config.namespace;
+      const pods = (
+        (await ctx.kube.list("v1", "Pod", { namespace, labelSelector: names.registryPodSelector })) as Obj[]
+      ).filter(isReady);
+      ctx.stats.lists++;
+      const failures: string[] = [];
+      for (const pod of pods) {
+        task.output = `port-forward to ${pod.metadata.name}:${names.ports.registry}`;
+        const result = await smokeTestReplica(ctx, namespace, pod.metadata.name);
+        ctx.smoke = result;
+        if (result.root !== 200 || result.authenticated !== 200) {
+          failures.push(
+            `${pod.metadata.name}: GET / ${result.root}, /v2/ with credentials ${result.authenticated}`,
+          );
+        }
+      }
+      if (failures.length > 0) {
+        throw new OperationError("The registry does not serve as deployed.", {
+          details: failures,
+          hint: failures.some((f) => f.endsWith(" 401"))
+            ? "A replica may still run with an old htpasswd file: `kubectl rollout restart deployment/registry-clouddrove -n NAMESPACE`."
+            : "Check `clouddrove status` and the registry's logs (`kubectl logs deploy/registry-clouddrove`).",
+        });
+      }
+      task.title = `Smoke test: ${pods.length} replica(s) answer / (200) and /v2/ with the credentials (200)`;
+    },
+  };
+}
