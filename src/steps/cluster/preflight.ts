@@ -1,7 +1,7 @@
 /**
- * What `cluster create` checks before anything is created: eksctl (installed, new enough), the AWS
- * credentials, the region's zones, the Kubernetes version, and whether the cluster already exists (then
- * create reconciles instead). Runs before the task list, so its failures are plain exit 2 / 4.
+ * What `cluster create` checks before anything is created: the AWS credentials, the region's zones, the
+ * Kubernetes version, whether the cluster already exists (then create reconciles instead), and eksctl
+ * (installed, new enough). Runs before the task list, so its failures are plain exit 2 / 4.
  */
 import {
   type AwsClients,
@@ -36,7 +36,7 @@ export interface CreatePreflight {
 }
 
 export async function preflightCreate(input: CreatePreflightInput): Promise<CreatePreflight> {
-  const version = input.eksctl ? await eksctlVersion(input.eksctl) : undefined;
+  // AWS first: a bad region or zone is reported before eksctl is even started.
   const identity = await callerIdentity(input.clients);
   const offered = input.offered ?? (await listZones(input.clients.ec2, input.values.region));
   const existing = await describeCluster(input.clients.eks, input.values.name);
@@ -52,6 +52,7 @@ export async function preflightCreate(input: CreatePreflightInput): Promise<Crea
   const supported = await supportedVersions(input.clients.eks);
   // An existing cluster keeps its version; only a new one must be on a version EKS still offers.
   if (!existing) checkKubernetesVersion(input.values.kubernetesVersion, supported);
+  const version = input.eksctl ? await eksctlVersion(input.eksctl) : undefined;
   return {
     values: { ...input.values, zones },
     identity,
