@@ -22,6 +22,8 @@ export interface RunOptions {
   tty?: boolean;
   prompter?: Prompter;
   stdin?: string;
+  /** Stands for Ctrl-C: abort it to interrupt the command between steps. */
+  signal?: AbortSignal;
 }
 
 class Capture extends Writable {
@@ -55,7 +57,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
     stdinIsTTY: options.tty ?? false,
     stderrIsTTY: options.tty ?? false,
     prompter: options.prompter,
-    signal: new AbortController().signal,
+    signal: options.signal ?? new AbortController().signal,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
