@@ -53,18 +53,13 @@ export interface FakeAwsOptions {
   noCredentials?: boolean;
 }
 
-export interface FakeAws {
-  state: {
-    fileSystems: FileSystemDescription[];
-    mountTargets: MountTargetDescription[];
-    securityGroups: Array<{ GroupId: string; GroupName: string; VpcId: string; ingress: unknown[] }>;
-  };
-  ec2: ReturnType<typeof mockClient<EC2Client>>;
-  efs: ReturnType<typeof mockClient<EFSClient>>;
-  eks: ReturnType<typeof mockClient<EKSClient>>;
-  sts: ReturnType<typeof mockClient<STSClient>>;
-  restore(): void;
+export interface FakeAwsState {
+  fileSystems: FileSystemDescription[];
+  mountTargets: MountTargetDescription[];
+  securityGroups: Array<{ GroupId: string; GroupName: string; VpcId: string; ingress: unknown[] }>;
 }
+
+export type FakeAws = ReturnType<typeof fakeAws>;
 
 const VPC = "vpc-0a1b2c3d4e5f60718";
 const CLUSTER_SG = "sg-0c1d2e3f4a5b6c7d8";
@@ -101,14 +96,14 @@ function filterValue(filters: Filter[] | undefined, name: string): string[] | un
   return filters?.find((f) => f.Name === name)?.Values;
 }
 
-export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
+export function fakeAws(options: FakeAwsOptions = {}) {
   const region = options.region ?? "eu-west-1";
   const zones = options.zones ?? ["a", "b", "c"].map((z) => `${region}${z}`);
   const versions = options.versions ?? ["1.31", "1.32", "1.33", "1.34"];
   const clusterName = options.clusterName ?? "clouddrove";
   const exists = options.clusterExists ?? (() => false);
   const allSubnets = subnets(zones.slice(0, 3));
-  const state: FakeAws["state"] = { fileSystems: [], mountTargets: [], securityGroups: [] };
+  const state: FakeAwsState = { fileSystems: [], mountTargets: [], securityGroups: [] };
   let counter = 0;
   const id = (prefix: string) => `${prefix}-0${(++counter).toString(16).padStart(16, "9")}`;
 
