@@ -1,0 +1,166 @@
+/**
+ * startSandbox: a simulated EKS-like cluster in this process — the object store, the API server on
+ * 127.0.0.1, the clock, and the simulated controllers (scheduler, kubelet, workload controllers) — with
+ * its state loaded from and saved to a directory when one is given.
+ */
+import { randomBytes } from "node:crypto";
+import { createSelfSignedCertificate, isUsableKey } from "./api/certificate.js";
+import { type Clock, createClock } from "./clock.js";
+import { FaultInjector } from "./faults.js";
+import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
+import { loadState, STATE_FORMAT, saveState } from "./persist.js";
+import { type ApiServer, startApiServer } from "./server.js";
+import { MemoryStore } from "./store.js";
+import type { ObjectStore, SandboxClock } from "./types.js";
+
+export interface SandboxOptions {
+  /** Worker nodes to seed (default 3), round-robin over the zones. */
+  nodes?: number;
+  /** Availability zones (default the region's a, b, c). */
+  zones?: string[];
+  region?: string;
+  /** API server port (default: any free port). */
+  port?: number;
+  /** Simulated ms per real ms (default 1); ignored with manualClock. */
+  speed?: number;
+  /** Load state from here when present; save() and stop() write it back. */
+  stateDir?: string;
+  /** Control-plane and kubelet minor version, e.g. "1.33" (default). */
+  kubernetesVersion?: string;
+  /** Run the simulated controllers and seed the cluster (default true). */
+  controllers?: boolean;
+  /** Time moves only when the test calls clock.advance(ms). */
+  manualClock?: boolean;
+  /** Change events kept per kind for watches from an older resourceVersion. */
+  historyLimit?: number;
+}
+
+export interface Sandbox {
+  /** The API server, e.g. https://127.0.0.1:41234 */
+  readonly url: string;
+  /** The bearer token the server accepts. */
+  readonly token: string;
+  /** PEM of the server's self-signed certificate (trust it as the CA). */
+  readonly certificate: string;
+  readonly store: MemoryStore;
+  readonly clock: Clock;
+  readonly faults: FaultInjector;
+  readonly kubernetesVersion: string;
+  /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
+  kubeconfig(contextName?: string): string;
+  /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
+  writeKubeconfig(path: string, contextName?: string): void;
+  /** Writes the state to stateDir (no-op without one). */
+  save(): Promise<void>;
+  /** Stops controllers, watches, the server and the clock; saves first when a stateDir was given. */
+  stop(): Promise<void>;
+}
+
+/** What src/sandbox/controllers/index.ts provides. */
+interface ControllersModule {
+  seedCluster(
+    store: ObjectStore,
+    clock: SandboxClock,
+    options: { nodes: number; zones: string[]; region: string; kubernetesVersion: string },
+  ): void;
+  startControllers(context: { store: ObjectStore; clock: SandboxClock }): { stop(): void };
+}
+
+async function loadControllers(): Promise<ControllersModule> {
+  const modulePath = "./controllers/index.js";
+  return (await import(modulePath)) as ControllersModule;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const region = options.region ?? "eu-west-1";
+  const zones =
+    options.zones && options.zones.length > 0 ? options.zones : ["a", "b", "c"].map((z) => `${region}${z}`);
+  const saved = options.stateDir ? await loadState(options.stateDir) : undefined;
+  const kubernetesVersion = options.kubernetesVersion ?? saved?.kubernetesVersion ?? "1.33";
+  const clock = createClock({
+    manual: options.manualClock ?? false,
+    speed: options.speed ?? 1,
+    start: saved?.clockNow,
+  });
+  const store = new MemoryStore({
+    clock,
+    historyLimit: options.historyLimit,
+    bootstrap: saved === undefined,
+    onListenerError: (error) =>
+      process.emitWarning(
+        `sandbox listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      ),
+  });
+  if (saved) store.restore({ resourceVersion: saved.resourceVersion, objects: saved.objects });
+  const token = saved?.token ?? randomBytes(24).toString("hex");
+  const tls = saved?.tls && isUsableKey(saved.tls.key) ? saved.tls : createSelfSignedCertificate();
+  const useControllers = options.controllers ?? true;
+  let controllers: { stop(): void } | undefined;
+  if (useControllers) {
+    const module = await loadControllers();
+    if (saved === undefined) {
+      module.seedCluster(store, clock, { nodes: options.nodes ?? 3, zones, region, kubernetesVersion });
+    }
+    controllers = module.startControllers({ store, clock });
+  }
+  const faults = new FaultInjector();
+  let server: ApiServer;
+  try {
+    server = await startApiServer({
+      store,
+      clock,
+      token,
+      tls,
+      kubernetesVersion,
+      faults,
+      port: options.port,
+    });
+  } catch (error) {
+    controllers?.stop();
+    clock.stop();
+    throw error;
+  }
+
+  const save = async () => {
+    if (!options.stateDir) return;
+    const snapshot = store.snapshot();
+    await saveState(options.stateDir, {
+      format: STATE_FORMAT,
+      savedAt: new Date().toISOString(),
+      resourceVersion: snapshot.resourceVersion,
+      clockNow: clock.now(),
+      token,
+      tls,
+      kubernetesVersion,
+      objects: snapshot.objects,
+    });
+  };
+  let stopped = false;
+  return {
+    url: server.url,
+    token,
+    certificate: tls.cert,
+    store,
+    clock,
+    faults,
+    kubernetesVersion,
+    kubeconfig: (contextName = SANDBOX_CONTEXT) =>
+      kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
+    writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
+      writeKubeconfigFile(path, { server: server.url, token, certificateAuthority: tls.cert, contextName }),
+    save,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      controllers?.stop();
+      await save();
+      await server.close();
+      clock.stop();
+    },
+  };
+}
+
+export { SANDBOX_CONTEXT } from "./kubeconfig.js";
+export { defaultStateDir } from "./persist.js";
+export { MemoryStore } from "./store.js";
+export type { KubeObject, ObjectStore, SandboxClock } from "./types.js";
