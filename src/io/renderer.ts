@@ -16,7 +16,9 @@ export interface RendererTarget {
 
 /** The options handed to `new Listr(...)` for this run (exported so other commands and tests can see them). */
 export async function listrOptions(target: RendererTarget) {
-  const { ListrLogger, PRESET_TIMESTAMP, PRESET_TIMER, ProcessOutput } = await import("listr2");
+  const { DefaultRenderer, ListrLogger, PRESET_TIMESTAMP, PRESET_TIMER, ProcessOutput } = await import(
+    "listr2"
+  );
   const stderr = target.io.stderr as NodeJS.WriteStream;
   // Both of listr2's "stdout" and "stderr" are our stderr: progress never reaches stdout.
   const processOutput = new ProcessOutput(stderr, stderr);
@@ -31,9 +33,10 @@ export async function listrOptions(target: RendererTarget) {
     case "default":
       return {
         ...common,
-        renderer: "default" as const,
-        // listr2 checks process.stdout for a terminal; it draws on stderr, which io/env found to be one.
-        forceTTY: true,
+        // listr2 would check process.stdout for a terminal; it draws on stderr, which io/env found to be one.
+        renderer: class StderrRenderer extends DefaultRenderer {
+          static override nonTTY = true;
+        },
         rendererOptions: {
           logger: new ListrLogger({ useIcons: true, processOutput }),
           timer: PRESET_TIMER,

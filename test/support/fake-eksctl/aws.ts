@@ -309,12 +309,47 @@ export function fakeAws(options: FakeAwsOptions = {}) {
     return { $metadata: META };
   });
 
+  /** A file system of `cluster` (tagged as clouddrove tags it) with mount targets in `inZones`. */
+  function addFileSystem(cluster: string, inZones: string[]): string {
+    const fileSystemId = `fs-0${(++counter).toString(16).padStart(16, "b")}`;
+    state.fileSystems.push({
+      OwnerId: ACCOUNT,
+      CreationToken: `clouddrove-${cluster}`,
+      FileSystemId: fileSystemId,
+      CreationTime: new Date("2026-01-01T12:20:00Z"),
+      LifeCycleState: "available",
+      NumberOfMountTargets: inZones.length,
+      SizeInBytes: { Value: 1_073_741_824 },
+      PerformanceMode: "generalPurpose",
+      Encrypted: true,
+      ThroughputMode: "elastic",
+      Tags: [
+        { Key: "clouddrove.io/managed-by", Value: "clouddrove" },
+        { Key: "clouddrove.io/cluster", Value: cluster },
+      ],
+    });
+    for (const zone of inZones) {
+      const subnet = allSubnets.find((s) => s.AvailabilityZone === zone && !s.MapPublicIpOnLaunch);
+      state.mountTargets.push({
+        OwnerId: ACCOUNT,
+        MountTargetId: id("fsmt"),
+        FileSystemId: fileSystemId,
+        SubnetId: subnet?.SubnetId ?? "subnet-0",
+        LifeCycleState: "available",
+        AvailabilityZoneName: zone,
+        VpcId: VPC,
+      });
+    }
+    return fileSystemId;
+  }
+
   return {
     state,
     ec2,
     efs,
     eks,
     sts,
+    addFileSystem,
     restore() {
       for (const mock of [sts, ec2, eks, efs]) mock.restore();
     },
