@@ -224,9 +224,16 @@ describe("client-node against the sandbox", () => {
             spec: { containers: [{ name: "c", image: "c:1" }] },
           },
         },
-      }) as k8s.KubernetesObject;
-    const apply = (manager: string, body: k8s.KubernetesObject, force = false) =>
-      objects.patch(body, undefined, undefined, manager, force, k8s.PatchStrategy.ServerSideApply);
+      }) as KubeObject;
+    const apply = (manager: string, body: KubeObject, force = false) =>
+      objects.patch(
+        body as k8s.KubernetesObject,
+        undefined,
+        undefined,
+        manager,
+        force,
+        k8s.PatchStrategy.ServerSideApply,
+      );
     await apply("clouddrove", config(3, { a: "1", b: "2" }));
     const conflict = await apiError(apply("someone-else", config(4, {})));
     expect(conflict.code).toBe(409);
@@ -239,11 +246,11 @@ describe("client-node against the sandbox", () => {
     const forced = (await apply("someone-else", config(4, {}), true)) as KubeObject;
     expect(forced.spec.replicas).toBe(4);
     // clouddrove stops applying annotation b: it goes; replicas now belongs to someone-else and stays.
-    const { replicas: _dropped, ...specWithoutReplicas } = config(3, {}).spec as Record<string, unknown>;
+    const { replicas: _dropped, ...specWithoutReplicas } = config(3, {}).spec;
     const reapplied = (await apply("clouddrove", {
       ...config(3, { a: "1" }),
       spec: specWithoutReplicas,
-    } as k8s.KubernetesObject)) as KubeObject;
+    })) as KubeObject;
     expect(reapplied.metadata.annotations).toEqual({ a: "1" });
     expect(reapplied.spec.replicas).toBe(4);
     const managers = (reapplied.metadata.managedFields ?? [])
