@@ -71,6 +71,15 @@ export interface Kube {
   apply<T extends KubernetesObject = KubernetesObject>(object: T, options?: ApplyOptions): Promise<T>;
   /** False when the object was already gone. */
   delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<boolean>;
+  /** Watches the object until `ready` holds for it (it may not exist yet), or fails at the deadline. */
+  waitFor<T extends KubernetesObject = KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace: string | undefined,
+    ready: (object: T) => boolean,
+    timeoutMs: number,
+  ): Promise<T>;
   /** Watches until the object is gone, or fails at the deadline. */
   waitForDeletion(
     apiVersion: string,
@@ -214,15 +223,15 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
   const sleep = (ms: number) =>
     new Promise<void>((resolve, reject) => {
       if (options.signal?.aborted) return reject(new InterruptedError());
-      const timer = setTimeout(resolve, ms);
-      options.signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          reject(new InterruptedError());
-        },
-        { once: true },
-      );
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new InterruptedError());
+      };
+      const timer = setTimeout(() => {
+        options.signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
@@ -240,6 +249,52 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
   }
 
   const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
+
+  /**
+   * One watch on `path` for the object `name`, from `resourceVersion`, until `stop(phase, object)` says so,
+   * the stream ends, or `remainingMs` pass. A stream that ends at once (an error) is followed by a short
+   * pause so that the caller's read-and-retry loop never spins.
+   */
+  const watchOnce = async (
+    path: string,
+    name: string,
+    resourceVersion: string | undefined,
+    remainingMs: number,
+    stop: (phase: string, object: KubernetesObject) => boolean,
+  ): Promise<void> => {
+    const watch = new Watch(kc);
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      let controller: AbortController | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", finish);
+        controller?.abort();
+        resolve();
+      };
+      const timer = setTimeout(finish, remainingMs);
+      options.signal?.addEventListener("abort", finish, { once: true });
+      watch
+        .watch(
+          path,
+          {
+            fieldSelector: `metadata.name=${name}`,
+            resourceVersion,
+            timeoutSeconds: Math.max(1, Math.ceil(remainingMs / 1000)),
+          },
+          (phase, object: KubernetesObject) => {
+            if (stop(phase, object)) finish();
+          },
+          () => finish(),
+        )
+        .then((c) => {
+          controller = c;
+        }, finish);
+    });
+    if (options.signal?.aborted) throw new InterruptedError();
+    const elapsed = Date.now() - started;
+    if (elapsed < 250) await sleep(Math.min(250 - elapsed, Math.max(0, remainingMs - elapsed)));
+  };
 
   const kube: Kube = {
     context,
@@ -299,8 +354,36 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
         }
       });
     },
+    async waitFor<T extends KubernetesObject>(
+      apiVersion: string,
+      kind: string,
+      name: string,
+      namespace: string | undefined,
+      ready: (object: T) => boolean,
+      timeoutMs: number,
+    ) {
+      const path = await call(`resolving ${kind}`, () => api.listPath(apiVersion, kind, namespace));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await kube.get<T>(apiVersion, kind, name, namespace);
+        if (current && ready(current)) return current;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new OperationError(`${kind} ${name} was not ready after ${Math.round(timeoutMs / 1000)} s.`, {
+            hint: `See why: \`kubectl describe ${kind.toLowerCase()} ${name}${namespace ? ` -n ${namespace}` : ""}\`.`,
+          });
+        }
+        // Any change wakes the loop up to read and test again; a deletion after the read cannot be missed.
+        await watchOnce(
+          path,
+          name,
+          current?.metadata?.resourceVersion,
+          remaining,
+          (phase, object) => phase !== "DELETED" && ready(object as T),
+        );
+      }
+    },
     async waitForDeletion(apiVersion, kind, name, namespace, timeoutMs) {
-      const watch = new Watch(kc);
       const path = await call(`resolving ${kind}`, () => api.listPath(apiVersion, kind, namespace));
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -315,34 +398,13 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
             },
           );
         }
-        // Watch from the version just read: a deletion after the read cannot be missed.
-        await new Promise<void>((resolve) => {
-          let controller: AbortController | undefined;
-          const finish = () => {
-            clearTimeout(timer);
-            controller?.abort();
-            resolve();
-          };
-          const timer = setTimeout(finish, remaining);
-          options.signal?.addEventListener("abort", finish, { once: true });
-          watch
-            .watch(
-              path,
-              {
-                fieldSelector: `metadata.name=${name}`,
-                resourceVersion: current.metadata?.resourceVersion,
-                timeoutSeconds: Math.max(1, Math.ceil(remaining / 1000)),
-              },
-              (phase) => {
-                if (phase === "DELETED") finish();
-              },
-              () => finish(),
-            )
-            .then((c) => {
-              controller = c;
-            }, finish);
-        });
-        if (options.signal?.aborted) throw new InterruptedError();
+        await watchOnce(
+          path,
+          name,
+          current.metadata?.resourceVersion,
+          remaining,
+          (phase) => phase === "DELETED",
+        );
       }
     },
   };
