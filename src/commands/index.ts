@@ -8,6 +8,7 @@ import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
 import { registerDeploy } from "./deploy.js";
 import { registerInit } from "./init.js";
+import { registerSandbox } from "./sandbox.js";
 import { registerStatus } from "./status.js";
 
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command, io: AppIO, state: RunState): 
   registerCluster(program, io, state);
   registerDeploy(program, io, state);
   registerStatus(program, io, state);
+  registerSandbox(program, io, state);
 }
