@@ -13,6 +13,8 @@ export interface SeedOptions {
   zones?: string[];
   region?: string;
   kubernetesVersion?: string;
+  /** The worker nodes' kubelet minor (default: the control plane's), e.g. to rehearse a node upgrade. */
+  kubeletVersion?: string;
   instanceType?: string;
   clusterName?: string;
 }
@@ -260,7 +262,7 @@ export function seedCluster(store: ObjectStore, clock: SandboxClock, options: Se
           zoneIndex,
           region,
           nodegroup: nodegroupName(zone),
-          kubernetesVersion,
+          kubernetesVersion: options.kubeletVersion ?? kubernetesVersion,
           instanceType: options.instanceType,
           clusterName: options.clusterName,
           ready: true,

@@ -1,0 +1,309 @@
+/**
+ * Deployments on the simulated cluster (store + controllers + manual clock, no HTTP): rolling updates
+ * with the real surge/unavailable arithmetic against required anti-affinity on exactly three nodes,
+ * Recreate, rollback, scaling, readiness delays and minReadySeconds.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
+import { seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
+import { MemoryStore } from "../../src/sandbox/store.js";
+import type { KubeObject } from "../../src/sandbox/types.js";
+
+const START = Date.parse("2025-06-01T10:00:00Z");
+
+function startCluster(nodes = 3) {
+  const clock = createClock({ manual: true, start: START }) as ManualClock & { stop(): void };
+  const store = new MemoryStore({ clock });
+  seedCluster(store, clock, {
+    nodes,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    region: "eu-west-1",
+    kubernetesVersion: "1.33",
+  });
+  const controllers = startControllers({ store, clock, seed: 42 });
+  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
+  /** Advances in steps until `check` holds; fails after `limitMs` of simulated time. */
+  const until = async (check: () => boolean, limitMs = 300_000, stepMs = 1_000) => {
+    for (let waited = 0; waited <= limitMs; waited += stepMs) {
+      if (check()) return waited;
+      await clock.advance(stepMs);
+    }
+    throw new Error(`not reached within ${limitMs / 1000}s of simulated time`);
+  };
+  return {
+    clock,
+    store,
+    controllers,
+    until,
+    stop() {
+      controllers.stop();
+      clock.stop();
+    },
+  };
+}
+
+type Cluster = ReturnType<typeof startCluster>;
+let cluster: Cluster | undefined;
+afterEach(() => {
+  if (cluster) expect(cluster.controllers.errors).toEqual([]);
+  cluster?.stop();
+  cluster = undefined;
+});
+
+const antiAffinity = {
+  podAntiAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: [
+      { labelSelector: { matchLabels: { app: "registry" } }, topologyKey: "kubernetes.io/hostname" },
+    ],
+  },
+};
+
+function registry(strategy?: Record<string, unknown>, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "registry", namespace: "registry" },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: { app: "registry" } },
+      ...(strategy ? { strategy } : {}),
+      ...extra,
+      template: {
+        metadata: { labels: { app: "registry" } },
+        spec: {
+          affinity: antiAffinity,
+          containers: [
+            {
+              name: "registry",
+              image: "registry:2.8.2",
+              ports: [{ containerPort: 5000 }],
+              readinessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 5 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function deployment(c: Cluster): KubeObject {
+  return c.store.get("Deployment", "registry", "registry")!;
+}
+
+function setImage(c: Cluster, image: string): void {
+  const next = structuredClone(deployment(c));
+  next.spec.template.spec.containers[0].image = image;
+  c.store.update(next);
+}
+
+function pods(c: Cluster): KubeObject[] {
+  return c.store.list("Pod", { namespace: "registry" });
+}
+
+function replicaSets(c: Cluster): KubeObject[] {
+  return c.store.list("ReplicaSet", { namespace: "registry" });
+}
+
+function rolledOut(c: Cluster): boolean {
+  const d = deployment(c);
+  const s = d.status ?? {};
+  return (
+    s.observedGeneration === d.metadata.generation &&
+    s.updatedReplicas === 3 &&
+    s.readyReplicas === 3 &&
+    s.availableReplicas === 3 &&
+    s.replicas === 3
+  );
+}
+
+function condition(object: KubeObject, type: string) {
+  return (object.status?.conditions ?? []).find((x: { type: string }) => x.type === type);
+}
+
+describe("rolling update on exactly three nodes with required anti-affinity", () => {
+  it("with the default strategy (25%/25% -> surge 1, unavailable 0) gets stuck with the surge pod Pending, for good", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(registry());
+    await c.until(() => rolledOut(c));
+    expect(new Set(pods(c).map((p) => p.spec.nodeName)).size).toBe(3);
+
+    setImage(c, "registry:2.8.3");
+    await c.clock.advance(30_000);
+    const fresh = replicaSets(c).find(
+      (rs) => rs.spec.template.spec.containers[0].image === "registry:2.8.3",
+    )!;
+    expect(fresh.spec.replicas).toBe(1);
+    expect(fresh.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("2");
+    const surge = pods(c).find(
+      (p) => p.metadata.labels["pod-template-hash"] === fresh.metadata.labels["pod-template-hash"],
+    )!;
+    expect(surge.spec.nodeName).toBeUndefined();
+    expect(surge.status.phase).toBe("Pending");
+    const message =
+      "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
+    expect(condition(surge, "PodScheduled")).toMatchObject({
+      status: "False",
+      reason: "Unschedulable",
+      message,
+    });
+    const events = c.store
+      .list("Event", { namespace: "registry" })
+      .filter((e) => e.involvedObject.name === surge.metadata.name);
+    expect(events).toContainEqual(
+      expect.objectContaining({ reason: "FailedScheduling", type: "Warning", message }),
+    );
+
+    await c.clock.advance(20 * 60_000);
+    const d = deployment(c);
+    expect(d.status).toMatchObject({
+      replicas: 4,
+      updatedReplicas: 1,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      unavailableReplicas: 1,
+    });
+    expect(condition(d, "Progressing")).toMatchObject({
+      status: "False",
+      reason: "ProgressDeadlineExceeded",
+    });
+    expect(condition(d, "Available")).toMatchObject({ status: "True" });
+    const old = replicaSets(c).find((rs) => rs !== fresh && rs.metadata.name !== fresh.metadata.name)!;
+    expect(old.spec.replicas).toBe(3);
+    expect(c.store.get("Pod", "registry", surge.metadata.name)?.spec.nodeName).toBeUndefined();
+  });
+
+  it("with maxSurge 0 / maxUnavailable 1 completes, one pod at a time, never below two available", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(registry({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }));
+    await c.until(() => rolledOut(c));
+    const firstRs = replicaSets(c)[0]!.metadata.name;
+
+    setImage(c, "registry:2.8.3");
+    let lowest = 3;
+    await c.until(() => {
+      lowest = Math.min(lowest, deployment(c).status?.availableReplicas ?? 0);
+      return rolledOut(c) && pods(c).length === 3;
+    }, 600_000);
+    expect(lowest).toBe(2);
+    const current = pods(c);
+    expect(current.every((p) => p.spec.containers[0].image === "registry:2.8.3")).toBe(true);
+    expect(new Set(current.map((p) => p.spec.nodeName)).size).toBe(3);
+    const d = deployment(c);
+    expect(d.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("2");
+    expect(condition(d, "Progressing")).toMatchObject({ status: "True", reason: "NewReplicaSetAvailable" });
+    expect(c.store.get("ReplicaSet", "registry", firstRs)?.spec.replicas).toBe(0);
+    const scaling = c.store
+      .list("Event", { namespace: "registry" })
+      .filter((e) => e.reason === "ScalingReplicaSet")
+      .map((e) => e.message);
+    expect(scaling).toContain(`Scaled down replica set ${firstRs} from 3 to 2`);
+
+    // Rollback: the old template again reuses the first ReplicaSet, under a new revision.
+    setImage(c, "registry:2.8.2");
+    await c.until(
+      () =>
+        rolledOut(c) &&
+        pods(c).every((p) => p.spec.containers[0].image === "registry:2.8.2") &&
+        pods(c).length === 3,
+      600_000,
+    );
+    const reused = c.store.get("ReplicaSet", "registry", firstRs)!;
+    expect(reused.spec.replicas).toBe(3);
+    expect(reused.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("3");
+    expect(reused.metadata.annotations["deployment.kubernetes.io/revision-history"]).toBe("1");
+    expect(deployment(c).metadata.annotations["deployment.kubernetes.io/revision"]).toBe("3");
+    expect(replicaSets(c)).toHaveLength(2);
+  });
+});
+
+describe("other strategies and settings", () => {
+  it("Recreate stops every old pod before the first new one exists", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(registry({ type: "Recreate" }));
+    await c.until(() => rolledOut(c));
+    setImage(c, "registry:2.8.3");
+    let overlap = false;
+    await c.until(() => {
+      const images = new Set(pods(c).map((p) => p.spec.containers[0].image));
+      if (images.size > 1) overlap = true;
+      return rolledOut(c) && pods(c).length === 3 && images.has("registry:2.8.3") && images.size === 1;
+    }, 600_000);
+    expect(overlap).toBe(false);
+  });
+
+  it("scales up into Pending pods and scales down the unscheduled ones first", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(registry());
+    await c.until(() => rolledOut(c));
+    const running = pods(c).map((p) => p.metadata.name);
+    const up = structuredClone(deployment(c));
+    up.spec.replicas = 5;
+    c.store.update(up);
+    await c.clock.advance(10_000);
+    expect(pods(c)).toHaveLength(5);
+    expect(pods(c).filter((p) => !p.spec.nodeName)).toHaveLength(2);
+    const down = structuredClone(deployment(c));
+    down.spec.replicas = 3;
+    c.store.update(down);
+    await c.clock.advance(1_000);
+    expect(
+      pods(c)
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual([...running].sort());
+    expect(deployment(c).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
+  });
+
+  it("makes a pod ready only after its readiness probe's initialDelaySeconds", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "slow", namespace: "registry" },
+      spec: {
+        containers: [
+          {
+            name: "app",
+            image: "registry:2.8.2",
+            readinessProbe: { tcpSocket: { port: 5000 }, initialDelaySeconds: 15, periodSeconds: 10 },
+          },
+        ],
+      },
+    });
+    const pod = () => c.store.get("Pod", "registry", "slow")!;
+    await c.until(() => pod().status?.containerStatuses?.[0]?.state?.running !== undefined, 60_000, 100);
+    const started = Date.parse(pod().status.containerStatuses[0].state.running.startedAt);
+    await c.clock.advance(started + 14_000 - c.clock.now());
+    expect(condition(pod(), "Ready")?.status).toBe("False");
+    expect(pod().status.containerStatuses[0]).toMatchObject({ ready: false, started: true });
+    await c.clock.advance(started + 15_000 - c.clock.now());
+    expect(condition(pod(), "Ready")).toMatchObject({
+      status: "True",
+      lastTransitionTime: new Date(started + 15_000).toISOString().replace(".000", ""),
+    });
+    expect(pod().status.containerStatuses[0].ready).toBe(true);
+  });
+
+  it("counts a replica available only minReadySeconds after it is ready", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(registry(undefined, { minReadySeconds: 30 }));
+    await c.until(() => deployment(c).status?.readyReplicas === 3, 120_000);
+    expect(deployment(c).status.availableReplicas ?? 0).toBe(0);
+    expect(condition(deployment(c), "Available")).toMatchObject({
+      status: "False",
+      reason: "MinimumReplicasUnavailable",
+    });
+    const waited = await c.until(() => deployment(c).status?.availableReplicas === 3, 60_000);
+    expect(waited).toBeGreaterThanOrEqual(29_000);
+    expect(condition(deployment(c), "Available")).toMatchObject({
+      status: "True",
+      reason: "MinimumReplicasAvailable",
+    });
+  });
+});
