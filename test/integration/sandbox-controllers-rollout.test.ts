@@ -134,9 +134,9 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
       (rs) => rs.spec.template.spec.containers[0].image === "registry:2.8.3",
     )!;
     expect(fresh.spec.replicas).toBe(1);
-    expect(fresh.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("2");
+    expect(fresh.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("2");
     const surge = pods(c).find(
-      (p) => p.metadata.labels["pod-template-hash"] === fresh.metadata.labels["pod-template-hash"],
+      (p) => p.metadata.labels?.["pod-template-hash"] === fresh.metadata.labels?.["pod-template-hash"],
     )!;
     expect(surge.spec.nodeName).toBeUndefined();
     expect(surge.status.phase).toBe("Pending");
@@ -191,7 +191,7 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
     expect(current.every((p) => p.spec.containers[0].image === "registry:2.8.3")).toBe(true);
     expect(new Set(current.map((p) => p.spec.nodeName)).size).toBe(3);
     const d = deployment(c);
-    expect(d.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("2");
+    expect(d.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("2");
     expect(condition(d, "Progressing")).toMatchObject({ status: "True", reason: "NewReplicaSetAvailable" });
     expect(c.store.get("ReplicaSet", "registry", firstRs)?.spec.replicas).toBe(0);
     const scaling = c.store
@@ -211,9 +211,9 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
     );
     const reused = c.store.get("ReplicaSet", "registry", firstRs)!;
     expect(reused.spec.replicas).toBe(3);
-    expect(reused.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("3");
-    expect(reused.metadata.annotations["deployment.kubernetes.io/revision-history"]).toBe("1");
-    expect(deployment(c).metadata.annotations["deployment.kubernetes.io/revision"]).toBe("3");
+    expect(reused.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("3");
+    expect(reused.metadata.annotations?.["deployment.kubernetes.io/revision-history"]).toBe("1");
+    expect(deployment(c).metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("3");
     expect(replicaSets(c)).toHaveLength(2);
   });
 });
