@@ -6,12 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { createSelfSignedCertificate, isUsableKey } from "./api/certificate.js";
 import { type Clock, createClock } from "./clock.js";
+import { type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
-import type { ObjectStore, SandboxClock } from "./types.js";
 
 export interface SandboxOptions {
   /** Worker nodes to seed (default 3), round-robin over the zones. */
@@ -46,6 +46,8 @@ export interface Sandbox {
   readonly clock: Clock;
   readonly faults: FaultInjector;
   readonly kubernetesVersion: string;
+  /** The simulated controllers (undefined with controllers: false); `errors` lists what they failed at. */
+  readonly controllers: RunningControllers | undefined;
   /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
   kubeconfig(contextName?: string): string;
   /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
@@ -54,21 +56,6 @@ export interface Sandbox {
   save(): Promise<void>;
   /** Stops controllers, watches, the server and the clock; saves first when a stateDir was given. */
   stop(): Promise<void>;
-}
-
-/** What src/sandbox/controllers/index.ts provides. */
-interface ControllersModule {
-  seedCluster(
-    store: ObjectStore,
-    clock: SandboxClock,
-    options: { nodes: number; zones: string[]; region: string; kubernetesVersion: string },
-  ): void;
-  startControllers(context: { store: ObjectStore; clock: SandboxClock }): { stop(): void };
-}
-
-async function loadControllers(): Promise<ControllersModule> {
-  const modulePath = "./controllers/index.js";
-  return (await import(modulePath)) as ControllersModule;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -95,13 +82,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const token = saved?.token ?? randomBytes(24).toString("hex");
   const tls = saved?.tls && isUsableKey(saved.tls.key) ? saved.tls : createSelfSignedCertificate();
   const useControllers = options.controllers ?? true;
-  let controllers: { stop(): void } | undefined;
+  let controllers: RunningControllers | undefined;
   if (useControllers) {
-    const module = await loadControllers();
-    if (saved === undefined) {
-      module.seedCluster(store, clock, { nodes: options.nodes ?? 3, zones, region, kubernetesVersion });
-    }
-    controllers = module.startControllers({ store, clock });
+    if (saved === undefined)
+      seedCluster(store, clock, { nodes: options.nodes ?? 3, zones, region, kubernetesVersion });
+    controllers = startControllers({ store, clock });
   }
   const faults = new FaultInjector();
   let server: ApiServer;
@@ -144,6 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clock,
     faults,
     kubernetesVersion,
+    controllers,
     kubeconfig: (contextName = SANDBOX_CONTEXT) =>
       kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
     writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
@@ -160,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./controllers/index.js";
 export { SANDBOX_CONTEXT } from "./kubeconfig.js";
 export { defaultStateDir } from "./persist.js";
 export { MemoryStore } from "./store.js";
