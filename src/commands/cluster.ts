@@ -6,10 +6,10 @@
  */
 import type { Command } from "commander";
 import type { AwsClients } from "../adapters/aws.js";
-import type { Kube } from "../adapters/kube.js";
 import type { Source } from "../config/resolve.js";
 import type { SettingValue } from "../config/settings.js";
 import type { ZoneInfo } from "../core/cluster/preflight.js";
+import type { VerifyFacts } from "../core/cluster/verify.js";
 import type { DeleteContext } from "../steps/cluster/delete.js";
 import type { KubeStepContext } from "../steps/cluster/storage.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
@@ -30,7 +30,8 @@ export function registerCluster(program: Command, io: AppIO, state: RunState): v
     .option(
       "--dry-run",
       "show the plan and the eksctl ClusterConfig (-o yaml: the config alone); change nothing",
-    );
+    )
+    .option("--sandbox", "set up the simulated three-zone sandbox cluster instead (no eksctl, no AWS)");
   addSettingOptions(create, settingGroups.cluster);
   create.action(async (flags: Flags, command: Command) => {
     await clusterCreate(createContext(io, command, state), flags);
@@ -40,7 +41,8 @@ export function registerCluster(program: Command, io: AppIO, state: RunState): v
     .command("verify")
     .description(
       "check zones, workers, network policy, CSI drivers and EFS mount targets (exit 1 if any fails)",
-    );
+    )
+    .option("--sandbox", "check the simulated sandbox cluster instead (no AWS)");
   addSettingOptions(verify, settingGroups.cluster);
   verify.action(async (flags: Flags, command: Command) => {
     await clusterVerify(createContext(io, command, state), flags);
@@ -145,13 +147,13 @@ async function clusterSettings(ctx: CommandContext, flags: Flags, ask: boolean) 
 }
 
 async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<void> {
+  if (flags.sandbox === true) return clusterCreateSandbox(ctx, flags);
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join, resolve } = await import("node:path");
   const { parseDurationMs } = await import("../core/validators.js");
   const { renderClusterConfig } = await import("../core/cluster/cluster-config.js");
   const { createPlan } = await import("../core/cluster/plan.js");
-  const { renderVerifyTable } = await import("../core/cluster/verify.js");
   const { eksctlCommandLine } = await import("../adapters/eksctl.js");
   const { preflightCreate } = await import("../steps/cluster/preflight.js");
   const { readClusterTemplate } = await import("../steps/cluster/templates.js");
@@ -236,57 +238,148 @@ async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
 
+  await reportCreate(ctx, context, { reconciled: pre.existing !== undefined });
+}
+
+/** The result of `cluster create` (real or sandbox): what was done, where things are, the verify table. */
+async function reportCreate(
+  ctx: CommandContext,
+  context: KubeStepContext,
+  options: { reconciled: boolean; sandboxDir?: string },
+): Promise<void> {
+  const { renderVerifyTable } = await import("../core/cluster/verify.js");
+  const { values } = context;
   for (const warning of context.warnings) ctx.out.warn(warning);
   const report = context.report;
   if (report && !report.ok) ctx.state.exitCode = 1;
+  const where = options.sandboxDir
+    ? `The simulated cluster's state is saved in ${options.sandboxDir}; use it with --sandbox (e.g. \`clouddrove deploy --sandbox\`).`
+    : `kubectl now points at it: current context ${context.kubeContext}.`;
   await ctx.out.result(
     {
-      cluster: pre.values.name,
-      region: pre.values.region,
-      zones: pre.values.zones,
-      kubernetesVersion: pre.values.kubernetesVersion,
-      reconciled: pre.existing !== undefined,
+      cluster: values.name,
+      region: values.region,
+      zones: values.zones,
+      kubernetesVersion: values.kubernetesVersion,
+      sandbox: options.sandboxDir !== undefined,
+      reconciled: options.reconciled,
       fileSystemId: context.fileSystemId ?? null,
       configFile: context.recordedIn ?? null,
-      kubeContext: context.kubeContext ?? null,
+      kubeContext: options.sandboxDir ? null : (context.kubeContext ?? null),
       done: context.done,
       warnings: context.warnings,
       verify: report ?? null,
     },
     () =>
       [
-        `Cluster ${pre.values.name} (${pre.values.region}: ${pre.values.zones.join(", ")}) ${pre.existing ? "reconciled" : "created"}.`,
-        `EFS file system ${context.fileSystemId} recorded in ${context.recordedIn} as storage.efs.fileSystemId.`,
-        `kubectl now points at it: current context ${context.kubeContext}.`,
+        `${options.sandboxDir ? "Simulated cluster" : "Cluster"} ${values.name} (${values.region}: ${values.zones.join(", ")}) ${options.reconciled ? "reconciled" : "created"}.`,
+        options.sandboxDir
+          ? `Simulated EFS file system ${context.fileSystemId} (not written to the config file, which describes the real cluster).`
+          : `EFS file system ${context.fileSystemId} recorded in ${context.recordedIn} as storage.efs.fileSystemId.`,
+        where,
         "",
         report ? renderVerifyTable(report, ctx.out.paint) : "",
-        report?.ok ? "\nNext: clouddrove deploy" : "",
+        report?.ok ? `\nNext: clouddrove deploy${options.sandboxDir ? " --sandbox" : ""}` : "",
       ].join("\n"),
   );
+}
+
+/**
+ * `cluster create --sandbox`: the simulated cluster (started from its saved state, or seeded with the
+ * requested zones), the addons' and EFS's simulated counterparts, the same record, storage classes and
+ * verify as for EKS.
+ */
+async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<void> {
+  const { resolveFromContext } = await import("../config/options.js");
+  const { defaultStateDir } = await import("../sandbox/index.js");
+  const { loadState } = await import("../sandbox/persist.js");
+  const { SANDBOX_EFS_ID, sandboxSpeed } = await import("./cluster-target.js");
+  const { sandboxPlan } = await import("../core/cluster/plan.js");
+  const { createInSandbox } = await import("../steps/cluster/sandbox.js");
+
+  const { config } = await resolveFromContext(ctx, flags);
+  const region = config.cluster.region ?? "eu-west-1";
+  const values = {
+    name: config.cluster.name,
+    region,
+    zones:
+      config.cluster.zones.length > 0 ? config.cluster.zones : ["a", "b", "c"].map((z) => `${region}${z}`),
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    instanceType: config.cluster.instanceType,
+  };
+  const stateDir = defaultStateDir(ctx.io.env);
+  const existing = (await loadState(stateDir)) !== undefined;
+  const fileSystemId = config.storage.efs.fileSystemId ?? SANDBOX_EFS_ID;
+  if (flags.dryRun === true) {
+    const plan = sandboxPlan({ values, existing, stateDir, fileSystemId });
+    await ctx.out.result({ dryRun: true, sandbox: true, plan }, () =>
+      [...plan, "", "Dry run: nothing was changed."].join("\n"),
+    );
+    return;
+  }
+  ctx.out.info(
+    ctx.out.paint.yellow(
+      `The sandbox: a simulated three-zone cluster on this machine (no AWS); state in ${stateDir}.`,
+    ),
+  );
+  const context = await createInSandbox({
+    target: ctx,
+    values,
+    stateDir,
+    speed: sandboxSpeed(ctx.io.env),
+    fileSystemId,
+    env: ctx.io.env,
+  });
+  await reportCreate(ctx, context, { reconciled: existing, sandboxDir: stateDir });
 }
 
 async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
   const { connectKube } = await import("../adapters/kube.js");
   const { describeCluster } = await import("../adapters/aws.js");
-  const { assertContextReaches, gatherFacts } = await import("../steps/cluster/facts.js");
+  const { assertContextReaches, gatherFacts, readSimulatedAws } = await import("../steps/cluster/facts.js");
   const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
 
-  const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
-  const cluster = await describeCluster(clients.eks, values.name);
-  const kube = await connectKube({
-    kubeconfigPath: ctx.globals.kubeconfig,
-    context: ctx.globals.context,
-    env: ctx.io.env,
-    signal: ctx.io.signal,
-  });
-  if (cluster) assertContextReaches(kube, cluster, values.region);
-  const facts = await gatherFacts({
-    kube,
-    clusterName: values.name,
-    aws: clients,
-    fileSystemId: resolved.config.storage.efs.fileSystemId,
-  });
-  const report = evaluateCluster(values.name, facts);
+  let facts: VerifyFacts;
+  let name: string;
+  if (flags.sandbox === true) {
+    const { resolveFromContext } = await import("../config/options.js");
+    const { UsageError } = await import("../errors.js");
+    const { defaultStateDir } = await import("../sandbox/index.js");
+    const { loadState } = await import("../sandbox/persist.js");
+    const { openClusterTarget } = await import("./cluster-target.js");
+    const { config } = await resolveFromContext(ctx, flags);
+    name = config.cluster.name;
+    if ((await loadState(defaultStateDir(ctx.io.env))) === undefined) {
+      throw new UsageError("There is no sandbox cluster yet.", {
+        hint: "Create it with `clouddrove cluster create --sandbox`.",
+      });
+    }
+    const target = await openClusterTarget(ctx, { sandbox: true });
+    try {
+      const simulated = await readSimulatedAws(target.kube);
+      facts = await gatherFacts({ kube: target.kube, clusterName: name, simulated });
+    } finally {
+      await target.close();
+    }
+  } else {
+    const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
+    name = values.name;
+    const cluster = await describeCluster(clients.eks, values.name);
+    const kube = await connectKube({
+      kubeconfigPath: ctx.globals.kubeconfig,
+      context: ctx.globals.context,
+      env: ctx.io.env,
+      signal: ctx.io.signal,
+    });
+    if (cluster) assertContextReaches(kube, cluster, values.region);
+    facts = await gatherFacts({
+      kube,
+      clusterName: values.name,
+      aws: clients,
+      fileSystemId: resolved.config.storage.efs.fileSystemId,
+    });
+  }
+  const report = evaluateCluster(name, facts);
   if (!report.ok) ctx.state.exitCode = 1;
   await ctx.out.result(report, () => renderVerifyTable(report, ctx.out.paint));
 }
@@ -294,15 +387,9 @@ async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
 async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const { parseDurationMs } = await import("../core/validators.js");
-  const aws = await import("../adapters/aws.js");
-  const { connectKube } = await import("../adapters/kube.js");
   const { eksctlCommandLine, eksctlVersion } = await import("../adapters/eksctl.js");
-  const { CLUSTER_TAG, efsCreationToken, efsSecurityGroupName } = await import(
-    "../core/cluster/constants.js"
-  );
   const { deletePlan } = await import("../core/cluster/plan.js");
-  const { assertContextReaches } = await import("../steps/cluster/facts.js");
-  const { deleteTasks, eksctlDeleteArgs, loadBalancerServices } = await import("../steps/cluster/delete.js");
+  const { deleteTasks, discoverDeleteTargets, eksctlDeleteArgs } = await import("../steps/cluster/delete.js");
   const { forgetSettings } = await import("../steps/cluster/record.js");
   const { runTasks } = await import("../io/renderer.js");
 
@@ -322,29 +409,18 @@ async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<void> {
 
   const environment = { env: ctx.io.env, cwd: ctx.io.cwd };
   if (!dryRun) await eksctlVersion(environment);
-  await aws.callerIdentity(clients);
-  const cluster = await aws.describeCluster(clients.eks, name);
-  const fileSystem = await aws.findFileSystem(clients.efs, {
-    tagKey: CLUSTER_TAG,
-    tagValue: name,
-    creationToken: efsCreationToken(name),
-  });
-  const mountTargets = fileSystem ? await aws.listMountTargets(clients.efs, fileSystem.id) : [];
-  const securityGroupId = cluster?.vpcId
-    ? await aws.findSecurityGroup(clients.ec2, cluster.vpcId, efsSecurityGroupName(name))
-    : undefined;
-  let kube: Kube | undefined;
-  let loadBalancers: Array<{ namespace: string; name: string }> = [];
-  if (cluster) {
-    kube = await connectKube({
+  const found = await discoverDeleteTargets({
+    clients,
+    name,
+    region,
+    connect: {
       kubeconfigPath: ctx.globals.kubeconfig,
       context: ctx.globals.context,
       env: ctx.io.env,
       signal: ctx.io.signal,
-    });
-    assertContextReaches(kube, cluster, region);
-    loadBalancers = await loadBalancerServices(kube);
-  }
+    },
+  });
+  const { cluster, fileSystem, mountTargets, securityGroupId, kube, loadBalancers } = found;
   const plan = deletePlan({
     name,
     region,

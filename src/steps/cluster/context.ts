@@ -12,7 +12,8 @@ export interface ClusterContext {
   clusterConfig: string;
   /** The cluster as EKS described it before this run; set means create reconciles. */
   existing?: ClusterInfo;
-  clients: AwsClients;
+  /** The AWS clients; absent for the sandbox, which has no AWS. */
+  clients?: AwsClients;
   fileSystemId?: string;
   createdFileSystem?: boolean;
   mountTargetsCreated: string[];

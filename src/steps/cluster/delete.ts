@@ -7,15 +7,24 @@
 import type { ListrTask } from "listr2";
 import {
   type AwsClients,
+  type ClusterInfo,
+  callerIdentity,
   deleteFileSystem,
   deleteMountTarget,
   deleteSecurityGroup,
+  describeCluster,
+  type FileSystemInfo,
+  findFileSystem,
+  findSecurityGroup,
+  listMountTargets,
   type MountTargetInfo,
   pollUntil,
   waitMountTargets,
 } from "../../adapters/aws.js";
 import { type EksctlEnvironment, eksctlCommandLine, runEksctl } from "../../adapters/eksctl.js";
-import type { Kube } from "../../adapters/kube.js";
+import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
+import { CLUSTER_TAG, efsCreationToken, efsSecurityGroupName } from "../../core/cluster/constants.js";
+import { assertContextReaches } from "./facts.js";
 
 export interface LoadBalancerService {
   namespace: string;
@@ -56,6 +65,48 @@ export async function loadBalancerServices(kube: Kube): Promise<LoadBalancerServ
   return services
     .filter((s) => s.spec?.type === "LoadBalancer")
     .map((s) => ({ namespace: s.metadata?.namespace ?? "default", name: s.metadata?.name ?? "" }));
+}
+
+export interface DeleteTargets {
+  cluster?: ClusterInfo;
+  fileSystem?: FileSystemInfo;
+  mountTargets: MountTargetInfo[];
+  securityGroupId?: string;
+  /** Connected only when the cluster exists (and checked to be the one being deleted). */
+  kube?: Kube;
+  loadBalancers: LoadBalancerService[];
+}
+
+/** Finds what `cluster delete` would remove; reads only. */
+export async function discoverDeleteTargets(input: {
+  clients: AwsClients;
+  name: string;
+  region: string;
+  connect: KubeConnectOptions;
+}): Promise<DeleteTargets> {
+  const { clients, name, region } = input;
+  await callerIdentity(clients);
+  const cluster = await describeCluster(clients.eks, name);
+  const fileSystem = await findFileSystem(clients.efs, {
+    tagKey: CLUSTER_TAG,
+    tagValue: name,
+    creationToken: efsCreationToken(name),
+  });
+  const mountTargets = fileSystem ? await listMountTargets(clients.efs, fileSystem.id) : [];
+  const securityGroupId = cluster?.vpcId
+    ? await findSecurityGroup(clients.ec2, cluster.vpcId, efsSecurityGroupName(name))
+    : undefined;
+  if (!cluster) return { cluster, fileSystem, mountTargets, securityGroupId, loadBalancers: [] };
+  const kube = await connectKube(input.connect);
+  assertContextReaches(kube, cluster, region);
+  return {
+    cluster,
+    fileSystem,
+    mountTargets,
+    securityGroupId,
+    kube,
+    loadBalancers: await loadBalancerServices(kube),
+  };
 }
 
 export function eksctlDeleteArgs(name: string, region: string): string[] {

@@ -42,6 +42,7 @@ export function efsTask(options: EfsStepOptions): ListrTask<ClusterContext> {
   return {
     title: "Shared storage: EFS file system with a mount target in each zone",
     task: async (context, task) => {
+      if (!context.clients) throw new Error("the EFS step needs AWS clients");
       const { efs, ec2, eks } = context.clients;
       const { name, zones } = context.values;
       const cluster = await describeCluster(eks, name);

@@ -2,6 +2,7 @@
  * Gathering what `cluster verify` judges: the control plane's subnet zones and the EFS mount targets from
  * AWS (or, for the sandbox, from its record), everything else from the Kubernetes API.
  */
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import {
   type AwsClients,
@@ -19,15 +20,13 @@ import {
   VPC_CNI_DAEMONSET,
 } from "../../core/cluster/constants.js";
 import { deploymentAvailable, networkPolicyFromDaemonSet, nodeFacts } from "../../core/cluster/facts.js";
+import { SIMULATED_AWS, type SimulatedAws, simulatedAwsFromConfigMap } from "../../core/cluster/sandbox.js";
 import { evaluateCluster, type VerifyFacts } from "../../core/cluster/verify.js";
 import { UsageError } from "../../errors.js";
 import { type KubeStepContext, kubeFor } from "./storage.js";
 
 /** What the sandbox records in place of AWS (it has no control plane subnets or EFS of its own). */
-export interface SimulatedAwsFacts {
-  controlPlaneSubnetZones: string[];
-  efs?: { fileSystemId: string; mountTargetZones: string[] };
-}
+export type SimulatedAwsFacts = SimulatedAws;
 
 export interface FactSources {
   kube: Kube;
@@ -89,8 +88,25 @@ export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
   };
 }
 
-/** The last step of `cluster create`: verify what was made (the report decides the exit code). */
-export function verifyTask(connect: KubeConnectOptions): ListrTask<KubeStepContext> {
+/** The simulated AWS facts `cluster create --sandbox` recorded in the sandbox, or undefined. */
+export async function readSimulatedAws(kube: Kube): Promise<SimulatedAwsFacts | undefined> {
+  const configMap = await kube.get<{ data?: Record<string, string> } & KubernetesObject>(
+    "v1",
+    "ConfigMap",
+    SIMULATED_AWS.name,
+    SIMULATED_AWS.namespace,
+  );
+  return simulatedAwsFromConfigMap(configMap);
+}
+
+/**
+ * The last step of `cluster create`: verify what was made (the report decides the exit code). With
+ * `simulated`, the AWS facts come from the sandbox's record instead of AWS.
+ */
+export function verifyTask(
+  connect: KubeConnectOptions,
+  options: { simulated?: boolean } = {},
+): ListrTask<KubeStepContext> {
   return {
     title: "Verify: zones, workers, network policy, CSI drivers, EFS mount targets",
     task: async (context, task) => {
@@ -98,7 +114,8 @@ export function verifyTask(connect: KubeConnectOptions): ListrTask<KubeStepConte
       const facts = await gatherFacts({
         kube,
         clusterName: context.values.name,
-        aws: context.clients,
+        aws: options.simulated ? undefined : context.clients,
+        simulated: options.simulated ? await readSimulatedAws(kube) : undefined,
         fileSystemId: context.fileSystemId,
       });
       context.report = evaluateCluster(context.values.name, facts);
