@@ -225,7 +225,11 @@ export function startKubelet(ctx: ControllerContext): void {
       runtime.sim.updateSpec(pod, env);
     }
     if (!runtime.sim.volumesReady) {
-      const check = checkPodVolumes(ctx, pod);
+      const check = checkPodVolumes(
+        ctx,
+        pod,
+        (other) => runtimes.get(keyOf(other))?.sim.volumesReady === true,
+      );
       if (check.ok) {
         waitingForVolumes.delete(key);
         runtime.sim.volumesAttached(env.now);

@@ -10,10 +10,14 @@ import type { ControllerContext } from "./runtime.js";
 
 export type VolumeCheck = { ok: true } | { ok: false; report(pod: KubeObject): void };
 
-function holdsVolume(pod: KubeObject): boolean {
+/** Its volumes are attached: the kubelet says so (status), or has just attached them (`attached`). */
+function holdsVolume(pod: KubeObject, attached: (pod: KubeObject) => boolean): boolean {
   if (isPodTerminal(pod)) return false;
-  return (pod.status?.conditions ?? []).some(
-    (c: { type: string; status: string }) => c.type === "PodReadyToStartContainers" && c.status === "True",
+  return (
+    attached(pod) ||
+    (pod.status?.conditions ?? []).some(
+      (c: { type: string; status: string }) => c.type === "PodReadyToStartContainers" && c.status === "True",
+    )
   );
 }
 
@@ -25,7 +29,11 @@ export function isAttachable(ctx: ControllerContext, pv: KubeObject): boolean {
   return csiDriver?.spec?.attachRequired !== false;
 }
 
-export function checkPodVolumes(ctx: ControllerContext, pod: KubeObject): VolumeCheck {
+export function checkPodVolumes(
+  ctx: ControllerContext,
+  pod: KubeObject,
+  attached: (pod: KubeObject) => boolean = () => false,
+): VolumeCheck {
   const namespace = pod.metadata.namespace ?? "default";
   const source = { component: "kubelet", host: pod.spec?.nodeName };
   for (const volume of pod.spec?.volumes ?? []) {
@@ -69,7 +77,7 @@ export function checkPodVolumes(ctx: ControllerContext, pod: KubeObject): Volume
           other.metadata.uid !== pod.metadata.uid &&
           other.spec?.nodeName &&
           other.spec.nodeName !== pod.spec?.nodeName &&
-          holdsVolume(other) &&
+          holdsVolume(other, attached) &&
           (other.spec?.volumes ?? []).some(
             (v: { persistentVolumeClaim?: { claimName?: string } }) =>
               v.persistentVolumeClaim?.claimName === claimName,
