@@ -2,6 +2,7 @@
  * @kubernetes/client-node against a started sandbox: typed APIs, the generic object API, Watch and an
  * informer, paging, server-side apply, dryRun, eviction, and injected faults.
  */
+import { request } from "node:https";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/sandbox/types.js";
@@ -30,6 +31,37 @@ async function apiError(
     return { code: e.code, body, headers: e.headers ?? {} };
   }
   throw new Error("expected the call to fail");
+}
+
+/** A request to the sandbox's own admin API, trusting its certificate. */
+function admin(
+  t: TestSandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const url = new URL(path, t.sandbox.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        ca: t.sandbox.certificate,
+        headers: { authorization: `Bearer ${t.sandbox.token}`, "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => {
+          text += chunk;
+        });
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }
 
 describe("client-node against the sandbox", () => {
@@ -364,6 +396,27 @@ describe("client-node against the sandbox", () => {
       expect(throttled.headers["retry-after"]).toBe("7");
       expect(t.sandbox.faults.state().rules).toEqual([]);
       t.sandbox.faults.clear();
+    });
+
+    it("are managed over the admin API, and state shows them", async () => {
+      const added = await admin(t, "POST", "/sandbox/v1/faults", {
+        verbs: ["get"],
+        path: "/namespaces/kube-system$",
+        action: { type: "error", status: 500, message: "etcd is sad" },
+      });
+      expect(added.status).toBe(201);
+      const failed = await apiError(core.readNamespace({ name: "kube-system" }));
+      expect(failed.code).toBe(500);
+      expect(failed.body.message).toBe("etcd is sad");
+      const state = (await admin(t, "GET", "/sandbox/v1/state")).json as {
+        faults: { rules: Array<{ hits: number }> };
+      };
+      expect(state.faults.rules).toHaveLength(1);
+      expect(state.faults.rules[0]!.hits).toBe(1);
+      expect((await admin(t, "DELETE", "/sandbox/v1/faults")).status).toBe(200);
+      await expect(core.readNamespace({ name: "kube-system" })).resolves.toBeDefined();
+      const bad = await admin(t, "POST", "/sandbox/v1/faults", { action: { type: "explode" } });
+      expect(bad.status).toBe(400);
     });
 
     it("cuts a watch after N events", async () => {
