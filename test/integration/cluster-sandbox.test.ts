@@ -1,0 +1,259 @@
+/**
+ * `cluster create | verify | delete` against the sandbox: first with --sandbox (no eksctl, no AWS), then
+ * the real EKS path with the sandbox standing in for the cluster eksctl made (the fake eksctl writes the
+ * sandbox's kubeconfig) and the fake AWS account behind the SDK clients.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { connectKube } from "../../src/adapters/kube.js";
+import { networkPolicyAgent, snapshotController } from "../../src/core/cluster/sandbox.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
+import { fakeEksctl } from "../support/fake-eksctl/index.js";
+import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function sandboxEnv(dir = tempDir()) {
+  return { CLOUDDROVE_SANDBOX_DIR: join(dir, "sandbox"), CLOUDDROVE_SANDBOX_SPEED: "200" };
+}
+
+const failedChecks = (stdout: string) =>
+  (JSON.parse(stdout) as { checks: Array<{ id: string; ok: boolean }> }).checks
+    .filter((c) => !c.ok)
+    .map((c) => c.id);
+
+describe("cluster --sandbox", () => {
+  it("create sets up a three-zone simulated cluster that verify passes, without touching clouddrove.yaml", async () => {
+    const cwd = tempDir();
+    const env = cleanEnv(sandboxEnv(cwd));
+    const dry = await runCli(["cluster", "create", "--sandbox", "--dry-run"], { env, cwd });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("Create the simulated cluster clouddrove");
+    expect(existsSync(env.CLOUDDROVE_SANDBOX_DIR as string)).toBe(false);
+
+    const create = await runCli(["cluster", "create", "--sandbox"], { env, cwd });
+    expect(create.stderr).not.toContain("Error");
+    expect(create.code).toBe(0);
+    expect(create.stdout).toContain(
+      "Simulated cluster clouddrove (eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c) created.",
+    );
+    expect(create.stdout).toContain("Cluster clouddrove is ready for the registry (7 checks passed).");
+    expect(create.stderr).toContain("[COMPLETED]");
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(false);
+
+    const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
+    expect(verify.code).toBe(0);
+    expect(failedChecks(verify.stdout)).toEqual([]);
+
+    const again = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      sandbox: true,
+      reconciled: true,
+      fileSystemId: "fs-05a4db0c5a4db0c5a",
+    });
+  });
+
+  it("verify fails a simulated cluster whose nodes are in two zones", async () => {
+    const cwd = tempDir();
+    const env = cleanEnv(sandboxEnv(cwd));
+    // A sandbox seeded over two zones (as a cluster made without explicit zones in us-east-1 could be).
+    const seeded = await startSandbox({
+      stateDir: env.CLOUDDROVE_SANDBOX_DIR,
+      zones: ["eu-west-1a", "eu-west-1b"],
+      nodes: 3,
+      speed: 200,
+    });
+    await seeded.stop();
+
+    const create = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
+    expect(create.code).toBe(1);
+    expect(JSON.parse(create.stdout).verify.ok).toBe(false);
+
+    const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
+    expect(verify.code).toBe(1);
+    expect(failedChecks(verify.stdout)).toEqual(["control-plane-zones", "worker-nodes"]);
+    const text = await runCli(["cluster", "verify", "--sandbox"], { env, cwd });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(
+      />= 3 Ready workers, each in a distinct zone\s+FAIL\s+3 Ready node\(s\) in 2 zone\(s\)/,
+    );
+  });
+
+  it("verify without a sandbox cluster says how to make one (exit 2)", async () => {
+    const run = await runCli(["cluster", "verify", "--sandbox"], { env: cleanEnv(sandboxEnv()) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Hint: Create it with `clouddrove cluster create --sandbox`.");
+  });
+});
+
+describe("cluster create | verify | delete on EKS (the sandbox standing in for the cluster)", () => {
+  let sandbox: Sandbox;
+  let aws: FakeAws;
+
+  async function setUp() {
+    sandbox = await startSandbox({ speed: 200 });
+    cleanups.push(() => sandbox.stop());
+    // What the EKS addons in the ClusterConfig would do on a real cluster.
+    const kube = await connectKube({ kubeconfigText: sandbox.kubeconfig() });
+    await kube.apply(networkPolicyAgent("eu-west-1"), { force: true });
+    await kube.apply(snapshotController(), { force: true });
+    const dir = tempDir();
+    const sandboxKubeconfig = join(dir, "sandbox-kubeconfig");
+    writeFileSync(sandboxKubeconfig, sandbox.kubeconfig());
+    const eksctl = fakeEksctl({ FAKE_EKSCTL_KUBECONFIG: sandboxKubeconfig });
+    const created = () => eksctl.calls().some((c) => c.argv[0] === "create" && c.argv[1] === "cluster");
+    aws = fakeAws({ clusterName: "prod", clusterExists: created, endpoint: sandbox.url });
+    cleanups.push(() => aws.restore());
+    const kubeconfig = join(dir, "kubeconfig");
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return { eksctl, kube, kubeconfig, cwd: tempDir() };
+  }
+
+  it("creates, records the EFS id, applies the storage classes, verifies; a re-run reconciles; delete cleans up first", async () => {
+    const { eksctl, kube, kubeconfig, cwd } = await setUp();
+    const env = cleanEnv(eksctl.env);
+    writeFileSync(
+      join(cwd, "clouddrove.yaml"),
+      "registry:\n  replicas: 3\nnetwork:\n  allowedCidrs: [10.0.0.0/8]\n",
+    );
+    const args = [
+      "--kubeconfig",
+      kubeconfig,
+      "cluster",
+      "create",
+      "--cluster-name",
+      "prod",
+      "--region",
+      "eu-west-1",
+    ];
+
+    const create = await runCli(args, { env, cwd });
+    expect(create.stderr).not.toContain("Error");
+    expect(create.code).toBe(0);
+    expect(create.stdout).toContain("Cluster prod (eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c) created.");
+    expect(create.stdout).toContain("kubectl now points at it: current context clouddrove-sandbox.");
+    expect(create.stdout).toContain("Cluster prod is ready for the registry (7 checks passed).");
+    expect(create.stderr).toContain('[✔] EKS cluster "prod" in "eu-west-1" region is ready');
+    expect(create.stderr).toContain("[!] recommended policies were found");
+    expect(eksctl.calls().map((c) => c.argv.slice(0, 2))).toEqual([["version"], ["create", "cluster"]]);
+
+    // Shared storage: one encrypted file system, a mount target per zone, NFS from the nodes.
+    expect(aws.state.fileSystems).toHaveLength(1);
+    const fs = aws.state.fileSystems[0];
+    expect(fs?.Encrypted).toBe(true);
+    expect(fs?.Tags).toContainEqual({ Key: "clouddrove.io/cluster", Value: "prod" });
+    expect(aws.state.mountTargets.map((m) => m.AvailabilityZoneName).sort()).toEqual([
+      "eu-west-1a",
+      "eu-west-1b",
+      "eu-west-1c",
+    ]);
+    expect(aws.state.mountTargets.every((m) => m.SubnetId?.startsWith("subnet-0prv"))).toBe(true);
+    expect(aws.state.securityGroups).toHaveLength(1);
+    expect(aws.state.securityGroups[0]?.ingress).toEqual([
+      {
+        IpProtocol: "tcp",
+        FromPort: 2049,
+        ToPort: 2049,
+        UserIdGroupPairs: [{ GroupId: "sg-0c1d2e3f4a5b6c7d8", Description: "cluster nodes (NFS)" }],
+      },
+    ]);
+    const config = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
+    expect(config).toEqual({
+      cluster: { name: "prod", region: "eu-west-1" },
+      registry: { replicas: 3 },
+      storage: { efs: { fileSystemId: fs?.FileSystemId } },
+      network: { allowedCidrs: ["10.0.0.0/8"] },
+    });
+    expect(await kube.get("storage.k8s.io/v1", "StorageClass", "clouddrove-efs")).toMatchObject({
+      provisioner: "efs.csi.aws.com",
+      reclaimPolicy: "Retain",
+    });
+
+    // Re-running reconciles through eksctl's own commands and creates nothing twice.
+    const again = await runCli([...args, "-o", "json"], { env, cwd });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ reconciled: true, fileSystemId: fs?.FileSystemId });
+    expect(
+      eksctl
+        .calls()
+        .slice(3)
+        .map((c) => c.argv.filter((a) => !a.startsWith("/") && !a.endsWith(".yaml"))),
+    ).toEqual([
+      ["create", "nodegroup", "-f"],
+      ["create", "addon", "-f"],
+      ["update", "addon", "-f"],
+      ["utils", "write-kubeconfig", "--cluster", "prod", "--region", "eu-west-1", "--kubeconfig"],
+    ]);
+    expect(aws.state.fileSystems).toHaveLength(1);
+    expect(aws.state.mountTargets).toHaveLength(3);
+
+    const verify = await runCli(["--kubeconfig", kubeconfig, "cluster", "verify", "-o", "json"], {
+      env,
+      cwd,
+    });
+    expect(verify.code).toBe(0);
+    expect(failedChecks(verify.stdout)).toEqual([]);
+
+    // Delete: the LoadBalancer Service and the mount targets go before eksctl deletes the cluster.
+    await kube.apply({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "registry", namespace: "default" },
+      spec: { type: "LoadBalancer", selector: { app: "registry" }, ports: [{ port: 5000 }] },
+    });
+    const remove = await runCli(["--kubeconfig", kubeconfig, "cluster", "delete", "--confirm", "prod"], {
+      env,
+      cwd,
+    });
+    expect(remove.stderr).not.toContain("Error");
+    expect(remove.code).toBe(0);
+    expect(await kube.get("v1", "Service", "registry", "default")).toBeUndefined();
+    expect(aws.state.mountTargets.every((m) => m.LifeCycleState === "deleted")).toBe(true);
+    expect(aws.state.securityGroups).toEqual([]);
+    expect(aws.state.fileSystems[0]?.LifeCycleState).toBe("available");
+    expect(eksctl.calls().at(-1)?.argv).toEqual([
+      "delete",
+      "cluster",
+      "--name",
+      "prod",
+      "--region",
+      "eu-west-1",
+      "--wait",
+    ]);
+    const started = (title: string) =>
+      remove.stderr.search(new RegExp(`\\[STARTED\\] \\[[\\d:]+\\] ${title}`));
+    expect(started("Remove LoadBalancer Services")).toBeGreaterThanOrEqual(0);
+    expect(started("Remove LoadBalancer Services")).toBeLessThan(started("Remove the EFS mount targets"));
+    expect(started("Remove the EFS mount targets")).toBeLessThan(
+      started("Delete the EKS cluster with eksctl"),
+    );
+    expect(remove.stdout).toContain("deleted 1 LoadBalancer Service(s)");
+    expect(remove.stdout).toContain(`EFS file system ${fs?.FileSystemId} was kept with the registry's data.`);
+  });
+
+  it("verify refuses a kubeconfig context that points at another cluster", async () => {
+    const { eksctl, kubeconfig } = await setUp();
+    // EKS says the cluster exists at another endpoint than the kubeconfig's server.
+    aws.restore();
+    aws = fakeAws({
+      clusterName: "prod",
+      clusterExists: () => true,
+      endpoint: "https://0ABC.gr7.eu-west-1.eks.amazonaws.com",
+    });
+    sandbox.writeKubeconfig(kubeconfig);
+    const run = await runCli(
+      ["--kubeconfig", kubeconfig, "cluster", "verify", "--cluster-name", "prod", "--region", "eu-west-1"],
+      { env: cleanEnv(eksctl.env) },
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("not at cluster prod (https://0ABC.gr7.eu-west-1.eks.amazonaws.com)");
+    expect(run.stderr).toContain("aws eks update-kubeconfig --name prod --region eu-west-1");
+  });
+});
