@@ -30,9 +30,10 @@ function json(res: ServerResponse, code: number, body: unknown, headers: Record<
 }
 
 async function serve(handler: Handler): Promise<string> {
-  server = createServer(handler);
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  const started = createServer(handler);
+  server = started;
+  await new Promise<void>((resolve) => started.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(started.address() as AddressInfo).port}`;
 }
 
 function kubeconfig(url: string, context = "test-ctx"): string {
