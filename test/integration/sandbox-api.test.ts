@@ -156,6 +156,44 @@ describe("client-node against the sandbox", () => {
     expect(merged.data).toEqual({ b: "2" });
   });
 
+  it("serves the status and scale subresources apart from the spec", async () => {
+    const status = await apps.patchNamespacedDeploymentStatus(
+      {
+        name: "api",
+        namespace: "default",
+        body: { status: { replicas: 3, readyReplicas: 2 }, spec: { replicas: 99 } },
+      },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    expect(status.status).toMatchObject({ replicas: 3, readyReplicas: 2 });
+    expect(status.spec?.replicas).toBe(3);
+    const scale = await apps.readNamespacedDeploymentScale({ name: "api", namespace: "default" });
+    expect(scale).toMatchObject({
+      kind: "Scale",
+      spec: { replicas: 3 },
+      status: { replicas: 3, selector: "app=api" },
+    });
+    await apps.replaceNamespacedDeploymentScale({
+      name: "api",
+      namespace: "default",
+      body: { ...scale, spec: { replicas: 1 } },
+    });
+    const after = await apps.readNamespacedDeployment({ name: "api", namespace: "default" });
+    expect(after.spec?.replicas).toBe(1);
+    expect(after.status?.readyReplicas).toBe(2);
+  });
+
+  it("deletes a collection by label", async () => {
+    for (const name of ["col-1", "col-2"]) {
+      await core.createNamespacedConfigMap({
+        namespace: "default",
+        body: { metadata: { name, labels: { batch: "old" } } },
+      });
+    }
+    await core.deleteCollectionNamespacedConfigMap({ namespace: "default", labelSelector: "batch=old" });
+    expect(t.sandbox.store.list("ConfigMap", { labelSelector: "batch=old" })).toEqual([]);
+  });
+
   it("pages a list with limit and continue", async () => {
     for (let i = 0; i < 5; i++) {
       await core.createNamespacedSecret({
@@ -417,6 +455,26 @@ describe("client-node against the sandbox", () => {
       await expect(core.readNamespace({ name: "kube-system" })).resolves.toBeDefined();
       const bad = await admin(t, "POST", "/sandbox/v1/faults", { action: { type: "explode" } });
       expect(bad.status).toBe(400);
+    });
+
+    it("cuts a watch after some time", async () => {
+      t.sandbox.faults.add({
+        verbs: ["watch"],
+        path: "/configmaps$",
+        action: { type: "cutWatch", afterMs: 50 },
+        times: 1,
+      });
+      let ended = false;
+      await new k8s.Watch(kc).watch(
+        "/api/v1/namespaces/default/configmaps",
+        {},
+        () => {},
+        () => {
+          ended = true;
+        },
+      );
+      await until(() => ended, "the watch to be cut");
+      expect(t.sandbox.faults.state().rules).toEqual([]);
     });
 
     it("cuts a watch after N events", async () => {
