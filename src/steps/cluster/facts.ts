@@ -6,6 +6,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import {
   type AwsClients,
+  addonConfiguration,
   describeCluster,
   findFileSystem,
   listMountTargets,
@@ -19,7 +20,12 @@ import {
   SNAPSHOT_CONTROLLER_DEPLOYMENT,
   VPC_CNI_DAEMONSET,
 } from "../../core/cluster/constants.js";
-import { deploymentAvailable, networkPolicyFromDaemonSet, nodeFacts } from "../../core/cluster/facts.js";
+import {
+  deploymentAvailable,
+  networkPolicyFromAddonConfig,
+  networkPolicyFromDaemonSet,
+  nodeFacts,
+} from "../../core/cluster/facts.js";
 import { SIMULATED_AWS, type SimulatedAws, simulatedAwsFromConfigMap } from "../../core/cluster/sandbox.js";
 import { evaluateCluster, type VerifyFacts } from "../../core/cluster/verify.js";
 import { UsageError } from "../../errors.js";
@@ -79,10 +85,19 @@ export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
     kube.get("apps/v1", "Deployment", SNAPSHOT_CONTROLLER_DEPLOYMENT, KUBE_SYSTEM),
     awsFacts(sources),
   ]);
+  const networkPolicy = networkPolicyFromDaemonSet(awsNode as never);
+  if (!networkPolicy.enabled && sources.aws) {
+    // Tell "never asked for" apart from "asked for, not rolled out yet": the addon's own configuration.
+    const values = await addonConfiguration(sources.aws.eks, sources.clusterName, "vpc-cni");
+    networkPolicy.evidence +=
+      values === null
+        ? "; the vpc-cni addon is not installed as an EKS addon"
+        : `; vpc-cni addon ${networkPolicyFromAddonConfig(values ?? undefined) ? "asks for it (not rolled out yet?)" : `configurationValues: ${values || "(none)"}`}`;
+  }
   return {
     ...fromAws,
     nodes: nodeFacts(nodes as never),
-    networkPolicy: networkPolicyFromDaemonSet(awsNode as never),
+    networkPolicy,
     csiDrivers: csiDrivers.map((d) => d.metadata?.name ?? "").filter(Boolean),
     snapshotController: deploymentAvailable(snapshotController as never),
   };
