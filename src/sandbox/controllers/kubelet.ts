@@ -13,6 +13,7 @@ import {
   controllerOf,
   deleteQuietly,
   keyOf,
+  parseTime,
   sameJson,
   splitKey,
   WorkQueue,
@@ -181,7 +182,16 @@ export function startKubelet(ctx: ControllerContext): void {
     }
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const running = runtime.sim.hasRunningContainers && !isPodTerminal(pod);
-    const removeAt = runtime.terminatingSince + (running ? grace * 1000 : 0);
+    // The API server sets deletionTimestamp to the request time plus the grace period: use it, so a
+    // restarted sandbox does not start the grace period over.
+    const planned = parseTime(pod.metadata.deletionTimestamp);
+    const graceEnds =
+      planned !== undefined && planned >= runtime.terminatingSince - 1000
+        ? planned
+        : runtime.terminatingSince + grace * 1000;
+    const removeAt = running
+      ? Math.min(graceEnds, runtime.terminatingSince + grace * 1000)
+      : runtime.terminatingSince;
     if (now >= removeAt) {
       forget(key);
       deleteQuietly(ctx, "Pod", pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
