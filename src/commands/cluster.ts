@@ -247,41 +247,11 @@ async function reportCreate(
   context: KubeStepContext,
   options: { reconciled: boolean; sandboxDir?: string },
 ): Promise<void> {
-  const { renderVerifyTable } = await import("../core/cluster/verify.js");
-  const { values } = context;
+  const { createResult } = await import("../core/cluster/report.js");
   for (const warning of context.warnings) ctx.out.warn(warning);
-  const report = context.report;
-  if (report && !report.ok) ctx.state.exitCode = 1;
-  const where = options.sandboxDir
-    ? `The simulated cluster's state is saved in ${options.sandboxDir}; use it with --sandbox (e.g. \`clouddrove deploy --sandbox\`).`
-    : `kubectl now points at it: current context ${context.kubeContext}.`;
-  await ctx.out.result(
-    {
-      cluster: values.name,
-      region: values.region,
-      zones: values.zones,
-      kubernetesVersion: values.kubernetesVersion,
-      sandbox: options.sandboxDir !== undefined,
-      reconciled: options.reconciled,
-      fileSystemId: context.fileSystemId ?? null,
-      configFile: context.recordedIn ?? null,
-      kubeContext: options.sandboxDir ? null : (context.kubeContext ?? null),
-      done: context.done,
-      warnings: context.warnings,
-      verify: report ?? null,
-    },
-    () =>
-      [
-        `${options.sandboxDir ? "Simulated cluster" : "Cluster"} ${values.name} (${values.region}: ${values.zones.join(", ")}) ${options.reconciled ? "reconciled" : "created"}.`,
-        options.sandboxDir
-          ? `Simulated EFS file system ${context.fileSystemId} (not written to the config file, which describes the real cluster).`
-          : `EFS file system ${context.fileSystemId} recorded in ${context.recordedIn} as storage.efs.fileSystemId.`,
-        where,
-        "",
-        report ? renderVerifyTable(report, ctx.out.paint) : "",
-        report?.ok ? `\nNext: clouddrove deploy${options.sandboxDir ? " --sandbox" : ""}` : "",
-      ].join("\n"),
-  );
+  if (context.report && !context.report.ok) ctx.state.exitCode = 1;
+  const { data, text } = createResult({ ...context, ...options }, ctx.out.paint);
+  await ctx.out.result(data, text);
 }
 
 /**
