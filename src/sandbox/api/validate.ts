@@ -3,9 +3,7 @@
  * (required fields, selectors that must match templates, immutable fields, names). Returns field errors;
  * admission.ts turns them into a 422 Invalid Status.
  */
-import { cronSchedule } from "../../core/validators.js";
 import type { ServedType } from "../resources.js";
-import { selectorMatches } from "../selectors.js";
 import type { KubeObject } from "../types.js";
 import {
   dns1035LabelProblems,
@@ -20,7 +18,8 @@ import {
   required,
 } from "./field-errors.js";
 import { deepEqual, type Json } from "./json.js";
-import { podSpecUpdateErrors, validateLabels, validatePodSpec, validateTemplate } from "./validate-pod.js";
+import { podSpecUpdateErrors, validateLabels, validatePodSpec } from "./validate-pod.js";
+import { intOrPercent, workloadErrors, workloadUpdateErrors } from "./validate-workloads.js";
 
 function nameErrors(kind: string, name: string): FieldError[] {
   let problems: string[];
@@ -42,92 +41,6 @@ function metadataErrors(type: ServedType, object: KubeObject): FieldError[] {
   for (const key of Object.keys(meta.annotations ?? {})) {
     for (const problem of qualifiedNameProblems(key))
       errors.push(invalid("metadata.annotations", key, problem));
-  }
-  return errors;
-}
-
-function selectorErrors(spec: Json, field: string, kindLabel: string): FieldError[] {
-  const selector = spec?.selector;
-  if (selector === undefined || selector === null) return [required(`${field}.selector`)];
-  const empty =
-    Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
-  if (empty) return [invalid(`${field}.selector`, selector, `empty selector is invalid for ${kindLabel}`)];
-  const errors = validateLabels(selector.matchLabels, `${field}.selector.matchLabels`);
-  const labels = spec.template?.metadata?.labels;
-  if (spec.template && !selectorMatches(selector, labels)) {
-    errors.push(
-      invalid(
-        `${field}.template.metadata.labels`,
-        labels ?? {},
-        "`selector` does not match template `labels`",
-      ),
-    );
-  }
-  return errors;
-}
-
-function intOrPercent(value: unknown, replicasBase = 100): number | undefined {
-  if (typeof value === "number") return value;
-  if (typeof value === "string" && /^\d+%$/.test(value))
-    return Math.round((Number(value.slice(0, -1)) * replicasBase) / 100);
-  return undefined;
-}
-
-function nonNegative(value: unknown, field: string): FieldError[] {
-  if (value === undefined) return [];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    return [invalid(field, value, "must be greater than or equal to 0")];
-  }
-  return [];
-}
-
-function deploymentErrors(spec: Json): FieldError[] {
-  const errors = [
-    ...selectorErrors(spec, "spec", "deployment"),
-    ...nonNegative(spec?.replicas, "spec.replicas"),
-    ...validateTemplate(spec?.template, "spec.template", ["Always"]),
-  ];
-  const strategy = spec?.strategy;
-  if (strategy?.type !== undefined && !["RollingUpdate", "Recreate"].includes(strategy.type)) {
-    errors.push(notSupported("spec.strategy.type", strategy.type, ["Recreate", "RollingUpdate"]));
-  }
-  if (strategy?.type === "Recreate" && strategy.rollingUpdate) {
-    errors.push(
-      forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"),
-    );
-  }
-  const rolling = strategy?.rollingUpdate;
-  if (rolling) {
-    for (const key of ["maxSurge", "maxUnavailable"]) {
-      const value = rolling[key];
-      if (value !== undefined && intOrPercent(value) === undefined) {
-        errors.push(
-          invalid(
-            `spec.strategy.rollingUpdate.${key}`,
-            value,
-            "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
-          ),
-        );
-      }
-    }
-    if (intOrPercent(rolling.maxSurge) === 0 && intOrPercent(rolling.maxUnavailable) === 0) {
-      errors.push(
-        invalid(
-          "spec.strategy.rollingUpdate.maxUnavailable",
-          rolling.maxUnavailable,
-          "may not be 0 when `maxSurge` is 0",
-        ),
-      );
-    }
-    if ((intOrPercent(rolling.maxUnavailable) ?? 0) > 100 && String(rolling.maxUnavailable).endsWith("%")) {
-      errors.push(
-        invalid(
-          "spec.strategy.rollingUpdate.maxUnavailable",
-          rolling.maxUnavailable,
-          "must not be greater than 100%",
-        ),
-      );
-    }
   }
   return errors;
 }
@@ -191,64 +104,12 @@ const VOLUME_SOURCES = [
 ];
 
 function kindErrors(kind: string, object: KubeObject): FieldError[] {
+  const workload = workloadErrors(kind, object);
+  if (workload) return workload;
   const spec = object.spec;
   switch (kind) {
     case "Pod":
       return validatePodSpec(spec, "spec");
-    case "Deployment":
-      return deploymentErrors(spec);
-    case "ReplicaSet":
-      return [
-        ...selectorErrors(spec, "spec", "replicaset"),
-        ...nonNegative(spec?.replicas, "spec.replicas"),
-        ...validateTemplate(spec?.template, "spec.template", ["Always"]),
-      ];
-    case "DaemonSet":
-      return [
-        ...selectorErrors(spec, "spec", "daemonset"),
-        ...validateTemplate(spec?.template, "spec.template", ["Always"]),
-      ];
-    case "Job":
-      return [
-        ...(spec?.manualSelector ? selectorErrors(spec, "spec", "job") : []),
-        ...nonNegative(spec?.backoffLimit, "spec.backoffLimit"),
-        ...nonNegative(spec?.parallelism, "spec.parallelism"),
-        ...nonNegative(spec?.completions, "spec.completions"),
-        ...validateTemplate(spec?.template, "spec.template", ["OnFailure", "Never"]),
-      ];
-    case "CronJob": {
-      const errors: FieldError[] = [];
-      const schedule = spec?.schedule;
-      if (!schedule) errors.push(required("spec.schedule"));
-      else if (/^\s*(CRON_)?TZ=/.test(schedule)) {
-        errors.push(
-          invalid(
-            "spec.schedule",
-            schedule,
-            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
-          ),
-        );
-      } else {
-        const problem = cronSchedule(schedule);
-        if (problem)
-          errors.push(invalid("spec.schedule", schedule, problem.replace(/^a valid cron expression: /, "")));
-      }
-      if (spec?.timeZone !== undefined) {
-        try {
-          new Intl.DateTimeFormat("en-US", { timeZone: spec.timeZone });
-        } catch {
-          errors.push(invalid("spec.timeZone", spec.timeZone, `unknown time zone ${spec.timeZone}`));
-        }
-      }
-      const policies = ["Allow", "Forbid", "Replace"];
-      if (spec?.concurrencyPolicy !== undefined && !policies.includes(spec.concurrencyPolicy)) {
-        errors.push(notSupported("spec.concurrencyPolicy", spec.concurrencyPolicy, policies));
-      }
-      errors.push(...nonNegative(spec?.startingDeadlineSeconds, "spec.startingDeadlineSeconds"));
-      const template = spec?.jobTemplate?.spec?.template;
-      errors.push(...validateTemplate(template, "spec.jobTemplate.spec.template", ["OnFailure", "Never"]));
-      return errors;
-    }
     case "PersistentVolumeClaim": {
       const errors = accessModeErrors(spec?.accessModes, "spec.accessModes");
       if (spec?.resources?.requests?.storage === undefined) errors.push(required("spec.resources[storage]"));
@@ -352,25 +213,13 @@ function kindErrors(kind: string, object: KubeObject): FieldError[] {
 }
 
 function updateErrors(kind: string, object: KubeObject, old: KubeObject): FieldError[] {
+  const workload = workloadUpdateErrors(kind, object, old);
+  if (workload) return workload;
   const spec = object.spec;
   const oldSpec = old.spec;
   switch (kind) {
     case "Pod":
       return podSpecUpdateErrors(object, old);
-    case "Deployment":
-    case "ReplicaSet":
-    case "DaemonSet":
-      return deepEqual(spec?.selector, oldSpec?.selector) ? [] : [immutable("spec.selector", spec?.selector)];
-    case "Job": {
-      const errors: FieldError[] = [];
-      if (!deepEqual(spec?.selector, oldSpec?.selector))
-        errors.push(immutable("spec.selector", spec?.selector));
-      if (!deepEqual(spec?.template, oldSpec?.template))
-        errors.push(immutable("spec.template", spec?.template));
-      if (!deepEqual(spec?.completions, oldSpec?.completions))
-        errors.push(immutable("spec.completions", spec?.completions));
-      return errors;
-    }
     case "Service": {
       const errors: FieldError[] = [];
       if (oldSpec?.clusterIP && spec?.clusterIP !== oldSpec.clusterIP && oldSpec.type !== "ExternalName") {
