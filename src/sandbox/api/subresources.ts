@@ -96,7 +96,7 @@ export function handleEviction(ctx: RequestContext): HandlerResult {
   }
   const pod = store.get("Pod", route.namespace, name);
   if (pod === undefined) throw notFoundError(route.type, name);
-  const deleteOptions = deleteOptionsOf(ctx, isPlainObject(body) ? body.deleteOptions : undefined);
+  const deleteOptions = deleteOptionsOf(ctx, (isPlainObject(body) ? body.deleteOptions : undefined) ?? {});
   const dryRun = deleteOptions.dryRun || isDryRun(ctx.query);
   const evict = () => {
     store.delete("Pod", route.namespace, name, { ...deleteOptions, dryRun });
