@@ -4,7 +4,7 @@
  * and which expire after an hour, as the API server's event TTL does.
  */
 import { ApiError, type KubeObject, type ObjectStore, type SandboxClock } from "../types.js";
-import { timestamp } from "./runtime.js";
+import { isExpectedError, timestamp } from "./runtime.js";
 
 const EVENT_TTL_MS = 60 * 60 * 1000;
 
@@ -120,7 +120,8 @@ export function createEventRecorder(
       seen.set(key, { namespace, name });
       expire(namespace, name, key);
     } catch (error) {
-      onError(error);
+      // An event for an object whose namespace is going away is simply lost, as on a real cluster.
+      if (!isExpectedError(error)) onError(error);
     }
   }
 

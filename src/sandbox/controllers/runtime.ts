@@ -27,6 +27,17 @@ export interface ControllerError {
 
 const MAX_ERRORS = 200;
 
+/**
+ * Errors a controller meets in normal operation and need not report: a write lost to a newer one (409,
+ * looked at again), an object or namespace gone meanwhile (404), a namespace being deleted (403).
+ */
+export function isExpectedError(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  if (error.code === 409 || error.code === 404) return true;
+  const causes = (error.details?.causes ?? []) as Array<{ reason?: string }>;
+  return error.code === 403 && causes.some((c) => c.reason === "NamespaceTerminating");
+}
+
 export function recordError(ctx: ControllerContext, controller: string, key: string, error: unknown): void {
   ctx.errors.push({
     controller,
@@ -107,9 +118,9 @@ export class WorkQueue {
       } catch (error) {
         const attempts = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, attempts);
-        // A conflict means someone else wrote first: simply look again. Anything else is a bug or a
-        // rejection worth recording; retry a few times with back-off, then wait for the next event.
-        if (!(error instanceof ApiError && error.code === 409)) recordError(this.ctx, this.name, key, error);
+        // A conflict means someone else wrote first: simply look again. Anything unexpected is a bug or
+        // a rejection worth recording; retry a few times with back-off, then wait for the next event.
+        if (!isExpectedError(error)) recordError(this.ctx, this.name, key, error);
         if (attempts <= 5) this.addAfter(key, 1000 * 2 ** (attempts - 1));
         else this.failures.delete(key);
       }
