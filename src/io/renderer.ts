@@ -7,19 +7,41 @@
  */
 import type { ListrTask } from "listr2";
 import { InterruptedError } from "../errors.js";
-import type { RendererKind } from "./env.js";
+import { colorEnabled, type RendererKind } from "./env.js";
 
 export interface RendererTarget {
   renderer: RendererKind;
-  io: { stderr: NodeJS.WritableStream; signal?: AbortSignal; env?: NodeJS.ProcessEnv };
+  io: { stderr: NodeJS.WritableStream; signal?: AbortSignal; env?: NodeJS.ProcessEnv; stderrIsTTY?: boolean };
+  /** --no-color (commander's `color: false`). */
+  globals?: { color?: boolean };
+}
+
+/**
+ * Colour follows io/env (NO_COLOR, --no-color, TERM=dumb, non-terminal stderr). listr2's own detection
+ * would colour CI logs, so without colour every style it applies is replaced by plain text.
+ */
+function wantsColor(target: RendererTarget): boolean {
+  const env = target.io.env ?? {};
+  return colorEnabled(
+    { stdinIsTTY: false, stderrIsTTY: target.io.stderrIsTTY === true, env },
+    target.globals ?? {},
+  );
 }
 
 /** The options handed to `new Listr(...)` for this run (exported so other commands and tests can see them). */
 export async function listrOptions(target: RendererTarget) {
-  const { DefaultRenderer, ListrLogger, PRESET_TIMESTAMP, PRESET_TIMER, ProcessOutput } = await import(
-    "listr2"
-  );
+  const { DefaultRenderer, LISTR_LOGGER_STYLE, ListrLogger, PRESET_TIMESTAMP, PRESET_TIMER, ProcessOutput } =
+    await import("listr2");
   const stderr = target.io.stderr as NodeJS.WriteStream;
+  const plain = (text: string) => text;
+  const color = wantsColor(target);
+  const noColor = color
+    ? {}
+    : {
+        color: Object.fromEntries(Object.keys(LISTR_LOGGER_STYLE.color ?? {}).map((level) => [level, plain])),
+        timer: { ...PRESET_TIMER, format: () => plain },
+      };
+  const timestamp = color ? PRESET_TIMESTAMP : { ...PRESET_TIMESTAMP, format: () => plain };
   // Both of listr2's "stdout" and "stderr" are our stderr: progress never reaches stdout.
   const processOutput = new ProcessOutput(stderr, stderr);
   const common = {
@@ -41,6 +63,7 @@ export async function listrOptions(target: RendererTarget) {
           logger: new ListrLogger({ useIcons: true, processOutput }),
           timer: PRESET_TIMER,
           collapseSubtasks: false,
+          ...noColor,
         },
       };
     default:
@@ -49,9 +72,10 @@ export async function listrOptions(target: RendererTarget) {
         renderer: target.renderer === "simple" ? ("simple" as const) : ("verbose" as const),
         rendererOptions: {
           logger: new ListrLogger({ useIcons: false, processOutput }),
-          timestamp: PRESET_TIMESTAMP,
           timer: PRESET_TIMER,
           logTitleChange: true,
+          ...noColor,
+          timestamp,
         },
       };
   }

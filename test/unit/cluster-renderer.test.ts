@@ -32,6 +32,24 @@ describe("the task list renderer", () => {
     }
   });
 
+  it("colours only when io/env allows it (listr2 alone would colour CI logs)", async () => {
+    const styles = async (stderrIsTTY: boolean, env: NodeJS.ProcessEnv, color?: boolean) => {
+      const options = await listrOptions({
+        renderer: "verbose",
+        io: { stderr: new Capture(), stderrIsTTY, env },
+        globals: { color },
+      });
+      return (options as { rendererOptions?: { color?: Record<string, (s: string) => string> } })
+        .rendererOptions?.color;
+    };
+    const off = await styles(false, { CI: "true" });
+    expect(off?.FAILED?.("x")).toBe("x");
+    expect(Object.keys(off ?? {})).toContain("COMPLETED");
+    expect((await styles(true, { NO_COLOR: "1" }))?.FAILED?.("x")).toBe("x");
+    expect((await styles(true, {}, false))?.FAILED?.("x")).toBe("x");
+    expect(await styles(true, {})).toBeUndefined();
+  });
+
   it("writes one timestamped line per event to stderr, and the steps share their context", async () => {
     const t = target("verbose");
     const context = await runTasks(
