@@ -4,8 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PassThrough, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { main } from "../../src/cli.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
 import { fakeEksctl } from "../support/fake-eksctl/index.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
@@ -193,6 +195,43 @@ describe("cluster create: running eksctl", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("did not finish within 1s");
     expect(run.stderr).toContain("Raise --eksctl-timeout");
+  });
+});
+
+describe("cluster create: Ctrl-C", () => {
+  it("stops eksctl and exits 130 without running the next steps", async () => {
+    aws = fakeAws();
+    const eksctl = fakeEksctl({ FAKE_EKSCTL_HANG: "60" });
+    let stderr = "";
+    const sink = (write: (text: string) => void) =>
+      new Writable({
+        write(chunk, _encoding, done) {
+          write(String(chunk));
+          done();
+        },
+      });
+    const controller = new AbortController();
+    const stdin = new PassThrough();
+    stdin.end();
+    const exit = main(["cluster", "create", "--region", "eu-west-1"], {
+      stdin,
+      stdout: sink(() => {}),
+      stderr: sink((text) => {
+        stderr += text;
+      }),
+      env: cleanEnv(eksctl.env),
+      cwd: tempDir(),
+      stdinIsTTY: false,
+      stderrIsTTY: false,
+      signal: controller.signal,
+    });
+    // Press Ctrl-C once eksctl is running.
+    while (!eksctl.calls().some((c) => c.argv[0] === "create")) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await exit).toBe(130);
+    expect(stderr).toContain("Interrupted while running `eksctl create cluster -f");
+    expect(stderr).toContain("run the same clouddrove command again to reconcile");
+    expect(aws.state.fileSystems).toEqual([]);
   });
 });
 
