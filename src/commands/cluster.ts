@@ -10,8 +10,8 @@ import type { Source } from "../config/resolve.js";
 import type { SettingValue } from "../config/settings.js";
 import type { ZoneInfo } from "../core/cluster/preflight.js";
 import type { VerifyFacts } from "../core/cluster/verify.js";
+import type { KubeStepContext } from "../steps/cluster/connect.js";
 import type { DeleteContext } from "../steps/cluster/delete.js";
-import type { KubeStepContext } from "../steps/cluster/storage.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addSettingOptions, settingGroups } from "./setting-options.js";
 
@@ -306,7 +306,8 @@ async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<
 async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
   const { connectKube } = await import("../adapters/kube.js");
   const { describeCluster } = await import("../adapters/aws.js");
-  const { assertContextReaches, gatherFacts, readSimulatedAws } = await import("../steps/cluster/facts.js");
+  const { assertContextReaches } = await import("../steps/cluster/connect.js");
+  const { gatherFacts, readSimulatedAws } = await import("../steps/cluster/facts.js");
   const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
 
   let facts: VerifyFacts;

@@ -12,6 +12,8 @@ export interface ClusterContext {
   clusterConfig: string;
   /** The cluster as EKS described it before this run; set means create reconciles. */
   existing?: ClusterInfo;
+  /** The cluster as EKS describes it after eksctl ran (its endpoint is what kubectl must reach). */
+  described?: ClusterInfo;
   /** The AWS clients; absent for the sandbox, which has no AWS. */
   clients?: AwsClients;
   fileSystemId?: string;

@@ -24,7 +24,7 @@ import {
 import { type EksctlEnvironment, eksctlCommandLine, runEksctl } from "../../adapters/eksctl.js";
 import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
 import { CLUSTER_TAG, efsCreationToken, efsSecurityGroupName } from "../../core/cluster/constants.js";
-import { assertContextReaches } from "./facts.js";
+import { assertContextReaches } from "./connect.js";
 
 export interface LoadBalancerService {
   namespace: string;

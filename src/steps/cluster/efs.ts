@@ -46,6 +46,7 @@ export function efsTask(options: EfsStepOptions): ListrTask<ClusterContext> {
       const { efs, ec2, eks } = context.clients;
       const { name, zones } = context.values;
       const cluster = await describeCluster(eks, name);
+      context.described = cluster;
       if (!cluster?.vpcId || !cluster.clusterSecurityGroupId) {
         throw new OperationError(
           `EKS does not describe cluster ${name} with a VPC and a cluster security group.`,

@@ -28,8 +28,7 @@ import {
 } from "../../core/cluster/facts.js";
 import { SIMULATED_AWS, type SimulatedAws, simulatedAwsFromConfigMap } from "../../core/cluster/sandbox.js";
 import { evaluateCluster, type VerifyFacts } from "../../core/cluster/verify.js";
-import { UsageError } from "../../errors.js";
-import { type KubeStepContext, kubeFor } from "./storage.js";
+import { type KubeStepContext, kubeFor } from "./connect.js";
 
 /** What the sandbox records in place of AWS (it has no control plane subnets or EFS of its own). */
 export type SimulatedAwsFacts = SimulatedAws;
@@ -138,25 +137,4 @@ export function verifyTask(
       task.title = failed === 0 ? "Verify: all checks passed" : `Verify: ${failed} check(s) failed`;
     },
   };
-}
-
-/**
- * The kubeconfig context must reach the cluster being verified or deleted: deleting another cluster's
- * load balancers, or verifying the wrong cluster, would be worse than stopping.
- */
-export function assertContextReaches(
-  kube: Kube,
-  cluster: { name: string; endpoint?: string },
-  region: string,
-): void {
-  if (!cluster.endpoint) return;
-  const normalize = (url: string) => url.toLowerCase().replace(/\/+$/, "");
-  if (normalize(kube.server) !== normalize(cluster.endpoint)) {
-    throw new UsageError(
-      `The kubeconfig context ${kube.context} points at ${kube.server}, not at cluster ${cluster.name} (${cluster.endpoint}).`,
-      {
-        hint: `Write its context with \`aws eks update-kubeconfig --name ${cluster.name} --region ${region}\`, or pass --context.`,
-      },
-    );
-  }
 }

@@ -10,8 +10,9 @@ import { KUBE_SYSTEM, SNAPSHOT_CONTROLLER_DEPLOYMENT } from "../../core/cluster/
 import { networkPolicyAgent, simulatedAwsConfigMap, snapshotController } from "../../core/cluster/sandbox.js";
 import { type RendererTarget, runTasks } from "../../io/renderer.js";
 import { startSandbox } from "../../sandbox/index.js";
+import type { KubeStepContext } from "./connect.js";
 import { verifyTask } from "./facts.js";
-import { type KubeStepContext, storageTask } from "./storage.js";
+import { storageTask } from "./storage.js";
 
 /** The zones the sandbox's nodes were seeded in (its cluster-info ConfigMap), else `fallback`. */
 export async function sandboxZones(kube: Kube, fallback: string[]): Promise<string[]> {

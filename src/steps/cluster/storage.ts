@@ -3,20 +3,10 @@
  * cluster with server-side apply, and notes which kubeconfig context reaches it.
  */
 import type { ListrTask } from "listr2";
-import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
+import type { KubeConnectOptions } from "../../adapters/kube.js";
 import { storageObjects } from "../../core/cluster/storage-objects.js";
-import type { ClusterContext } from "./context.js";
+import { type KubeStepContext, kubeFor } from "./connect.js";
 import { readStorageTemplate } from "./templates.js";
-
-export interface KubeStepContext extends ClusterContext {
-  kube?: Kube;
-}
-
-export async function kubeFor(context: KubeStepContext, options: KubeConnectOptions): Promise<Kube> {
-  context.kube ??= await connectKube(options);
-  context.kubeContext = context.kube.context;
-  return context.kube;
-}
 
 export function storageTask(connect: KubeConnectOptions): ListrTask<KubeStepContext> {
   return {
