@@ -258,6 +258,35 @@ describe("other strategies and settings", () => {
     expect(deployment(c).status).toMatchObject({ replicas: 3, availableReplicas: 3 });
   });
 
+  it("scales a Deployment stuck mid-rollout proportionally between its old and new ReplicaSets", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    const spec = registry();
+    spec.spec.replicas = 4;
+    delete spec.spec.template.spec.affinity;
+    c.store.create(spec);
+    await c.until(() => deployment(c).status?.availableReplicas === 4);
+    // An image that cannot be pulled: new pods never get ready, so the rollout stops at its limits
+    // (maxSurge 25% of 4 = 1, maxUnavailable 25% of 4 = 1): 3 old + 2 new.
+    setImage(c, "registry.example.com/nonexistent:1");
+    await c.clock.advance(60_000);
+    const sizes = () => {
+      const fresh = replicaSets(c).find((rs) =>
+        rs.spec.template.spec.containers[0].image.includes("nonexistent"),
+      )!;
+      const old = replicaSets(c).find((rs) => rs.metadata.uid !== fresh.metadata.uid)!;
+      return { old: old.spec.replicas, new: fresh.spec.replicas };
+    };
+    expect(sizes()).toEqual({ old: 3, new: 2 });
+    const bigger = structuredClone(deployment(c));
+    bigger.spec.replicas = 8;
+    c.store.update(bigger);
+    await c.clock.advance(1_000);
+    // maxSurge of 8 is 2: 10 allowed, 5 to add, shared 3 : 2 as the ReplicaSets' sizes are.
+    expect(sizes()).toEqual({ old: 6, new: 4 });
+    expect(deployment(c).status.availableReplicas).toBe(6);
+  });
+
   it("makes a pod ready only after its readiness probe's initialDelaySeconds", async () => {
     cluster = startCluster();
     const c = cluster;

@@ -4,10 +4,11 @@
  * cordoned and NotReady nodes, and a drain meets them); rolling updates replace pods of an old
  * template within maxUnavailable.
  */
-import { nodeMatchesPod, type Toleration, untoleratedTaintOf } from "../scheduling.js";
+
 import type { KubeObject, WatchEvent } from "../types.js";
 import { scaledValue } from "./deployment-util.js";
 import { isPodActive, isPodAvailable, isPodReady, ownedBy } from "./pods.js";
+import { nodeMatchesPod, type Toleration, untoleratedTaintOf } from "./predicates.js";
 import { podFromTemplate } from "./replicaset.js";
 import {
   type ControllerContext,

@@ -203,3 +203,57 @@ export function progressDeadlineSeconds(d: KubeObject): number | undefined {
   const value = d.spec?.progressDeadlineSeconds ?? 600;
   return value >= 2 ** 31 - 1 ? undefined : value;
 }
+
+/**
+ * Proportional scaling (the controller's `scale`) of a Deployment resized in the middle of a rollout:
+ * each active ReplicaSet's new size, keyed by uid. With one active (or none), it simply takes the
+ * Deployment's size; when the new one is saturated, the old ones go to zero.
+ */
+export function proportionalSizes(
+  d: KubeObject,
+  newRS: KubeObject | undefined,
+  oldRSs: readonly KubeObject[],
+): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const uid = (rs: KubeObject) => rs.metadata.uid ?? rs.metadata.name;
+  const desired = replicasOf(d);
+  const newestFirst = [...oldRSs].sort((a, b) => creationOrder(b, a));
+  const active = [...newestFirst, ...(newRS ? [newRS] : [])].filter((rs) => specReplicas(rs) > 0);
+  const activeOrLatest =
+    active.length === 1 ? active[0] : active.length === 0 ? (newRS ?? newestFirst[0]) : undefined;
+  if (activeOrLatest) {
+    sizes.set(uid(activeOrLatest), desired);
+    return sizes;
+  }
+  const saturated =
+    newRS !== undefined &&
+    specReplicas(newRS) === desired &&
+    Number(newRS.metadata.annotations?.[Annotations.desiredReplicas]) === desired &&
+    (newRS.status?.availableReplicas ?? 0) === desired;
+  if (saturated) {
+    for (const rs of oldRSs) if (specReplicas(rs) > 0) sizes.set(uid(rs), 0);
+    return sizes;
+  }
+  if (!isRollingUpdate(d)) return sizes;
+  const allowed = desired > 0 ? desired + maxSurge(d) : 0;
+  const toAdd = allowed - sumSpec(active);
+  // Additions go to the largest, newest ReplicaSets first; removals to the largest, oldest.
+  const ordered = [...active].sort((a, b) =>
+    specReplicas(a) !== specReplicas(b)
+      ? specReplicas(b) - specReplicas(a)
+      : toAdd > 0
+        ? creationOrder(b, a)
+        : creationOrder(a, b),
+  );
+  let added = 0;
+  for (const rs of ordered) {
+    const share = toAdd !== 0 ? proportion(rs, d, toAdd, added) : 0;
+    sizes.set(uid(rs), specReplicas(rs) + share);
+    added += share;
+  }
+  if (toAdd !== 0 && ordered[0]) {
+    const first = uid(ordered[0]);
+    sizes.set(first, Math.max(0, (sizes.get(first) ?? 0) + toAdd - added));
+  }
+  return sizes;
+}

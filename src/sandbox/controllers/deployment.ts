@@ -6,20 +6,27 @@
  * with progressDeadlineSeconds. Rollback is re-applying an older template: its ReplicaSet is reused
  * and gets the next revision.
  */
-import { isPodTerminal } from "../scheduling.js";
+
 import { ApiError, type KubeObject, type WatchEvent } from "../types.js";
+import {
+  calculateStatus,
+  newCondition,
+  removeCondition,
+  rolloutStatus,
+  type Status,
+  setDeploymentCondition,
+} from "./deployment-status.js";
 import {
   Annotations,
   creationOrder,
   deploymentComplete,
-  deploymentProgressing,
   equalIgnoreHash,
   isRollingUpdate,
   maxSurge,
   maxUnavailable,
   newRSNewReplicas,
   progressDeadlineSeconds,
-  proportion,
+  proportionalSizes,
   replicasOf,
   revisionOf,
   setNewReplicaSetAnnotations,
@@ -30,6 +37,7 @@ import {
   templateHash,
 } from "./deployment-util.js";
 import { ownedBy } from "./pods.js";
+import { isPodTerminal } from "./predicates.js";
 import {
   type Condition,
   type ControllerContext,
@@ -38,47 +46,18 @@ import {
   deleteQuietly,
   keyOf,
   ownerReference,
-  parseTime,
   patchObject,
   patchStatus,
   sameJson,
   splitKey,
-  timestamp,
   WorkQueue,
 } from "./runtime.js";
 
 const SOURCE = "deployment-controller";
 
-type Status = KubeObject["status"];
-
-/** SetDeploymentCondition: same status and reason -> no change; same status keeps lastTransitionTime. */
-function setDeploymentCondition(status: Status, condition: Condition): void {
-  const conditions: Condition[] = status.conditions ?? [];
-  const current = conditions.find((c) => c.type === condition.type);
-  if (current && current.status === condition.status && current.reason === condition.reason) return;
-  const next = { ...condition };
-  if (current && current.status === condition.status) next.lastTransitionTime = current.lastTransitionTime;
-  status.conditions = [...conditions.filter((c) => c.type !== condition.type), next];
-}
-
-function removeCondition(status: Status, type: string): void {
-  status.conditions = (status.conditions ?? []).filter((c: Condition) => c.type !== type);
-}
-
-/** Go's omitempty on integer status fields: zeros are not written. */
-function omitZeros(status: Status, fields: string[]): Status {
-  for (const field of fields) if (status[field] === 0) delete status[field];
-  return status;
-}
-
 export function startDeploymentController(ctx: ControllerContext): void {
   const { store, clock } = ctx;
   const queue = new WorkQueue(ctx, "deployment", sync);
-
-  function condition(type: string, status: string, reason: string, message: string): Condition {
-    const now = timestamp(clock.now());
-    return { type, status, lastUpdateTime: now, lastTransitionTime: now, reason, message };
-  }
 
   function sync(key: string): void {
     const { namespace, name } = splitKey(key);
@@ -165,11 +144,12 @@ export function startDeploymentController(ctx: ControllerContext): void {
           this.writeStatus((status) =>
             setDeploymentCondition(
               status,
-              condition(
+              newCondition(
                 "Progressing",
                 "True",
                 "FoundNewReplicaSet",
                 `Found new replica set "${rs.metadata.name}"`,
+                clock.now(),
               ),
             ),
           );
@@ -235,11 +215,12 @@ export function startDeploymentController(ctx: ControllerContext): void {
           removeCondition(status, "Progressing");
           setDeploymentCondition(
             status,
-            condition(
+            newCondition(
               "Progressing",
               "True",
               "NewReplicaSetCreated",
               `Created new replica set "${created.metadata.name}"`,
+              clock.now(),
             ),
           );
         });
@@ -405,58 +386,19 @@ export function startDeploymentController(ctx: ControllerContext): void {
       this.scaleProportionally(newRS, oldRSs);
       const latestNew = newRS ? this.rsList.find((rs) => rs.metadata.uid === newRS.metadata.uid) : undefined;
       if (this.d.spec?.paused) this.cleanup(this.rsList.filter((rs) => rs !== latestNew));
-      const status = this.calculateStatus(latestNew);
-      if (!sameJson(status, this.d.status)) {
-        this.writeStatus((s) => {
-          for (const key of Object.keys(s)) delete s[key];
-          Object.assign(s, status);
-        });
-      }
+      this.replaceStatus(calculateStatus(this.d, this.rsList, latestNew, clock.now()));
     }
 
     private scaleProportionally(newRS: KubeObject | undefined, oldRSs: KubeObject[]): void {
-      const d = this.d;
-      const desired = replicasOf(d);
-      const newestFirst = [...oldRSs].sort((a, b) => creationOrder(b, a));
-      const active = [...newestFirst, ...(newRS ? [newRS] : [])].filter((rs) => specReplicas(rs) > 0);
-      const activeOrLatest =
-        active.length === 1 ? active[0] : active.length === 0 ? (newRS ?? newestFirst[0]) : undefined;
-      if (activeOrLatest) {
-        this.scaleIfNeeded(activeOrLatest, desired);
-        return;
+      const sizes = proportionalSizes(this.d, newRS, oldRSs);
+      for (const rs of [...oldRSs, ...(newRS ? [newRS] : [])]) {
+        const size = sizes.get(rs.metadata.uid ?? rs.metadata.name);
+        if (size === undefined) continue;
+        const latest = this.rsList.find((r) => r.metadata.uid === rs.metadata.uid) ?? rs;
+        // A single active ReplicaSet only changes when its size does (scaleReplicaSetAndRecordEvent).
+        if (sizes.size === 1 && specReplicas(latest) === size) continue;
+        this.scale(latest, size);
       }
-      const saturated =
-        newRS !== undefined &&
-        specReplicas(newRS) === desired &&
-        Number(newRS.metadata.annotations?.[Annotations.desiredReplicas]) === desired &&
-        (newRS.status?.availableReplicas ?? 0) === desired;
-      if (saturated) {
-        for (const rs of oldRSs) if (specReplicas(rs) > 0) this.scale(rs, 0);
-        return;
-      }
-      if (!isRollingUpdate(d)) return;
-      const allowed = desired > 0 ? desired + maxSurge(d) : 0;
-      const toAdd = allowed - sumSpec(active);
-      // Additions go to the largest, newest ReplicaSets first; removals to the largest, oldest.
-      const ordered = [...active].sort((a, b) =>
-        specReplicas(a) !== specReplicas(b)
-          ? specReplicas(b) - specReplicas(a)
-          : toAdd > 0
-            ? creationOrder(b, a)
-            : creationOrder(a, b),
-      );
-      const sizes = new Map<string, number>();
-      let added = 0;
-      for (const rs of ordered) {
-        const share = toAdd !== 0 ? proportion(rs, d, toAdd, added) : 0;
-        sizes.set(rs.metadata.uid ?? "", specReplicas(rs) + share);
-        added += share;
-      }
-      if (toAdd !== 0 && ordered[0]) {
-        const first = ordered[0].metadata.uid ?? "";
-        sizes.set(first, Math.max(0, (sizes.get(first) ?? 0) + toAdd - added));
-      }
-      for (const rs of ordered) this.scale(rs, sizes.get(rs.metadata.uid ?? "") ?? specReplicas(rs));
     }
 
     private cleanup(oldRSs: KubeObject[]): void {
@@ -473,125 +415,22 @@ export function startDeploymentController(ctx: ControllerContext): void {
 
     // --- status ----------------------------------------------------------------------------------
 
-    private calculateStatus(newRS: KubeObject | undefined): Status {
-      const d = this.d;
-      const all = this.rsList;
-      const available = sumStatus(all, "availableReplicas");
-      const status: Status = clone(d.status ?? {});
-      Object.assign(status, {
-        observedGeneration: d.metadata.generation ?? 1,
-        replicas: sumStatus(all, "replicas"),
-        updatedReplicas: newRS?.status?.replicas ?? 0,
-        readyReplicas: sumStatus(all, "readyReplicas"),
-        availableReplicas: available,
-        unavailableReplicas: Math.max(0, sumSpec(all) - available),
-      });
-      omitZeros(status, [
-        "replicas",
-        "updatedReplicas",
-        "readyReplicas",
-        "availableReplicas",
-        "unavailableReplicas",
-      ]);
-      if (available >= replicasOf(d) - maxUnavailable(d)) {
-        setDeploymentCondition(
-          status,
-          condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."),
-        );
-      } else {
-        setDeploymentCondition(
-          status,
-          condition(
-            "Available",
-            "False",
-            "MinimumReplicasUnavailable",
-            "Deployment does not have minimum availability.",
-          ),
-        );
-      }
-      return status;
+    private latest(rs: KubeObject | undefined): KubeObject | undefined {
+      return rs ? (this.rsList.find((r) => r.metadata.uid === rs.metadata.uid) ?? rs) : undefined;
     }
 
-    private syncRolloutStatus(newRS: KubeObject | undefined): void {
-      const d = this.d;
-      const latestNew = newRS
-        ? (this.rsList.find((rs) => rs.metadata.uid === newRS.metadata.uid) ?? newRS)
-        : undefined;
-      const status = this.calculateStatus(latestNew);
-      const deadline = progressDeadlineSeconds(d);
-      if (deadline === undefined) removeCondition(status, "Progressing");
-      const current: Condition | undefined = (status.conditions ?? []).find(
-        (c: Condition) => c.type === "Progressing",
-      );
-      const complete =
-        status.replicas === status.updatedReplicas && current?.reason === "NewReplicaSetAvailable";
-      const subject = latestNew
-        ? `ReplicaSet "${latestNew.metadata.name}"`
-        : `Deployment "${d.metadata.name}"`;
-      if (deadline !== undefined && !complete) {
-        if (deploymentComplete(d, status)) {
-          setDeploymentCondition(
-            status,
-            condition(
-              "Progressing",
-              "True",
-              "NewReplicaSetAvailable",
-              `${subject} has successfully progressed.`,
-            ),
-          );
-        } else if (deploymentProgressing(d, status)) {
-          const next = condition("Progressing", "True", "ReplicaSetUpdated", `${subject} is progressing.`);
-          if (current?.status === "True") next.lastTransitionTime = current.lastTransitionTime;
-          removeCondition(status, "Progressing");
-          setDeploymentCondition(status, next);
-        } else if (this.timedOut(status, deadline)) {
-          setDeploymentCondition(
-            status,
-            condition(
-              "Progressing",
-              "False",
-              "ProgressDeadlineExceeded",
-              `${subject} has timed out progressing.`,
-            ),
-          );
-        }
-      }
-      if (sameJson(status, d.status)) {
-        this.requeueStuck(status, deadline);
-        return;
-      }
+    private replaceStatus(status: Status): void {
+      if (sameJson(status, this.d.status)) return;
       this.writeStatus((s) => {
         for (const key of Object.keys(s)) delete s[key];
         Object.assign(s, status);
       });
-      this.requeueStuck(status, deadline);
     }
 
-    private timedOut(status: Status, deadline: number): boolean {
-      const progressing: Condition | undefined = (status.conditions ?? []).find(
-        (c: Condition) => c.type === "Progressing",
-      );
-      if (!progressing || progressing.reason === "NewReplicaSetAvailable") return false;
-      if (progressing.reason === "ProgressDeadlineExceeded") return true;
-      const from = parseTime(progressing.lastUpdateTime) ?? clock.now();
-      return from + deadline * 1000 < clock.now();
-    }
-
-    /** Without any event, a stuck rollout must still be looked at when its deadline passes. */
-    private requeueStuck(status: Status, deadline: number | undefined): void {
-      if (deadline === undefined) return;
-      const progressing: Condition | undefined = (status.conditions ?? []).find(
-        (c: Condition) => c.type === "Progressing",
-      );
-      if (
-        !progressing ||
-        progressing.reason === "ProgressDeadlineExceeded" ||
-        deploymentComplete(this.d, status)
-      )
-        return;
-      const from = parseTime(progressing.lastUpdateTime) ?? clock.now();
-      const after = from + deadline * 1000 - clock.now();
-      queue.addAfter(keyOf(this.d), Math.max(0, after) + 1000);
+    private syncRolloutStatus(newRS: KubeObject | undefined): void {
+      const { status, recheckAfter } = rolloutStatus(this.d, this.rsList, this.latest(newRS), clock.now());
+      this.replaceStatus(status);
+      if (recheckAfter !== undefined) queue.addAfter(keyOf(this.d), recheckAfter);
     }
   }
 

@@ -3,10 +3,10 @@
  * failed ones with exponential back-off until `backoffLimit` is exceeded, enforces
  * activeDeadlineSeconds, and sets the terminal conditions (SuccessCriteriaMet + Complete, or
  * FailureTarget + Failed). Finished Jobs with ttlSecondsAfterFinished are deleted when it expires.
- * How long a pod runs and whether it fails is steered by the sandbox annotations (see pod-sim.ts).
+ * How long a pod runs and whether it fails is steered by the sandbox annotations (see pod-runs.ts).
  */
 import type { KubeObject, WatchEvent } from "../types.js";
-import { SandboxAnnotations } from "./pod-sim.js";
+import { SandboxAnnotations } from "./pod-runs.js";
 import { isPodActive, isPodReady, ownedBy, restartCount } from "./pods.js";
 import { podFromTemplate } from "./replicaset.js";
 import {

@@ -4,10 +4,12 @@
  * own. A pod being deleted is stopped and removed after its grace period. A NotReady node's kubelet
  * does nothing (its pods are marked not ready by the node lifecycle controller).
  */
-import { isNodeReady, isPodTerminal } from "../scheduling.js";
+
 import type { KubeObject, WatchEvent } from "../types.js";
 import { internalIP } from "./nodes.js";
-import { attemptOf, completionFor, PodSim, PULL_MS, SandboxAnnotations, type SimEnv } from "./pod-sim.js";
+import { attemptOf, completionFor, PULL_MS, SandboxAnnotations, type SimEnv } from "./pod-runs.js";
+import { PodSim } from "./pod-sim.js";
+import { isNodeReady, isPodTerminal } from "./predicates.js";
 import {
   type ControllerContext,
   controllerOf,

@@ -4,9 +4,10 @@
  * pods on a NotReady node marked not ready, NoExecute taint eviction after each pod's
  * tolerationSeconds, and pods of deleted nodes force-deleted.
  */
-import { type Taint, type Toleration, toleratesTaint } from "../scheduling.js";
+
 import type { KubeObject, WatchEvent } from "../types.js";
 import { isPodActive, podCondition } from "./pods.js";
+import { type Taint, type Toleration, toleratesTaint } from "./predicates.js";
 import {
   type ControllerContext,
   deleteQuietly,

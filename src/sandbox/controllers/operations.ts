@@ -10,7 +10,7 @@ import { ApiError, type KubeObject, type ObjectStore, type SandboxClock } from "
 import { createEventRecorder } from "./events.js";
 import { evictPod } from "./eviction.js";
 import { buildNode, kubeletVersionFor, minorOf, zoneOf } from "./nodes.js";
-import { SandboxAnnotations } from "./pod-sim.js";
+import { SandboxAnnotations } from "./pod-runs.js";
 import {
   type ControllerContext,
   controllerOf,

@@ -7,150 +7,31 @@
  */
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../types.js";
-import { type Condition, parseTime, timestamp } from "./runtime.js";
-
-/** Annotations that steer the simulation (on the pod, or its pod template; Job ones also on the Job). */
-export const SandboxAnnotations = {
-  /** How long a run-to-completion container runs, in seconds (Job pods; default 5). */
-  duration: "sandbox.clouddrove.io/duration-seconds",
-  /** "true": the container exits 1 (every attempt). */
-  fail: "sandbox.clouddrove.io/fail",
-  /** "N": the first N attempts exit 1, later ones succeed (attempts count pods and restarts). */
-  failAttempts: "sandbox.clouddrove.io/fail-attempts",
-  /** The failed container's termination message. */
-  failMessage: "sandbox.clouddrove.io/fail-message",
-  /** How long each init container runs, in seconds (default 2). */
-  initDuration: "sandbox.clouddrove.io/init-duration-seconds",
-  /** Which attempt of its Job a pod is (set by the Job controller). */
-  attempt: "sandbox.clouddrove.io/attempt",
-  /** Comma-separated container names whose readiness / liveness / startup probes fail (injectProbeFailure). */
-  failingReadiness: "sandbox.clouddrove.io/failing-readiness-probe",
-  failingLiveness: "sandbox.clouddrove.io/failing-liveness-probe",
-  failingStartup: "sandbox.clouddrove.io/failing-startup-probe",
-} as const;
-
-export type ProbeKind = "readiness" | "liveness" | "startup";
-
-export const PULL_MS = 2_000;
-const SANDBOX_MS = 1_000;
-const DEFAULT_INIT_MS = 2_000;
-const DEFAULT_RUN_MS = 5_000;
-const MAX_BACKOFF_MS = 300_000;
-
-// biome-ignore lint/suspicious/noExplicitAny: container specs are plain JSON
-type Json = any;
-
-export interface Completion {
-  durationMs: number;
-  /** Exit code and message of attempt `n` (0-based over the Job's pods and this pod's restarts). */
-  outcome(attempt: number): { exitCode: number; message?: string };
-}
-
-export interface SimEnv {
-  now: number;
-  failing(container: string, probe: ProbeKind): boolean;
-  /** Milliseconds the image takes to be ready on this node (0 when present and not Always). */
-  pullTime(image: string, policy: string | undefined): number;
-  event(type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string): void;
-}
-
-interface ProbeState {
-  successes: number;
-  failures: number;
-  nextAt?: number;
-}
-
-interface Terminated {
-  exitCode: number;
-  reason: string;
-  message?: string;
-  startedAt?: number;
-  finishedAt: number;
-  containerID?: string;
-}
-
-type RunState = "pending" | "pulling" | "badimage" | "running" | "crashloop" | "terminated";
-
-interface Run {
-  name: string;
-  spec: Json;
-  init: boolean;
-  sidecar: boolean;
-  image: string;
-  state: RunState;
-  since: number;
-  pullDoneAt?: number;
-  badImageBackoff?: boolean;
-  startedAt?: number;
-  finishAt?: number;
-  restartAt?: number;
-  restartCount: number;
-  containerID?: string;
-  terminated?: Terminated;
-  last?: Terminated;
-  ready: boolean;
-  startupPassedAt?: number;
-  probes: Record<ProbeKind, ProbeState>;
-}
-
-/**
- * Run-to-completion settings: every Job pod (with the Job's annotations as fallbacks for the pod's),
- * and any other pod that carries the duration annotation. Other pods run until stopped.
- */
-export function completionFor(
-  pod: KubeObject,
-  jobAnnotations?: Record<string, string>,
-): Completion | undefined {
-  const own = pod.metadata.annotations ?? {};
-  if (jobAnnotations === undefined && own[SandboxAnnotations.duration] === undefined) return undefined;
-  const get = (key: string) => own[key] ?? jobAnnotations?.[key];
-  const seconds = Number(get(SandboxAnnotations.duration));
-  const durationMs =
-    get(SandboxAnnotations.duration) !== undefined && Number.isFinite(seconds) && seconds >= 0
-      ? seconds * 1000
-      : DEFAULT_RUN_MS;
-  const failAlways = get(SandboxAnnotations.fail) === "true";
-  const failAttempts = Number(get(SandboxAnnotations.failAttempts) ?? 0) || 0;
-  const message = get(SandboxAnnotations.failMessage);
-  return {
-    durationMs,
-    outcome: (attempt) => (failAlways || attempt < failAttempts ? { exitCode: 1, message } : { exitCode: 0 }),
-  };
-}
-
-/** Which attempt of its Job this pod is (0 for the first pod). */
-export function attemptOf(pod: KubeObject): number {
-  return Number(pod.metadata.annotations?.[SandboxAnnotations.attempt] ?? 0) || 0;
-}
-
-export function isBadImage(image: string): boolean {
-  return /nonexistent/i.test(image);
-}
-
-/** docker.io/library/registry@sha256:... for "registry:2.8.2", as containerd reports image IDs. */
-export function imageID(image: string): string {
-  const withoutTag = image.replace(/@.*$/, "").replace(/:[^/:]+$/, "");
-  const first = withoutTag.split("/")[0] ?? "";
-  const hasRegistry =
-    withoutTag.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  const repository = hasRegistry
-    ? withoutTag
-    : `docker.io/${withoutTag.includes("/") ? "" : "library/"}${withoutTag}`;
-  return `${repository}@sha256:${createHash("sha256").update(image).digest("hex")}`;
-}
-
-function probeMessage(kind: ProbeKind, probe: Json, podIP: string | undefined): string {
-  const title = `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: `;
-  if (probe?.httpGet) return `${title}HTTP probe failed with statuscode: ${kind === "readiness" ? 503 : 500}`;
-  if (probe?.tcpSocket)
-    return `${title}dial tcp ${podIP ?? "0.0.0.0"}:${probe.tcpSocket.port}: connect: connection refused`;
-  if (probe?.grpc) return `${title}service unhealthy (responded with "NOT_SERVING")`;
-  return `${title}command exited with status 1`;
-}
-
-function backoffMs(restartCount: number): number {
-  return Math.min(10_000 * 2 ** Math.max(0, restartCount - 1), MAX_BACKOFF_MS);
-}
+import {
+  backoffMs,
+  type Completion,
+  DEFAULT_INIT_MS,
+  freshProbes,
+  isBadImage,
+  type Json,
+  newRun,
+  type ProbeKind,
+  type Run,
+  SANDBOX_MS,
+  SandboxAnnotations,
+  type SimEnv,
+  type Terminated,
+} from "./pod-runs.js";
+import {
+  initFinished,
+  type PodNetwork,
+  type PodView,
+  podPhase,
+  renderPodStatus,
+  restoreRun,
+} from "./pod-status.js";
+import { alignedProbeTime, refreshProbes, runProbe, startupPassed } from "./probes.js";
+import { type Condition, parseTime } from "./runtime.js";
 
 export class PodSim {
   private readonly runs: Run[];
@@ -176,24 +57,8 @@ export class PodSim {
     this.restartPolicy = pod.spec?.restartPolicy ?? "Always";
     const initSeconds = Number(pod.metadata.annotations?.[SandboxAnnotations.initDuration]);
     this.initMs = Number.isFinite(initSeconds) && initSeconds >= 0 ? initSeconds * 1000 : DEFAULT_INIT_MS;
-    const run = (spec: Json, init: boolean): Run => ({
-      name: spec.name,
-      spec,
-      init,
-      sidecar: init && spec.restartPolicy === "Always",
-      image: spec.image ?? "",
-      state: "pending",
-      since: boundAt,
-      restartCount: 0,
-      ready: false,
-      probes: {
-        readiness: { successes: 0, failures: 0 },
-        liveness: { successes: 0, failures: 0 },
-        startup: { successes: 0, failures: 0 },
-      },
-    });
-    this.inits = (pod.spec?.initContainers ?? []).map((c: Json) => run(c, true));
-    this.mains = (pod.spec?.containers ?? []).map((c: Json) => run(c, false));
+    this.inits = (pod.spec?.initContainers ?? []).map((c: Json) => newRun(c, true, boundAt));
+    this.mains = (pod.spec?.containers ?? []).map((c: Json) => newRun(c, false, boundAt));
     this.runs = [...this.inits, ...this.mains];
     this.readyChangedAt = boundAt;
   }
@@ -214,43 +79,14 @@ export class PodSim {
     if (sandbox?.status !== "True") return sim;
     sim.volumesReadyAt = parseTime(sandbox.lastTransitionTime) ?? boundAt;
     sim.sandboxReadyAt = sim.volumesReadyAt;
-    const restore = (run: Run, saved: Json | undefined) => {
-      if (!saved) return;
-      run.restartCount = saved.restartCount ?? 0;
-      run.containerID = saved.containerID;
-      if (saved.state?.running) {
-        run.state = "running";
-        run.startedAt = parseTime(saved.state.running.startedAt) ?? now;
-        run.since = run.startedAt;
-        run.ready = saved.ready === true;
-        run.startupPassedAt = saved.started === false ? undefined : run.startedAt;
-        if (run.startupPassedAt === undefined) run.probes.startup.nextAt = now;
-        if (!run.ready && run.spec.readinessProbe) run.probes.readiness.nextAt = now;
-        if (!run.ready && !run.spec.readinessProbe) run.ready = true;
-        if (sim.completion && !run.init) run.finishAt = run.startedAt + sim.completion.durationMs;
-      } else if (saved.state?.terminated) {
-        const t = saved.state.terminated;
-        run.state = "terminated";
-        run.terminated = {
-          exitCode: t.exitCode ?? 0,
-          reason: t.reason ?? "Completed",
-          message: t.message,
-          startedAt: parseTime(t.startedAt),
-          finishedAt: parseTime(t.finishedAt) ?? now,
-          containerID: t.containerID,
-        };
-      }
-    };
-    for (const run of sim.inits)
-      restore(
-        run,
-        (status.initContainerStatuses ?? []).find((s: Json) => s.name === run.name),
-      );
-    for (const run of sim.mains)
-      restore(
-        run,
-        (status.containerStatuses ?? []).find((s: Json) => s.name === run.name),
-      );
+    for (const run of sim.inits) {
+      const saved = (status.initContainerStatuses ?? []).find((s: Json) => s.name === run.name);
+      restoreRun(run, saved, now, undefined);
+    }
+    for (const run of sim.mains) {
+      const saved = (status.containerStatuses ?? []).find((s: Json) => s.name === run.name);
+      restoreRun(run, saved, now, completion);
+    }
     if (condition("Initialized")?.status === "True")
       sim.initDoneAt = parseTime(condition("Initialized")?.lastTransitionTime) ?? boundAt;
     const ready = condition("Ready");
@@ -285,7 +121,7 @@ export class PodSim {
       if (run.state !== "running" || run.startupPassedAt === undefined) continue;
       if (run.spec.readinessProbe) {
         run.ready = false;
-        run.probes.readiness = { successes: 0, failures: 0, nextAt: this.aligned(run, "readiness", now) };
+        run.probes.readiness = { successes: 0, failures: 0, nextAt: alignedProbeTime(run, "readiness", now) };
       }
     }
     this.ready = false;
@@ -320,7 +156,7 @@ export class PodSim {
 
   /** Applies every transition due up to `env.now`, in time order. */
   step(env: SimEnv): void {
-    this.refreshProbes(env);
+    refreshProbes(this.runs, env);
     for (let guard = 0; guard < 10_000; guard++) {
       const next = this.nextTransition(env);
       if (next === undefined || next.at > env.now) return;
@@ -349,7 +185,7 @@ export class PodSim {
       });
       return best;
     }
-    const pendingInit = this.inits.find((run) => !this.initFinished(run));
+    const pendingInit = this.inits.find((run) => !initFinished(run));
     if (pendingInit) {
       this.offerRun(pendingInit, this.stageStart(pendingInit), env, offer);
       // Sidecars started before it keep running (and probing) meanwhile.
@@ -373,11 +209,6 @@ export class PodSim {
       this.offerRun(run, this.initDoneAt, env, offer);
     }
     return best;
-  }
-
-  private initFinished(run: Run): boolean {
-    if (run.sidecar) return run.startupPassedAt !== undefined;
-    return run.state === "terminated" && run.terminated?.exitCode === 0;
   }
 
   /** An init container starts when the one before it has finished. */
@@ -482,11 +313,7 @@ export class PodSim {
     run.containerID = `containerd://${createHash("sha256")
       .update(`${this.pod.metadata.uid}/${run.name}/${this.containerSeq++}/${at}`)
       .digest("hex")}`;
-    run.probes = {
-      readiness: { successes: 0, failures: 0 },
-      liveness: { successes: 0, failures: 0 },
-      startup: { successes: 0, failures: 0 },
-    };
+    run.probes = freshProbes();
     run.startupPassedAt = undefined;
     env.event("Normal", "Created", `Created container: ${run.name}`, this.fieldPath(run));
     env.event("Normal", "Started", `Started container ${run.name}`, this.fieldPath(run));
@@ -497,100 +324,15 @@ export class PodSim {
     run.finishAt = this.completion && !run.init ? at + this.completion.durationMs : undefined;
     const startup = run.spec.startupProbe;
     if (startup) run.probes.startup.nextAt = at + (startup.initialDelaySeconds ?? 0) * 1000;
-    else this.startupPassed(run, at, env);
-  }
-
-  private startupPassed(run: Run, at: number, env: SimEnv): void {
-    run.startupPassedAt = at;
-    run.probes.startup.nextAt = undefined;
-    const readiness = run.spec.readinessProbe;
-    if (readiness) run.probes.readiness.nextAt = at + (readiness.initialDelaySeconds ?? 0) * 1000;
-    else run.ready = true;
-    if (run.spec.livenessProbe && env.failing(run.name, "liveness")) {
-      run.probes.liveness.nextAt = this.aligned(run, "liveness", at);
-    }
-  }
-
-  /** The first probe time of `kind` at or after `from`, on the probe's period since the container started. */
-  private aligned(run: Run, kind: "readiness" | "liveness", from: number): number {
-    const probe = run.spec[`${kind}Probe`];
-    const first = (run.startupPassedAt ?? run.startedAt ?? from) + (probe?.initialDelaySeconds ?? 0) * 1000;
-    const period = (probe?.periodSeconds ?? 10) * 1000;
-    if (from <= first) return first;
-    return first + Math.ceil((from - first) / period) * period;
-  }
-
-  /** Failures injected (or lifted) since the last step start probing again, on the probe's period. */
-  private refreshProbes(env: SimEnv): void {
-    for (const run of this.runs) {
-      if (run.state !== "running" || run.startupPassedAt === undefined) continue;
-      if (
-        run.spec.livenessProbe &&
-        run.probes.liveness.nextAt === undefined &&
-        env.failing(run.name, "liveness")
-      ) {
-        run.probes.liveness.nextAt = this.aligned(run, "liveness", env.now);
-      }
-      if (
-        run.spec.readinessProbe &&
-        run.probes.readiness.nextAt === undefined &&
-        (env.failing(run.name, "readiness") || !run.ready)
-      ) {
-        run.probes.readiness.nextAt = this.aligned(run, "readiness", env.now);
-      }
-    }
+    else startupPassed(run, at, env);
   }
 
   private probe(run: Run, kind: ProbeKind, at: number, env: SimEnv): void {
-    const spec = run.spec[`${kind}Probe`] ?? {};
-    const state = run.probes[kind];
-    const period = (spec.periodSeconds ?? 10) * 1000;
-    const failing = env.failing(run.name, kind);
-    if (failing) {
-      state.failures++;
-      state.successes = 0;
-      env.event("Warning", "Unhealthy", probeMessage(kind, spec, this.podIP), this.fieldPath(run));
-    } else {
-      state.successes++;
-      state.failures = 0;
-    }
-    const threshold = spec.failureThreshold ?? 3;
-    switch (kind) {
-      case "startup":
-        if (!failing) this.startupPassed(run, at, env);
-        else if (state.failures >= threshold) {
-          env.event(
-            "Normal",
-            "Killing",
-            `Container ${run.name} failed startup probe, will be restarted`,
-            this.fieldPath(run),
-          );
-          this.terminate(run, at, { exitCode: 137, reason: "Error" }, env, false);
-        } else state.nextAt = at + period;
-        return;
-      case "readiness":
-        if (failing && run.ready && state.failures >= threshold) run.ready = false;
-        if (!failing && !run.ready && state.successes >= (spec.successThreshold ?? 1)) run.ready = true;
-        state.nextAt = failing || !run.ready ? at + period : undefined;
-        return;
-      case "liveness":
-        if (!failing) {
-          state.nextAt = undefined;
-          return;
-        }
-        if (state.failures >= threshold) {
-          env.event(
-            "Normal",
-            "Killing",
-            `Container ${run.name} failed liveness probe, will be restarted`,
-            this.fieldPath(run),
-          );
-          this.terminate(run, at, { exitCode: 137, reason: "Error" }, env, false);
-          return;
-        }
-        state.nextAt = at + period;
-        return;
-    }
+    runProbe(run, kind, at, env, {
+      fieldPath: this.fieldPath(run),
+      podIP: this.podIP,
+      kill: () => this.terminate(run, at, { exitCode: 137, reason: "Error" }, env, false),
+    });
   }
 
   private finish(run: Run, at: number, env: SimEnv): void {
@@ -627,11 +369,7 @@ export class PodSim {
     };
     run.ready = false;
     run.finishAt = undefined;
-    run.probes = {
-      readiness: { successes: 0, failures: 0 },
-      liveness: { successes: 0, failures: 0 },
-      startup: { successes: 0, failures: 0 },
-    };
+    run.probes = freshProbes();
     const restart =
       !(run.init && !run.sidecar && how.exitCode === 0) &&
       (run.sidecar ||
@@ -677,139 +415,23 @@ export class PodSim {
   // --- status ------------------------------------------------------------------------------------
 
   phase(): "Pending" | "Running" | "Succeeded" | "Failed" {
-    if (this.initDoneAt === undefined) {
-      const failedInit = this.inits.find(
-        (run) => run.state === "terminated" && run.terminated?.exitCode !== 0,
-      );
-      return failedInit ? "Failed" : "Pending";
-    }
-    if (this.mains.every((run) => run.state === "terminated")) {
-      return this.mains.every((run) => run.terminated?.exitCode === 0) ? "Succeeded" : "Failed";
-    }
-    const started = this.mains.some(
-      (run) => run.state === "running" || run.state === "crashloop" || run.state === "terminated" || run.last,
-    );
-    return started ? "Running" : "Pending";
+    return podPhase(this.view());
   }
 
-  status(current: Json, network: { hostIP: string; podIP?: string; qosClass?: string }): Json {
-    const phase = this.phase();
-    const t = (ms: number | undefined) => (ms === undefined ? undefined : timestamp(ms));
-    const condition = (
-      type: string,
-      ok: boolean,
-      since: number,
-      reason?: string,
-      message?: string,
-    ): Condition => ({
-      type,
-      status: ok ? "True" : "False",
-      lastProbeTime: null,
-      lastTransitionTime: t(since),
-      ...(reason ? { reason } : {}),
-      ...(message ? { message } : {}),
-    });
-    const finished = phase === "Succeeded" || phase === "Failed";
-    const unready = this.mains
-      .filter((run) => !(run.state === "running" && run.ready))
-      .map((run) => run.name);
-    const notReadyReason = finished ? "PodCompleted" : "ContainersNotReady";
-    const notReadyMessage = finished ? undefined : `containers with unready status: [${unready.join(" ")}]`;
-    const scheduled = (current?.conditions ?? []).find((c: Condition) => c.type === "PodScheduled");
-    const pendingInits = this.inits.filter((run) => !this.initFinished(run)).map((run) => run.name);
-    const conditions: Condition[] = [
-      condition(
-        "PodReadyToStartContainers",
-        this.sandboxReadyAt !== undefined && !finished,
-        this.sandboxReadyAt ?? this.boundAt,
-      ),
-      this.initDoneAt !== undefined || this.inits.length === 0
-        ? condition("Initialized", true, this.initDoneAt ?? this.boundAt)
-        : condition(
-            "Initialized",
-            false,
-            this.boundAt,
-            "ContainersNotInitialized",
-            `containers with incomplete status: [${pendingInits.join(" ")}]`,
-          ),
-      this.ready
-        ? condition("Ready", true, this.readyChangedAt)
-        : condition("Ready", false, this.readyChangedAt, notReadyReason, notReadyMessage),
-      this.ready
-        ? condition("ContainersReady", true, this.readyChangedAt)
-        : condition("ContainersReady", false, this.readyChangedAt, notReadyReason, notReadyMessage),
-      scheduled ?? condition("PodScheduled", true, this.boundAt),
-    ];
-    const sandbox = this.sandboxReadyAt !== undefined;
-    const status: Json = {
-      phase,
-      conditions,
-      hostIP: network.hostIP,
-      hostIPs: [{ ip: network.hostIP }],
-      ...(sandbox && network.podIP ? { podIP: network.podIP, podIPs: [{ ip: network.podIP }] } : {}),
-      startTime: t(this.boundAt),
-      ...(network.qosClass ? { qosClass: network.qosClass } : {}),
-    };
-    if (this.inits.length > 0)
-      status.initContainerStatuses = this.inits.map((run) => this.containerStatus(run));
-    status.containerStatuses = this.mains.map((run) => this.containerStatus(run));
-    return status;
+  status(current: Json, network: PodNetwork): Json {
+    return renderPodStatus(this.view(), current, network);
   }
 
-  private containerStatus(run: Run): Json {
-    const t = (ms: number | undefined) => (ms === undefined ? undefined : timestamp(ms));
-    const terminatedState = (x: Terminated) => ({
-      terminated: {
-        exitCode: x.exitCode,
-        reason: x.reason,
-        ...(x.message ? { message: x.message } : {}),
-        startedAt: t(x.startedAt),
-        finishedAt: t(x.finishedAt),
-        ...(x.containerID ? { containerID: x.containerID } : {}),
-      },
-    });
-    let state: Json;
-    const initializing = this.inits.length > 0 && this.initDoneAt === undefined;
-    switch (run.state) {
-      case "running":
-        state = { running: { startedAt: t(run.startedAt) } };
-        break;
-      case "terminated":
-        state = terminatedState(run.terminated!);
-        break;
-      case "badimage":
-        state = run.badImageBackoff
-          ? { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${run.image}"` } }
-          : {
-              waiting: {
-                reason: "ErrImagePull",
-                message: `rpc error: code = NotFound desc = failed to pull and unpack image "${run.image}"`,
-              },
-            };
-        break;
-      case "crashloop":
-        state = {
-          waiting: {
-            reason: "CrashLoopBackOff",
-            message: `back-off ${Math.round((run.restartAt! - run.since) / 1000)}s restarting failed container=${run.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})`,
-          },
-        };
-        break;
-      default:
-        state = { waiting: { reason: run.init || initializing ? "PodInitializing" : "ContainerCreating" } };
-    }
-    const everStarted = run.containerID !== undefined;
+  private view(): PodView {
     return {
-      name: run.name,
-      image: run.image,
-      imageID: everStarted ? imageID(run.image) : "",
-      ...(everStarted ? { containerID: run.containerID } : {}),
-      ready: run.state === "running" && run.ready,
-      started: run.state === "running" && run.startupPassedAt !== undefined,
-      restartCount: run.restartCount,
-      state,
-      lastState: run.last ? terminatedState(run.last) : {},
-      ...(run.sidecar ? { restartPolicy: "Always" } : {}),
+      pod: this.pod,
+      boundAt: this.boundAt,
+      sandboxReadyAt: this.sandboxReadyAt,
+      initDoneAt: this.initDoneAt,
+      ready: this.ready,
+      readyChangedAt: this.readyChangedAt,
+      inits: this.inits,
+      mains: this.mains,
     };
   }
 }

@@ -1,6 +1,7 @@
 /** Pod predicates the controllers share, with the meanings kube-controller-manager gives them. */
-import { isPodTerminal } from "../scheduling.js";
+
 import type { KubeObject } from "../types.js";
+import { isPodTerminal } from "./predicates.js";
 import { type Condition, parseTime } from "./runtime.js";
 
 export function podCondition(pod: KubeObject, type: string): Condition | undefined {

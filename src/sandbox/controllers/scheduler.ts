@@ -5,8 +5,9 @@
  * fit (a node changes, a pod goes away or finishes, a claim or volume changes), and at least every
  * five minutes, as the real scheduler flushes its unschedulable queue.
  */
-import { ClusterSnapshot, isPodTerminal } from "../scheduling.js";
+import { ClusterSnapshot } from "../scheduling.js";
 import type { KubeObject, WatchEvent } from "../types.js";
+import { isPodTerminal } from "./predicates.js";
 import {
   type ControllerContext,
   clone,

@@ -4,8 +4,9 @@
  * attach/detach controller refuses with its Multi-Attach error. EFS (attachRequired: false) and
  * ReadWriteMany volumes mount anywhere.
  */
-import { isPodTerminal } from "../scheduling.js";
+
 import type { KubeObject } from "../types.js";
+import { isPodTerminal } from "./predicates.js";
 import type { ControllerContext } from "./runtime.js";
 
 export type VolumeCheck = { ok: true } | { ok: false; report(pod: KubeObject): void };

@@ -6,9 +6,10 @@
  * Volumes go Available -> Bound -> Released; a Released volume with reclaimPolicy Delete is deleted,
  * one with Retain stays. Claims and bound volumes carry the protection finalizers.
  */
-import { isPodTerminal, parseQuantity } from "../scheduling.js";
+
 import { selectorMatches } from "../selectors.js";
 import type { KubeObject, WatchEvent } from "../types.js";
+import { isPodTerminal, parseQuantity } from "./predicates.js";
 import {
   type ControllerContext,
   deleteQuietly,
