@@ -24,7 +24,10 @@ function registry(): KubeObject {
           affinity: {
             podAntiAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: [
-                { labelSelector: { matchLabels: { app: "registry" } }, topologyKey: "kubernetes.io/hostname" },
+                {
+                  labelSelector: { matchLabels: { app: "registry" } },
+                  topologyKey: "kubernetes.io/hostname",
+                },
               ],
             },
           },
@@ -32,7 +35,11 @@ function registry(): KubeObject {
             {
               name: "registry",
               image: "registry:2.8.2",
-              readinessProbe: { httpGet: { path: "/", port: 5000 }, initialDelaySeconds: 15, periodSeconds: 5 },
+              readinessProbe: {
+                httpGet: { path: "/", port: 5000 },
+                initialDelaySeconds: 15,
+                periodSeconds: 5,
+              },
             },
           ],
         },
@@ -47,9 +54,16 @@ const ready = (store: MemoryStore) => {
 };
 
 it("continues a saved cluster: running pods stay as they are, deletions and Jobs finish on time, rollouts proceed", async () => {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & { stop(): void };
+  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
+    stop(): void;
+  };
   const first = new MemoryStore({ clock });
-  seedCluster(first, clock, { nodes: 3, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], region: "eu-west-1", kubernetesVersion: "1.33" });
+  seedCluster(first, clock, {
+    nodes: 3,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    region: "eu-west-1",
+    kubernetesVersion: "1.33",
+  });
   const before = startControllers({ store: first, clock, seed: 1 });
   first.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
   first.create(registry());
@@ -106,14 +120,19 @@ it("continues a saved cluster: running pods stay as they are, deletions and Jobs
     second.update(next);
     for (let i = 0; i < 600; i++) {
       const pods = second.list("Pod", { namespace: "registry", labelSelector: "app=registry" });
-      if (ready(second) && pods.length === 3 && pods.every((p) => p.spec.containers[0].image === "registry:2.8.3")) break;
+      if (
+        ready(second) &&
+        pods.length === 3 &&
+        pods.every((p) => p.spec.containers[0].image === "registry:2.8.3")
+      )
+        break;
       await clock.advance(1_000);
     }
-    expect(second.list("Pod", { namespace: "registry", labelSelector: "app=registry" }).map((p) => p.spec.containers[0].image)).toEqual([
-      "registry:2.8.3",
-      "registry:2.8.3",
-      "registry:2.8.3",
-    ]);
+    expect(
+      second
+        .list("Pod", { namespace: "registry", labelSelector: "app=registry" })
+        .map((p) => p.spec.containers[0].image),
+    ).toEqual(["registry:2.8.3", "registry:2.8.3", "registry:2.8.3"]);
     expect(after.errors).toEqual([]);
   } finally {
     after.stop();
@@ -124,7 +143,12 @@ it("continues a saved cluster: running pods stay as they are, deletions and Jobs
 it("runs on a scaled clock with real timers", async () => {
   const clock = createClock({ speed: 2_000 });
   const store = new MemoryStore({ clock });
-  seedCluster(store, clock, { nodes: 3, zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], region: "eu-west-1", kubernetesVersion: "1.33" });
+  seedCluster(store, clock, {
+    nodes: 3,
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    region: "eu-west-1",
+    kubernetesVersion: "1.33",
+  });
   const controllers = startControllers({ store, clock });
   try {
     store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
