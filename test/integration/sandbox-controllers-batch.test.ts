@@ -213,6 +213,21 @@ describe("CronJob", () => {
     expect(finished).toHaveLength(1);
   });
 
+  it("replaces a still running Job under concurrencyPolicy Replace", async () => {
+    cluster = startCluster();
+    const c = cluster;
+    c.store.create(cronJob({ concurrencyPolicy: "Replace" }, { [SandboxAnnotations.duration]: "420" }));
+    await c.clock.advance(5 * 60_000); // 10:05:30
+    const first = `registry-backup-${Date.parse("2025-06-01T10:05:00Z") / 60_000}`;
+    expect(c.store.get("Job", "registry", first)).toBeDefined();
+    await c.clock.advance(5 * 60_000); // 10:10:30
+    const second = `registry-backup-${Date.parse("2025-06-01T10:10:00Z") / 60_000}`;
+    expect(c.store.get("Job", "registry", first)).toBeUndefined();
+    expect(c.store.get("Job", "registry", second)).toBeDefined();
+    const cj = c.store.get("CronJob", "registry", "registry-backup")!;
+    expect(cj.status.active.map((ref: { name: string }) => ref.name)).toEqual([second]);
+  });
+
   it("runs a Job created by hand from the CronJob's template like any other", async () => {
     cluster = startCluster();
     const c = cluster;
