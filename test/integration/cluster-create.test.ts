@@ -9,14 +9,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main } from "../../src/cli.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
-import { fakeEksctl } from "../support/fake-eksctl/index.js";
-import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
+import { fakeEksctl, removeTempDirs, tempDir } from "../support/fake-eksctl/index.js";
+import { cleanEnv, runCli as runCliIn } from "../support/run-cli.js";
+
+/** runCli in a temp dir that is removed after each test (unless the test names its own cwd). */
+const runCli = (argv: string[], options: Parameters<typeof runCliIn>[1] = {}) =>
+  runCliIn(argv, { cwd: tempDir(), ...options });
+
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
 let aws: FakeAws | undefined;
 afterEach(() => {
   aws?.restore();
   aws = undefined;
+  removeTempDirs();
 });
 
 describe("cluster create: preflight and bad input", () => {

@@ -11,12 +11,18 @@ import { connectKube } from "../../src/adapters/kube.js";
 import { networkPolicyAgent, snapshotController } from "../../src/core/cluster/sandbox.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
-import { fakeEksctl } from "../support/fake-eksctl/index.js";
-import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
+import { fakeEksctl, removeTempDirs, tempDir } from "../support/fake-eksctl/index.js";
+
+/** runCli in a temp dir that is removed after each test (unless the test names its own cwd). */
+const runCli = (argv: string[], options: Parameters<typeof runCliIn>[1] = {}) =>
+  runCliIn(argv, { cwd: tempDir(), ...options });
+
+import { cleanEnv, runCli as runCliIn } from "../support/run-cli.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  removeTempDirs();
 });
 
 function sandboxEnv(dir = tempDir()) {

@@ -2,7 +2,7 @@
  * Puts the recording fake eksctl (./eksctl beside this file) first on PATH for a test, and reads back
  * what it was asked to do.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +23,21 @@ export interface FakeEksctl {
   calls(): EksctlCall[];
 }
 
+const made: string[] = [];
+
+/** A temp dir removed by removeTempDirs() (call it in afterEach). */
+export function tempDir(prefix = "clouddrove-cluster-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export function fakeEksctl(options: Record<string, string | undefined> = {}): FakeEksctl {
-  const recordDir = mkdtempSync(join(tmpdir(), "clouddrove-eksctl-calls-"));
+  const recordDir = tempDir("clouddrove-eksctl-calls-");
   const env: NodeJS.ProcessEnv = {
     PATH: `${FAKE_EKSCTL_DIR}${delimiter}${process.env.PATH ?? ""}`,
     FAKE_EKSCTL_RECORD_DIR: recordDir,
