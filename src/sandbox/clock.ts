@@ -156,6 +156,8 @@ function createManualClock(
   };
 }
 
+const FIRE_BUDGET_MS = 20;
+
 function createScaledClock(start: number, speed: number, onError: (error: unknown) => void): Clock {
   const queue = new TaskQueue();
   const realStart = performance.now();
@@ -175,13 +177,16 @@ function createScaledClock(start: number, speed: number, onError: (error: unknow
     timer = setTimeout(fire, Math.min(delay, 2 ** 31 - 1));
   }
 
+  // Runs what is due, including work that due work schedules for "now" (a reconcile after a change),
+  // for at most a few real milliseconds before letting I/O (the API server) have its turn.
   function fire(): void {
     timer = undefined;
-    const until = now();
-    for (let next = queue.peek(); next !== undefined && next.due <= until; next = queue.peek()) {
+    const started = performance.now();
+    for (let next = queue.peek(); next !== undefined && next.due <= now(); next = queue.peek()) {
       queue.pop();
       runTask(next, onError);
       if (stopped) return;
+      if (performance.now() - started > FIRE_BUDGET_MS) break;
     }
     arm();
   }
