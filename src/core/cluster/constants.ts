@@ -25,15 +25,6 @@ export function efsSecurityGroupName(cluster: string): string {
 
 export const NFS_PORT = 2049;
 
-/** Addons the registry depends on (see templates/cluster/cluster.yaml for why each is there). */
-export const REQUIRED_ADDONS = [
-  "vpc-cni",
-  "aws-efs-csi-driver",
-  "aws-ebs-csi-driver",
-  "snapshot-controller",
-  "eks-pod-identity-agent",
-] as const;
-
 export const EFS_CSI_DRIVER = "efs.csi.aws.com";
 export const EBS_CSI_DRIVER = "ebs.csi.aws.com";
 
