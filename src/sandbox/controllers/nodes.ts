@@ -155,11 +155,16 @@ export function buildNode(store: ObjectStore, names: NameGenerator, spec: NodeSp
         "beta.kubernetes.io/os": "linux",
         "eks.amazonaws.com/capacityType": "ON_DEMAND",
         "eks.amazonaws.com/nodegroup": spec.nodegroup,
-        "eks.amazonaws.com/nodegroup-image": `ami-0${shortHash(`${minor}-ami`)}${shortHash(minor).slice(0, 3)}`,
+        // One AMI per Kubernetes minor (EKS-optimized AL2023), 17 hex digits like real image ids.
+        "eks.amazonaws.com/nodegroup-image": `ami-0${shortHash(`${minor}-ami`)}${shortHash(`${minor}-al2023`)}${shortHash(minor).slice(0, 2)}`,
         "eks.amazonaws.com/sourceLaunchTemplateVersion": "1",
         "failure-domain.beta.kubernetes.io/region": spec.region,
         "failure-domain.beta.kubernetes.io/zone": spec.zone,
-        "k8s.io/cloud-provider-aws": shortHash(spec.region).padEnd(32, "0"),
+        "k8s.io/cloud-provider-aws": [spec.region, spec.clusterName ?? "", "cluster", "aws"]
+          .map(shortHash)
+          .join("")
+          .slice(0, 32)
+          .padEnd(32, "0"),
         "kubernetes.io/arch": "amd64",
         "kubernetes.io/hostname": hostname,
         "kubernetes.io/os": "linux",
