@@ -124,8 +124,14 @@ extract() {
   return "$_rc"
 }
 
+# sha256 of stdin, printed as "<hex> ...". openssl, where the image has it, uses the CPU's SHA
+# instructions (~1 GB/s, four times coreutils' sha256sum); sha256sum (coreutils or busybox) is the
+# fallback every image has.
+sha256_stdin() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else sha256sum; fi
+}
 mkfifo "$WORK/sum.fifo"
-sha256sum <"$WORK/sum.fifo" >"$WORK/sum" &
+sha256_stdin <"$WORK/sum.fifo" >"$WORK/sum" &
 SUM_PID=$!
 
 log "downloading $BYTES bytes into $STAGING (live data untouched)"
