@@ -121,15 +121,17 @@ if tar --version 2>/dev/null | grep -q 'GNU tar'; then TAR_TOLERATES=1; fi
 # first so that the archive keeps their modes; _uploads (unfinished uploads) is pruned everywhere.
 members() {
   repos="$REGISTRY/repositories"
-  cd "$DATA_DIR"
-  find "$repos" -name _uploads -prune -o -type d -print
-  find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/tags/*' -print
-  find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/revisions/*' -print
-  find "$repos" -name _uploads -prune -o -type f -path '*/_layers/*' -print
-  # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
-  find "$repos" -name _uploads -prune -o -type f ! -path '*/_manifests/tags/*' \
-    ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*' -print
-  find "$REGISTRY/blobs" -print
+  # Chained with &&: set -e does not apply inside a function called from `stage`, and a listing that
+  # failed half-way must fail the run.
+  cd "$DATA_DIR" &&
+    find "$repos" -name _uploads -prune -o -type d -print &&
+    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/tags/*' -print &&
+    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/revisions/*' -print &&
+    find "$repos" -name _uploads -prune -o -type f -path '*/_layers/*' -print &&
+    # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
+    find "$repos" -name _uploads -prune -o -type f ! -path '*/_manifests/tags/*' \
+      ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*' -print &&
+    find "$REGISTRY/blobs" -print
 }
 
 # sha256 of stdin, printed as "<hex> ...". openssl, where the image has it, uses the CPU's SHA

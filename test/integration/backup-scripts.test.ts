@@ -318,6 +318,34 @@ describe.each<Shell>(["dash", "busybox"])("archive.sh and restore.sh under %s", 
   });
 });
 
+describe("archive.sh fails loudly", () => {
+  it("without registry data, naming the storage root to check", async () => {
+    const empty = await mkdtemp(join(work, "empty-"));
+    const run = await runScript("archive.sh", "dash", { DATA_DIR: empty, BACKUP_PREFIX: "empty/" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`FAILED: no registry data in ${empty}/docker/registry/v2`);
+    expect(run.stdout).toBe("");
+  });
+
+  it("without a bucket, and when S3 cannot be reached", async () => {
+    const root = await mkdtemp(join(work, "root-unreachable-"));
+    await mkdir(join(root, "docker/registry/v2/repositories"), { recursive: true });
+    await mkdir(join(root, "docker/registry/v2/blobs"), { recursive: true });
+    const noBucket = await runScript("archive.sh", "busybox", { DATA_DIR: root, BACKUP_BUCKET: "" });
+    expect(noBucket.code).toBe(1);
+    expect(noBucket.stderr).toContain("BACKUP_BUCKET is not set");
+    const unreachable = await runScript("archive.sh", "busybox", {
+      DATA_DIR: root,
+      RCLONE_CONFIG_BACKUP_ENDPOINT: "http://127.0.0.1:9",
+      RCLONE_RETRIES: "1",
+      RCLONE_LOW_LEVEL_RETRIES: "1",
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/FAILED: cannot list s3:\/\/clouddrove-test\/clouddrove\//);
+    expect(unreachable.stdout).toBe("");
+  });
+});
+
 describe("consistency and refusal", () => {
   it("an archive taken while pushes are in progress restores to a registry whose every manifest is complete", async () => {
     const root = await mkdtemp(join(work, "root-busy-"));
