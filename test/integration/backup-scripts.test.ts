@@ -476,6 +476,22 @@ describe("consistency and refusal", () => {
     bogus.stdin.end("not an archive");
     expect(await new Promise((resolve) => bogus.on("close", resolve))).toBe(0);
 
+    const bucket = await openTestBucket(prefix);
+    try {
+      const archives = await bucket.listArchives();
+      expect(archives.map((a) => [a.key, a.complete])).toEqual([
+        [archive.result.key, true],
+        [`${prefix}29991231T235959Z.tar`, false],
+      ]);
+      expect((await bucket.resolveArchive("latest")).key).toBe(archive.result.key);
+      const name = (archive.result.key as string).slice(prefix.length);
+      expect((await bucket.resolveArchive(name)).key).toBe(archive.result.key);
+      await expect(bucket.readChecksum(`${prefix}29991231T235959Z.tar`)).rejects.toThrow(/no checksum file/);
+      await expect(bucket.resolveArchive("19990101T000000Z.tar")).rejects.toThrow(/No archive/);
+    } finally {
+      bucket.close();
+    }
+
     const first = await runScript("restore.sh", "busybox", { DATA_DIR: root, BACKUP_PREFIX: prefix }, [
       "latest",
     ]);
