@@ -281,14 +281,19 @@ describe("renderRestoreJob", () => {
   });
 
   it("can restore into another claim, under another name, removing the old data", async () => {
-    const job: Any = await renderRestoreJob(configWith("backup.credentials=secret"), "latest", {
-      name: "restore-1",
-      claimName: "registry-restored",
-      removeOld: true,
-    });
+    const job: Any = await renderRestoreJob(
+      configWith("backup.credentials=secret", "registry.initImage=alpine:3.21.0"),
+      "latest",
+      {
+        name: "restore-1",
+        claimName: "registry-restored",
+        removeOld: true,
+      },
+    );
     const pod = job.spec.template.spec;
     const container = pod.containers[0];
     expect(job.metadata.name).toBe("restore-1");
+    expect(pod.initContainers[0].image).toBe("alpine:3.21.0");
     expect(pod.volumes.find((v: Any) => v.name === "data").persistentVolumeClaim.claimName).toBe(
       "registry-restored",
     );

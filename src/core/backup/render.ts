@@ -219,6 +219,9 @@ export async function renderRestoreJob(
   configureContainer(container, config);
   setEnv(container, "RESTORE_KEY", key);
   setEnv(container, "RESTORE_REMOVE_OLD", options.removeOld ? "true" : "false");
+  // The same pinned Alpine image the registry's own preparation step uses.
+  namedIn(podSpecOf(job).initContainers, "prepare-data-dir", "init container").image =
+    config.registry.initImage;
   const data = namedIn(podSpecOf(job).volumes, "data", "volume");
   objectAt(data, "persistentVolumeClaim").claimName = options.claimName ?? backupNames.claim;
   return job;
