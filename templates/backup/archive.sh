@@ -21,16 +21,17 @@
 #
 # Why it is built this way:
 # - Streamed: tar | tee | rclone rcat. The data is never copied to local disk; the checksum is computed
-#   from the same bytes as they pass (tee into a FIFO read by sha256sum). rclone's own whole-stream hash
-#   check is skipped (--ignore-checksum): it would cost as much CPU again, S3 checks each part's MD5 on
-#   upload, and the sha256 written beside the archive is what restore.sh verifies end to end.
+#   from the same bytes as they pass (tee into a FIFO read by sha256sum or openssl). rclone's own hash
+#   check of the whole stream is skipped (--ignore-checksum): it would cost as much CPU again, S3 checks
+#   each part's MD5 (rclone sends it) on upload, and the sha256 written beside the archive is what
+#   restore.sh verifies end to end.
 # - Not compressed: registry layers are already gzip-compressed; gzip would burn CPU for almost nothing.
 # - Consistent while pushes continue, without a snapshot: the registry writes everything that a file
 #   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then the
 #   manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So the
 #   archive lists the files in the REVERSE order -- tags, then manifest revisions, then layer links, then
 #   blobs/ -- and each list is taken after the one before: whatever a listed file refers to already
-#   existed when the next list was taken. (The brief version: repositories/ before blobs/.) Unfinished
+#   existed when the next list was taken. (In short: repositories/ before blobs/.) Unfinished
 #   uploads (_uploads) are left out. One race remains: a tag moved to a brand-new manifest while this
 #   runs may point past the archive; restore.sh then points it at its previous manifest (the tag's own
 #   history), and says so.
