@@ -112,7 +112,19 @@ describe("applied objects", () => {
     const after = obj("ConfigMap", "c", { resourceVersion: "7" });
     expect(classifyApply(undefined, after)).toBe("created");
     expect(classifyApply(obj("ConfigMap", "c", { resourceVersion: "7" }), after)).toBe("unchanged");
-    expect(classifyApply(obj("ConfigMap", "c", { resourceVersion: "6" }), after)).toBe("configured");
+    expect(classifyApply(obj("ConfigMap", "c", { resourceVersion: "6" }), after)).toBe("unchanged");
+    const changed = { ...after, data: { key: "new" } };
+    expect(classifyApply(obj("ConfigMap", "c", { resourceVersion: "6" }), changed)).toBe("configured");
+    // A status write by a controller moves resourceVersion without our apply changing anything.
+    const pdbBefore = {
+      ...obj("PodDisruptionBudget", "p", { resourceVersion: "3" }),
+      status: { currentHealthy: 2 },
+    };
+    const pdbAfter = {
+      ...obj("PodDisruptionBudget", "p", { resourceVersion: "9" }),
+      status: { currentHealthy: 3 },
+    };
+    expect(classifyApply(pdbBefore, pdbAfter)).toBe("unchanged");
   });
 
   it("prunes what is no longer rendered, never the volume, its claim or foreign objects", () => {

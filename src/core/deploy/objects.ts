@@ -23,12 +23,34 @@ export const refOf = (o: KubeObject): ObjectRef => ({
 
 export const refKey = (r: ObjectRef): string => `${r.kind}/${r.namespace ?? ""}/${r.name}`;
 
-/** A server-side apply that changes nothing does not bump resourceVersion: that is how "unchanged" is told. */
+/**
+ * What an apply did, from the object before and after it. A server-side apply that changes nothing does
+ * not bump resourceVersion; but controllers write status between our read and our apply (a PDB's
+ * currentHealthy during a rollout), so a moved resourceVersion alone does not mean we changed something:
+ * then the content without status and bookkeeping decides.
+ */
 export function classifyApply(before: KubeObject | undefined, after: KubeObject): ApplyAction {
   if (!before) return "created";
   const was = (before.metadata as { resourceVersion?: string }).resourceVersion;
   const now = (after.metadata as { resourceVersion?: string }).resourceVersion;
-  return was !== undefined && was === now ? "unchanged" : "configured";
+  if (was !== undefined && was === now) return "unchanged";
+  return sameContent(before, after) ? "unchanged" : "configured";
+}
+
+/** Equal as a person compares them (see comparable), whatever the order of keys. */
+export function sameContent(a: KubeObject, b: KubeObject): boolean {
+  return canonical(comparable(a)) === canonical(comparable(b));
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) =>
+      x < y ? -1 : x > y ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /**

@@ -48,7 +48,6 @@ export function deployReportText(report: DeployReport, namespace: string): strin
     `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
     "Next:",
     "  clouddrove status                 # health of nodes, replicas, storage and service",
-    "  clouddrove backup now             # an archive of the registry's data in S3 (when backup.bucket is set)",
   ].join("\n");
 }
 
