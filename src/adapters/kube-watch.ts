@@ -26,18 +26,40 @@ export interface WaitOptions<T> {
   stats?: { lists: number; watches: number };
 }
 
+/**
+ * One object API per connection: KubernetesObjectApi caches discovery per instance, so a fresh instance
+ * per wait would ask the server for /apis/GROUP/VERSION again every time.
+ */
+interface PathApi {
+  path(t: WatchTarget): Promise<string>;
+  list<T extends KubernetesObject>(
+    ...args: Parameters<import("@kubernetes/client-node").KubernetesObjectApi["list"]>
+  ): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+}
+const objectApis = new WeakMap<Kube, Promise<PathApi>>();
+
+function objectApi(kube: Kube): Promise<PathApi> {
+  let api = objectApis.get(kube);
+  if (!api) {
+    api = import("@kubernetes/client-node").then(({ KubernetesObjectApi }) => {
+      class Api extends KubernetesObjectApi {
+        path(t: WatchTarget): Promise<string> {
+          return this.specUriPath(
+            { apiVersion: t.apiVersion, kind: t.kind, metadata: { namespace: t.namespace } },
+            "list",
+          );
+        }
+      }
+      return kube.config.makeApiClient(Api) as unknown as PathApi;
+    });
+    objectApis.set(kube, api);
+  }
+  return api;
+}
+
 /** The list URL path of a kind (from discovery), e.g. /apis/apps/v1/namespaces/ns/deployments. */
 async function listPath(kube: Kube, target: WatchTarget): Promise<string> {
-  const { KubernetesObjectApi } = await import("@kubernetes/client-node");
-  class PathApi extends KubernetesObjectApi {
-    path(t: WatchTarget): Promise<string> {
-      return this.specUriPath(
-        { apiVersion: t.apiVersion, kind: t.kind, metadata: { namespace: t.namespace } },
-        "list",
-      );
-    }
-  }
-  return kube.config.makeApiClient(PathApi).path(target);
+  return (await objectApi(kube)).path(target);
 }
 
 /**
@@ -59,8 +81,7 @@ export async function waitUntil<T extends KubernetesObject>(
 
   const relist = async (): Promise<string | undefined> => {
     if (options.stats) options.stats.lists++;
-    const { KubernetesObjectApi } = await import("@kubernetes/client-node");
-    const api = kube.config.makeApiClient(KubernetesObjectApi);
+    const api = await objectApi(kube);
     const list = await api.list<T>(
       target.apiVersion,
       target.kind,

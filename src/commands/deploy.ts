@@ -139,7 +139,7 @@ async function deployToCluster(
   const { DEFAULT_CONFIG_FILE } = await import("../config/load.js");
   // First run at a terminal with no configuration: the init questions come first.
   const configPath = resolve(ctx.io.cwd, ctx.globals.config ?? DEFAULT_CONFIG_FILE);
-  if (ctx.interactive && !flags.sandbox && !existsSync(configPath)) {
+  if (ctx.interactive && !existsSync(configPath)) {
     const { runInit } = await import("./init.js");
     await runInit(ctx, flags);
   }

@@ -8,7 +8,7 @@ import { classifyApply, comparable, PRUNABLE_KINDS, refKey, refOf } from "../../
 import { unifiedDiff } from "../../core/diff.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
-import type { DeployContext } from "./context.js";
+import type { AppliedObject, DeployContext } from "./context.js";
 
 /** Lists what exists now, so the apply can tell created from configured from unchanged. */
 export async function readLiveObjects(ctx: DeployContext): Promise<void> {
@@ -65,39 +65,77 @@ function conflictError(error: unknown): OperationError | undefined {
   );
 }
 
+/**
+ * Objects that depend on each other go in separate tiers, applied in order; within a tier the writes go
+ * out together (one round trip per tier instead of one per object).
+ */
+const TIER_OF_KIND: Record<string, number> = {
+  Namespace: 0,
+  ServiceAccount: 1,
+  ConfigMap: 1,
+  Secret: 1,
+  PersistentVolume: 1,
+  PersistentVolumeClaim: 2,
+};
+const LAST_TIER = 3;
+
+export function applyTiers(objects: KubeObject[]): KubeObject[][] {
+  const tiers: KubeObject[][] = Array.from({ length: LAST_TIER + 1 }, () => []);
+  for (const object of objects) tiers[TIER_OF_KIND[object.kind] ?? LAST_TIER]?.push(object);
+  return tiers.filter((tier) => tier.length > 0);
+}
+
+async function applyOne(
+  ctx: DeployContext,
+  object: KubeObject,
+  options: { dryRun: boolean; namespaceMissing: boolean },
+): Promise<AppliedObject> {
+  const ref = refOf(object);
+  const before = ctx.live.get(refKey(ref));
+  if (options.dryRun && options.namespaceMissing && object.metadata.namespace) {
+    // The server cannot check an object in a namespace that a dry run did not really create.
+    if (ctx.options.diff) ctx.diffs.push(unifiedDiff("", await toYaml(object), labels(object)));
+    return { ...ref, action: "created" };
+  }
+  let after: KubeObject;
+  try {
+    after = (await ctx.kube.apply(object, {
+      force: ctx.options.forceConflicts,
+      dryRun: options.dryRun,
+    })) as KubeObject;
+  } catch (error) {
+    throw conflictError(error) ?? error;
+  }
+  ctx.stats.writes++;
+  const action = options.dryRun ? dryRunAction(before, after) : classifyApply(before, after);
+  if (ctx.options.diff && action !== "unchanged") {
+    ctx.diffs.push(unifiedDiff(await toYaml(before), await toYaml(after), labels(object)));
+  }
+  return { ...ref, action };
+}
+
 export function applyStep(): ListrTask<DeployContext> {
   return {
     title: "Apply the registry objects",
     task: async (ctx, task) => {
       await readLiveObjects(ctx);
       const namespaceKey = refKey({ apiVersion: "v1", kind: "Namespace", name: ctx.config.namespace });
-      const namespaceMissing = !ctx.live.has(namespaceKey);
-      const dryRun = ctx.options.serverDryRun || ctx.options.diff;
-      for (const [index, object] of ctx.objects.entries()) {
-        const ref = refOf(object);
-        task.output = `${index + 1}/${ctx.objects.length} ${object.kind} ${object.metadata.name}`;
-        const before = ctx.live.get(refKey(ref));
-        if (dryRun && namespaceMissing && object.metadata.namespace) {
-          // The server cannot check an object in a namespace that a dry run did not really create.
-          ctx.applied.push({ ...ref, action: "created" });
-          if (ctx.options.diff) ctx.diffs.push(unifiedDiff("", await toYaml(object), labels(object)));
-          continue;
-        }
-        let after: KubeObject;
-        try {
-          after = (await ctx.kube.apply(object, { force: ctx.options.forceConflicts, dryRun })) as KubeObject;
-        } catch (error) {
-          throw conflictError(error) ?? error;
-        }
-        ctx.stats.writes++;
-        const action = dryRun ? dryRunAction(before, after) : classifyApply(before, after);
-        ctx.applied.push({ ...ref, action });
-        if (ctx.options.diff && action !== "unchanged") {
-          ctx.diffs.push(unifiedDiff(await toYaml(before), await toYaml(after), labels(object)));
-        }
+      const options = {
+        dryRun: ctx.options.serverDryRun || ctx.options.diff,
+        namespaceMissing: !ctx.live.has(namespaceKey),
+      };
+      const results = new Map<KubeObject, AppliedObject>();
+      let done = 0;
+      for (const tier of applyTiers(ctx.objects)) {
+        task.output = `${done}/${ctx.objects.length}: ${tier.map((o) => `${o.kind} ${o.metadata.name}`).join(", ")}`;
+        const applied = await Promise.all(tier.map((object) => applyOne(ctx, object, options)));
+        for (const [i, object] of tier.entries()) results.set(object, applied[i] as AppliedObject);
+        done += tier.length;
       }
+      // Reported in apply order, whatever order the writes within a tier finished in.
+      ctx.applied.push(...ctx.objects.map((object) => results.get(object) as AppliedObject));
       const counts = countActions(ctx.applied.map((a) => a.action));
-      task.title = `Apply the registry objects${dryRun ? " (server dry run)" : ""}: ${counts}`;
+      task.title = `Apply the registry objects${options.dryRun ? " (server dry run)" : ""}: ${counts}`;
     },
   };
 }
