@@ -10,6 +10,7 @@ import { type RunningControllers, seedCluster, startControllers } from "./contro
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
+import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
 
@@ -33,6 +34,11 @@ export interface SandboxOptions {
   manualClock?: boolean;
   /** Change events kept per kind for watches from an older resourceVersion. */
   historyLimit?: number;
+  /**
+   * Run registry pods as real `docker-registry` processes, with a real TCP proxy for their LoadBalancer
+   * Service and a real pods/portforward (default true; needs the controllers and the binary on PATH).
+   */
+  runtime?: boolean;
 }
 
 export interface Sandbox {
@@ -48,6 +54,8 @@ export interface Sandbox {
   readonly kubernetesVersion: string;
   /** The simulated controllers (undefined with controllers: false); `errors` lists what they failed at. */
   readonly controllers: RunningControllers | undefined;
+  /** The real runtime (undefined with runtime: false or controllers: false). */
+  readonly runtime: SandboxRuntime | undefined;
   /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
   kubeconfig(contextName?: string): string;
   /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
@@ -83,10 +91,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tls = saved?.tls && isUsableKey(saved.tls.key) ? saved.tls : createSelfSignedCertificate();
   const useControllers = options.controllers ?? true;
   let controllers: RunningControllers | undefined;
+  let runtime: SandboxRuntime | undefined;
   if (useControllers) {
     if (saved === undefined)
       seedCluster(store, clock, { nodes: options.nodes ?? 3, zones, region, kubernetesVersion });
-    controllers = startControllers({ store, clock });
+    // Volumes live in <stateDir>/volumes when there is a stateDir, so data outlives a stop like a real
+    // volume; else in a temporary directory removed at stop.
+    if (options.runtime ?? true)
+      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir });
+    controllers = startControllers({ store, clock, runtime });
   }
   const faults = new FaultInjector();
   let server: ApiServer;
@@ -99,9 +112,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kubernetesVersion,
       faults,
       port: options.port,
+      runtime,
     });
   } catch (error) {
     controllers?.stop();
+    await runtime?.stop();
     clock.stop();
     throw error;
   }
@@ -130,6 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     faults,
     kubernetesVersion,
     controllers,
+    runtime,
     kubeconfig: (contextName = SANDBOX_CONTEXT) =>
       kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
     writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
@@ -139,6 +155,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (stopped) return;
       stopped = true;
       controllers?.stop();
+      // After the controllers: nothing restarts what the runtime stops now.
+      await runtime?.stop();
       await save();
       await server.close();
       clock.stop();

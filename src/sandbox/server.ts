@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { handleAdmin } from "./api/admin.js";
 import type { TlsMaterial } from "./api/certificate.js";
 import {
@@ -42,6 +43,7 @@ import { handleBinding, handleEviction, handleScale, podLog } from "./api/subres
 import { toTable } from "./api/tables.js";
 import { WatchStreams } from "./api/watch-stream.js";
 import { type FaultDecision, FaultInjector, reasonForStatus } from "./faults.js";
+import { refuseUpgrade, type SandboxRuntime } from "./runtime/index.js";
 import type { MemoryStore } from "./store.js";
 import { ApiError, type SandboxClock } from "./types.js";
 
@@ -56,6 +58,8 @@ export interface ApiServerOptions {
   faults?: FaultInjector;
   /** 0 or undefined: any free port. */
   port?: number;
+  /** The real runtime: serves pods/portforward and the logs of real containers (pods/log). */
+  runtime?: Pick<SandboxRuntime, "portForward" | "podLog">;
 }
 
 export interface ApiServer {
@@ -158,8 +162,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (subresource === "scale") result = handleScale(ctx, method);
     else if (subresource === "eviction" && method === "POST") result = handleEviction(ctx);
     else if (subresource === "binding" && method === "POST") result = handleBinding(ctx);
-    else if (subresource === "log" && method === "GET") return sendText(res, 200, podLog(ctx));
-    else if (subresource === undefined || subresource === "status") {
+    else if (subresource === "log" && method === "GET") {
+      const simulated = podLog(ctx); // also the 404 of a missing pod
+      // runtime hook: a container with a real process has a real log.
+      const real = name ? options.runtime?.podLog(route.namespace ?? "", name, query) : undefined;
+      return sendText(res, 200, real ?? simulated);
+    } else if (subresource === undefined || subresource === "status") {
       if (method === "GET") result = name === undefined ? handleList(ctx) : handleGet(ctx);
       else if (method === "POST" && name === undefined && subresource === undefined)
         result = handleCreate(ctx);
@@ -225,6 +233,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       sendError(res, error);
     });
+  });
+  // runtime hook: pods/portforward is the one WebSocket upgrade served, with the same bearer token.
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    if (req.headers.authorization !== `Bearer ${token}`)
+      return refuseUpgrade(socket, 401, "Unauthorized", "Unauthorized");
+    if (!options.runtime)
+      return refuseUpgrade(socket, 400, "BadRequest", "this sandbox runs no real processes to forward to");
+    options.runtime.portForward(req, socket, head);
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

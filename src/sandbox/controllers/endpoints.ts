@@ -4,6 +4,7 @@
  * flagged), and the cloud provider's part for type LoadBalancer: an ELB hostname in
  * status.loadBalancer after a short while.
  */
+import type { Backend, SandboxRuntime } from "../runtime/index.js";
 import { selectorMatches } from "../selectors.js";
 import type { KubeObject, WatchEvent } from "../types.js";
 import { isPodReady } from "./pods.js";
@@ -43,19 +44,68 @@ function resolvePort(pod: KubeObject, port: ServicePort): number | undefined {
   return undefined;
 }
 
-export function startEndpointsController(ctx: ControllerContext): void {
+/**
+ * `runtime`: the sandbox runtime. A LoadBalancer Service whose pods run as real processes gets a real
+ * TCP proxy on 127.0.0.1 instead of a simulated ELB name (hooks marked "runtime hook").
+ */
+export function startEndpointsController(ctx: ControllerContext, runtime?: SandboxRuntime): void {
   const { store } = ctx;
   const queue = new WorkQueue(ctx, "endpoints", sync);
   const balancers = new Map<string, () => void>();
+  // runtime hook: the proxies publish their address as the Service's load balancer ingress.
+  const proxies = runtime?.createLoadBalancers((service, address) => {
+    const { namespace, name, uid } = service.metadata;
+    if (store.get("Service", namespace, name)?.metadata.uid !== uid) return;
+    const updated = patchStatus(ctx, "Service", namespace, name, (next) => {
+      next.status = { ...next.status, loadBalancer: { ingress: [address] } };
+    });
+    if (updated)
+      ctx.events.normal(updated, "EnsuredLoadBalancer", "Ensured load balancer", "service-controller");
+  });
+
+  /** runtime hook: true when the sandbox runtime's proxy is (or now becomes) this Service's load balancer. */
+  function proxyLoadBalancer(service: KubeObject): boolean {
+    if (proxies === undefined || runtime === undefined) return false;
+    const key = keyOf(service);
+    if (service.spec?.type !== "LoadBalancer") {
+      proxies.remove(key);
+      return false;
+    }
+    const selector: Record<string, string> | undefined = service.spec?.selector;
+    const namespace = service.metadata.namespace;
+    const pods =
+      selector && Object.keys(selector).length > 0
+        ? store
+            .list("Pod", { namespace })
+            .filter((pod) => selectorMatches({ matchLabels: selector }, pod.metadata.labels))
+        : [];
+    if (!proxies.has(key) && !pods.some((pod) => runtime.processes.runsForReal(pod))) return false;
+    const serving = pods.filter((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp);
+    const backends = new Map<number, Backend[]>();
+    for (const port of (service.spec?.ports ?? []) as ServicePort[]) {
+      backends.set(
+        port.port,
+        serving.flatMap((pod) => {
+          const containerPort = resolvePort(pod, port);
+          return containerPort === undefined ? [] : [{ namespace, pod: pod.metadata.name, containerPort }];
+        }),
+      );
+    }
+    balancers.get(key)?.(); // a simulated ELB still being "provisioned" is not needed any more
+    balancers.delete(key);
+    proxies.sync(service, backends);
+    return true;
+  }
 
   function sync(key: string): void {
     const { namespace, name } = splitKey(key);
     const service = store.get("Service", namespace, name);
     if (service === undefined) {
+      proxies?.remove(key); // runtime hook
       deleteQuietly(ctx, "Endpoints", namespace, name);
       return;
     }
-    ensureLoadBalancer(service);
+    if (!proxyLoadBalancer(service)) ensureLoadBalancer(service);
     const selector: Record<string, string> | undefined = service.spec?.selector;
     if (!selector || Object.keys(selector).length === 0) return; // endpoints are the user's to manage
     const publishNotReady = service.spec?.publishNotReadyAddresses === true;

@@ -3,6 +3,7 @@
  * (scheduler, kubelets, workload, storage, service and node controllers) on a store and a clock, and
  * the outside operations tests and `--sandbox` use (node group upgrade, node readiness, probe failures).
  */
+import type { SandboxRuntime } from "../runtime/index.js";
 import type { ObjectStore, SandboxClock } from "../types.js";
 import { startCronJobController } from "./cronjob.js";
 import { startDaemonSetController } from "./daemonset.js";
@@ -36,6 +37,8 @@ export function startControllers(context: {
   store: ObjectStore;
   clock: SandboxClock;
   seed?: number;
+  /** Runs registry pods as real processes (kubelet) behind real proxies (service controller). */
+  runtime?: SandboxRuntime;
 }): RunningControllers {
   const ctx: ControllerContext = {
     store: context.store,
@@ -56,14 +59,14 @@ export function startControllers(context: {
   startVolumeController(ctx);
   startSnapshotController(ctx);
   startScheduler(ctx);
-  startKubelet(ctx);
+  startKubelet(ctx, context.runtime?.processes);
   startReplicaSetController(ctx);
   startDeploymentController(ctx);
   startDaemonSetController(ctx);
   startJobController(ctx);
   startCronJobController(ctx);
   startDisruptionController(ctx);
-  startEndpointsController(ctx);
+  startEndpointsController(ctx, context.runtime);
   let stopped = false;
   return {
     errors: ctx.errors,

@@ -5,6 +5,7 @@
  * does nothing (its pods are marked not ready by the node lifecycle controller).
  */
 
+import type { PodProcesses } from "../runtime/index.js";
 import type { KubeObject, WatchEvent } from "../types.js";
 import { internalIP } from "./nodes.js";
 import { attemptOf, completionFor, PULL_MS, SandboxAnnotations, type SimEnv } from "./pod-runs.js";
@@ -57,7 +58,11 @@ function imagesOf(pod: KubeObject): string {
     .join(",");
 }
 
-export function startKubelet(ctx: ControllerContext): void {
+/**
+ * `processes`: the sandbox runtime, which runs some containers (registry images) as real processes.
+ * Hooks into it are marked "runtime hook"; without it every container is simulated.
+ */
+export function startKubelet(ctx: ControllerContext, processes?: PodProcesses): void {
   const { store, clock } = ctx;
   const runtimes = new Map<string, Runtime>();
   const imagesOnNode = new Map<string, Set<string>>();
@@ -113,6 +118,7 @@ export function startKubelet(ctx: ControllerContext): void {
   }
 
   function forget(key: string): void {
+    processes?.remove(key); // runtime hook: the pod is gone, so are its processes
     const runtime = runtimes.get(key);
     runtime?.wake?.cancel();
     if (runtime?.podIP) usedIPs.delete(runtime.podIP);
@@ -140,7 +146,9 @@ export function startKubelet(ctx: ControllerContext): void {
     return {
       now: clock.now(),
       failing: (container, probe) =>
-        (probe === "readiness" ? readiness : probe === "liveness" ? liveness : startup).has(container),
+        (probe === "readiness" ? readiness : probe === "liveness" ? liveness : startup).has(container) ||
+        // runtime hook: a container with a real process answers its tcpSocket/httpGet probes itself.
+        processes?.probeFailing(pod, container, probe) === true,
       pullTime(image, policy) {
         const present = imagesOnNode.get(nodeName) ?? new Set<string>();
         imagesOnNode.set(nodeName, present);
@@ -225,6 +233,7 @@ export function startKubelet(ctx: ControllerContext): void {
       runtime.sim.nodeRecovered(clock.now());
     }
     if (pod.metadata.deletionTimestamp) {
+      processes?.terminate(pod); // runtime hook: SIGTERM now, SIGKILL after the grace period
       terminate(key, pod, runtime, nodeName);
       return;
     }
@@ -252,6 +261,9 @@ export function startKubelet(ctx: ControllerContext): void {
         check.report(pod);
       }
     }
+    // runtime hook: a real process that exited terminates its container (restarted per restartPolicy).
+    for (const exit of processes?.takeExits(pod) ?? [])
+      runtime.sim.containerExited(exit.container, exit.containerID, exit.exitCode, env);
     runtime.sim.step(env);
     const status = runtime.sim.status(pod.status, {
       hostIP: internalIP(node) ?? "",
@@ -259,6 +271,8 @@ export function startKubelet(ctx: ControllerContext): void {
       qosClass: pod.status?.qosClass,
     });
     writeStatus(pod, status);
+    // runtime hook: start the processes of containers now running, stop those of containers that stopped.
+    processes?.sync(pod, status, env.event);
     if (status.phase === "Succeeded" || status.phase === "Failed") retryVolumeWaiters();
     wakeAt(key, runtime, runtime.sim.nextWake(env));
   }
@@ -283,6 +297,8 @@ export function startKubelet(ctx: ControllerContext): void {
       queue.add(keyOf(pod));
   };
   ctx.cleanups.push(
+    // runtime hook: a probe result changed or a process exited.
+    processes?.onChange((key) => queue.add(key)) ?? (() => {}),
     store.subscribe("Pod", onPod),
     store.subscribe("Node", onNode),
     store.subscribe("PersistentVolumeClaim", retryVolumeWaiters),

@@ -154,6 +154,18 @@ export class PodSim {
     }
   }
 
+  /**
+   * The container's real process exited on its own (the sandbox runtime reports it): the container
+   * terminates with that exit code and the restart policy decides what follows. An exit of an earlier
+   * run (another containerID) changes nothing.
+   */
+  containerExited(name: string, containerID: string, exitCode: number, env: SimEnv): void {
+    const run = this.mains.find((r) => r.name === name);
+    if (run?.state !== "running" || run.containerID !== containerID) return;
+    this.terminate(run, env.now, { exitCode, reason: exitCode === 0 ? "Completed" : "Error" }, env, false);
+    this.updateReady(env.now);
+  }
+
   /** Applies every transition due up to `env.now`, in time order. */
   step(env: SimEnv): void {
     refreshProbes(this.runs, env);

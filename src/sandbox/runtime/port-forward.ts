@@ -1,0 +1,168 @@
+/**
+ * pods/portforward over WebSocket, as the kubelet serves it to @kubernetes/client-node's PortForward
+ * (and to kubectl's websocket port-forward with the channel protocol): subprotocol v4.channel.k8s.io,
+ * every binary frame prefixed with its channel byte; for the i-th requested port, channel 2i carries the
+ * data and 2i+1 the errors, and the first frame the server sends on each of the two carries the port
+ * number as 2 little-endian bytes. Each WebSocket is one TCP connection to the pod's port, which here is
+ * the real process's port on 127.0.0.1.
+ */
+import type { IncomingMessage } from "node:http";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { KubeObject } from "../types.js";
+
+/** Binary framing is the same in all of these; v5 adds a close signal this server does not need. */
+const PROTOCOLS = ["v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"];
+
+const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
+
+export interface PortForwardOptions {
+  getPod(namespace: string, name: string): KubeObject | undefined;
+  /** Where the pod's real process listens on the host for a container port (undefined: nothing does). */
+  hostPort(namespace: string, name: string, containerPort: number): number | undefined;
+}
+
+/** Answers an upgrade request with a Status error instead of switching protocols. */
+export function refuseUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+  });
+  const status = { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found" }[code] ?? "Error";
+  socket.end(
+    `HTTP/1.1 ${code} ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** True when the path is the portforward subresource (the only upgrade the sandbox serves). */
+export function isPortForwardPath(pathname: string): boolean {
+  return PATH.test(pathname);
+}
+
+export interface PortForwardHandler {
+  /** Handles an authenticated upgrade request (anything but pods/portforward is refused). */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every forwarding connection. */
+  close(): void;
+}
+
+export function createPortForwardHandler(options: PortForwardOptions): PortForwardHandler {
+  const server = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
+  });
+  const handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const checked = checkRequest(req, options);
+    if ("refusal" in checked) {
+      const { code, reason, message } = checked.refusal;
+      refuseUpgrade(socket, code, reason, message);
+    } else {
+      server.handleUpgrade(req, socket, head, (ws) => forward(ws, checked.pod, checked.ports, options));
+    }
+  };
+  return {
+    handle,
+    close() {
+      for (const client of server.clients) client.terminate();
+      server.close();
+    },
+  };
+}
+
+type Checked =
+  | { pod: KubeObject; ports: number[] }
+  | { refusal: { code: number; reason: string; message: string } };
+
+/** The pod and ports a portforward request names, or why it is refused (what the API server answers). */
+function checkRequest(req: IncomingMessage, options: PortForwardOptions): Checked {
+  const url = new URL(req.url ?? "/", "http://sandbox");
+  const match = PATH.exec(url.pathname);
+  if (!match) {
+    return {
+      refusal: { code: 404, reason: "NotFound", message: "the server could not find the requested resource" },
+    };
+  }
+  const name = decodeURIComponent(match[2]!);
+  const pod = options.getPod(decodeURIComponent(match[1]!), name);
+  if (!pod) return { refusal: { code: 404, reason: "NotFound", message: `pods "${name}" not found` } };
+  const given = url.searchParams
+    .getAll("ports")
+    .flatMap((value) => value.split(","))
+    .map((value) => value.trim())
+    .filter((value) => value !== "");
+  const ports = given.map(Number);
+  if (ports.length === 0 || ports.some((n) => !Number.isInteger(n) || n < 1 || n > 65535)) {
+    const message = `invalid port specification ${JSON.stringify(given.join(","))}`;
+    return { refusal: { code: 400, reason: "BadRequest", message } };
+  }
+  const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",");
+  if (!offered.some((p) => PROTOCOLS.includes(p.trim()))) {
+    const message = `port-forward needs one of the subprotocols ${PROTOCOLS.join(", ")}`;
+    return { refusal: { code: 400, reason: "BadRequest", message } };
+  }
+  return { pod, ports };
+}
+
+function frame(channel: number, data: Buffer | string): Buffer {
+  const payload = typeof data === "string" ? Buffer.from(data) : data;
+  return Buffer.concat([Buffer.from([channel]), payload]);
+}
+
+function forward(ws: WebSocket, pod: KubeObject, ports: number[], options: PortForwardOptions): void {
+  const namespace = pod.metadata.namespace ?? "";
+  const name = pod.metadata.name;
+  const upstreams = new Map<number, ReturnType<typeof connect>>();
+  const closeAll = () => {
+    for (const upstream of upstreams.values()) upstream.destroy();
+    if (ws.readyState === ws.OPEN) ws.close();
+  };
+  ports.forEach((port, index) => {
+    const portBytes = Buffer.from([port & 0xff, (port >> 8) & 0xff]);
+    ws.send(frame(2 * index, portBytes));
+    ws.send(frame(2 * index + 1, portBytes));
+  });
+  ports.forEach((port, index) => {
+    const fail = (reason: string) => {
+      if (ws.readyState === ws.OPEN)
+        ws.send(
+          frame(
+            2 * index + 1,
+            `error forwarding port ${port} to pod ${name}, uid ${pod.metadata.uid}: ${reason}`,
+          ),
+        );
+      closeAll();
+    };
+    const hostPort = options.hostPort(namespace, name, port);
+    if (hostPort === undefined) {
+      fail(
+        `no process listens on port ${port}: this pod is simulated by the sandbox (only registry containers run for real)`,
+      );
+      return;
+    }
+    const upstream = connect({ host: "127.0.0.1", port: hostPort });
+    upstreams.set(index, upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame(2 * index, chunk));
+    });
+    upstream.on("error", (error) => fail(error.message));
+    upstream.on("close", closeAll);
+  });
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    const bytes = isBinary ? data : Buffer.from(data.toString());
+    if (bytes.length === 0) return;
+    const channel = bytes[0]!;
+    // Clients send on the data channels only; what comes on another is ignored, as the kubelet does.
+    if (channel % 2 !== 0) return;
+    upstreams.get(channel / 2)?.write(bytes.subarray(1));
+  });
+  ws.on("close", () => {
+    for (const upstream of upstreams.values()) upstream.destroy();
+  });
+  ws.on("error", () => closeAll());
+}

@@ -1,0 +1,110 @@
+/**
+ * One real container process: spawned with exactly the environment it is given, its output kept as the
+ * last lines of a log (what `pods/log` serves), stopped the way the kubelet stops a container — SIGTERM,
+ * then SIGKILL when the grace period is over.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+
+const MAX_LOG_LINES = 2_000;
+
+/** The last lines a container wrote, stdout and stderr interleaved as they arrived. */
+export class LogBuffer {
+  private readonly lines: string[] = [];
+  private partial = "";
+
+  write(chunk: string | Buffer): void {
+    const text = this.partial + chunk.toString();
+    const parts = text.split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const line of parts) this.push(line);
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+  }
+
+  /** The text, optionally only the last `tailLines` lines. */
+  text(tailLines?: number): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    const chosen =
+      tailLines !== undefined && tailLines >= 0 ? all.slice(Math.max(0, all.length - tailLines)) : all;
+    return chosen.length > 0 ? `${chosen.join("\n")}\n` : "";
+  }
+}
+
+export interface ExitStatus {
+  /** The exit code, or 128 + the signal number when a signal ended it (as container runtimes report it). */
+  exitCode: number;
+  signal?: NodeJS.Signals;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
+
+export class ManagedProcess {
+  /** Resolves once the process is gone (also when it never started). */
+  readonly exited: Promise<ExitStatus>;
+  private child: ChildProcess | undefined;
+  private status: ExitStatus | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    binary: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    readonly logs: LogBuffer = new LogBuffer(),
+  ) {
+    let settle!: (status: ExitStatus) => void;
+    this.exited = new Promise((resolve) => {
+      settle = resolve;
+    });
+    const finish = (status: ExitStatus) => {
+      if (this.status) return;
+      this.status = status;
+      if (this.killTimer) clearTimeout(this.killTimer);
+      settle(status);
+    };
+    try {
+      this.child = spawn(binary, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (error) {
+      this.logs.write(`failed to start ${binary}: ${(error as Error).message}\n`);
+      finish({ exitCode: 128 });
+      return;
+    }
+    this.child.stdout?.on("data", (chunk) => this.logs.write(chunk));
+    this.child.stderr?.on("data", (chunk) => this.logs.write(chunk));
+    this.child.on("error", (error) => {
+      // ENOENT and the like: the container could not start at all.
+      this.logs.write(`failed to start ${binary}: ${error.message}\n`);
+      finish({ exitCode: 128 });
+    });
+    // "close", not "exit": the output pipes are drained by then, so the log holds the last words.
+    this.child.on("close", (code, signal) => {
+      const exitCode = code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1);
+      finish(signal ? { exitCode, signal } : { exitCode });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.status === undefined;
+  }
+
+  /** SIGTERM now; SIGKILL when `kill()` is called later or after `graceMs` of real time, if given. */
+  terminate(graceMs?: number): void {
+    if (!this.running) return;
+    this.child?.kill("SIGTERM");
+    if (graceMs !== undefined && this.killTimer === undefined) {
+      this.killTimer = setTimeout(() => this.kill(), Math.max(0, graceMs));
+      this.killTimer.unref();
+    }
+  }
+
+  kill(): void {
+    if (this.running) this.child?.kill("SIGKILL");
+  }
+}

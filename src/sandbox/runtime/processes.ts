@@ -1,0 +1,422 @@
+/**
+ * The container runtime behind the simulated kubelet, for the containers the sandbox runs for real
+ * (registry images serving): a process per running container, started when the simulation brings the
+ * container to running (a new containerID means a new process), stopped when the simulation stops it
+ * (liveness kill, image change) or the pod is deleted (SIGTERM, SIGKILL after the grace period), its
+ * exit reported back so the simulation terminates and restarts the container. Probes of such containers
+ * are answered by the real process; everything else about the pod stays simulated.
+ */
+import { accessSync, constants as fsConstants } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
+import { resolveEnv } from "./env.js";
+import { type RegistryMajor, registryMajor } from "./image.js";
+import { podDirectory } from "./layout.js";
+import { isRealProbe, type ProbeKind, Prober } from "./probes.js";
+import { LogBuffer, ManagedProcess } from "./process.js";
+import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
+import { materializeMounts } from "./volumes.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: pod specs and statuses are plain JSON
+type Json = any;
+
+export const REGISTRY_BINARY = "docker-registry";
+
+export type EventFn = (
+  type: "Normal" | "Warning",
+  reason: string,
+  message: string,
+  fieldPath?: string,
+) => void;
+
+export interface ContainerExit {
+  container: string;
+  containerID: string;
+  exitCode: number;
+}
+
+interface ContainerRun {
+  container: string;
+  containerID: string;
+  spec: Json;
+  state: "starting" | "running" | "exited";
+  /** The kubelet stopped it: its exit is not a crash to report. */
+  stopRequested: boolean;
+  logs: LogBuffer;
+  ports: Map<number, number>;
+  process?: ManagedProcess;
+  prober?: Prober;
+  cancelKill?: () => void;
+  /** Resolves when the process is gone, or when it was never started. */
+  done: Promise<void>;
+  finish: () => void;
+}
+
+interface PodEntry {
+  key: string;
+  uid: string;
+  runs: Map<string, ContainerRun>;
+  /** The log of each container's run before the current one (`kubectl logs --previous`). */
+  previous: Map<string, LogBuffer>;
+  exits: ContainerExit[];
+  terminating: boolean;
+  standInNoted: boolean;
+}
+
+/** The first executable called `name` on PATH, or undefined. */
+export function findExecutable(name: string, path = process.env.PATH ?? ""): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const keyOf = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+
+/** The registry major version of a container the sandbox runs for real, else undefined. */
+export function realContainer(container: Json): RegistryMajor | undefined {
+  const major = registryMajor(container?.image);
+  return major !== undefined && serveArguments(container, major) !== undefined ? major : undefined;
+}
+
+function graceSecondsOf(pod: KubeObject): number {
+  return pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+export interface PodProcessesOptions {
+  store: ObjectStore;
+  clock: SandboxClock;
+  dataDir: string;
+  /** The registry binary; undefined when it is not installed (then every pod stays simulated). */
+  binary: string | undefined;
+}
+
+export class PodProcesses {
+  private readonly entries = new Map<string, PodEntry>();
+  private readonly listeners = new Set<(podKey: string) => void>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly options: PodProcessesOptions) {}
+
+  get available(): boolean {
+    return this.options.binary !== undefined;
+  }
+
+  /** Whether some container of the pod runs as a real process here (by its spec). */
+  runsForReal(pod: KubeObject): boolean {
+    if (!this.available) return false;
+    return (pod.spec?.containers ?? []).some((c: Json) => realContainer(c) !== undefined);
+  }
+
+  /** Calls back with the pod's key whenever something the kubelet should look at changed. */
+  onChange(listener: (podKey: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * After the kubelet rendered the pod's status: starts a process for every real container that is
+   * running with a containerID that has none yet, stops processes whose container no longer runs.
+   */
+  sync(pod: KubeObject, status: Json, event: EventFn): void {
+    if (this.stopped || !this.runsForReal(pod) || pod.metadata.deletionTimestamp) return;
+    const key = keyOf(pod);
+    let entry = this.entries.get(key);
+    if (entry && entry.uid !== pod.metadata.uid) {
+      this.remove(key);
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      entry = {
+        key,
+        uid: pod.metadata.uid ?? "",
+        runs: new Map(),
+        previous: new Map(),
+        exits: [],
+        terminating: false,
+        standInNoted: false,
+      };
+      this.entries.set(key, entry);
+    }
+    if (entry.terminating) return;
+    for (const spec of pod.spec?.containers ?? []) {
+      const major = realContainer(spec);
+      if (major === undefined) continue;
+      const containerStatus = (status?.containerStatuses ?? []).find((c: Json) => c.name === spec.name);
+      const runningID: string | undefined = containerStatus?.state?.running
+        ? containerStatus.containerID
+        : undefined;
+      const current = entry.runs.get(spec.name);
+      if (current && current.containerID === runningID) continue;
+      if (current && current.state !== "exited") this.stopRun(current, graceSecondsOf(pod));
+      if (runningID) this.startRun(entry, pod, spec, major, runningID, event);
+    }
+  }
+
+  /** The real probe's verdict, or undefined when this probe is simulated (not a real container or probe). */
+  probeFailing(pod: KubeObject, container: string, kind: ProbeKind): boolean | undefined {
+    if (!this.available) return undefined;
+    const spec = (pod.spec?.containers ?? []).find((c: Json) => c.name === container);
+    if (!spec || realContainer(spec) === undefined || !isRealProbe(spec[`${kind}Probe`])) return undefined;
+    const entry = this.entries.get(keyOf(pod));
+    const run = entry?.uid === pod.metadata.uid ? entry?.runs.get(container) : undefined;
+    // Until the process has answered, it is not ready; a liveness probe does not count against a process
+    // that is still starting (at a high speed factor its start-up takes many simulated seconds).
+    const unknown = kind !== "liveness";
+    if (run === undefined || run.state === "starting") return unknown;
+    if (run.state === "exited") return true;
+    const result = run.prober?.result(kind);
+    return result === undefined ? unknown : !result.ok;
+  }
+
+  /** Exits not yet reported to the pod simulation (each is reported once). */
+  takeExits(pod: KubeObject): ContainerExit[] {
+    const entry = this.entries.get(keyOf(pod));
+    if (!entry || entry.uid !== pod.metadata.uid || entry.exits.length === 0) return [];
+    return entry.exits.splice(0);
+  }
+
+  /** The pod is being deleted: SIGTERM to its processes now, SIGKILL after its grace period (simulated time). */
+  terminate(pod: KubeObject): void {
+    const entry = this.entries.get(keyOf(pod));
+    if (!entry || entry.uid !== pod.metadata.uid || entry.terminating) return;
+    entry.terminating = true;
+    for (const run of entry.runs.values()) this.stopRun(run, graceSecondsOf(pod));
+  }
+
+  /** The pod is gone: kills what still runs and removes the pod's own directory (not its claims' data). */
+  remove(podKey: string): void {
+    const entry = this.entries.get(podKey);
+    if (!entry) return;
+    this.entries.delete(podKey);
+    for (const run of entry.runs.values()) {
+      run.stopRequested = true;
+      run.prober?.stop();
+      run.process?.kill();
+    }
+    const runs = [...entry.runs.values()];
+    this.track(
+      Promise.all(runs.map((run) => run.done)).then(() =>
+        rm(podDirectory(this.options.dataDir, entry.uid), { recursive: true, force: true }),
+      ),
+    );
+  }
+
+  /** The host port on 127.0.0.1 where the pod's process listens for `containerPort`, if one does. */
+  hostPort(namespace: string | undefined, name: string, containerPort: number): number | undefined {
+    const entry = this.entries.get(`${namespace}/${name}`);
+    for (const run of entry?.runs.values() ?? []) {
+      if (run.state === "running" && run.process?.running) {
+        const port = run.ports.get(containerPort);
+        if (port !== undefined) return port;
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether the pod has a process running now. */
+  hasProcess(namespace: string | undefined, name: string): boolean {
+    const entry = this.entries.get(`${namespace}/${name}`);
+    return [...(entry?.runs.values() ?? [])].some((run) => run.state === "running" && run.process?.running);
+  }
+
+  /** The pod's current processes: container, containerID, pid while it runs, container -> host ports. */
+  describe(
+    namespace: string | undefined,
+    name: string,
+  ): Array<{ container: string; containerID: string; pid: number | undefined; ports: Map<number, number> }> {
+    const entry = this.entries.get(`${namespace}/${name}`);
+    return [...(entry?.runs.values() ?? [])].map((run) => ({
+      container: run.container,
+      containerID: run.containerID,
+      pid: run.process?.running ? run.process.pid : undefined,
+      ports: new Map(run.ports),
+    }));
+  }
+
+  /** What a real container wrote (the current run, or the one before); undefined for simulated containers. */
+  logs(
+    namespace: string | undefined,
+    name: string,
+    options: { container?: string; previous?: boolean; tailLines?: number } = {},
+  ): string | undefined {
+    const entry = this.entries.get(`${namespace}/${name}`);
+    if (!entry) return undefined;
+    const container = options.container ?? [...entry.runs.keys()][0];
+    if (container === undefined) return undefined;
+    const buffer = options.previous ? entry.previous.get(container) : entry.runs.get(container)?.logs;
+    return buffer?.text(options.tailLines);
+  }
+
+  /** Stops every process (SIGTERM, SIGKILL after at most `killAfterMs`) and waits for them and pending work. */
+  async stop(killAfterMs = 5_000): Promise<void> {
+    this.stopped = true;
+    for (const entry of this.entries.values()) {
+      for (const run of entry.runs.values()) {
+        run.stopRequested = true;
+        run.prober?.stop();
+        run.cancelKill?.();
+        run.process?.terminate(killAfterMs);
+      }
+    }
+    await Promise.all(
+      [...this.entries.values()].flatMap((entry) => [...entry.runs.values()].map((r) => r.done)),
+    );
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Removes the directories of pods that no longer exist (left from an earlier run of a saved sandbox). */
+  async pruneOrphans(): Promise<void> {
+    const live = new Set(
+      this.options.store.list("Pod").map((pod) => podDirectory(this.options.dataDir, pod.metadata.uid ?? "")),
+    );
+    const root = join(this.options.dataDir, "pods");
+    const names = await readdir(root).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .map((name) => join(root, name))
+        .filter((dir) => !live.has(dir))
+        .map((dir) => rm(dir, { recursive: true, force: true })),
+    );
+  }
+
+  private notify(podKey: string): void {
+    if (this.stopped) return;
+    for (const listener of this.listeners) listener(podKey);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private stopRun(run: ContainerRun, graceSeconds: number): void {
+    if (run.stopRequested) return;
+    run.stopRequested = true;
+    run.prober?.stop();
+    const process = run.process;
+    if (!process?.running) return;
+    process.terminate();
+    run.cancelKill = this.options.clock.after(graceSeconds * 1000, () => process.kill());
+  }
+
+  private startRun(
+    entry: PodEntry,
+    pod: KubeObject,
+    spec: Json,
+    major: RegistryMajor,
+    containerID: string,
+    event: EventFn,
+  ): void {
+    const current = entry.runs.get(spec.name);
+    if (current) entry.previous.set(spec.name, current.logs);
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const run: ContainerRun = {
+      container: spec.name,
+      containerID,
+      spec,
+      state: "starting",
+      stopRequested: false,
+      logs: new LogBuffer(),
+      ports: new Map(),
+      done,
+      finish,
+    };
+    entry.runs.set(spec.name, run);
+    const fieldPath = `spec.containers{${spec.name}}`;
+    if (major === 3 && !entry.standInNoted) {
+      entry.standInNoted = true;
+      event("Normal", "SandboxStandIn", STAND_IN_MESSAGE, fieldPath);
+    }
+    this.track(
+      this.launch(entry, pod, spec, major, run, event, fieldPath).catch((error: unknown) => {
+        run.logs.write(`sandbox: could not start the container: ${(error as Error).message}\n`);
+        this.exited(entry, run, 128);
+      }),
+    );
+  }
+
+  private async launch(
+    entry: PodEntry,
+    pod: KubeObject,
+    spec: Json,
+    major: RegistryMajor,
+    run: ContainerRun,
+    event: EventFn,
+    fieldPath: string,
+  ): Promise<void> {
+    const { store, dataDir, binary } = this.options;
+    const mounts = await materializeMounts(store, dataDir, pod, spec);
+    const env = resolveEnv(store, pod, spec);
+    for (const problem of mounts.problems)
+      event("Warning", "FailedMount", `MountVolume.SetUp failed: ${problem}`, fieldPath);
+    for (const problem of env.problems) event("Warning", "Failed", `Error: ${problem}`, fieldPath);
+    const plan = await planLaunch({ major, container: spec, mounts, env: env.env, freePort });
+    if (run.stopRequested || this.stopped || binary === undefined) {
+      this.exited(entry, run, 0);
+      return;
+    }
+    if (plan.kind === "refuse") {
+      // The stand-in's own refusal, for a rule of Distribution 3 the 2.8.2 binary would not enforce.
+      run.logs.write(plan.log);
+      this.exited(entry, run, plan.exitCode);
+      return;
+    }
+    const process = new ManagedProcess(
+      binary,
+      plan.args,
+      plan.env,
+      podDirectory(dataDir, entry.uid),
+      run.logs,
+    );
+    run.process = process;
+    run.ports = plan.ports;
+    run.state = "running";
+    run.prober = new Prober(
+      this.options.clock,
+      spec,
+      (port) => run.ports.get(port),
+      () => this.notify(entry.key),
+    );
+    const status = await process.exited;
+    run.cancelKill?.();
+    this.exited(entry, run, status.exitCode);
+  }
+
+  /** The run is over; unless the kubelet stopped it, the simulation hears of the exit. */
+  private exited(entry: PodEntry, run: ContainerRun, exitCode: number): void {
+    if (run.state === "exited") return;
+    run.state = "exited";
+    run.prober?.stop();
+    run.finish();
+    if (run.stopRequested || this.stopped || this.entries.get(entry.key) !== entry) return;
+    entry.exits.push({ container: run.container, containerID: run.containerID, exitCode });
+    this.notify(entry.key);
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The sandbox runs the real registry: clouddrove's rendered manifests (ConfigMap config with the root on
+ * an EFS-backed claim, htpasswd Secret, REGISTRY_HTTP_SECRET from a Secret) applied with
+ * @kubernetes/client-node become real docker-registry processes, Ready through real probes, reached
+ * through pods/portforward and the LoadBalancer proxy, restarted when they die, stopped when their pod
+ * goes, and brought back with their data when a saved sandbox starts again.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Kube } from "../../src/adapters/kube.js";
+import {
+  checkAuth,
+  getBlob,
+  getManifest,
+  ping,
+  pushRandomImage,
+  sha256Digest,
+} from "../../src/adapters/registry.js";
+import { names } from "../../src/core/render/index.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import {
+  applyAll,
+  connect,
+  FILE_SYSTEM,
+  isAlive,
+  isReady,
+  loadBalancerUrl,
+  NAMESPACE,
+  readyRegistryPods,
+  registryPods,
+  renderedRegistry,
+  throughPortForward,
+  until,
+  withCredentials,
+} from "./sandbox-runtime-support.js";
+
+const SPEED = 200;
+
+describe("the sandbox runs clouddrove's registry manifests as real registry processes", () => {
+  let stateDir: string;
+  let sandbox: Sandbox;
+  let kube: Kube;
+  let pushed: { manifestDigest: string; blobDigests: string[] };
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "clouddrove-sandbox-runtime-"));
+    sandbox = await startSandbox({ stateDir, speed: SPEED });
+    kube = await connect(sandbox);
+    await applyAll(kube, await renderedRegistry());
+  });
+
+  afterAll(async () => {
+    expect(sandbox?.controllers?.errors).toEqual([]);
+    await sandbox?.stop();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it("brings every replica to Ready through probes against its own registry process", async () => {
+    const pods = await readyRegistryPods(sandbox);
+    expect(sandbox.runtime?.available).toBe(true);
+    const pids = pods.map((pod) => sandbox.runtime?.processes.describe(NAMESPACE, pod.metadata.name)[0]?.pid);
+    expect(new Set(pids).size).toBe(3);
+    for (const pid of pids) expect(isAlive(pid!)).toBe(true);
+    for (const pod of pods) {
+      const [proc] = sandbox.runtime!.processes.describe(NAMESPACE, pod.metadata.name);
+      // The container's API and debug ports, each on a loopback port of its own.
+      expect([...proc!.ports.keys()].sort()).toEqual([5000, 5001]);
+      expect(proc!.containerID).toBe(pod.status.containerStatuses[0].containerID);
+      // The API keeps the simulated pod network; the process lives on 127.0.0.1.
+      expect(pod.status.podIP).toMatch(/^10\.0\./);
+    }
+    // Every volume and variable the pods name was found (a missing one would be a Warning event).
+    const warnings = sandbox.store
+      .list("Event", { namespace: NAMESPACE })
+      .filter((e) => e.type === "Warning" && e.reason !== "Unhealthy");
+    expect(warnings.map((e) => `${e.reason}: ${e.message}`)).toEqual([]);
+  });
+
+  it("keeps a pod unready while its readiness probe names a port the registry does not listen on", async () => {
+    const pod = sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "probe-wrong-port", namespace: NAMESPACE, labels: { test: "probe" } },
+      spec: {
+        containers: [
+          {
+            name: "registry",
+            image: "registry:2.8.2",
+            readinessProbe: { tcpSocket: { port: 5999 }, periodSeconds: 5, failureThreshold: 1 },
+          },
+        ],
+      },
+    });
+    const unhealthy = () =>
+      sandbox.store
+        .list("Event", { namespace: NAMESPACE })
+        .filter((e) => e.involvedObject.name === pod.metadata.name && e.reason === "Unhealthy")
+        .reduce((sum, e) => sum + (e.count ?? 1), 0);
+    // A simulated probe would pass; this one is performed against the real process, so it fails on.
+    await until("three failed readiness probes", () => unhealthy() >= 3);
+    const current = sandbox.store.get("Pod", NAMESPACE, pod.metadata.name);
+    expect(current?.status.containerStatuses[0].state.running).toBeDefined();
+    expect(sandbox.runtime?.processes.hasProcess(NAMESPACE, pod.metadata.name)).toBe(true);
+    expect(isReady(current)).toBe(false);
+    sandbox.store.delete("Pod", NAMESPACE, pod.metadata.name, { gracePeriodSeconds: 0 });
+  });
+
+  it("answers / without and /v2/ only with the htpasswd credentials, through pods/portforward", async () => {
+    const [pod] = await readyRegistryPods(sandbox);
+    await throughPortForward(kube, pod!.metadata.name, async (baseUrl) => {
+      expect(await ping({ baseUrl })).toBe(200);
+      expect(await checkAuth({ baseUrl })).toBe(401);
+      expect(await checkAuth(withCredentials(baseUrl))).toBe(200);
+      expect(await checkAuth({ baseUrl, username: "clouddrove", password: "wrong" })).toBe(401);
+    });
+  });
+
+  it("takes a push through the load balancer that every replica serves, stored on the EFS volume", async () => {
+    const pods = await readyRegistryPods(sandbox);
+    const url = await until("the load balancer address", () => loadBalancerUrl(sandbox));
+    const service = sandbox.store.get("Service", NAMESPACE, names.service);
+    expect(service?.status.loadBalancer.ingress).toEqual([
+      { ip: "127.0.0.1", ports: [{ port: Number(new URL(url).port), protocol: "TCP" }] },
+    ]);
+    pushed = await pushRandomImage(withCredentials(url), "team/app", "v1", { layers: 2, layerSize: 4096 });
+    for (const pod of pods) {
+      await throughPortForward(kube, pod.metadata.name, async (baseUrl) => {
+        const manifest = await getManifest(withCredentials(baseUrl), "team/app", "v1");
+        expect(manifest.digest).toBe(pushed.manifestDigest);
+        for (const digest of pushed.blobDigests) {
+          expect(sha256Digest(await getBlob(withCredentials(baseUrl), "team/app", digest))).toBe(digest);
+        }
+      });
+    }
+    const blobs = join(sandbox.runtime!.dataDir, "efs", FILE_SYSTEM, "docker", "registry", "v2", "blobs");
+    for (const digest of pushed.blobDigests) {
+      const hex = digest.slice("sha256:".length);
+      expect(existsSync(join(blobs, "sha256", hex.slice(0, 2), hex, "data"))).toBe(true);
+    }
+  });
+
+  it("serves what the registry wrote as the pod's log", async () => {
+    const [pod] = await readyRegistryPods(sandbox);
+    const core = kube.config.makeApiClient(CoreV1Api);
+    const log = await core.readNamespacedPodLog({ name: pod!.metadata.name, namespace: NAMESPACE });
+    expect(log).toMatch(/level=info msg="listening on 127\.0\.0\.1:\d+"/);
+    expect(log).not.toContain("No HTTP secret provided");
+  });
+
+  it("restarts a container whose process dies, counting the restart", async () => {
+    const [pod] = await readyRegistryPods(sandbox);
+    const name = pod!.metadata.name;
+    const [before] = sandbox.runtime!.processes.describe(NAMESPACE, name);
+    process.kill(before!.pid!, "SIGKILL");
+    const restarted = await until("the container restarted and ready again", () => {
+      const current = sandbox.store.get("Pod", NAMESPACE, name);
+      return current?.status.containerStatuses[0].restartCount === 1 && isReady(current)
+        ? current
+        : undefined;
+    });
+    expect(restarted.status.containerStatuses[0].lastState.terminated).toMatchObject({
+      exitCode: 137,
+      reason: "Error",
+    });
+    const [after] = sandbox.runtime!.processes.describe(NAMESPACE, name);
+    expect(after!.pid).not.toBe(before!.pid);
+    expect(after!.containerID).toBe(restarted.status.containerStatuses[0].containerID);
+    const core = kube.config.makeApiClient(CoreV1Api);
+    const previous = await core.readNamespacedPodLog({ name, namespace: NAMESPACE, previous: true });
+    expect(previous).toContain("listening on 127.0.0.1");
+    await throughPortForward(kube, name, async (baseUrl) => {
+      expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(
+        pushed.manifestDigest,
+      );
+    });
+  });
+
+  it("stops a deleted pod's process; its replacement serves the same data", async () => {
+    const [victim] = await readyRegistryPods(sandbox);
+    const pid = sandbox.runtime!.processes.describe(NAMESPACE, victim!.metadata.name)[0]!.pid!;
+    await kube.delete("v1", "Pod", victim!.metadata.name, NAMESPACE);
+    await until("the deleted pod's process to stop", () => !isAlive(pid));
+    const pods = await readyRegistryPods(sandbox);
+    const replacement = pods.find(
+      (p) => p.metadata.uid !== victim!.metadata.uid && p.metadata.name !== victim!.metadata.name,
+    );
+    expect(replacement).toBeDefined();
+    expect(sandbox.store.get("Pod", NAMESPACE, victim!.metadata.name)).toBeUndefined();
+    await throughPortForward(kube, replacement!.metadata.name, async (baseUrl) => {
+      expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(
+        pushed.manifestDigest,
+      );
+    });
+  });
+
+  it("brings the processes back with the same data when the saved sandbox starts again", async () => {
+    const pids = registryPods(sandbox).map(
+      (pod) => sandbox.runtime!.processes.describe(NAMESPACE, pod.metadata.name)[0]!.pid!,
+    );
+    await sandbox.stop();
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    sandbox = await startSandbox({ stateDir, speed: SPEED });
+    kube = await connect(sandbox);
+    const pods = await readyRegistryPods(sandbox);
+    const restartedPids = pods.map(
+      (pod) => sandbox.runtime!.processes.describe(NAMESPACE, pod.metadata.name)[0]!.pid,
+    );
+    expect(restartedPids.some((pid) => pids.includes(pid!))).toBe(false);
+    expect(sandbox.runtime!.dataDir).toBe(join(stateDir, "volumes"));
+    const url = await until("the load balancer address", () => loadBalancerUrl(sandbox));
+    const lb = withCredentials(url);
+    const manifest = await retry(() => getManifest(lb, "team/app", "v1"));
+    expect(manifest.digest).toBe(pushed.manifestDigest);
+    await throughPortForward(kube, pods[0]!.metadata.name, async (baseUrl) => {
+      expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(
+        pushed.manifestDigest,
+      );
+    });
+  });
+});
+
+/** Tries again while processes that were just started do not listen yet. */
+async function retry<T>(attempt: () => Promise<T>, limit = 100): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= limit) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
