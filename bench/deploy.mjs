@@ -15,7 +15,12 @@ const { startSandbox } = await import("../dist/sandbox/index.js");
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 
 function sink() {
-  const stream = new Writable({ write: (chunk, _enc, done) => ((stream.text += chunk), done()) });
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      stream.text += chunk;
+      done();
+    },
+  });
   stream.text = "";
   return stream;
 }
