@@ -10,6 +10,7 @@ import { registerDeploy } from "./deploy.js";
 import { registerInit } from "./init.js";
 import { registerSandbox } from "./sandbox.js";
 import { registerStatus } from "./status.js";
+import { registerUpgrade } from "./upgrade.js";
 
 export function registerCommands(program: Command, io: AppIO, state: RunState): void {
   registerInit(program, io, state);
@@ -18,4 +19,5 @@ export function registerCommands(program: Command, io: AppIO, state: RunState): 
   registerDeploy(program, io, state);
   registerStatus(program, io, state);
   registerSandbox(program, io, state);
+  registerUpgrade(program, io, state);
 }

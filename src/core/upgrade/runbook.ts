@@ -1,0 +1,140 @@
+/**
+ * The commands an operator would type to do the same maintenance by hand, in order, with the checks
+ * between them. `upgrade --dry-run` prints them for the node at hand (with the real names, indexes and
+ * flags); docs/upgrade.md is the same runbook in general form.
+ */
+import type { Obj } from "../health/snapshot.js";
+import { names } from "../render/names.js";
+import { REGISTRY_V3, registryContainer } from "./registry-v3.js";
+import { majorOf, type UpgradeTargets, withTag } from "./targets.js";
+
+export interface RunbookInput {
+  node: string;
+  namespace: string;
+  targets: UpgradeTargets;
+  drain: { force: boolean; deleteEmptyDirData: boolean; gracePeriodSeconds?: number; timeoutSeconds: number };
+  nodegroup?: string;
+  cluster?: string;
+  region?: string;
+  /** The live registry Deployment (for the exact JSON patch of a 3.x bump). */
+  deployment?: Obj;
+  backupCronJob?: string;
+  replicas: number;
+}
+
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+
+/** JSON-patch operations that move the live Deployment to 3.x (indexes from the live object). */
+export function v3JsonPatch(deployment: Obj, version: string): Obj[] {
+  const containers = (deployment.spec?.template?.spec?.containers ?? []) as Obj[];
+  const container = registryContainer(deployment) ?? {};
+  const c = Math.max(0, containers.indexOf(container));
+  const base = `/spec/template/spec/containers/${c}`;
+  const volume = ((deployment.spec?.template?.spec?.volumes ?? []) as Obj[]).find(
+    (v) => v.configMap?.name === names.configMap,
+  );
+  const mounts = (container.volumeMounts ?? []) as Obj[];
+  const m = mounts.findIndex((mount) => mount.name === volume?.name);
+  const ops: Obj[] = [
+    { op: "replace", path: `${base}/image`, value: withTag(container.image ?? "registry", version) },
+    {
+      op: container.args ? "replace" : "add",
+      path: `${base}/args`,
+      value: ["serve", REGISTRY_V3.configPath],
+    },
+  ];
+  if (m >= 0)
+    ops.push({ op: "replace", path: `${base}/volumeMounts/${m}/mountPath`, value: REGISTRY_V3.configDir });
+  const env = (container.env ?? []) as Obj[];
+  if (!env.some((e) => e.name === REGISTRY_V3.tracingEnv.name)) {
+    ops.push(
+      env.length > 0
+        ? { op: "add", path: `${base}/env/-`, value: { ...REGISTRY_V3.tracingEnv } }
+        : { op: "add", path: `${base}/env`, value: [{ ...REGISTRY_V3.tracingEnv }] },
+    );
+  }
+  return ops;
+}
+
+export function runbook(input: RunbookInput): string[] {
+  const ns = input.namespace;
+  const node = input.node;
+  const k = `kubectl -n ${ns}`;
+  const lines: string[] = [
+    "# 1. Preflight: every node Ready, the registry fully ready, a disruption allowed, what runs on the node",
+    "kubectl get nodes -o wide",
+    `${k} get deployment ${names.deployment}            # READY ${input.replicas}/${input.replicas}`,
+    "kubectl get pdb -A                                 # ALLOWED DISRUPTIONS > 0 for every pod on the node",
+    `kubectl get pods -A -o wide --field-selector spec.nodeName=${node}`,
+  ];
+  const { targets } = input;
+  if (targets.registryVersion && (majorOf(targets.registryVersion) ?? 2) >= 3 && input.backupCronJob) {
+    const job = "registry-clouddrove-backup-before-upgrade";
+    lines.push(
+      "# Forward-only upgrade: back up first",
+      `${k} create job --from=cronjob/${input.backupCronJob} ${job}`,
+      `${k} wait --for=condition=complete job/${job} --timeout=1h`,
+    );
+  }
+  const drainFlags = [
+    "--ignore-daemonsets",
+    input.drain.force ? "--force" : "",
+    input.drain.deleteEmptyDirData ? "--delete-emptydir-data" : "",
+    input.drain.gracePeriodSeconds !== undefined ? `--grace-period=${input.drain.gracePeriodSeconds}` : "",
+    `--timeout=${input.drain.timeoutSeconds}s`,
+  ].filter(Boolean);
+  lines.push(
+    "# 2. Cordon: no new pods on the node",
+    `kubectl cordon ${node}`,
+    "# 3. Drain through the Eviction API (respects PodDisruptionBudgets; DaemonSet and mirror pods stay)",
+    `kubectl drain ${node} ${drainFlags.join(" ")}`,
+    "# 4. The bump",
+  );
+  let uncordon = node;
+  if (targets.registryVersion) {
+    const version = targets.registryVersion;
+    if ((majorOf(version) ?? 2) >= 3) {
+      lines.push(
+        `# registry ${version}: config read from ${REGISTRY_V3.configPath}, keys 3.x removed dropped, tracing off`,
+        `${k} edit configmap ${names.configMap}   # remove reporting, compatibility, storage.swift/oss, loglevel`,
+      );
+    }
+    const patch = input.deployment
+      ? JSON.stringify(
+          (majorOf(version) ?? 2) >= 3
+            ? v3JsonPatch(input.deployment, version)
+            : [
+                {
+                  op: "replace",
+                  path: "/spec/template/spec/containers/0/image",
+                  value: `registry:${version}`,
+                },
+              ],
+        )
+      : `'[...]'`;
+    lines.push(`${k} patch deployment ${names.deployment} --type=json -p ${quote(patch)}`);
+  }
+  if (targets.kubernetesVersion) {
+    const region = input.region ? ` --region ${input.region}` : "";
+    lines.push(
+      `eksctl upgrade nodegroup --cluster ${input.cluster ?? "CLUSTER"} --name ${input.nodegroup ?? "NODEGROUP"} --kubernetes-version ${targets.kubernetesVersion}${region}`,
+      `# the nodegroup's new node replaces ${node}; find it with:`,
+      `kubectl get nodes -l eks.amazonaws.com/nodegroup=${input.nodegroup ?? "NODEGROUP"}`,
+    );
+    uncordon = "NEW_NODE";
+  }
+  if (targets.upgradeCommand) lines.push(`NODE=${node} sh -c ${quote(targets.upgradeCommand)}`);
+  lines.push(
+    "# 5. Uncordon",
+    `kubectl uncordon ${uncordon}`,
+    "# 6. Health: nodes Ready and schedulable, rollout complete, one replica per node and zone, budget and endpoints",
+    `${k} rollout status deployment/${names.deployment} --timeout=10m`,
+    "kubectl get nodes -L topology.kubernetes.io/zone   # all Ready, none SchedulingDisabled, VERSION as expected",
+    `${k} get pods -l ${names.registryPodSelector} -o wide`,
+    `${k} get pdb ${names.podDisruptionBudget}          # ALLOWED DISRUPTIONS 1`,
+    `${k} get endpoints ${names.service}                # ${input.replicas} addresses`,
+    `${k} port-forward deployment/${names.deployment} 5000:5000 &`,
+    "curl -fsS http://127.0.0.1:5000/ && curl -fsS -u USER http://127.0.0.1:5000/v2/   # 200 and 200",
+  );
+  return lines;
+}

@@ -1,0 +1,237 @@
+/**
+ * Step: the bump, while the node is drained — the registry's version (ConfigMap and Deployment moved to
+ * the new version's layout by server-side apply, after the rollback payload and the registry's tag
+ * fingerprint are saved), the node's Kubernetes version through its EKS nodegroup (a replacement node
+ * joins; with --sandbox the simulated nodegroup does the same in-process), and/or the user's command.
+ */
+import type { ListrTask } from "listr2";
+import { comparable } from "../../core/deploy/objects.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+import { hasV3Layout, registryContainer, v3ConfigProblems } from "../../core/upgrade/registry-v3.js";
+import { htpasswdLineOf, registryObjectsAt } from "../../core/upgrade/render-v3.js";
+import { liveName, reached } from "../../core/upgrade/state.js";
+import { majorOf, minorVersion, withTag } from "../../core/upgrade/targets.js";
+import { InterruptedError, OperationError } from "../../errors.js";
+import type { UpgradeContext } from "./context.js";
+import { registryFingerprint } from "./registry-access.js";
+import { markNode, saveState } from "./state-store.js";
+
+type Task = { output: string; title: string };
+
+/** The object as it is applied back: no status, no server bookkeeping, apiVersion and kind set. */
+export function forApply(object: Obj, apiVersion: string, kind: string): Obj {
+  const copy = comparable({ ...object, apiVersion, kind } as never) as Obj;
+  if (copy.spec?.template?.metadata?.creationTimestamp === null)
+    delete copy.spec.template.metadata.creationTimestamp;
+  return copy;
+}
+
+async function applyChecked(ctx: UpgradeContext, object: Obj): Promise<void> {
+  try {
+    await ctx.kube.apply(object as never, { force: ctx.options.forceConflicts });
+    ctx.stats.patches++;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: number } }).cause;
+    if (cause?.code === 409) {
+      throw new OperationError(
+        `Another field manager owns fields of ${object.kind} ${object.metadata?.name} that the upgrade changes.`,
+        {
+          cause: error,
+          details: [(error as Error).message],
+          hint: "Someone changed them with kubectl or another tool. Run again with --resume --force-conflicts to let clouddrove take them over.",
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+async function bumpRegistry(ctx: UpgradeContext, task: Task): Promise<string> {
+  const version = ctx.state.targets.registryVersion as string;
+  const [configMap, deployment, htpasswd] = (await Promise.all([
+    ctx.kube.get("v1", "ConfigMap", names.configMap, ctx.namespace),
+    ctx.kube.get("apps/v1", "Deployment", names.deployment, ctx.namespace),
+    ctx.kube.get("v1", "Secret", names.htpasswdSecret, ctx.namespace),
+  ])) as Array<Obj | undefined>;
+  ctx.stats.reads += 3;
+  if (!configMap || !deployment) {
+    throw new OperationError("The registry's ConfigMap or Deployment is missing.", {
+      hint: "Run `clouddrove deploy` first.",
+    });
+  }
+  const current = registryContainer(deployment)?.image as string;
+  const targetImage = withTag(current, version);
+  const v3 = (majorOf(version) ?? 2) >= 3;
+  if (current === targetImage && (!v3 || hasV3Layout(deployment)))
+    return `registry already at ${targetImage}`;
+
+  // What --rollback restores, saved before anything of the registry changes (once per upgrade).
+  if (!ctx.previous.deployment) {
+    ctx.previous.config = configMap.data?.[names.configMapKeys.registryConfig];
+    ctx.previous.deployment = forApply(deployment, "apps/v1", "Deployment");
+  }
+  task.output = "reading the registry's repositories and tags (the rollback rule)";
+  const { fingerprint, note } = await registryFingerprint(ctx);
+  ctx.state.registry = {
+    previousImage: ctx.state.registry?.previousImage ?? current,
+    targetImage,
+    fingerprint,
+    fingerprintNote: note,
+  };
+  if (!fingerprint)
+    ctx.warnings.push(
+      `the registry's tags could not be fingerprinted before the bump (${note}); --rollback will need --ignore-new-data`,
+    );
+  await saveState(ctx);
+
+  const next = await registryObjectsAt(configMap, deployment, version, htpasswdLineOf(htpasswd));
+  const text = next.configMap.data[names.configMapKeys.registryConfig] as string;
+  const problems = v3 ? await v3ConfigProblems(text) : [];
+  if (problems.length > 0) {
+    throw new OperationError(
+      `The migrated registry config would not work with ${targetImage}; nothing of the registry was changed.`,
+      {
+        details: problems,
+        hint: `Fix ConfigMap ${names.configMap} (kubectl -n ${ctx.namespace} edit configmap ${names.configMap}), then run again with --resume.`,
+      },
+    );
+  }
+  task.output = `applying ConfigMap ${names.configMap} and Deployment ${names.deployment} (${targetImage})`;
+  await applyChecked(ctx, forApply(next.configMap, "v1", "ConfigMap"));
+  await applyChecked(ctx, forApply(next.deployment, "apps/v1", "Deployment"));
+  ctx.state.registry.bumpedAt = new Date().toISOString();
+  await saveState(ctx);
+  const dropped = next.removed.length + next.changed.length;
+  for (const line of [...next.removed, ...next.changed]) ctx.warnings.push(`registry config: ${line}`);
+  return `registry ${current} -> ${targetImage}${v3 ? `, config at /etc/distribution/config.yml${dropped ? `, ${dropped} key(s) migrated` : ""}, tracing off` : ""}`;
+}
+
+async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Promise<string> {
+  const version = ctx.state.targets.kubernetesVersion as string;
+  const info = ctx.preflight.get(node)?.nodeInfo;
+  const nodegroup = info?.nodegroup;
+  if (!nodegroup) {
+    throw new OperationError(
+      `Node ${node} belongs to no EKS nodegroup (no label eks.amazonaws.com/nodegroup).`,
+      {
+        hint: "--kubernetes-version works for EKS managed nodegroups; for other nodes use --upgrade-command. The node stays cordoned: --rollback uncordons it.",
+      },
+    );
+  }
+  const before = new Set(
+    ((await ctx.kube.list("v1", "Node")) as Obj[]).map((n) => n.metadata.name as string),
+  );
+  ctx.stats.lists++;
+  if (ctx.sandbox) {
+    task.output = `simulated nodegroup ${nodegroup}: a new node at ${version} joins, then ${node} is removed`;
+    const { upgradeNodegroup } = await import("../../sandbox/index.js");
+    await upgradeNodegroup(ctx.sandbox, nodegroup, version);
+  } else {
+    const { runEksctl } = await import("../../adapters/eksctl.js");
+    const cluster = info?.cluster ?? ctx.config.cluster.name;
+    const args = [
+      "upgrade",
+      "nodegroup",
+      "--cluster",
+      cluster,
+      "--name",
+      nodegroup,
+      "--kubernetes-version",
+      version,
+    ];
+    if (ctx.config.cluster.region) args.push("--region", ctx.config.cluster.region);
+    await runEksctl(args, {
+      ...ctx.eksctl,
+      timeoutMs: ctx.options.eksctlTimeoutMs,
+      timeoutText: ctx.options.eksctlTimeoutText,
+      signal: ctx.options.signal,
+      onLine: (line) => {
+        task.output = line.message;
+      },
+      context: { cluster, region: ctx.config.cluster.region },
+    });
+  }
+  const after = (await ctx.kube.list("v1", "Node", {
+    labelSelector: `eks.amazonaws.com/nodegroup=${nodegroup}`,
+  })) as Obj[];
+  ctx.stats.lists++;
+  const wanted = minorVersion(version);
+  const atTarget = (n: Obj) => {
+    const v = minorVersion(n.status?.nodeInfo?.kubeletVersion);
+    return v !== undefined && wanted !== undefined && v[0] === wanted[0] && v[1] === wanted[1];
+  };
+  const replacement = after.find((n) => !before.has(n.metadata.name) && atTarget(n));
+  if (replacement) {
+    ctx.state.replacements[node] = replacement.metadata.name;
+    return `nodegroup ${nodegroup} at ${version}: ${node} replaced by ${replacement.metadata.name}`;
+  }
+  const same = after.find((n) => n.metadata.name === node);
+  if (same && atTarget(same)) return `nodegroup ${nodegroup}: ${node} already runs ${version}`;
+  throw new OperationError(
+    `After the nodegroup upgrade no node of ${nodegroup} runs Kubernetes ${version}.`,
+    {
+      hint: `Check the nodegroup (eksctl get nodegroup --cluster CLUSTER; kubectl get nodes -l eks.amazonaws.com/nodegroup=${nodegroup}), then --resume.`,
+    },
+  );
+}
+
+async function runUpgradeCommand(ctx: UpgradeContext, node: string, task: Task): Promise<string> {
+  const command = ctx.state.targets.upgradeCommand as string;
+  const { execa } = await import("execa");
+  const lines: string[] = [];
+  const tap = function* (line: unknown) {
+    const text = String(line);
+    lines.push(text);
+    if (lines.length > 50) lines.shift();
+    task.output = text;
+    yield text;
+  };
+  const result = await execa(command, {
+    shell: true,
+    env: { ...ctx.eksctl.env, NODE: node },
+    extendEnv: false,
+    cwd: ctx.eksctl.cwd,
+    stdin: "ignore",
+    stdout: [tap],
+    stderr: [tap],
+    reject: false,
+    timeout: ctx.options.eksctlTimeoutMs,
+    cancelSignal: ctx.options.signal,
+  });
+  if (result.isCanceled)
+    throw new InterruptedError(`Interrupted while running the upgrade command on ${node}.`);
+  if (result.failed) {
+    throw new OperationError(
+      `The upgrade command failed on ${node} (${result.timedOut ? `timed out after ${ctx.options.eksctlTimeoutText}` : `exit ${result.exitCode}`}).`,
+      {
+        details: lines.slice(-10),
+        hint: "The node stays cordoned and drained. Fix the cause and continue with --resume (the command runs again), or undo with --rollback.",
+      },
+    );
+  }
+  return `\`${command}\` succeeded on ${node}`;
+}
+
+export function bumpStep(node: string): ListrTask<UpgradeContext> {
+  return {
+    title: `Upgrade ${node}`,
+    task: async (ctx, task) => {
+      if (reached(ctx.state.progress[node], "bumped")) {
+        ctx.skipped = "already done (resumed)";
+        task.skip(`Upgrade ${node}: already done`);
+        return;
+      }
+      const done: string[] = [];
+      if (ctx.state.targets.registryVersion) done.push(await bumpRegistry(ctx, task));
+      if (ctx.state.targets.kubernetesVersion) done.push(await bumpKubernetes(ctx, node, task));
+      if (ctx.state.targets.upgradeCommand) done.push(await runUpgradeCommand(ctx, node, task));
+      ctx.state.progress[node] = "bumped";
+      await saveState(ctx);
+      const name = liveName(ctx.state, node);
+      if (name === node) await markNode(ctx, node, true);
+      ctx.detail = done.join("; ") || "nothing to change";
+      task.title = `Upgraded ${node}: ${ctx.detail}`;
+    },
+  };
+}

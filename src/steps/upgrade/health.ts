@@ -1,0 +1,229 @@
+/**
+ * Step: the health gate after a node, watched with one deadline (no polling): the registry Deployment
+ * rolled out on the expected image (updated = ready = available = replicas); every node Ready and
+ * schedulable with the kubelet it should have; then one read of everything (one replica per node and per
+ * zone, the disruption budget healthy, the Service's endpoints equal to the replicas, no stuck pods); then
+ * every replica answers `/` and accepts the credentials, and the image pushed before the upgrade comes
+ * back intact.
+ */
+import type { ListrTask } from "listr2";
+import { waitUntil } from "../../adapters/kube-watch.js";
+import { evaluateHealth } from "../../core/health/evaluate.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+import { registryContainer } from "../../core/upgrade/registry-v3.js";
+import { liveName, reached } from "../../core/upgrade/state.js";
+import { minorVersion } from "../../core/upgrade/targets.js";
+import { OperationError } from "../../errors.js";
+import { gatherSnapshot } from "../health/gather.js";
+import type { UpgradeContext } from "./context.js";
+import { checkEveryReplica } from "./registry-access.js";
+import { saveState } from "./state-store.js";
+
+type Task = { output: string; title: string };
+
+const isReady = (o: Obj | undefined) =>
+  ((o?.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
+
+/** The image every replica must run after this node: the target, else what ran before. */
+export function expectedImage(ctx: UpgradeContext): string | undefined {
+  return ctx.state.registry?.bumpedAt ? ctx.state.registry.targetImage : ctx.state.registry?.previousImage;
+}
+
+function rolledOut(d: Obj | undefined, replicas: number, image: string | undefined): boolean {
+  const s = d?.status ?? {};
+  return (
+    d !== undefined &&
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (image === undefined || registryContainer(d)?.image === image) &&
+    s.updatedReplicas === replicas &&
+    s.readyReplicas === replicas &&
+    s.availableReplicas === replicas &&
+    (s.replicas ?? 0) === replicas
+  );
+}
+
+/** Why a node's kubelet is not what it should be now, or undefined. */
+export function kubeletProblem(ctx: UpgradeContext, node: Obj): string | undefined {
+  const name = node.metadata?.name as string;
+  const actual = node.status?.nodeInfo?.kubeletVersion as string | undefined;
+  const target = ctx.state.targets.kubernetesVersion;
+  const upgraded = ctx.state.nodes.some(
+    (n) => liveName(ctx.state, n) === name && reached(ctx.state.progress[n], "bumped"),
+  );
+  if (target && upgraded) {
+    const [want, have] = [minorVersion(target), minorVersion(actual)];
+    if (!have || !want || have[1] !== want[1])
+      return `node ${name} runs kubelet ${actual ?? "?"}, expected ${target}`;
+    return undefined;
+  }
+  const before = ctx.kubeletBefore[name];
+  if (before && actual !== before)
+    return `node ${name} runs kubelet ${actual ?? "?"}, it ran ${before} before the upgrade`;
+  return undefined;
+}
+
+async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
+  const replicas = ctx.config.registry.replicas;
+  const image = expectedImage(ctx);
+  await waitUntil<Obj & { metadata: Obj }>(
+    ctx.kube,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      namespace: ctx.namespace,
+      fieldSelector: `metadata.name=${names.deployment}`,
+    },
+    ([d]) => rolledOut(d, replicas, image),
+    {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      signal: ctx.options.signal,
+      stats: ctx.stats,
+      onChange: ([d]) => {
+        const s = d?.status ?? {};
+        task.output = `replicas ready ${s.readyReplicas ?? 0}/${replicas}, updated ${s.updatedReplicas ?? 0}, available ${s.availableReplicas ?? 0}${image ? ` (${image})` : ""}`;
+      },
+      explainTimeout: async () => (await healthProblems(ctx)).join("; ") || "the rollout has not finished",
+    },
+  );
+}
+
+async function waitForNodes(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
+  const problems = (nodes: Obj[]) =>
+    nodes.flatMap((n) => {
+      const name = n.metadata?.name;
+      const list: string[] = [];
+      if (!isReady(n)) list.push(`node ${name} is not Ready`);
+      if (n.spec?.unschedulable) list.push(`node ${name} is cordoned`);
+      const kubelet = kubeletProblem(ctx, n);
+      if (kubelet) list.push(kubelet);
+      return list;
+    });
+  await waitUntil<Obj & { metadata: Obj }>(
+    ctx.kube,
+    { apiVersion: "v1", kind: "Node" },
+    (nodes) => problems(nodes).length === 0,
+    {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      signal: ctx.options.signal,
+      stats: ctx.stats,
+      onChange: (nodes) => {
+        task.output = `nodes: ${nodes.filter(isReady).length}/${nodes.length} Ready, ${nodes.filter((n) => n.spec?.unschedulable).length} cordoned`;
+      },
+      explainTimeout: (nodes) => problems(nodes).join("; "),
+    },
+  );
+}
+
+/** Everything the gate checks in one read: what is still wrong. */
+async function healthProblems(ctx: UpgradeContext) {
+  const snapshot = await gatherSnapshot(ctx.kube, ctx.namespace);
+  ctx.stats.lists += 5;
+  ctx.stats.reads += 6;
+  // Not this gate's business: the load balancer, the policies, an earlier backup job.
+  const report = evaluateHealth(
+    { ...snapshot, backupJobs: [] },
+    {
+      replicas: ctx.config.registry.replicas,
+      image: expectedImage(ctx),
+      networkPolicies: [],
+      requireLoadBalancer: false,
+    },
+  );
+  const kubelets = snapshot.nodes.map((n) => kubeletProblem(ctx, n)).filter((p): p is string => Boolean(p));
+  ctx.health = report;
+  return [...report.problems, ...kubelets];
+}
+
+/** Waits for the objects a snapshot found lagging (endpoints, budget status) and reads again. */
+async function waitForServiceAndBudget(ctx: UpgradeContext, deadline: number): Promise<void> {
+  const replicas = ctx.config.registry.replicas;
+  const endpointCount = (e: Obj | undefined) =>
+    ((e?.subsets ?? []) as Obj[]).reduce((n, s) => n + ((s.addresses as Obj[] | undefined)?.length ?? 0), 0);
+  await waitUntil<Obj & { metadata: Obj }>(
+    ctx.kube,
+    {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      namespace: ctx.namespace,
+      fieldSelector: `metadata.name=${names.service}`,
+    },
+    ([e]) => endpointCount(e) === replicas,
+    {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      signal: ctx.options.signal,
+      stats: ctx.stats,
+      explainTimeout: ([e]) => `the Service has ${endpointCount(e)} endpoint(s), expected ${replicas}`,
+    },
+  );
+  await waitUntil<Obj & { metadata: Obj }>(
+    ctx.kube,
+    {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      namespace: ctx.namespace,
+      fieldSelector: `metadata.name=${names.podDisruptionBudget}`,
+    },
+    ([p]) => p === undefined || (p.status?.currentHealthy ?? 0) >= (p.status?.desiredHealthy ?? 0),
+    {
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      signal: ctx.options.signal,
+      stats: ctx.stats,
+      explainTimeout: ([p]) =>
+        `PodDisruptionBudget ${names.podDisruptionBudget}: ${p?.status?.currentHealthy ?? 0} healthy of ${p?.status?.desiredHealthy ?? 0} required`,
+    },
+  );
+}
+
+export async function runHealthGate(ctx: UpgradeContext, task: Task, label: string): Promise<string> {
+  const deadline = Date.now() + ctx.options.healthTimeoutMs;
+  const fail = (problems: string[]) =>
+    new OperationError(`The health gate after ${label} failed.`, {
+      details: problems,
+      hint: "The registry keeps serving on the replicas that are ready. Find the cause (`clouddrove status`), then --resume to check again, or --rollback.",
+    });
+  await waitForRollout(ctx, deadline, task);
+  await waitForNodes(ctx, deadline, task);
+  let problems = await healthProblems(ctx);
+  if (problems.length > 0) {
+    await waitForServiceAndBudget(ctx, deadline);
+    problems = await healthProblems(ctx);
+  }
+  if (problems.length > 0) throw fail(problems);
+  const r = ctx.health?.registry;
+  let registry = "registry checks off (--no-registry-check)";
+  if (ctx.state.registryCheck) {
+    task.output = "every replica: GET /, /v2/ with the credentials, pull the check image";
+    const checks = await checkEveryReplica(ctx);
+    const bad = checks.filter(
+      (c) => c.root !== 200 || c.authenticated !== 200 || (ctx.state.checkImage && !c.pulled),
+    );
+    if (bad.length > 0) {
+      throw fail(
+        bad.map(
+          (c) =>
+            `${c.pod}: GET / ${c.root}, /v2/ ${c.authenticated}, check image ${c.pulled ? "pulled" : "NOT pulled"}`,
+        ),
+      );
+    }
+    registry = `${checks.length} replica(s) answer / and /v2/${ctx.state.checkImage ? " and serve the image pushed before" : ""}`;
+  }
+  return `${r?.ready}/${r?.desired} ready on ${r?.image}, one per node and zone; ${ctx.health?.service.endpoints} endpoints; ${registry}`;
+}
+
+export function healthStep(node: string): ListrTask<UpgradeContext> {
+  return {
+    title: `Health gate after ${node}`,
+    task: async (ctx, task) => {
+      if (reached(ctx.state.progress[node], "healthy")) {
+        ctx.skipped = "already passed (resumed)";
+        task.skip(`Health gate after ${node}: already passed`);
+        return;
+      }
+      ctx.detail = await runHealthGate(ctx, task, node);
+      ctx.state.progress[node] = "healthy";
+      await saveState(ctx);
+      task.title = `Healthy after ${node}: ${ctx.detail}`;
+    },
+  };
+}

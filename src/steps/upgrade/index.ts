@@ -1,0 +1,67 @@
+/**
+ * The steps of `upgrade`, in order: preflight and rehearsal of the first node (a dry run stops after the
+ * rehearsal of every node), the check image, the backup before a major registry upgrade, then per node
+ * cordon, drain, bump, uncordon and the health gate — the next node's preflight only after the previous
+ * node's gate passed.
+ */
+import type { ListrTask } from "listr2";
+import { backupStep, isMajorRegistryUpgrade } from "./backup.js";
+import { bumpStep } from "./bump.js";
+import type { UpgradeContext } from "./context.js";
+import { healthStep } from "./health.js";
+import { cordonStep, drainStep, uncordonStep } from "./node-steps.js";
+import { preflightStep } from "./preflight.js";
+import { pushCheckImage } from "./registry-access.js";
+import { saveState } from "./state-store.js";
+
+function checkImageStep(): ListrTask<UpgradeContext> {
+  return {
+    title: "Push a check image to pull after every node",
+    task: async (ctx, task) => {
+      if (!ctx.state.registryCheck) {
+        ctx.skipped =
+          "--no-registry-check: the registry itself is not checked (no push before, no pull after)";
+        task.skip("Check image: skipped (--no-registry-check)");
+        return;
+      }
+      if (ctx.state.checkImage) {
+        ctx.skipped = `pushed earlier in this upgrade (${ctx.state.checkImage.tag})`;
+        task.skip(
+          `Check image: ${ctx.state.checkImage.repository}:${ctx.state.checkImage.tag} (pushed earlier)`,
+        );
+        return;
+      }
+      ctx.state.checkImage = await pushCheckImage(ctx);
+      await saveState(ctx);
+      ctx.detail = `${ctx.state.checkImage.repository}:${ctx.state.checkImage.tag} (${ctx.state.checkImage.manifestDigest})`;
+      task.title = `Pushed check image ${ctx.detail}`;
+    },
+  };
+}
+
+function finishStep(): ListrTask<UpgradeContext> {
+  return {
+    title: "Record the upgrade as completed",
+    task: async (ctx, task) => {
+      ctx.state.outcome = "completed";
+      ctx.state.failure = undefined;
+      await saveState(ctx);
+      ctx.detail = `${ctx.state.nodes.length} node(s) upgraded`;
+      task.title = "Upgrade completed";
+    },
+  };
+}
+
+export function upgradeTasks(ctx: UpgradeContext): ListrTask<UpgradeContext>[] {
+  const [first, ...rest] = ctx.state.nodes;
+  if (first === undefined) return [];
+  if (ctx.options.dryRun) return ctx.state.nodes.map((node) => preflightStep(node));
+  const tasks: ListrTask<UpgradeContext>[] = [preflightStep(first), checkImageStep()];
+  if (ctx.state.targets.registryVersion && isMajorRegistryUpgrade(ctx)) tasks.push(backupStep());
+  for (const node of [first, ...rest]) {
+    if (node !== first) tasks.push(preflightStep(node));
+    tasks.push(cordonStep(node), drainStep(node), bumpStep(node), uncordonStep(node), healthStep(node));
+  }
+  tasks.push(finishStep());
+  return tasks;
+}

@@ -1,0 +1,168 @@
+/**
+ * Talking to the registry replicas themselves during an upgrade, each through a port-forward (the route
+ * that works whatever the NetworkPolicy and the load balancer allow): push a small image before the
+ * upgrade, pull it back after (through every ready replica), and read the repositories and tags that decide
+ * whether a rollback may happen.
+ */
+import { openPortForward } from "../../adapters/port-forward.js";
+import {
+  checkAuth,
+  getBlob,
+  getManifest,
+  listTags,
+  ping,
+  pushRandomImage,
+  type RegistryEndpoint,
+} from "../../adapters/registry.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+import { CHECK_REPOSITORY, fingerprintOf } from "../../core/upgrade/rollback-rule.js";
+import type { RegistryFingerprint } from "../../core/upgrade/state.js";
+import { OperationError } from "../../errors.js";
+import { readClusterCredentials } from "../deploy/credentials.js";
+import type { UpgradeContext } from "./context.js";
+
+const isReady = (pod: Obj) =>
+  !pod.metadata?.deletionTimestamp &&
+  ((pod.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
+
+export async function readyRegistryPods(ctx: UpgradeContext): Promise<Obj[]> {
+  const pods = (await ctx.kube.list("v1", "Pod", {
+    namespace: ctx.namespace,
+    labelSelector: names.registryPodSelector,
+  })) as Obj[];
+  ctx.stats.lists++;
+  return pods.filter(isReady);
+}
+
+async function credentials(ctx: UpgradeContext): Promise<{ username: string; password: string }> {
+  const stored = await readClusterCredentials(ctx.kube, ctx.namespace);
+  ctx.stats.reads += 3;
+  if (!stored.username || !stored.password) {
+    throw new OperationError(
+      "The registry's credentials are not in the cluster (Secret registry-clouddrove-pull).",
+      {
+        hint: "Run `clouddrove deploy` to restore them, or pass --no-registry-check to upgrade without the registry checks.",
+      },
+    );
+  }
+  return { username: stored.username, password: stored.password };
+}
+
+/** Runs `work` against one pod's registry port through a port-forward. */
+export async function throughPod<T>(
+  ctx: UpgradeContext,
+  pod: string,
+  work: (endpoint: RegistryEndpoint) => Promise<T>,
+  login: { username: string; password: string },
+): Promise<T> {
+  const forward = await openPortForward(ctx.kube, ctx.namespace, pod, names.ports.registry);
+  try {
+    return await work({ baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 30_000, ...login });
+  } finally {
+    await forward.close();
+  }
+}
+
+/** Pushes a one-layer image to clouddrove/upgrade-check through a ready replica. */
+export async function pushCheckImage(
+  ctx: UpgradeContext,
+): Promise<NonNullable<UpgradeContext["state"]["checkImage"]>> {
+  const [pod] = await readyRegistryPods(ctx);
+  if (!pod) throw new OperationError("No registry replica is ready to take the check image.");
+  const login = await credentials(ctx);
+  const tag = `before-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}`;
+  const pushed = await throughPod(
+    ctx,
+    pod.metadata.name,
+    (endpoint) => pushRandomImage(endpoint, CHECK_REPOSITORY, tag, { layers: 1, layerSize: 2048 }),
+    login,
+  );
+  return { repository: CHECK_REPOSITORY, tag, ...pushed };
+}
+
+export interface ReplicaCheck {
+  pod: string;
+  root: number;
+  authenticated: number;
+  pulled: boolean;
+}
+
+/** Every ready replica: GET / is 200, /v2/ with the credentials is 200, the check image comes back intact. */
+export async function checkEveryReplica(ctx: UpgradeContext): Promise<ReplicaCheck[]> {
+  const pods = await readyRegistryPods(ctx);
+  const login = await credentials(ctx);
+  const image = ctx.state.checkImage;
+  const results: ReplicaCheck[] = [];
+  for (const pod of pods) {
+    results.push(
+      await throughPod(
+        ctx,
+        pod.metadata.name,
+        async (endpoint) => {
+          const root = await ping(endpoint);
+          const authenticated = await checkAuth(endpoint);
+          let pulled = false;
+          if (image && authenticated === 200) {
+            const manifest = await getManifest(endpoint, image.repository, image.tag);
+            for (const digest of image.blobDigests) await getBlob(endpoint, image.repository, digest);
+            pulled = manifest.digest === image.manifestDigest;
+          }
+          return { pod: pod.metadata.name as string, root, authenticated, pulled };
+        },
+        login,
+      ),
+    );
+  }
+  return results;
+}
+
+/** GET /v2/_catalog, following the Link header (adapters/registry.ts has listTags but no catalog). */
+async function listRepositories(endpoint: RegistryEndpoint): Promise<string[]> {
+  const repositories: string[] = [];
+  const auth = `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString("base64")}`;
+  let next: string | undefined = "/v2/_catalog?n=1000";
+  while (next) {
+    const response: Response = await fetch(new URL(next, endpoint.baseUrl), {
+      headers: { Authorization: auth },
+      signal: AbortSignal.timeout(endpoint.timeoutMs ?? 30_000),
+    });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      throw new OperationError(`GET /v2/_catalog answered ${response.status}`);
+    }
+    const page = (await response.json()) as { repositories?: string[] | null };
+    repositories.push(...(page.repositories ?? []));
+    next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "")?.[1];
+  }
+  return repositories;
+}
+
+/** The registry's repositories and tags, fingerprinted; null (with why) when they cannot be read. */
+export async function registryFingerprint(
+  ctx: UpgradeContext,
+): Promise<{ fingerprint: RegistryFingerprint | null; note?: string }> {
+  if (!ctx.state.registryCheck) {
+    return { fingerprint: null, note: "the registry checks were turned off (--no-registry-check)" };
+  }
+  try {
+    const [pod] = await readyRegistryPods(ctx);
+    if (!pod) return { fingerprint: null, note: "no registry replica was ready" };
+    const login = await credentials(ctx);
+    const catalog = await throughPod(
+      ctx,
+      pod.metadata.name,
+      async (endpoint) => {
+        const entries: Array<{ repository: string; tags: string[] }> = [];
+        for (const repository of await listRepositories(endpoint)) {
+          entries.push({ repository, tags: await listTags(endpoint, repository).catch(() => []) });
+        }
+        return entries;
+      },
+      login,
+    );
+    return { fingerprint: fingerprintOf(catalog) };
+  } catch (error) {
+    return { fingerprint: null, note: (error as Error).message };
+  }
+}

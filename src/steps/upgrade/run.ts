@@ -1,0 +1,265 @@
+/**
+ * Running an upgrade (or its rollback) once the command has resolved what to do: the checks against the
+ * cluster that refuse a target before anything changes (skew policy, registry versions, nodegroups), the
+ * context the steps share, the availability watch around the steps, the report, and — on failure or
+ * Ctrl-C — the state record marked failed and the error enriched with where the node and the registry
+ * stand and the exact commands that resume or roll back.
+ */
+
+import { newDrainStats } from "../../adapters/drain.js";
+import type { Kube } from "../../adapters/kube.js";
+import type { Config } from "../../config/schema.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+import { classifyPods } from "../../core/upgrade/drain-filter.js";
+import { registryContainer } from "../../core/upgrade/registry-v3.js";
+import {
+  type LeftState,
+  leftStateDetails,
+  type StepRecord,
+  type UpgradeReport,
+} from "../../core/upgrade/report.js";
+import { currentNode, liveName, reached, type UpgradeState } from "../../core/upgrade/state.js";
+import {
+  imageTag,
+  registryVersionProblem,
+  skewProblem,
+  type UpgradeTargets,
+  withTag,
+} from "../../core/upgrade/targets.js";
+import { ClouddroveError, UsageError } from "../../errors.js";
+import { watchAvailability } from "./availability.js";
+import type { SandboxHandle, UpgradeContext, UpgradeOptions } from "./context.js";
+import { recordedSteps } from "./record.js";
+import { type StoredUpgrade, saveState } from "./state-store.js";
+
+export async function controlPlaneVersion(kube: Kube): Promise<string> {
+  const { VersionApi } = await import("@kubernetes/client-node");
+  const info = await kube.config.makeApiClient(VersionApi).getCode();
+  return info.gitVersion;
+}
+
+export interface ClusterView {
+  nodes: Obj[];
+  deployment?: Obj;
+  controlPlane: string;
+}
+
+export async function readClusterView(kube: Kube, namespace: string): Promise<ClusterView> {
+  const [nodes, deployment, controlPlane] = await Promise.all([
+    kube.list<Obj & { metadata: Obj }>("v1", "Node"),
+    kube.get<Obj & { metadata: Obj }>("apps/v1", "Deployment", names.deployment, namespace),
+    controlPlaneVersion(kube),
+  ]);
+  return { nodes: nodes as Obj[], deployment: deployment as Obj | undefined, controlPlane };
+}
+
+/** Refuses (exit 2, nothing changed) targets the cluster cannot take. */
+export function targetProblems(view: ClusterView, targets: UpgradeTargets, nodes: string[]): string[] {
+  const problems: string[] = [];
+  const byName = new Map(view.nodes.map((n) => [n.metadata?.name as string, n]));
+  for (const node of nodes) {
+    if (!byName.has(node))
+      problems.push(`there is no node ${node} (nodes: ${[...byName.keys()].join(", ")})`);
+  }
+  if (targets.kubernetesVersion) {
+    for (const node of nodes) {
+      const n = byName.get(node);
+      if (!n) continue;
+      const problem = skewProblem({
+        controlPlane: view.controlPlane,
+        nodeKubelet: n.status?.nodeInfo?.kubeletVersion,
+        target: targets.kubernetesVersion,
+        node,
+      });
+      if (problem) problems.push(problem);
+      if (!n.metadata?.labels?.["eks.amazonaws.com/nodegroup"]) {
+        problems.push(
+          `node ${node} belongs to no EKS nodegroup: --kubernetes-version cannot replace it (use --upgrade-command)`,
+        );
+      }
+    }
+  }
+  if (targets.registryVersion) {
+    if (!view.deployment) problems.push("the registry is not deployed (run clouddrove deploy first)");
+    else {
+      const current = imageTag(registryContainer(view.deployment)?.image);
+      const problem = registryVersionProblem(current, targets.registryVersion);
+      if (problem) problems.push(problem);
+    }
+  }
+  return [...new Set(problems)];
+}
+
+export interface ContextInputs {
+  kube: Kube;
+  sandbox?: SandboxHandle;
+  config: Config;
+  options: UpgradeOptions;
+  state: UpgradeState;
+  stored: StoredUpgrade;
+  view: ClusterView;
+  eksctl: { env: NodeJS.ProcessEnv; cwd: string };
+}
+
+export function buildContext(inputs: ContextInputs): UpgradeContext {
+  const { state, view } = inputs;
+  if (state.targets.registryVersion && !state.registry && view.deployment) {
+    const image = registryContainer(view.deployment)?.image as string;
+    state.registry = {
+      previousImage: image,
+      targetImage: withTag(image, state.targets.registryVersion),
+      fingerprint: null,
+    };
+  }
+  return {
+    kube: inputs.kube,
+    sandbox: inputs.sandbox,
+    config: inputs.config,
+    namespace: inputs.config.namespace,
+    options: inputs.options,
+    state,
+    previous: { ...inputs.stored.previous },
+    eksctl: inputs.eksctl,
+    controlPlaneVersion: view.controlPlane,
+    kubeletBefore: Object.fromEntries(
+      view.nodes.map((n) => [n.metadata?.name as string, n.status?.nodeInfo?.kubeletVersion as string]),
+    ),
+    preflight: new Map(),
+    health: null,
+    warnings: [],
+    stats: newDrainStats(),
+    plan: { rehearsal: {}, commands: {} },
+  };
+}
+
+/** Where the node in maintenance and the registry stand now (read after a failure). */
+export async function leftState(ctx: UpgradeContext, clusterFlags: string): Promise<LeftState> {
+  const node = currentNode(ctx.state) ?? ctx.state.nodes.at(-1) ?? "";
+  const name = liveName(ctx.state, node);
+  const [live, pods, deployment] = await Promise.all([
+    ctx.kube.get("v1", "Node", name) as Promise<Obj | undefined>,
+    ctx.kube.list("v1", "Pod", { fieldSelector: `spec.nodeName=${name}` }) as Promise<Obj[]>,
+    ctx.kube.get("apps/v1", "Deployment", names.deployment, ctx.namespace) as Promise<Obj | undefined>,
+  ]);
+  return {
+    node: name,
+    nodeExists: live !== undefined,
+    cordoned: Boolean(live?.spec?.unschedulable),
+    podsLeft: live ? classifyPods(pods, ctx.state.drain).evict.length : 0,
+    registryImage: deployment ? (registryContainer(deployment)?.image ?? null) : null,
+    registryReady: deployment?.status?.readyReplicas ?? 0,
+    registryDesired: deployment?.spec?.replicas ?? 0,
+    bumped: Boolean(ctx.state.registry?.bumpedAt),
+    clusterFlags,
+  };
+}
+
+/** Adds where things stand and how to resume or roll back to an error, and marks the record failed. */
+async function explainFailure(
+  ctx: UpgradeContext,
+  error: unknown,
+  records: StepRecord[],
+  clusterFlags: string,
+) {
+  const changed =
+    ctx.state.nodes.some((n) => reached(ctx.state.progress[n], "cordoned")) ||
+    Boolean(ctx.state.registry?.bumpedAt);
+  if (!changed || ctx.options.dryRun) return error;
+  const failedStep =
+    records.find((r) => r.status === "failed") ?? records.find((r) => r.status === "pending");
+  ctx.state.outcome = "failed";
+  ctx.state.failure = {
+    node: currentNode(ctx.state),
+    step: failedStep?.title ?? "unknown",
+    message: error instanceof Error ? error.message : String(error),
+  };
+  let left: LeftState | undefined;
+  try {
+    await saveState(ctx);
+    left = await leftState(ctx, clusterFlags);
+    if (left.nodeExists && left.cordoned) {
+      const { markNode } = await import("./state-store.js");
+      await markNode(ctx, left.node, true);
+    }
+  } catch (readError) {
+    // The cluster may be what failed; say what is known.
+    const details = [`the state after the failure could not be read: ${(readError as Error).message}`];
+    if (error instanceof ClouddroveError) error.details.push(...details);
+    return error;
+  }
+  const { details, hint } = leftStateDetails(left);
+  if (error instanceof ClouddroveError) {
+    error.details.push(...details);
+    const combined = `${error.hint ? `${error.hint}\n      ` : ""}${hint}`;
+    Object.defineProperty(error, "hint", { value: combined });
+    return error;
+  }
+  const { OperationError } = await import("../../errors.js");
+  return new OperationError(error instanceof Error ? error.message : String(error), {
+    cause: error,
+    details,
+    hint,
+  });
+}
+
+export interface RunOutcome {
+  report: UpgradeReport;
+  error?: unknown;
+}
+
+/** Runs `tasks` with the availability watch around them; never throws: the outcome carries the error. */
+export async function runWithReport(
+  ctx: UpgradeContext,
+  tasks: import("listr2").ListrTask<UpgradeContext>[],
+  run: (tasks: import("listr2").ListrTask<UpgradeContext>[]) => Promise<unknown>,
+  options: { node: string | null; clusterFlags: string; requestCount?: () => number },
+): Promise<RunOutcome> {
+  const records: StepRecord[] = [];
+  const watcher = ctx.options.dryRun
+    ? undefined
+    : watchAvailability(ctx.kube, ctx.namespace, { signal: ctx.options.signal, stats: ctx.stats });
+  const requestsBefore = options.requestCount?.();
+  let error: unknown;
+  try {
+    await run(recordedSteps(tasks, records));
+  } catch (caught) {
+    error = await explainFailure(ctx, caught, records, options.clusterFlags);
+  }
+  const availability = watcher
+    ? await watcher.stop()
+    : { minReadyReplicas: null, unavailableSeconds: 0, degradedSeconds: 0 };
+  const requests =
+    requestsBefore !== undefined && options.requestCount
+      ? options.requestCount() - requestsBefore
+      : undefined;
+  const report: UpgradeReport = {
+    ok: error === undefined,
+    dryRun: ctx.options.dryRun,
+    node: options.node,
+    nodes: ctx.state.nodes,
+    target: ctx.state.targets,
+    steps: records,
+    availability,
+    health: ctx.health,
+    replacements: ctx.state.replacements,
+    warnings: [...new Set(ctx.warnings)],
+    ...(ctx.options.dryRun ? { plan: ctx.plan } : {}),
+    ...(requests !== undefined
+      ? { requests: { total: requests, perNode: Math.round(requests / Math.max(1, ctx.state.nodes.length)) } }
+      : {}),
+  };
+  return { report, error };
+}
+
+export function unfinishedError(state: UpgradeState, clusterFlags: string): UsageError {
+  const node = currentNode(state) ?? state.nodes[0];
+  const flags = clusterFlags ? ` ${clusterFlags}` : "";
+  return new UsageError(
+    `An earlier upgrade is unfinished: ${node ? `node ${liveName(state, node)} is at "${state.progress[node ?? ""] ?? "pending"}"` : "the registry was changed"}${state.failure ? `, it stopped at "${state.failure.step}"` : ""}. Nothing was changed now.`,
+    {
+      details: state.failure ? [state.failure.message] : [],
+      hint: `Continue it: \`clouddrove upgrade --resume${flags}\`, or undo it: \`clouddrove upgrade --rollback${flags}\`.`,
+    },
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Keeping the upgrade's state in the cluster (ConfigMap registry-clouddrove-upgrade in the registry's
+ * namespace, plus an annotation on the node in maintenance), written after every step so that an
+ * interrupted or failed run can be resumed or undone by the next one — from this machine or another.
+ */
+import { annotateNode } from "../../adapters/drain.js";
+import type { Kube } from "../../adapters/kube.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import {
+  NODE_STATE_ANNOTATION,
+  nodeAnnotation,
+  parseState,
+  STATE_CONFIGMAP,
+  STATE_KEYS,
+  type UpgradeState,
+} from "../../core/upgrade/state.js";
+import type { UpgradeContext } from "./context.js";
+
+export interface StoredUpgrade {
+  state?: UpgradeState;
+  previous: { config?: string; deployment?: Obj };
+}
+
+export async function readStoredUpgrade(kube: Kube, namespace: string): Promise<StoredUpgrade> {
+  const configMap = (await kube.get("v1", "ConfigMap", STATE_CONFIGMAP, namespace)) as Obj | undefined;
+  const data = (configMap?.data ?? {}) as Record<string, string>;
+  let deployment: Obj | undefined;
+  const deploymentText = data[STATE_KEYS.previousDeployment];
+  try {
+    deployment = deploymentText ? (JSON.parse(deploymentText) as Obj) : undefined;
+  } catch {
+    deployment = undefined;
+  }
+  return {
+    state: parseState(data[STATE_KEYS.state]),
+    previous: { config: data[STATE_KEYS.previousConfig], deployment },
+  };
+}
+
+/** Writes the whole record (server-side apply, field manager clouddrove). */
+export async function saveState(ctx: UpgradeContext): Promise<void> {
+  ctx.state.updatedAt = new Date().toISOString();
+  const data: Record<string, string> = { [STATE_KEYS.state]: JSON.stringify(ctx.state, null, 2) };
+  if (ctx.previous.config !== undefined) data[STATE_KEYS.previousConfig] = ctx.previous.config;
+  if (ctx.previous.deployment !== undefined) {
+    data[STATE_KEYS.previousDeployment] = JSON.stringify(ctx.previous.deployment);
+  }
+  await ctx.kube.apply({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: {
+      name: STATE_CONFIGMAP,
+      namespace: ctx.namespace,
+      // Deliberately without app.kubernetes.io/managed-by: `deploy` must never prune an upgrade's record.
+      labels: { "app.kubernetes.io/name": "registry", "app.kubernetes.io/component": "upgrade" },
+      annotations: {
+        "clouddrove.io/description":
+          "State of `clouddrove upgrade`: continue with --resume, undo with --rollback. Safe to delete once the upgrade is over.",
+      },
+    },
+    data,
+  } as never);
+  ctx.stats.patches++;
+}
+
+/** Shows the state on the node itself (kubectl describe node), or removes it. */
+export async function markNode(ctx: UpgradeContext, node: string, present: boolean): Promise<void> {
+  await annotateNode(
+    ctx.kube,
+    node,
+    NODE_STATE_ANNOTATION,
+    present ? nodeAnnotation(ctx.state, node) : null,
+    {
+      signal: ctx.options.signal,
+      stats: ctx.stats,
+    },
+  );
+}
