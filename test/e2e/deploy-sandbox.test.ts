@@ -1,0 +1,84 @@
+/**
+ * The built CLI as a user runs it against the sandbox: non-interactive as CI does (CI=true, stdin from
+ * /dev/null), and the first interactive run in a real pseudo-terminal (init's questions, then deploy).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { tempDir } from "../support/run-cli.js";
+import { CLI, TmuxSession } from "../support/tmux.js";
+
+function run(args: string[], cwd: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, CI: "true", ...env },
+    stdio: [openSync("/dev/null", "r"), "pipe", "pipe"],
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+}
+
+const sessions: TmuxSession[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.kill();
+});
+
+describe("deploy --sandbox, as CI runs it", () => {
+  it("deploys, reports healthy, and a second deploy changes nothing", () => {
+    const cwd = tempDir();
+    const env = { CLOUDDROVE_SANDBOX_DIR: join(cwd, "sandbox"), CLOUDDROVE_SANDBOX_SPEED: "200" };
+    const first = run(["deploy", "--sandbox", "--yes"], cwd, env);
+    expect(first.stderr).not.toContain("Error:");
+    expect(first.status).toBe(0);
+    expect(first.stderr).toContain("simulated");
+    expect(first.stdout).toContain("The registry is deployed on the sandbox (simulated).");
+    expect(first.stdout).toContain("docker login");
+
+    const status = run(["status", "--sandbox"], cwd, env);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain("3/3 ready");
+    expect(status.stdout).toContain("Healthy.");
+
+    const second = run(["deploy", "--sandbox", "--yes", "-o", "json"], cwd, env);
+    expect(second.status).toBe(0);
+    const report = JSON.parse(second.stdout);
+    expect(report.objects.every((o: { action: string }) => o.action === "unchanged")).toBe(true);
+  });
+});
+
+describe("the first deploy at a terminal", () => {
+  it("asks init's questions and the password, then deploys to the sandbox", async () => {
+    const cwd = tempDir();
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: cwd,
+      TERM: "xterm-256color",
+      CLOUDDROVE_SANDBOX_DIR: join(cwd, "sandbox"),
+      CLOUDDROVE_SANDBOX_SPEED: "200",
+    };
+    const tty = TmuxSession.start(`${process.execPath} ${CLI} deploy --sandbox`, { cwd, env });
+    sessions.push(tty);
+    await tty.waitFor(/AWS region/);
+    tty.type("eu-central-1");
+    await tty.waitFor(/EKS cluster name/);
+    tty.type("");
+    await tty.waitFor(/shared ReadWriteMany storage/);
+    tty.type("");
+    await tty.waitFor(/EFS file system id/);
+    tty.type(""); // skip: the sandbox's simulated EFS stands in
+    await tty.waitFor(/CIDRs admitted/);
+    tty.type("10.0.0.0/8");
+    await tty.waitFor(/S3 bucket/);
+    tty.type("");
+    await tty.waitFor(/Registry password/);
+    tty.type("a-password-typed-by-hand");
+    const screen = await tty.waitFor(/The registry is deployed on the sandbox/, 60_000);
+    expect(screen).toContain("Smoke test");
+    expect(await tty.waitForExit()).toBe(0);
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(true);
+    expect(parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8")).cluster.region).toBe("eu-central-1");
+    expect(readFileSync(join(cwd, "clouddrove.yaml"), "utf8")).not.toContain("a-password-typed-by-hand");
+  });
+});
