@@ -182,12 +182,26 @@ export async function runHealthGate(ctx: UpgradeContext, task: Task, label: stri
       details: problems,
       hint: "The registry keeps serving on the replicas that are ready. Find the cause (`clouddrove status`), then --resume to check again, or --rollback.",
     });
-  await waitForRollout(ctx, deadline, task);
-  await waitForNodes(ctx, deadline, task);
-  let problems = await healthProblems(ctx);
-  if (problems.length > 0) {
-    await waitForServiceAndBudget(ctx, deadline);
+  // The waits' own timeout errors say what is stuck; the gate says what that means for the upgrade.
+  const timedOut = (error: unknown) => {
+    if (error instanceof OperationError && error.message.startsWith("Timed out")) {
+      return fail([
+        error.message.replace(/^Timed out after (\d+) s waiting for /, "after $1 s, waiting for "),
+      ]);
+    }
+    return error;
+  };
+  let problems: string[] = [];
+  try {
+    await waitForRollout(ctx, deadline, task);
+    await waitForNodes(ctx, deadline, task);
     problems = await healthProblems(ctx);
+    if (problems.length > 0) {
+      await waitForServiceAndBudget(ctx, deadline);
+      problems = await healthProblems(ctx);
+    }
+  } catch (error) {
+    throw timedOut(error);
   }
   if (problems.length > 0) throw fail(problems);
   const r = ctx.health?.registry;
