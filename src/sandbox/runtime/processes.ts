@@ -267,7 +267,11 @@ export class PodProcesses {
     if (!entry) return undefined;
     const container = options.container ?? [...entry.runs.keys()][0];
     if (container === undefined) return undefined;
-    const buffer = options.previous ? entry.previous.get(container) : entry.runs.get(container)?.logs;
+    const current = entry.runs.get(container);
+    // While a crashed container waits to restart, its exited run is both the current and the previous
+    // instance (as the kubelet answers, --previous or not).
+    const buffer =
+      options.previous && current?.state !== "exited" ? entry.previous.get(container) : current?.logs;
     return buffer?.text(options.tailLines);
   }
 

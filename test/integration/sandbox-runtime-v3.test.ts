@@ -1,0 +1,205 @@
+/**
+ * Distribution 3 in the sandbox (the 2.8.2 binary as a stand-in, said so in a pod event) with v3's
+ * configuration rules: the config file is read from /etc/distribution/config.yml unless `serve <path>`
+ * names another, so a ConfigMap mounted only at the v2 path is silently ignored (auth off, an empty store
+ * in the container's own file system); keys v3 removed make the container crash-loop; the rendered
+ * Deployment, which names its config path, serves the v2 data after the image moves to registry:3.
+ */
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Kube } from "../../src/adapters/kube.js";
+import {
+  checkAuth,
+  getManifest,
+  pushRandomImage,
+  type RegistryApiError,
+} from "../../src/adapters/registry.js";
+import { type KubeObject, names } from "../../src/core/render/index.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { podDirectory } from "../../src/sandbox/runtime/layout.js";
+import type { KubeObject as StoredObject } from "../../src/sandbox/types.js";
+import {
+  applyAll,
+  connect,
+  isReady,
+  loadBalancerUrl,
+  NAMESPACE,
+  readyRegistryPods,
+  renderedRegistry,
+  throughPortForward,
+  until,
+  withCredentials,
+} from "./sandbox-runtime-support.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: reads into rendered JSON objects
+type Any = any;
+
+/** A standalone pod built from the rendered Deployment's pod template, changed by `edit`. */
+function podFrom(deployment: KubeObject, name: string, edit: (spec: Any) => void): StoredObject {
+  const spec = structuredClone((deployment as Any).spec.template.spec);
+  delete spec.affinity;
+  delete spec.topologySpreadConstraints;
+  delete spec.initContainers;
+  spec.terminationGracePeriodSeconds = 5;
+  edit(spec);
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: NAMESPACE, labels: { test: "v3" } },
+    spec,
+  };
+}
+
+function mountAt(spec: Any, volume: string, mountPath: string): void {
+  const mount = spec.containers[0].volumeMounts.find((m: Any) => m.name === volume);
+  mount.mountPath = mountPath;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RegistryApiError> {
+  return promise.then(
+    () => {
+      throw new Error("expected the registry to refuse");
+    },
+    (error: RegistryApiError) => error,
+  );
+}
+
+describe("registry:3 in the sandbox", () => {
+  let sandbox: Sandbox;
+  let kube: Kube;
+  let objects: KubeObject[];
+  let deployment: KubeObject;
+  let pushed: { manifestDigest: string };
+  const events = (pod: string) =>
+    sandbox.store.list("Event", { namespace: NAMESPACE }).filter((e) => e.involvedObject.name === pod);
+  const createPod = async (pod: StoredObject) => {
+    sandbox.store.create(pod);
+    return until(`pod ${pod.metadata.name} ready`, () => {
+      const current = sandbox.store.get("Pod", NAMESPACE, pod.metadata.name);
+      return isReady(current) && sandbox.runtime?.processes.hasProcess(NAMESPACE, pod.metadata.name)
+        ? current
+        : undefined;
+    });
+  };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ speed: 200 });
+    kube = await connect(sandbox);
+    objects = await renderedRegistry();
+    deployment = objects.find((o) => o.kind === "Deployment")!;
+    await applyAll(kube, objects);
+    await readyRegistryPods(sandbox);
+    const url = await until("the load balancer address", () => loadBalancerUrl(sandbox));
+    pushed = await pushRandomImage(withCredentials(url), "team/app", "v1");
+  });
+
+  afterAll(async () => {
+    expect(sandbox?.controllers?.errors).toEqual([]);
+    await sandbox?.stop();
+  });
+
+  it("ignores a config mounted only at the v2 path: no auth, and a store the pod takes with it", async () => {
+    const pod = await createPod(
+      podFrom(deployment, "v3-old-path", (spec) => {
+        spec.containers[0].image = "registry:3.0.0";
+        delete spec.containers[0].args; // the image's CMD: /etc/distribution/config.yml
+      }),
+    );
+    const standIn = events("v3-old-path").find((e) => e.reason === "SandboxStandIn");
+    expect(standIn?.message).toBe(
+      "registry 3.x runs as the 2.8.2 binary; both serve the same storage layout",
+    );
+    await throughPortForward(kube, "v3-old-path", async (baseUrl) => {
+      expect(await checkAuth({ baseUrl })).toBe(200); // no auth: anyone may push
+      const error = await refusal(getManifest({ baseUrl }, "team/app", "v1"));
+      expect(error.status).toBe(404);
+      await pushRandomImage({ baseUrl }, "lost/app", "v1");
+    });
+    // The image's default root, /var/lib/registry, is on no volume: the data went to the pod's own
+    // file system, not to the claim, and goes away with the pod.
+    const ownDir = podDirectory(sandbox.runtime!.dataDir, pod.metadata.uid!);
+    expect(existsSync(`${ownDir}/rootfs/var/lib/registry/docker/registry/v2/repositories/lost/app`)).toBe(
+      true,
+    );
+    const claimRepositories = `${sandbox.runtime!.dataDir}/efs/fs-0123456789abcdef0/docker/registry/v2/repositories`;
+    expect(existsSync(`${claimRepositories}/team/app`)).toBe(true);
+    expect(existsSync(`${claimRepositories}/lost`)).toBe(false);
+    await kube.delete("v1", "Pod", "v3-old-path", NAMESPACE);
+    await until("the pod and its own directory gone", () => !existsSync(ownDir));
+  });
+
+  it("reads a config mounted at /etc/distribution and serves the v2 data with auth", async () => {
+    await createPod(
+      podFrom(deployment, "v3-new-path", (spec) => {
+        spec.containers[0].image = "registry:3.0.0";
+        delete spec.containers[0].args;
+        mountAt(spec, "config", "/etc/distribution");
+      }),
+    );
+    await throughPortForward(kube, "v3-new-path", async (baseUrl) => {
+      expect(await checkAuth({ baseUrl })).toBe(401);
+      expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(
+        pushed.manifestDigest,
+      );
+    });
+    await kube.delete("v1", "Pod", "v3-new-path", NAMESPACE);
+  });
+
+  it("crash-loops on configuration keys Distribution 3 removed", async () => {
+    const configYml = (objects.find((o) => o.kind === "ConfigMap") as Any).data["config.yml"];
+    sandbox.store.create({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "v3-removed-keys", namespace: NAMESPACE },
+      data: {
+        "reporting.yml": `${configYml}reporting:\n  bugsnag:\n    apikey: abc\n`,
+        "swift.yml": "version: 0.1\nstorage:\n  swift:\n    container: registry\nhttp:\n  addr: :5000\n",
+      },
+    });
+    const crashing = (name: string, file: string) =>
+      podFrom(deployment, name, (spec) => {
+        spec.containers[0].image = "registry:3.0.0";
+        spec.containers[0].args = ["serve", `/etc/distribution/${file}`];
+        mountAt(spec, "config", "/etc/distribution");
+        spec.volumes.find((v: Any) => v.name === "config").configMap = { name: "v3-removed-keys" };
+      });
+    sandbox.store.create(crashing("v3-reporting", "reporting.yml"));
+    sandbox.store.create(crashing("v3-swift", "swift.yml"));
+    for (const [name, exitCode, words] of [
+      ["v3-reporting", 1, '"reporting" is not supported by Distribution 3'],
+      ["v3-swift", 2, "StorageDriver not registered: swift"],
+    ] as const) {
+      const status = await until(`${name} in CrashLoopBackOff`, () => {
+        const container = sandbox.store.get("Pod", NAMESPACE, name)?.status?.containerStatuses?.[0];
+        return container?.state?.waiting?.reason === "CrashLoopBackOff" ? container : undefined;
+      });
+      expect(status.restartCount).toBeGreaterThanOrEqual(1);
+      expect(status.lastState.terminated.exitCode).toBe(exitCode);
+      expect(sandbox.runtime?.processes.logs(NAMESPACE, name, { previous: true })).toContain(words);
+      expect(isReady(sandbox.store.get("Pod", NAMESPACE, name))).toBe(false);
+    }
+  });
+
+  it("serves the v2 data after the rendered Deployment moves to registry:3.0.0 (it names its config path)", async () => {
+    const upgraded = structuredClone(deployment) as Any;
+    upgraded.spec.template.spec.containers[0].image = "registry:3.0.0";
+    await kube.apply(upgraded);
+    await until("every replica on registry:3.0.0, ready", () => {
+      const pods = sandbox.store
+        .list("Pod", { namespace: NAMESPACE, labelSelector: names.registryPodSelector })
+        .filter((p) => !p.metadata.deletionTimestamp);
+      return (
+        pods.length === 3 &&
+        pods.every(
+          (p) =>
+            p.spec.containers[0].image === "registry:3.0.0" &&
+            isReady(p) &&
+            sandbox.runtime?.processes.hasProcess(NAMESPACE, p.metadata.name),
+        )
+      );
+    });
+    const url = loadBalancerUrl(sandbox)!;
+    expect(await checkAuth({ baseUrl: url })).toBe(401);
+    expect((await getManifest(withCredentials(url), "team/app", "v1")).digest).toBe(pushed.manifestDigest);
+  });
+});
