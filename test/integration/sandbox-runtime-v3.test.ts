@@ -145,6 +145,31 @@ describe("registry:3 in the sandbox", () => {
     await kube.delete("v1", "Pod", "v3-new-path", NAMESPACE);
   });
 
+  it("restarts a container whose image changes in place as the new version, on the same data", async () => {
+    const pod = await createPod(podFrom(deployment, "in-place", () => {}));
+    const before = sandbox.runtime!.processes.describe(NAMESPACE, "in-place")[0]!;
+    const changed = structuredClone(pod);
+    changed.spec.containers[0].image = "registry:3.0.0";
+    sandbox.store.update(changed);
+    const status = await until("the container restarted on registry:3.0.0", () => {
+      const current = sandbox.store.get("Pod", NAMESPACE, "in-place");
+      const container = current?.status?.containerStatuses?.[0];
+      return container?.image === "registry:3.0.0" && container.restartCount === 1 && isReady(current)
+        ? container
+        : undefined;
+    });
+    const after = sandbox.runtime!.processes.describe(NAMESPACE, "in-place")[0]!;
+    expect(after.containerID).toBe(status.containerID);
+    expect(after.pid).not.toBe(before.pid);
+    expect(events("in-place").some((e) => e.reason === "SandboxStandIn")).toBe(true);
+    await throughPortForward(kube, "in-place", async (baseUrl) => {
+      expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(
+        pushed.manifestDigest,
+      );
+    });
+    await kube.delete("v1", "Pod", "in-place", NAMESPACE);
+  });
+
   it("crash-loops on configuration keys Distribution 3 removed", async () => {
     const configYml = (objects.find((o) => o.kind === "ConfigMap") as Any).data["config.yml"];
     sandbox.store.create({

@@ -109,6 +109,40 @@ describe("the sandbox runs clouddrove's registry manifests as real registry proc
     sandbox.store.delete("Pod", NAMESPACE, pod.metadata.name, { gracePeriodSeconds: 0 });
   });
 
+  it("restarts a container whose liveness probe fails against its process, and stops the old process", async () => {
+    const pod = sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "liveness-wrong-port", namespace: NAMESPACE, labels: { test: "probe" } },
+      spec: {
+        terminationGracePeriodSeconds: 5,
+        containers: [
+          {
+            name: "registry",
+            image: "registry:2.8.2",
+            livenessProbe: { httpGet: { path: "/", port: 5999 }, periodSeconds: 5, failureThreshold: 2 },
+          },
+        ],
+      },
+    });
+    const name = pod.metadata.name;
+    const first = await until(
+      "the first process",
+      () => sandbox.runtime?.processes.describe(NAMESPACE, name)[0]?.pid,
+    );
+    const restarted = await until("a restart after the liveness probe failed", () => {
+      const status = sandbox.store.get("Pod", NAMESPACE, name)?.status?.containerStatuses?.[0];
+      return status?.restartCount >= 1 ? status : undefined;
+    });
+    expect(restarted.lastState.terminated.exitCode).toBe(137);
+    const killing = sandbox.store
+      .list("Event", { namespace: NAMESPACE })
+      .find((e) => e.involvedObject.name === name && e.reason === "Killing");
+    expect(killing?.message).toBe("Container registry failed liveness probe, will be restarted");
+    await until("the killed process gone", () => !isAlive(first));
+    sandbox.store.delete("Pod", NAMESPACE, name, { gracePeriodSeconds: 0 });
+  });
+
   it("answers / without and /v2/ only with the htpasswd credentials, through pods/portforward", async () => {
     const [pod] = await readyRegistryPods(sandbox);
     await throughPortForward(kube, pod!.metadata.name, async (baseUrl) => {

@@ -91,6 +91,13 @@ function checkRequest(req: IncomingMessage, options: PortForwardOptions): Checke
   const name = decodeURIComponent(match[2]!);
   const pod = options.getPod(decodeURIComponent(match[1]!), name);
   if (!pod) return { refusal: { code: 404, reason: "NotFound", message: `pods "${name}" not found` } };
+  // kubectl (1.30+) tunnels SPDY through a WebSocket ("SPDY/3.1+portforward.k8s.io") or upgrades to SPDY
+  // and names the ports in stream headers; the sandbox speaks only the channel protocol.
+  const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",");
+  if (!offered.some((p) => PROTOCOLS.includes(p.trim()))) {
+    const message = `the clouddrove sandbox serves port-forward only over the WebSocket channel protocol (${PROTOCOLS.join(", ")}), as @kubernetes/client-node speaks it; kubectl's SPDY port-forward is not supported`;
+    return { refusal: { code: 400, reason: "BadRequest", message } };
+  }
   const given = url.searchParams
     .getAll("ports")
     .flatMap((value) => value.split(","))
@@ -99,11 +106,6 @@ function checkRequest(req: IncomingMessage, options: PortForwardOptions): Checke
   const ports = given.map(Number);
   if (ports.length === 0 || ports.some((n) => !Number.isInteger(n) || n < 1 || n > 65535)) {
     const message = `invalid port specification ${JSON.stringify(given.join(","))}`;
-    return { refusal: { code: 400, reason: "BadRequest", message } };
-  }
-  const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",");
-  if (!offered.some((p) => PROTOCOLS.includes(p.trim()))) {
-    const message = `port-forward needs one of the subprotocols ${PROTOCOLS.join(", ")}`;
     return { refusal: { code: 400, reason: "BadRequest", message } };
   }
   return { pod, ports };

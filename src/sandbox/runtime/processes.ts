@@ -44,6 +44,8 @@ interface ContainerRun {
   state: "starting" | "running" | "exited";
   /** The kubelet stopped it: its exit is not a crash to report. */
   stopRequested: boolean;
+  /** The pod's terminationGracePeriodSeconds. */
+  graceSeconds: number;
   logs: LogBuffer;
   ports: Map<number, number>;
   process?: ManagedProcess;
@@ -142,7 +144,7 @@ export class PodProcesses {
    * running with a containerID that has none yet, stops processes whose container no longer runs.
    */
   sync(pod: KubeObject, status: Json, event: EventFn): void {
-    if (this.stopped || !this.runsForReal(pod) || pod.metadata.deletionTimestamp) return;
+    if (this.stopped || pod.metadata.deletionTimestamp) return;
     const key = keyOf(pod);
     let entry = this.entries.get(key);
     if (entry && entry.uid !== pod.metadata.uid) {
@@ -150,6 +152,7 @@ export class PodProcesses {
       entry = undefined;
     }
     if (entry === undefined) {
+      if (!this.runsForReal(pod)) return;
       entry = {
         key,
         uid: pod.metadata.uid ?? "",
@@ -163,16 +166,15 @@ export class PodProcesses {
     }
     if (entry.terminating) return;
     for (const spec of pod.spec?.containers ?? []) {
-      const major = realContainer(spec);
-      if (major === undefined) continue;
+      // A container whose image was changed to one that is simulated loses its process like any other.
+      const major = this.available ? realContainer(spec) : undefined;
       const containerStatus = (status?.containerStatuses ?? []).find((c: Json) => c.name === spec.name);
-      const runningID: string | undefined = containerStatus?.state?.running
-        ? containerStatus.containerID
-        : undefined;
+      const runningID: string | undefined =
+        major !== undefined && containerStatus?.state?.running ? containerStatus.containerID : undefined;
       const current = entry.runs.get(spec.name);
       if (current && current.containerID === runningID) continue;
       if (current && current.state !== "exited") this.stopRun(current, graceSecondsOf(pod));
-      if (runningID) this.startRun(entry, pod, spec, major, runningID, event);
+      if (runningID && major !== undefined) this.startRun(entry, pod, spec, major, runningID, event);
     }
   }
 
@@ -275,7 +277,11 @@ export class PodProcesses {
     return buffer?.text(options.tailLines);
   }
 
-  /** Stops every process (SIGTERM, SIGKILL after at most `killAfterMs`) and waits for them and pending work. */
+  /**
+   * Stops every process — SIGTERM, SIGKILL after the pod's grace period in real time but at most
+   * `killAfterMs` (a sandbox that stops should not hang on a draining registry) — and waits for them and
+   * for pending work.
+   */
   async stop(killAfterMs = 5_000): Promise<void> {
     this.stopped = true;
     for (const entry of this.entries.values()) {
@@ -283,7 +289,7 @@ export class PodProcesses {
         run.stopRequested = true;
         run.prober?.stop();
         run.cancelKill?.();
-        run.process?.terminate(killAfterMs);
+        run.process?.terminate(Math.min(run.graceSeconds * 1000, killAfterMs));
       }
     }
     await Promise.all(
@@ -347,6 +353,7 @@ export class PodProcesses {
       spec,
       state: "starting",
       stopRequested: false,
+      graceSeconds: graceSecondsOf(pod),
       logs: new LogBuffer(),
       ports: new Map(),
       done,

@@ -146,12 +146,14 @@ function storageDriver(config: Json, env: Record<string, string>): string | unde
 }
 
 /**
- * Distribution 3's configuration (docs/content/about/configuration.md of distribution v3) documents no
- * `reporting` and no `compatibility` section (bugsnag/newrelic and schema1 are gone: distribution #4001,
- * schema1 removal) and only the filesystem, azure, gcs, s3 and inmemory drivers (swift: #3982; oss
- * likewise removed). A removed driver is fatal at start (the storage factory has no such driver); the
- * removed sections are refused here as well, so an upgrade that carries them surfaces at once as a
- * crash-looping pod instead of a setting that silently does nothing.
+ * Distribution 3's configuration reference (distribution v3 docs/content/about/configuration.md, "List
+ * of configuration options") has no `reporting` section (bugsnag and newrelic were removed: distribution
+ * #4001), no `compatibility` section (schema1 is gone), and only the filesystem, azure, gcs, s3 and
+ * inmemory storage drivers (swift was removed in #3982, oss likewise). A removed driver is fatal at start:
+ * the storage factory has no such driver and the registry panics. For the removed sections, whether a
+ * real 3.0.0 exits or silently ignores them is not verified here (its configuration/parser.go unmarshals
+ * without strict field checks); the stand-in refuses them, so that an upgrade carrying them fails loudly
+ * in a crash-looping pod instead of dropping the settings without a word.
  */
 function v3Refusal(config: Json, env: Record<string, string>): { exitCode: number; log: string } | undefined {
   const driver = storageDriver(config, env);
