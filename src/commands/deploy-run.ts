@@ -2,14 +2,23 @@
  * `deploy` against a cluster: resolve the settings, reuse or create the credentials (asking, if at all,
  * before the task list starts), render, then run the steps and report.
  */
+import { backupBucketTarget } from "../adapters/s3.js";
 import { resolveForPurpose } from "../config/options.js";
 import { generateSecret, htpasswdLine, resolveRegistryPassword } from "../config/secrets.js";
+import {
+  backupDeployNotes,
+  backupDeploySection,
+  backupDeployText,
+  type RetentionOutcome,
+} from "../core/backup/deploy-notes.js";
+import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { parseDurationMs } from "../core/validators.js";
 import { runTasks } from "../io/renderer.js";
+import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
 import { deployTasks } from "../steps/deploy/index.js";
@@ -76,7 +85,8 @@ export async function executeDeploy(
   const baseline = target.sandbox ? new Map([["storage.efs.fileSystemId", SANDBOX_EFS_ID]]) : undefined;
   const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
   const { credentials, source } = await credentialsFor(ctx, flags, target, config);
-  const objects = await renderManifests(config, credentials);
+  // The backup objects (when a bucket is set) come after the registry's: the CronJob mounts its claim.
+  const objects = [...(await renderManifests(config, credentials)), ...(await renderBackupObjects(config))];
   const dryRun = serverDryRun || Boolean(flags.diff);
 
   const deployContext: DeployContext = {
@@ -100,7 +110,11 @@ export async function executeDeploy(
     stats: { writes: 0, reads: 0, lists: 0, watches: 0 },
   };
   const steps: StepRecord[] = [];
-  const report = (ok: boolean): DeployReport => ({
+  const retention: { value?: RetentionOutcome } = {};
+  const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
+  const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
+  if (config.backup.bucket) deployContext.warnings.push(...backupDeployNotes(config).warnings);
+  const report = (ok: boolean): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
     ok,
     dryRun,
     target: target.label,
@@ -114,10 +128,26 @@ export async function executeDeploy(
     },
     warnings: deployContext.warnings,
     diffs: flags.diff ? deployContext.diffs : undefined,
+    ...(config.backup.bucket ? { backup: backupSection() } : {}),
     steps,
   });
+  // The bucket's rule first: a missing AWS credential or bucket stops the deploy before it changes anything.
+  const tasks = [
+    ...(putRetentionRule
+      ? [
+          retentionRuleStep<DeployContext>({
+            config,
+            target: backupBucketTarget(config, ctx.io.env),
+            dryRun,
+            outcome: retention,
+            warnings: deployContext.warnings,
+          }),
+        ]
+      : []),
+    ...deployTasks({ dryRun }),
+  ];
   try {
-    await runTasks(ctx, recorded(deployTasks({ dryRun }), steps), deployContext);
+    await runTasks(ctx, recorded(tasks, steps), deployContext);
   } catch (error) {
     // -o json still gets its one document, with ok: false and the steps so far; the error goes to stderr.
     if (ctx.out.format === "json") await ctx.out.result(report(false), () => "");
@@ -130,5 +160,8 @@ export async function executeDeploy(
     );
   }
   const final = report(true);
-  await ctx.out.result(final, () => deployReportText(final, config.namespace));
+  await ctx.out.result(final, () => {
+    const text = deployReportText(final, config.namespace);
+    return final.backup ? `${text}\n${backupDeployText(final.backup)}` : text;
+  });
 }

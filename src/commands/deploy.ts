@@ -17,6 +17,8 @@ export interface DeployFlags extends Record<string, unknown> {
   forceConflicts?: boolean;
   smokeTest?: boolean;
   sandbox?: boolean;
+  /** --no-retention-rule: leave the backup bucket's lifecycle configuration alone. */
+  retentionRule?: boolean;
 }
 
 export function registerDeploy(program: Command, io: AppIO, state: RunState): void {
@@ -43,7 +45,11 @@ export function registerDeploy(program: Command, io: AppIO, state: RunState): vo
     .option("--force", "deploy even when there are fewer schedulable zones than replicas")
     .option("--force-conflicts", "take over fields another field manager owns")
     .option("--no-smoke-test", "skip the check that every replica answers and accepts the credentials")
-    .option("--sandbox", "deploy to the simulated three-zone sandbox cluster (no AWS)");
+    .option("--sandbox", "deploy to the simulated three-zone sandbox cluster (no AWS)")
+    .option(
+      "--no-retention-rule",
+      "with a backup bucket: do not put the retention lifecycle rule on it (e.g. a store without that API)",
+    );
   addSettingOptions(deploy, settingGroups.registry);
   deploy.action(async (flags: DeployFlags, command: Command) => {
     await runDeploy(createContext(io, command, state), flags);
@@ -87,6 +93,7 @@ async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void
   const { resolveForPurpose } = await import("../config/options.js");
   const { generateSecret, htpasswdLine, resolveRegistryPassword } = await import("../config/secrets.js");
   const { maskSecrets, renderManifests, toYamlStream } = await import("../core/render/index.js");
+  const { renderBackupObjects } = await import("../core/backup/render.js");
 
   const { config } = await resolveForPurpose(ctx, flags, "deploy");
   const password = await resolveRegistryPassword({
@@ -102,14 +109,28 @@ async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void
   const htpasswd = flags.showSecrets
     ? await htpasswdLine(username, password.value)
     : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
-  const objects = await renderManifests(config, {
-    username,
-    password: password.value,
-    httpSecret: generateSecret(),
-    htpasswd,
-  });
+  const objects = [
+    ...(await renderManifests(config, {
+      username,
+      password: password.value,
+      httpSecret: generateSecret(),
+      htpasswd,
+    })),
+    // After the registry objects: the CronJob mounts the registry's claim.
+    ...(await renderBackupObjects(config)),
+  ];
   const shown = flags.showSecrets ? objects : maskSecrets(objects);
   warnIfClosed(ctx, config);
+  if (config.backup.bucket) {
+    const { backupDeployNotes } = await import("../core/backup/deploy-notes.js");
+    for (const warning of backupDeployNotes(config).warnings) ctx.out.warn(warning);
+    if (flags.retentionRule !== false) {
+      ctx.out.info(
+        `deploy also puts the lifecycle rule clouddrove-backup-retention on s3://${config.backup.bucket}/${config.backup.prefix} ` +
+          `(archives expire after ${config.backup.retentionDays} days); --no-retention-rule skips it.`,
+      );
+    }
+  }
   if (password.source === "generated") {
     ctx.out.info("A registry password was generated (set CLOUDDROVE_REGISTRY_PASSWORD to choose one).");
   }

@@ -3,6 +3,7 @@
  * its heavy dependencies only inside its action. Only commands that work are listed here.
  */
 import type { Command } from "commander";
+import { registerBackup } from "./backup.js";
 import { registerCluster } from "./cluster.js";
 import { registerConfig } from "./config.js";
 import type { AppIO, RunState } from "./context.js";
@@ -18,6 +19,7 @@ export function registerCommands(program: Command, io: AppIO, state: RunState): 
   registerCluster(program, io, state);
   registerDeploy(program, io, state);
   registerStatus(program, io, state);
+  registerBackup(program, io, state);
   registerSandbox(program, io, state);
   registerUpgrade(program, io, state);
 }

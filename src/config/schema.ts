@@ -35,6 +35,8 @@ export interface Config {
     bucket?: string;
     prefix: string;
     region?: string;
+    /** An S3-compatible endpoint instead of AWS S3. */
+    endpoint?: string;
     schedule: string;
     timeZone: string;
     credentials: "irsa" | "pod-identity" | "secret";

@@ -235,6 +235,16 @@ export const SETTINGS: readonly Setting[] = [
     check: check.awsRegion,
   }),
   S({
+    key: "backup.endpoint",
+    kind: "string",
+    flag: "backup-endpoint",
+    description: "S3-compatible endpoint URL instead of AWS S3 (e.g. MinIO); path-style addressing",
+    check: (v) =>
+      /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(v)
+        ? undefined
+        : "an http(s) URL such as https://minio.example.com:9000",
+  }),
+  S({
     key: "backup.schedule",
     kind: "string",
     flag: "backup-schedule",

@@ -128,6 +128,12 @@ function configureContainer(container: Json, config: Config): void {
   setEnv(container, "BACKUP_BUCKET", bucket);
   setEnv(container, "BACKUP_PREFIX", config.backup.prefix);
   setEnv(container, "BACKUP_REGION", backupRegion(config));
+  if (config.backup.endpoint) {
+    // An S3-compatible store: the scripts' rclone remote reads these (archive.sh only sets defaults).
+    setEnv(container, "RCLONE_CONFIG_BACKUP_PROVIDER", "Other");
+    setEnv(container, "RCLONE_CONFIG_BACKUP_ENDPOINT", config.backup.endpoint);
+    setEnv(container, "RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE", "true");
+  }
   if (config.backup.credentials === "secret") {
     // Static keys only when asked: IRSA / Pod Identity need no long-lived secret in the cluster.
     const env = container.env as Json[];

@@ -1,0 +1,130 @@
+/**
+ * Reading what a backup or restore Job said: the machine-readable last line archive.sh and restore.sh
+ * print (`clouddrove-backup key=... bytes=...`, `clouddrove-restore key=...`), the last lines of a failed
+ * pod's log, and whether the log is the sandbox's stand-in (no container really ran there).
+ */
+
+export interface ArchiveResult {
+  key: string;
+  bytes: number;
+  seconds: number;
+  sha256: string;
+}
+
+export interface RestoreResult extends ArchiveResult {
+  repositories: number;
+  tags: number;
+  manifests: number;
+  /** Tags restore.sh had to settle on an earlier manifest (see restore.sh). */
+  notes: number;
+  /** Where the replaced data was kept ("none" when the volume held none). */
+  previous: string;
+}
+
+const MARKERS = { archive: "clouddrove-backup", restore: "clouddrove-restore" } as const;
+
+/** The key=value pairs of the last line that starts with the marker; undefined when there is none. */
+export function resultFields(log: string, marker: string): Record<string, string> | undefined {
+  const line = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(`${marker} `))
+    .at(-1);
+  if (!line) return undefined;
+  const fields: Record<string, string> = {};
+  for (const pair of line.slice(marker.length + 1).split(/\s+/)) {
+    const at = pair.indexOf("=");
+    if (at > 0) fields[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return fields;
+}
+
+const count = (value: string | undefined): number => {
+  const n = Number(value);
+  return Number.isFinite(n) ? n : Number.NaN;
+};
+
+function archiveFields(fields: Record<string, string>): ArchiveResult | undefined {
+  const result = {
+    key: fields.key ?? "",
+    bytes: count(fields.bytes),
+    seconds: count(fields.seconds),
+    sha256: fields.sha256 ?? "",
+  };
+  if (!result.key || !/^[a-f0-9]{64}$/.test(result.sha256) || Number.isNaN(result.bytes)) return undefined;
+  return result;
+}
+
+/** archive.sh's result line, or undefined when the log has none (or a malformed one). */
+export function parseArchiveResult(log: string): ArchiveResult | undefined {
+  const fields = resultFields(log, MARKERS.archive);
+  return fields ? archiveFields(fields) : undefined;
+}
+
+/** restore.sh's result line, or undefined when the log has none. */
+export function parseRestoreResult(log: string): RestoreResult | undefined {
+  const fields = resultFields(log, MARKERS.restore);
+  const base = fields ? archiveFields(fields) : undefined;
+  if (!fields || !base) return undefined;
+  return {
+    ...base,
+    repositories: count(fields.repositories),
+    tags: count(fields.tags),
+    manifests: count(fields.manifests),
+    notes: count(fields.notes),
+    previous: fields.previous ?? "none",
+  };
+}
+
+/**
+ * The sandbox runs no containers; its pods/log answers with one line saying so. Only that line, never a
+ * real cluster's log, matches.
+ */
+export function isSimulatedLog(log: string): boolean {
+  return /clouddrove sandbox: container "[^"]*" of pod "[^"]*" is simulated/.test(log);
+}
+
+/** The last `n` non-empty lines, for an error report. */
+export function lastLines(log: string, n: number): string[] {
+  return log
+    .split("\n")
+    .map((l) => l.replace(/\s+$/, ""))
+    .filter((l) => l !== "")
+    .slice(-n);
+}
+
+/** A size for people: 1.5 GiB, 320 MiB, 12 KiB, 512 B. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return "unknown size";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** 90 -> "1m30s", 3600 -> "1h0m0s", 4 -> "4s". */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "unknown";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h}h${m}m${rest}s`;
+  if (m > 0) return `${m}m${rest}s`;
+  return `${rest}s`;
+}
+
+/** A Job (or VolumeSnapshot) name that sorts by time and fits the 52/63-character limits. */
+export function timestampedName(base: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "")
+    .replace("T", "-")
+    .toLowerCase();
+  return `${base}-${stamp}`;
+}

@@ -1,0 +1,143 @@
+/**
+ * Running one backup or restore Job: create it, watch it until it completes or fails (one deadline), and
+ * read what its last pod said. Shared by `backup now` and `backup restore`.
+ */
+import type { Kube } from "../../adapters/kube.js";
+import { waitUntil } from "../../adapters/kube-watch.js";
+import { podLogTail } from "../../adapters/kube-workload.js";
+import { isSimulatedLog, lastLines } from "../../core/backup/job-log.js";
+import type { Obj } from "../../core/health/snapshot.js";
+import type { KubeObject } from "../../core/render/types.js";
+
+/** Lines of the pod's log kept: enough for the result line and a failure's last words. */
+const LOG_TAIL = 200;
+/** Lines shown when a Job failed. */
+export const FAILURE_LINES = 15;
+
+export type JobState = "complete" | "failed" | "running";
+
+export function jobState(job: Obj | undefined): JobState {
+  const conditions = (job?.status?.conditions ?? []) as Obj[];
+  const isTrue = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
+  if (isTrue("Failed")) return "failed";
+  if (isTrue("Complete")) return "complete";
+  return "running";
+}
+
+export interface JobOutcome {
+  name: string;
+  state: JobState;
+  /** The Job's reason and message when it failed (e.g. BackoffLimitExceeded, DeadlineExceeded). */
+  reason: string | null;
+  message: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The pod whose log was read (the newest), and how its container ended. */
+  pod: string | null;
+  exit: { code: number; reason: string | null; message: string | null } | null;
+  log: string;
+  /** The sandbox ran nothing: its log says the container is simulated. */
+  simulated: boolean;
+}
+
+/** A short description of where a running Job is, for progress lines. */
+export function jobProgress(job: Obj | undefined): string {
+  if (!job) return "waiting for the Job to appear";
+  const s = job.status ?? {};
+  const parts = [`active ${s.active ?? 0}`, `succeeded ${s.succeeded ?? 0}`, `failed ${s.failed ?? 0}`];
+  return `Job ${job.metadata?.name}: ${parts.join(", ")}`;
+}
+
+export interface WaitForJobOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onChange?: (job: Obj | undefined) => void;
+}
+
+/** Watches the Job until it is Complete or Failed. */
+export async function waitForJob(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  options: WaitForJobOptions,
+): Promise<Obj> {
+  const [job] = await waitUntil<Obj & { metadata: Obj }>(
+    kube,
+    { apiVersion: "batch/v1", kind: "Job", namespace, fieldSelector: `metadata.name=${name}` },
+    ([current]) => jobState(current) !== "running",
+    {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      onChange: ([current]) => options.onChange?.(current),
+      explainTimeout: ([current]) =>
+        `${jobProgress(current)} (see kubectl -n ${namespace} describe job ${name})`,
+    },
+  );
+  return job as Obj;
+}
+
+const newestFirst = (a: Obj, b: Obj) =>
+  String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? ""));
+
+/** What the Job's newest pod said and how it ended. */
+export async function jobOutcome(kube: Kube, job: Obj, container: string): Promise<JobOutcome> {
+  const namespace: string = job.metadata.namespace;
+  const name: string = job.metadata.name;
+  const pods = (await kube.list("v1", "Pod", { namespace, labelSelector: `job-name=${name}` })) as Obj[];
+  const pod = [...pods].sort(newestFirst)[0];
+  const log = pod ? await podLogTail(kube, namespace, pod.metadata.name, container, LOG_TAIL) : "";
+  const status = ((pod?.status?.containerStatuses ?? []) as Obj[]).find((c) => c.name === container);
+  const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
+  const conditions = (job.status?.conditions ?? []) as Obj[];
+  const failed = conditions.find((c) => c.type === "Failed" && c.status === "True");
+  const state = jobState(job);
+  return {
+    name,
+    state,
+    reason: failed?.reason ?? null,
+    message: failed?.message ?? null,
+    startedAt: job.status?.startTime ?? null,
+    finishedAt:
+      job.status?.completionTime ??
+      failed?.lastTransitionTime ??
+      conditions.find((c) => c.type === "Complete")?.lastTransitionTime ??
+      null,
+    pod: pod?.metadata?.name ?? null,
+    exit: terminated
+      ? {
+          code: terminated.exitCode ?? -1,
+          reason: terminated.reason ?? null,
+          message: terminated.message ?? null,
+        }
+      : null,
+    log,
+    simulated: isSimulatedLog(log),
+  };
+}
+
+/** Seconds between the Job's start and end, when both are known. */
+export function jobSeconds(outcome: JobOutcome): number | null {
+  if (!outcome.startedAt || !outcome.finishedAt) return null;
+  const ms = Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt);
+  return Number.isFinite(ms) ? Math.max(0, ms / 1000) : null;
+}
+
+/** The lines a failure report shows: the pod's last log lines, and how the container ended. */
+export function failureDetails(outcome: JobOutcome): string[] {
+  const lines: string[] = [];
+  if (outcome.reason)
+    lines.push(`Job ${outcome.name}: ${outcome.reason}${outcome.message ? ` (${outcome.message})` : ""}`);
+  if (outcome.exit) {
+    lines.push(
+      `pod ${outcome.pod}: exit code ${outcome.exit.code}${outcome.exit.reason ? ` (${outcome.exit.reason})` : ""}${outcome.exit.message ? `: ${outcome.exit.message.trim()}` : ""}`,
+    );
+  }
+  const tail = lastLines(outcome.log, FAILURE_LINES);
+  if (tail.length > 0) lines.push(`last ${tail.length} log line(s) of pod ${outcome.pod}:`, ...tail);
+  else lines.push(outcome.pod ? `pod ${outcome.pod} left no log` : "the Job's pods are gone; no log to show");
+  return lines;
+}
+
+export async function createJob(kube: Kube, job: KubeObject, dryRun = false): Promise<KubeObject> {
+  return (await kube.apply(job, { dryRun })) as KubeObject;
+}
