@@ -39,6 +39,21 @@ export interface ExitStatus {
   signal?: NodeJS.Signals;
 }
 
+/**
+ * Processes still running. When this Node process exits without stopping the sandbox (process.exit, an
+ * uncaught error, a test worker torn down), they are killed with it instead of living on as orphans.
+ */
+const live = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+function killOnExit(process: ManagedProcess): void {
+  live.add(process);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  globalThis.process.once("exit", () => {
+    for (const running of live) running.kill();
+  });
+}
+
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
 
 export class ManagedProcess {
@@ -62,6 +77,7 @@ export class ManagedProcess {
     const finish = (status: ExitStatus) => {
       if (this.status) return;
       this.status = status;
+      live.delete(this);
       if (this.killTimer) clearTimeout(this.killTimer);
       settle(status);
     };
@@ -72,6 +88,7 @@ export class ManagedProcess {
       finish({ exitCode: 128 });
       return;
     }
+    killOnExit(this);
     this.child.stdout?.on("data", (chunk) => this.logs.write(chunk));
     this.child.stderr?.on("data", (chunk) => this.logs.write(chunk));
     this.child.on("error", (error) => {
