@@ -4,6 +4,7 @@
  * own that counts ready registry replicas on every pod change the store makes — independent of the
  * command's report.
  */
+import type { Sandbox } from "../../src/sandbox/index.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
@@ -58,6 +59,7 @@ export async function startHarness(
     deploy: (extra = []) =>
       runCli(["--kubeconfig", sbx.kubeconfigPath, "deploy", "--yes", "--no-smoke-test", ...EFS, ...extra], {
         env,
+        cwd: sbx.dir,
       }),
     upgrade: (args, opts = {}) =>
       runCli(
@@ -70,6 +72,7 @@ export async function startHarness(
         ],
         {
           env: { ...env, ...opts.env },
+          cwd: sbx.dir,
           signal: opts.signal,
         },
       ),
@@ -101,4 +104,14 @@ export async function startHarness(
 
 export function report(stdout: string): Any {
   return JSON.parse(stdout);
+}
+
+/** Every node's kubelet at `kubelet`, as after the control plane (1.33) was upgraded ahead of them. */
+export function setKubelets(sandbox: Sandbox, kubelet: string): void {
+  for (const node of sandbox.store.list("Node")) {
+    sandbox.store.updateStatus({
+      ...structuredClone(node),
+      status: { ...node.status, nodeInfo: { ...node.status.nodeInfo, kubeletVersion: kubelet } },
+    });
+  }
 }

@@ -1,0 +1,61 @@
+/**
+ * `clouddrove upgrade --sandbox --kubernetes-version`: the sandbox started in-process from its saved state
+ * (as every --sandbox command does), the simulated managed-nodegroup upgrade run in-process instead of
+ * eksctl. (Its own file: a worker of its own, apart from the kubeconfig-mode sandboxes of other tests.)
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startSandbox } from "../../src/sandbox/index.js";
+import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
+import { NAMESPACE, PASSWORD, report, setKubelets } from "./upgrade-harness.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
+type Any = any;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("upgrade --sandbox --kubernetes-version", () => {
+  it("runs the simulated nodegroup upgrade in-process", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const stateDir = join(dir, "sandbox");
+    const env = cleanEnv({
+      CI: "true",
+      CLOUDDROVE_SANDBOX_DIR: stateDir,
+      CLOUDDROVE_SANDBOX_SPEED: "300",
+      CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD,
+    });
+    const deployed = await runCli(["deploy", "--sandbox", "--yes", "--no-smoke-test"], { env, cwd: dir });
+    expect(deployed.code, deployed.stderr).toBe(0);
+    // Between two commands the sandbox is stopped: age its kubelets through the saved state.
+    const offline = await startSandbox({ stateDir, speed: 300 });
+    setKubelets(offline, "v1.32.9-eks-1a2b3c4");
+    const target = offline.store
+      .list("Pod", { namespace: NAMESPACE })
+      .map((p: Any) => p.spec.nodeName as string)
+      .filter(Boolean)
+      .sort()[0] as string;
+    await offline.stop();
+
+    const run = await runCli(
+      ["-o", "json", "upgrade", "--sandbox", "--node", target, "--kubernetes-version", "1.33"],
+      {
+        env,
+        cwd: dir,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = report(run.stdout);
+    expect(result.ok).toBe(true);
+    expect(result.replacements[target]).toMatch(/^ip-/);
+    expect(result.health.nodes.map((n: Any) => n.name)).not.toContain(target);
+    expect(
+      result.health.nodes.find((n: Any) => n.name === result.replacements[target]).kubeletVersion,
+    ).toMatch(/^v1\.33\./);
+    expect(result.availability.minReadyReplicas).toBeGreaterThanOrEqual(2);
+  });
+});
