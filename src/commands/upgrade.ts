@@ -178,7 +178,8 @@ async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
       hint: "Pass --node NAME (one of the above) or --all-nodes.",
     });
   }
-  const all = "\u0000all";
+  // Never a node name: DNS names do not start with "-".
+  const all = "--all-nodes";
   const choice = await ctx.prompter.select({
     message: "Which node?",
     choices: [
