@@ -151,6 +151,13 @@ async function runSteps<C extends object>(
   }
 }
 
+/** A fresh name per run: the time it started, and 4 random hex digits. */
+async function runName(base: string): Promise<string> {
+  const { randomBytes } = await import("node:crypto");
+  const { timestampedName } = await import("../core/backup/job-log.js");
+  return timestampedName(base, new Date(), randomBytes(2).toString("hex"));
+}
+
 async function yamlOf(object: unknown): Promise<string> {
   const { stringify } = await import("yaml");
   return stringify(object);
@@ -167,7 +174,6 @@ function bucketOfJob(job: KubeObject): string | undefined {
 async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const { backupNames, jobFromCronJob } = await import("../core/backup/render.js");
-  const { timestampedName } = await import("../core/backup/job-log.js");
   const { nowReportText } = await import("../core/backup/report.js");
   const { backupNowTasks } = await import("../steps/backup/now.js");
   const { createJob, jobSeconds } = await import("../steps/backup/job.js");
@@ -187,7 +193,7 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
         },
       );
     }
-    const job = jobFromCronJob(cronJob as never, timestampedName(`${backupNames.cronJob}-now`, new Date()));
+    const job = jobFromCronJob(cronJob as never, await runName(`${backupNames.cronJob}-now`));
     const bucket = bucketOfJob(job) ?? config.backup.bucket;
     const steps: StepRecord[] = [];
     const context: BackupNowContext = {
@@ -295,7 +301,6 @@ async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
 async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const { backupNames } = await import("../core/backup/render.js");
-  const { timestampedName } = await import("../core/backup/job-log.js");
   const { snapshotSupport, volumeSnapshotObject } = await import("../core/backup/snapshot.js");
   const { snapshotReportText } = await import("../core/backup/report.js");
   const { snapshotTasks } = await import("../steps/backup/snapshot.js");
@@ -334,7 +339,7 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
       ns,
       claimName,
       support.supported ? support.snapshotClass : "",
-      timestampedName(claimName, new Date()),
+      await runName(claimName),
     );
     const steps: StepRecord[] = [];
     const context: SnapshotContext = {
@@ -445,7 +450,6 @@ async function runRestore(ctx: CommandContext, flags: BackupFlags): Promise<void
   const { ClouddroveError, UsageError } = await import("../errors.js");
   const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
   const { backupNames, renderRestoreJob } = await import("../core/backup/render.js");
-  const { timestampedName } = await import("../core/backup/job-log.js");
   const plan = await import("../core/backup/restore-plan.js");
   const { restoreReportText } = await import("../core/backup/report.js");
   const { effectivePhase, restoreTasks } = await import("../steps/backup/restore.js");
@@ -502,7 +506,7 @@ async function runRestore(ctx: CommandContext, flags: BackupFlags): Promise<void
         key: archive.key,
         toClaim,
         replicas: toClaim || !found.deployment ? 0 : found.replicas,
-        jobName: timestampedName(backupNames.restoreJob, new Date()),
+        jobName: await runName(backupNames.restoreJob),
       };
       const job = await renderRestoreJob(config, archive.key, {
         name: restoreTarget.jobName,

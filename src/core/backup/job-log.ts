@@ -118,13 +118,16 @@ export function formatSeconds(seconds: number): string {
   return `${rest}s`;
 }
 
-/** A Job (or VolumeSnapshot) name that sorts by time and fits the 52/63-character limits. */
-export function timestampedName(base: string, now: Date): string {
+/**
+ * A Job (or VolumeSnapshot) name that sorts by time and fits the 63-character limit; `suffix` (a few
+ * random characters) keeps two runs in the same second apart.
+ */
+export function timestampedName(base: string, now: Date, suffix?: string): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "")
     .replace("T", "-")
     .toLowerCase();
-  return `${base}-${stamp}`;
+  return suffix ? `${base}-${stamp}-${suffix}` : `${base}-${stamp}`;
 }

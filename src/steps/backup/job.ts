@@ -8,6 +8,7 @@ import { podLogTail } from "../../adapters/kube-workload.js";
 import { isSimulatedLog, lastLines } from "../../core/backup/job-log.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
+import { OperationError } from "../../errors.js";
 
 /** Lines of the pod's log kept: enough for the result line and a failure's last words. */
 const LOG_TAIL = 200;
@@ -138,6 +139,13 @@ export function failureDetails(outcome: JobOutcome): string[] {
   return lines;
 }
 
+/** Creates the Job; one that already exists is an error (an apply would silently reuse a finished one). */
 export async function createJob(kube: Kube, job: KubeObject, dryRun = false): Promise<KubeObject> {
+  const { name, namespace } = job.metadata;
+  if (await kube.get("batch/v1", "Job", name, namespace)) {
+    throw new OperationError(`A Job named ${name} already exists in namespace ${namespace}`, {
+      hint: "Run the command again: each run names its Job by the time it starts.",
+    });
+  }
   return (await kube.apply(job, { dryRun })) as KubeObject;
 }

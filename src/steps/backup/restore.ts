@@ -180,6 +180,16 @@ function healthTask(): ListrTask<RestoreContext> {
     skip: skipLiveRegistry,
     task: async (ctx, task) => {
       const snapshot = await gatherSnapshot(ctx.kube, ctx.namespace);
+      // Failed pods of earlier backup or restore Jobs stay for their logs; they say nothing about the
+      // registry that was just restored, so they are named as warnings instead of failing the check.
+      const isBackupPod = (pod: Obj) => pod.metadata?.labels?.["app.kubernetes.io/component"] === "backup";
+      for (const pod of (snapshot.troubledPods ?? []).filter(isBackupPod)) {
+        const job = pod.metadata?.labels?.["job-name"];
+        ctx.warnings.push(
+          `pod ${pod.metadata.name} of an earlier Job is ${pod.status?.phase ?? "not running"} (kept for its log${job ? `; kubectl -n ${ctx.namespace} delete job ${job} removes it` : ""})`,
+        );
+      }
+      snapshot.troubledPods = (snapshot.troubledPods ?? []).filter((pod) => !isBackupPod(pod));
       const report = evaluateHealth(snapshot, {
         replicas: ctx.target.replicas,
         networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
