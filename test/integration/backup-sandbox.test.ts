@@ -14,6 +14,7 @@ import type { KubeObject } from "../../src/sandbox/types.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
+import { ScriptedPrompter } from "../support/scripted-prompter.js";
 import { corruptObject, runArchiveScript, s3Env, s3Flags, writeRegistryData } from "./backup-fixtures.js";
 
 const PASSWORD = "correct-horse-battery-staple";
@@ -546,5 +547,68 @@ describe("backup restore", () => {
     expect(run.stdout).toContain("kind: Job");
     expect(jobs()).toEqual([]);
     expect(store().get("Deployment", NS, "registry-clouddrove")?.spec.replicas).toBe(3);
+  });
+});
+
+describe("backup restore at a terminal", () => {
+  it("asks for the namespace, rejecting anything else; Ctrl-C there changes nothing (exit 130)", async () => {
+    await deployWithBucket();
+    const restore = (prompter: ScriptedPrompter) =>
+      runCli(
+        [
+          "--kubeconfig",
+          sbx.kubeconfigPath,
+          "backup",
+          "restore",
+          "--from",
+          "latest",
+          ...bucketFlags(),
+          ...SHORT,
+        ],
+        {
+          env: cleanEnv({ ...s3Env(s3) }),
+          tty: true,
+          prompter,
+        },
+      );
+    const interrupted = await restore(new ScriptedPrompter([{ interrupt: true }]));
+    expect(interrupted.code).toBe(130);
+    expect(store().get("Deployment", NS, "registry-clouddrove")?.spec.replicas).toBe(3);
+    expect(jobs()).toEqual([]);
+
+    const prompter = new ScriptedPrompter(["yes", NS]);
+    const run = await restore(prompter);
+    expect(run.stderr).not.toContain("Error");
+    expect(run.code).toBe(0);
+    expect(prompter.asked).toHaveLength(1);
+    expect(prompter.asked[0]?.message).toContain(`Type the namespace (${NS}) to restore`);
+    expect(prompter.asked[0]?.rejected).toEqual([
+      `Type ${NS} exactly, or press Ctrl-C to leave the registry as it is.`,
+    ]);
+    // The plan is shown before the question.
+    expect(run.stderr).toContain("2. Stop writes: scale deployment registry-clouddrove");
+  });
+});
+
+describe("--sandbox", () => {
+  it("deploy --sandbox with a bucket, then backup now --sandbox: a simulated Job, said plainly", async () => {
+    const env = cleanEnv({
+      CI: "true",
+      CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD,
+      CLOUDDROVE_SANDBOX_DIR: join(work, "sandbox-state"),
+      CLOUDDROVE_SANDBOX_SPEED: "200",
+      ...s3Env(s3),
+    });
+    const deployed = await runCli(
+      ["deploy", "--sandbox", "--yes", "--no-smoke-test", "--no-retention-rule", ...bucketFlags()],
+      { env },
+    );
+    expect(deployed.stderr).not.toContain("Error");
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout).toContain("Backups:        CronJob registry-clouddrove-backup");
+    const now = await runCli(["backup", "now", "--sandbox", ...SHORT], { env });
+    expect(now.code).toBe(0);
+    expect(now.stderr).toContain("Using the sandbox");
+    expect(now.stdout).toContain("sandbox: the Job was simulated; no archive was written");
   });
 });
