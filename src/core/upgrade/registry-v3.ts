@@ -78,7 +78,10 @@ export async function migrateRegistryConfig(v2Text: string): Promise<ConfigMigra
   // loglevel is still read but deprecated; log.level says the same.
   if (doc.has("loglevel")) {
     const level = doc.get("loglevel");
-    if (!doc.hasIn(["log", "level"])) doc.setIn(["log", "level"], level);
+    // A missing parent is created from a plain object: setIn would build a JS Map, which YAML 1.1
+    // writes as !!omap — a sequence to Go's yaml.v2, not the mapping the registry expects.
+    if (!doc.has("log")) doc.set("log", doc.createNode({ level }));
+    else if (!doc.hasIn(["log", "level"])) doc.setIn(["log", "level"], level);
     doc.delete("loglevel");
     changed.push("loglevel -> log.level");
   }

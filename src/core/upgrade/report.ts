@@ -74,7 +74,7 @@ export function upgradeReportText(report: UpgradeReport, target: string): string
       `Registry: ${r.image ?? "?"}, ${r.ready}/${r.desired} ready on ${new Set(r.pods.filter((p) => p.ready).map((p) => p.node)).size} node(s); ${report.health.service.endpoints} endpoint(s).`,
     );
   }
-  for (const warning of report.warnings) lines.push(`Warning: ${warning}`);
+  // Warnings go to stderr (the command prints them); stdout is the result.
   return lines.join("\n");
 }
 
