@@ -107,7 +107,7 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
     expect(run.code, run.stderr).toBe(0);
     const backup = report(run.stdout).steps.find((s: Any) => s.title.startsWith("Backed up the registry"));
     expect(backup?.status).toBe("succeeded");
-    const jobs = store()
+    const jobs: Any[] = store()
       .list("Job", { namespace: NAMESPACE })
       .filter((j: Any) => j.metadata.name.startsWith("registry-clouddrove-backup-upgrade-"));
     expect(jobs).toHaveLength(1);

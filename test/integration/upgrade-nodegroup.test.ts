@@ -74,7 +74,9 @@ describe("upgrade --kubernetes-version", () => {
     const sandbox = h.sbx.sandbox;
     setKubelets(sandbox, "v1.31.13-eks-1a2b3c4");
     const target = h.registryNode();
-    const zone = sandbox.store.get("Node", undefined, target)?.metadata.labels["topology.kubernetes.io/zone"];
+    const zone = (sandbox.store.get("Node", undefined, target) as Any).metadata.labels[
+      "topology.kubernetes.io/zone"
+    ];
     const others = h.nodeNames().filter((n) => n !== target);
 
     // Two minors behind: one minor at a time.
