@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createSelfSignedCertificate, isUsableKey } from "./api/certificate.js";
-import { type Clock, createClock } from "./clock.js";
+import { type Clock, createClock, isManualClock } from "./clock.js";
 import { type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
@@ -100,6 +100,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.runtime ?? true)
       runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir });
     controllers = startControllers({ store, clock, runtime });
+    // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
+    // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).
+    if (saved !== undefined && runtime && !isManualClock(clock)) await runtime.processes.settled();
   }
   const faults = new FaultInjector();
   let server: ApiServer;

@@ -401,6 +401,8 @@ describe("pods/portforward refusals", () => {
       [1, 80, 0],
     ]);
     const error = frames.find((f, i) => i >= 2 && f[0] === 1);
-    expect(error?.subarray(1).toString()).toContain("no process listens on port 80");
+    expect(error?.subarray(1).toString()).toContain(
+      "no process listens on port 80 (the sandbox runs only registry containers as real processes)",
+    );
   });
 });

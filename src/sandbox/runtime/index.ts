@@ -57,7 +57,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
   const balancers: LoadBalancers[] = [];
   const portForward = createPortForwardHandler({
     getPod: (namespace, name) => options.store.get("Pod", namespace, name),
-    hostPort: (namespace, name, port) => processes.hostPort(namespace, name, port),
+    hostPort: (namespace, name, port) => processes.waitForHostPort(namespace, name, port),
   });
   return {
     dataDir,

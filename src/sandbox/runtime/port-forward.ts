@@ -7,7 +7,7 @@
  * the real process's port on 127.0.0.1.
  */
 import type { IncomingMessage } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { KubeObject } from "../types.js";
@@ -20,7 +20,7 @@ const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
 export interface PortForwardOptions {
   getPod(namespace: string, name: string): KubeObject | undefined;
   /** Where the pod's real process listens on the host for a container port (undefined: nothing does). */
-  hostPort(namespace: string, name: string, containerPort: number): number | undefined;
+  hostPort(namespace: string, name: string, containerPort: number): Promise<number | undefined>;
 }
 
 /** Answers an upgrade request with a Status error instead of switching protocols. */
@@ -119,17 +119,37 @@ function frame(channel: number, data: Buffer | string): Buffer {
 function forward(ws: WebSocket, pod: KubeObject, ports: number[], options: PortForwardOptions): void {
   const namespace = pod.metadata.namespace ?? "";
   const name = pod.metadata.name;
-  const upstreams = new Map<number, ReturnType<typeof connect>>();
+  const upstreams = new Map<number, Socket>();
+  /** What the client sent on a port's data channel before its connection to the pod was open. */
+  const early = new Map<number, Buffer[]>();
+  let closed = false;
   const closeAll = () => {
+    closed = true;
     for (const upstream of upstreams.values()) upstream.destroy();
     if (ws.readyState === ws.OPEN) ws.close();
   };
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    const bytes = isBinary ? data : Buffer.from(data.toString());
+    if (bytes.length === 0) return;
+    const channel = bytes[0]!;
+    // Clients send on the data channels only; what comes on another is ignored, as the kubelet does.
+    if (channel % 2 !== 0) return;
+    const index = channel / 2;
+    const upstream = upstreams.get(index);
+    if (upstream) upstream.write(bytes.subarray(1));
+    else early.set(index, [...(early.get(index) ?? []), bytes.subarray(1)]);
+  });
+  ws.on("close", () => {
+    closed = true;
+    for (const upstream of upstreams.values()) upstream.destroy();
+  });
+  ws.on("error", () => closeAll());
   ports.forEach((port, index) => {
     const portBytes = Buffer.from([port & 0xff, (port >> 8) & 0xff]);
     ws.send(frame(2 * index, portBytes));
     ws.send(frame(2 * index + 1, portBytes));
   });
-  ports.forEach((port, index) => {
+  ports.forEach(async (port, index) => {
     const fail = (reason: string) => {
       if (ws.readyState === ws.OPEN)
         ws.send(
@@ -140,31 +160,22 @@ function forward(ws: WebSocket, pod: KubeObject, ports: number[], options: PortF
         );
       closeAll();
     };
-    const hostPort = options.hostPort(namespace, name, port);
+    const hostPort = await options.hostPort(namespace, name, port);
+    if (closed) return;
     if (hostPort === undefined) {
       fail(
-        `no process listens on port ${port}: this pod is simulated by the sandbox (only registry containers run for real)`,
+        `no process listens on port ${port} (the sandbox runs only registry containers as real processes)`,
       );
       return;
     }
     const upstream = connect({ host: "127.0.0.1", port: hostPort });
     upstreams.set(index, upstream);
+    for (const chunk of early.get(index) ?? []) upstream.write(chunk);
+    early.delete(index);
     upstream.on("data", (chunk: Buffer) => {
       if (ws.readyState === ws.OPEN) ws.send(frame(2 * index, chunk));
     });
     upstream.on("error", (error) => fail(error.message));
     upstream.on("close", closeAll);
   });
-  ws.on("message", (data: Buffer, isBinary: boolean) => {
-    const bytes = isBinary ? data : Buffer.from(data.toString());
-    if (bytes.length === 0) return;
-    const channel = bytes[0]!;
-    // Clients send on the data channels only; what comes on another is ignored, as the kubelet does.
-    if (channel % 2 !== 0) return;
-    upstreams.get(channel / 2)?.write(bytes.subarray(1));
-  });
-  ws.on("close", () => {
-    for (const upstream of upstreams.values()) upstream.destroy();
-  });
-  ws.on("error", () => closeAll());
 }

@@ -36,7 +36,8 @@ export function isRealProbe(probe: Json): boolean {
   return Boolean(probe?.tcpSocket || probe?.httpGet);
 }
 
-function tcpProbe(port: number, timeoutMs: number): Promise<ProbeResult> {
+/** Whether 127.0.0.1:port accepts a connection within `timeoutMs`. */
+export function tcpProbe(port: number, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
     const done = (result: ProbeResult) => {

@@ -14,7 +14,7 @@ import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
 import { resolveEnv } from "./env.js";
 import { type RegistryMajor, registryMajor } from "./image.js";
 import { podDirectory } from "./layout.js";
-import { isRealProbe, type ProbeKind, Prober } from "./probes.js";
+import { isRealProbe, type ProbeKind, Prober, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
 import { materializeMounts } from "./volumes.js";
@@ -46,6 +46,8 @@ interface ContainerRun {
   stopRequested: boolean;
   /** The pod's terminationGracePeriodSeconds. */
   graceSeconds: number;
+  /** Its API port has accepted a connection (see settled()). */
+  listening?: boolean;
   logs: LogBuffer;
   ports: Map<number, number>;
   process?: ManagedProcess;
@@ -237,6 +239,68 @@ export class PodProcesses {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Like hostPort, but while the pod's container is starting (its volumes being written, its process
+   * about to be spawned) waits for it, up to `limitMs`: the simulation reports a container running a
+   * moment before its process exists.
+   */
+  async waitForHostPort(
+    namespace: string | undefined,
+    name: string,
+    containerPort: number,
+    limitMs = 5_000,
+  ): Promise<number | undefined> {
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const port = this.hostPort(namespace, name, containerPort);
+      const entry = this.entries.get(`${namespace}/${name}`);
+      const starting = [...(entry?.runs.values() ?? [])].some((run) => run.state === "starting");
+      if (port !== undefined || !starting || Date.now() > deadline) return port;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * Resolves when every real container that the pods' statuses show running (on a Ready node) has a
+   * process that accepts connections on its API port, or has exited; or after `limitMs`. A saved sandbox
+   * that starts again waits for this, so that its pause is invisible: the pods it restores as Ready answer.
+   */
+  async settled(limitMs = 10_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (Date.now() <= deadline) {
+      let waiting = false;
+      for (const pod of this.options.store.list("Pod")) {
+        if (pod.metadata.deletionTimestamp || !this.runsForReal(pod) || !this.onReadyNode(pod)) continue;
+        for (const status of pod.status?.containerStatuses ?? []) {
+          const spec = (pod.spec?.containers ?? []).find((c: Json) => c.name === status.name);
+          if (!status.state?.running || realContainer(spec) === undefined) continue;
+          const run = this.entries.get(keyOf(pod))?.runs.get(status.name);
+          if (run?.state === "exited") continue;
+          if (run?.state === "running" && (await this.accepts(run))) continue;
+          waiting = true;
+        }
+      }
+      if (!waiting) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  private onReadyNode(pod: KubeObject): boolean {
+    const node = pod.spec?.nodeName
+      ? this.options.store.get("Node", undefined, pod.spec.nodeName)
+      : undefined;
+    return (node?.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
+  }
+
+  /** Whether the run's API port (its first mapped port) accepts a connection; remembered once true. */
+  private async accepts(run: ContainerRun): Promise<boolean> {
+    if (run.listening) return true;
+    const port = run.ports.values().next().value;
+    if (port === undefined || !run.process?.running) return false;
+    run.listening = (await tcpProbe(port, 1_000)).ok;
+    return run.listening;
   }
 
   /** Whether the pod has a process running now. */
