@@ -84,7 +84,7 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
   const restore = sub(
     "restore",
     "verify an archive, stop the registry, restore it, start it, check health",
-    runRestore,
+    async (ctx, flags) => (await import("./backup-restore.js")).runRestore(ctx, flags),
   )
     .option("--from <key>", "archive key, file name, or latest (required)")
     .option("--to-claim <name>", "restore into this claim instead; the live registry keeps running")
@@ -102,12 +102,12 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
   for (const command of [now, list, snapshot, verify, restore]) addSettingOptions(command, backupSettings);
 }
 
-async function resolveSettings(ctx: CommandContext, flags: BackupFlags): Promise<Config> {
+export async function resolveSettings(ctx: CommandContext, flags: BackupFlags): Promise<Config> {
   const { resolveFromContext } = await import("../config/options.js");
   return (await resolveFromContext(ctx, flags)).config;
 }
 
-async function timeoutMs(flags: BackupFlags): Promise<number> {
+export async function timeoutMs(flags: BackupFlags): Promise<number> {
   const { UsageError } = await import("../errors.js");
   const { duration, parseDurationMs } = await import("../core/validators.js");
   const value = flags.timeout ?? "6h";
@@ -117,7 +117,7 @@ async function timeoutMs(flags: BackupFlags): Promise<number> {
   return parseDurationMs(value);
 }
 
-async function withCluster<T>(
+export async function withCluster<T>(
   ctx: CommandContext,
   flags: BackupFlags,
   run: (target: ClusterTarget) => Promise<T>,
@@ -131,11 +131,11 @@ async function withCluster<T>(
   }
 }
 
-const summaries = (steps: StepRecord[]): StepSummary[] =>
+export const summaries = (steps: StepRecord[]): StepSummary[] =>
   steps.map(({ title, status }) => ({ title, status }));
 
 /** Runs the steps; under -o json a failure still prints its one document (built by `report`) first. */
-async function runSteps<C extends object>(
+export async function runSteps<C extends object>(
   ctx: CommandContext,
   tasks: import("listr2").ListrTask<C>[],
   context: C,
@@ -152,13 +152,13 @@ async function runSteps<C extends object>(
 }
 
 /** A fresh name per run: the time it started, and 4 random hex digits. */
-async function runName(base: string): Promise<string> {
+export async function runName(base: string): Promise<string> {
   const { randomBytes } = await import("node:crypto");
   const { timestampedName } = await import("../core/backup/job-log.js");
   return timestampedName(base, new Date(), randomBytes(2).toString("hex"));
 }
 
-async function yamlOf(object: unknown): Promise<string> {
+export async function yamlOf(object: unknown): Promise<string> {
   const { stringify } = await import("yaml");
   return stringify(object);
 }
@@ -238,21 +238,9 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   });
 }
 
-/** The VolumeSnapshots in the namespace; the API may be missing (no snapshot-controller installed). */
-async function listSnapshots(target: ClusterTarget, namespace: string): Promise<unknown[] | "no-api"> {
-  try {
-    return await target.kube.list("snapshot.storage.k8s.io/v1", "VolumeSnapshot", { namespace });
-  } catch (error) {
-    const code = (error as { cause?: { code?: number } }).cause?.code;
-    if (code === 404 || /no.*resource|not found/i.test(String((error as Error).message))) return "no-api";
-    throw error;
-  }
-}
-
 async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
   const { backupNames } = await import("../core/backup/render.js");
-  const { snapshotsOfClaim } = await import("../core/backup/snapshot.js");
   const { listReportText } = await import("../core/backup/report.js");
   const { ClouddroveError, ExitCode } = await import("../errors.js");
   type ListReport = import("../core/backup/report.js").ListReport;
@@ -281,13 +269,10 @@ async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   }
   try {
     await withCluster(ctx, flags, async (target) => {
-      const snapshots = await listSnapshots(target, config.namespace);
-      if (snapshots === "no-api") {
-        report.snapshots = [];
-        report.notes.push(
-          `${target.label} has no VolumeSnapshot API (the snapshot-controller is not installed)`,
-        );
-      } else report.snapshots = snapshotsOfClaim(snapshots as never[], claim);
+      const { listClaimSnapshots } = await import("../steps/backup/snapshot.js");
+      const found = await listClaimSnapshots(target.kube, config.namespace, claim);
+      report.snapshots = found.snapshots;
+      if (found.note) report.notes.push(`${target.label}: ${found.note}`);
     });
   } catch (error) {
     // The archives are what survives the loss of the cluster: list them even when it cannot be reached.
@@ -301,39 +286,23 @@ async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
 async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const { backupNames } = await import("../core/backup/render.js");
-  const { snapshotSupport, volumeSnapshotObject } = await import("../core/backup/snapshot.js");
+  const { volumeSnapshotObject } = await import("../core/backup/snapshot.js");
   const { snapshotReportText } = await import("../core/backup/report.js");
-  const { snapshotTasks } = await import("../steps/backup/snapshot.js");
+  const { lookUpSnapshotSupport, snapshotTasks } = await import("../steps/backup/snapshot.js");
   type SnapshotReport = import("../core/backup/report.js").SnapshotReport;
   type SnapshotContext = import("../steps/backup/snapshot.js").SnapshotContext;
-  type Obj = import("../core/health/snapshot.js").Obj;
 
   const config = await resolveSettings(ctx, flags);
-  const timeout = await timeoutMs({ ...flags, timeout: flags.timeout ?? "30m" });
+  const timeout = await timeoutMs(flags);
   const ns = config.namespace;
   const claimName = flags.claim ?? backupNames.claim;
   await withCluster(ctx, flags, async (target) => {
-    const claim = (await target.kube.get("v1", "PersistentVolumeClaim", claimName, ns)) as Obj | undefined;
-    if (!claim) {
-      throw new UsageError(`There is no claim ${claimName} in namespace ${ns} (${target.label})`, {
-        hint: "Deploy the registry first (clouddrove deploy), or name another claim with --claim.",
-      });
-    }
-    const volumeName: string | undefined = claim.spec?.volumeName;
-    const volume = volumeName
-      ? ((await target.kube.get("v1", "PersistentVolume", volumeName)) as Obj | undefined)
-      : undefined;
-    const classes = await target.kube
-      .list("snapshot.storage.k8s.io/v1", "VolumeSnapshotClass")
-      .catch(() => [] as unknown[]);
-    const support = snapshotSupport({
-      claim,
-      volume,
-      classes: classes as Obj[],
+    const support = await lookUpSnapshotSupport(target.kube, ns, claimName, {
       requestedClass: flags.snapshotClass,
       archiveLocation: config.backup.bucket
         ? `s3://${config.backup.bucket}/${config.backup.prefix}`
         : undefined,
+      clusterLabel: target.label,
     });
     const snapshot = volumeSnapshotObject(
       ns,
@@ -441,172 +410,6 @@ async function runVerify(ctx: CommandContext, flags: BackupFlags): Promise<void>
         },
       );
     }
-  } finally {
-    bucket.close();
-  }
-}
-
-async function runRestore(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { ClouddroveError, UsageError } = await import("../errors.js");
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
-  const { backupNames, renderRestoreJob } = await import("../core/backup/render.js");
-  const plan = await import("../core/backup/restore-plan.js");
-  const { restoreReportText } = await import("../core/backup/report.js");
-  const { effectivePhase, restoreTasks } = await import("../steps/backup/restore.js");
-  const { lookUpRestore } = await import("../steps/backup/restore-lookup.js");
-  type RestoreReport = import("../core/backup/report.js").RestoreReport;
-  type RestoreContext = import("../steps/backup/restore.js").RestoreContext;
-
-  if (!flags.from) {
-    throw new UsageError("backup restore needs --from: the archive to restore", {
-      hint: "Pass --from latest, or a key from clouddrove backup list.",
-    });
-  }
-  const toClaim = flags.toClaim;
-  if (toClaim === backupNames.claim) {
-    throw new UsageError(`--to-claim ${toClaim} is the registry's own claim`, {
-      hint: `Drop --to-claim to restore over the live registry (with --confirm), or name another claim.`,
-    });
-  }
-  const config = await resolveSettings(ctx, flags);
-  const timeout = await timeoutMs(flags);
-  const ns = config.namespace;
-  // Decided before anything is looked up: without a person to ask, only --confirm NAMESPACE restores over live data.
-  if (!flags.dryRun && !toClaim && !ctx.interactive) plan.checkConfirmation(ns, flags.confirm);
-
-  const bucket = await openBackupBucket(backupBucketTarget(config, ctx.io.env));
-  try {
-    const archive = await bucket.resolveArchive(flags.from);
-    if (!archive.complete) {
-      throw new UsageError(
-        `The archive ${archive.key} has no checksum file: the run that wrote it did not finish`,
-        {
-          hint: "Choose a complete archive (clouddrove backup list), e.g. --from latest.",
-        },
-      );
-    }
-    await withCluster(ctx, flags, async (target) => {
-      const found = await lookUpRestore(target.kube, ns, {
-        configuredReplicas: config.registry.replicas,
-        toClaim,
-        clusterLabel: target.label,
-      });
-      let newClaim: KubeObject | undefined;
-      if (toClaim && !found.targetClaim) {
-        if (!flags.storageClass) {
-          throw new UsageError(`There is no claim ${toClaim} in namespace ${ns}`, {
-            hint: `Create it first, or pass --storage-class CLASS to have clouddrove create it (ReadWriteMany, ${config.storage.size}).`,
-          });
-        }
-        const size = found.liveClaim?.spec?.resources?.requests?.storage ?? config.storage.size;
-        newClaim = plan.restoreClaimObject(ns, toClaim, flags.storageClass, size) as KubeObject;
-      }
-      const restoreTarget = {
-        namespace: ns,
-        key: archive.key,
-        toClaim,
-        replicas: toClaim || !found.deployment ? 0 : found.replicas,
-        jobName: await runName(backupNames.restoreJob),
-      };
-      const job = await renderRestoreJob(config, archive.key, {
-        name: restoreTarget.jobName,
-        claimName: toClaim,
-        removeOld: Boolean(flags.removeOld),
-      });
-      const steps: StepRecord[] = [];
-      const context: RestoreContext = {
-        kube: target.kube,
-        namespace: ns,
-        bucket,
-        archive,
-        checkBlobDigests: true,
-        target: restoreTarget,
-        job,
-        newClaim,
-        deploymentExists: found.deployment !== undefined,
-        timeoutMs: timeout,
-        signal: ctx.io.signal,
-        phase: "verify",
-        done: new Set(),
-        warnings: [],
-      };
-      const lines = plan.restorePlan(restoreTarget);
-      const report = (
-        ok: boolean,
-        dryRun: boolean,
-        stop?: import("../core/backup/restore-plan.js").RestoreStopReport,
-      ): RestoreReport => ({
-        ok,
-        dryRun,
-        target: target.label,
-        namespace: ns,
-        key: archive.key,
-        toClaim: toClaim ?? null,
-        claim: toClaim ?? backupNames.claim,
-        job: restoreTarget.jobName,
-        replicas: restoreTarget.replicas,
-        plan: lines,
-        verified: context.report?.ok
-          ? {
-              sha256: context.report.sha256,
-              repositories: context.report.repositories.length,
-              tags: context.report.tags,
-              manifests: context.report.manifests,
-              blobs: context.report.blobs,
-            }
-          : null,
-        restored: context.result ?? null,
-        simulated: context.outcome?.simulated ?? false,
-        health: context.health
-          ? { healthy: context.health.healthy, problems: context.health.problems }
-          : null,
-        stoppedIn: stop ? effectivePhase(context) : null,
-        state: stop?.state ?? null,
-        finish: stop?.finish ?? [],
-        warnings: context.warnings,
-        steps: summaries(steps),
-      });
-      if (flags.dryRun) {
-        if (newClaim) await target.kube.apply(newClaim, { dryRun: true });
-        const doc = { ...report(true, true), manifests: [...(newClaim ? [newClaim] : []), job] };
-        const yaml = await yamlOf(job);
-        await ctx.out.result(doc, () => `${restoreReportText(doc)}\n---\n${yaml}`);
-        return;
-      }
-      if (!toClaim && flags.confirm !== plan.confirmationWord(ns)) {
-        // Only reached at a terminal (without one, checkConfirmation has refused already).
-        ctx.out.info(lines.join("\n"));
-        const word = plan.confirmationWord(ns);
-        await ctx.prompter.input({
-          message: plan.confirmationQuestion(restoreTarget),
-          validate: (v) =>
-            v.trim() === word
-              ? undefined
-              : `Type ${word} exactly, or press Ctrl-C to leave the registry as it is.`,
-        });
-      }
-      await runSteps(ctx, restoreTasks(), context, steps, async (error) => {
-        const stop = plan.restoreStoppedIn(effectivePhase(context), restoreTarget);
-        if (ctx.out.format === "json") await ctx.out.result(report(false, false, stop), () => "");
-        const base = error instanceof ClouddroveError ? error : undefined;
-        return new ClouddroveError(
-          base?.message ?? String((error as Error)?.message ?? error),
-          base?.exitCode ?? 1,
-          {
-            cause: error,
-            details: [
-              ...(base?.details ?? []),
-              `State: ${stop.state}`,
-              ...stop.finish.map((command, i) => `${i === 0 ? "To finish: " : "           "}${command}`),
-            ],
-            hint: base?.hint ?? (stop.finish[0] ? `Run: ${stop.finish[0]}` : undefined),
-          },
-        );
-      });
-      for (const warning of context.warnings) ctx.out.warn(warning);
-      const done = report(true, false);
-      await ctx.out.result(done, () => restoreReportText(done));
-    });
   } finally {
     bucket.close();
   }

@@ -5,10 +5,17 @@
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
-import { SNAPSHOT_API, type SnapshotSummary, summarizeSnapshot } from "../../core/backup/snapshot.js";
+import {
+  SNAPSHOT_API,
+  type SnapshotSummary,
+  type SnapshotSupport,
+  snapshotSupport,
+  snapshotsOfClaim,
+  summarizeSnapshot,
+} from "../../core/backup/snapshot.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
-import { OperationError } from "../../errors.js";
+import { OperationError, UsageError } from "../../errors.js";
 
 export interface SnapshotContext {
   kube: Kube;
@@ -65,4 +72,62 @@ export function snapshotTasks(): ListrTask<SnapshotContext>[] {
       },
     },
   ];
+}
+
+/** The cluster does not serve the snapshot API (discovery does not know the kind, or a 404). */
+function isMissingApi(error: unknown): boolean {
+  const code = (error as { cause?: { code?: number } })?.cause?.code ?? (error as { code?: number })?.code;
+  return code === 404 || /Unrecognized API version and kind/i.test(String((error as Error)?.message));
+}
+
+/** Reads the claim, its volume and the snapshot classes, and decides whether a snapshot can work. */
+export async function lookUpSnapshotSupport(
+  kube: Kube,
+  namespace: string,
+  claimName: string,
+  options: { requestedClass?: string; archiveLocation?: string; clusterLabel: string },
+): Promise<SnapshotSupport> {
+  const claim = (await kube.get("v1", "PersistentVolumeClaim", claimName, namespace)) as Obj | undefined;
+  if (!claim) {
+    throw new UsageError(
+      `There is no claim ${claimName} in namespace ${namespace} (${options.clusterLabel})`,
+      {
+        hint: "Deploy the registry first (clouddrove deploy), or name another claim with --claim.",
+      },
+    );
+  }
+  const volumeName: string | undefined = claim.spec?.volumeName;
+  const volume = volumeName
+    ? ((await kube.get("v1", "PersistentVolume", volumeName)) as Obj | undefined)
+    : undefined;
+  // Without the snapshot CRDs there are no classes, which snapshotSupport explains.
+  const classes = await kube.list(SNAPSHOT_API, "VolumeSnapshotClass").catch((error: unknown) => {
+    if (isMissingApi(error)) return [] as unknown[];
+    throw error;
+  });
+  return snapshotSupport({
+    claim,
+    volume,
+    classes: classes as Obj[],
+    requestedClass: options.requestedClass,
+    archiveLocation: options.archiveLocation,
+  });
+}
+
+/** The snapshots of one claim; a cluster without the VolumeSnapshot API has none, and says so. */
+export async function listClaimSnapshots(
+  kube: Kube,
+  namespace: string,
+  claim: string,
+): Promise<{ snapshots: SnapshotSummary[]; note?: string }> {
+  try {
+    const snapshots = await kube.list(SNAPSHOT_API, "VolumeSnapshot", { namespace });
+    return { snapshots: snapshotsOfClaim(snapshots as Obj[], claim) };
+  } catch (error) {
+    if (!isMissingApi(error)) throw error;
+    return {
+      snapshots: [],
+      note: "the cluster has no VolumeSnapshot API (the snapshot-controller is not installed)",
+    };
+  }
 }
