@@ -139,13 +139,11 @@ export class LoadBalancers {
   }
 
   private publish(service: KubeObject, balancer: Balancer): void {
-    const ports = [...balancer.listeners.values()]
-      .sort(
-        (a, b) =>
-          (service.spec?.ports ?? []).findIndex((p: Json) => p.port === a.servicePort) -
-          (service.spec?.ports ?? []).findIndex((p: Json) => p.port === b.servicePort),
-      )
-      .map((l) => ({ port: l.port, protocol: "TCP" as const }));
+    // In the order of the Service's ports: clouddrove reads ports[0] as the registry's.
+    const ports = (service.spec?.ports ?? [])
+      .map((p: Json) => balancer.listeners.get(Number(p.port)))
+      .filter((l: Listener | undefined): l is Listener => l !== undefined)
+      .map((l: Listener) => ({ port: l.port, protocol: "TCP" as const }));
     const address: LoadBalancerAddress = { ip: "127.0.0.1", ports };
     const text = JSON.stringify(address);
     if (balancer.published === text) return;
