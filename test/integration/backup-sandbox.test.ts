@@ -473,6 +473,35 @@ describe("backup restore", () => {
     expect(store().get("Deployment", NS, "registry-clouddrove")?.spec.replicas).toBe(3);
   });
 
+  it("Ctrl-C once writes are stopped: exit 130, the data untouched, and how to start it again", async () => {
+    await deployWithBucket();
+    const controller = new AbortController();
+    const unsubscribe = store().subscribe("Deployment", (event) => {
+      if (event.object.spec?.replicas === 0) controller.abort();
+    });
+    const run = await runCli(
+      [
+        "--kubeconfig",
+        sbx.kubeconfigPath,
+        "backup",
+        "restore",
+        "--from",
+        "latest",
+        "--confirm",
+        NS,
+        ...bucketFlags(),
+        ...SHORT,
+      ],
+      { env: env(), signal: controller.signal },
+    );
+    unsubscribe();
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain("State: The registry is stopped or stopping");
+    expect(run.stderr).toContain("its data was not changed");
+    expect(run.stderr).toContain(`kubectl -n ${NS} scale deployment registry-clouddrove --replicas=3`);
+    expect(jobs()).toEqual([]);
+  });
+
   it("--to-claim restores into another claim and never stops the live registry", async () => {
     await deployWithBucket();
     const scaled: number[] = [];

@@ -103,7 +103,7 @@ export function restoreStoppedIn(phase: RestorePhase, target: RestoreTarget): Re
     case "stop":
       return {
         state:
-          `The registry is being stopped (deployment ${names.deployment} scaled to 0, was ${replicas}); ` +
+          `The registry is stopped or stopping (deployment ${names.deployment} scaled to 0, was ${replicas}); ` +
           "its data was not changed.",
         finish: [
           `${scaleBack}    # to undo: start the registry again with its current data`,
