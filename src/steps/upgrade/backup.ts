@@ -1,16 +1,16 @@
 /**
- * Step: before the registry's major upgrade (forward-only), an archive of its data, taken the way
- * `clouddrove backup now` takes one: a Job made from the backup CronJob's template (what `kubectl create
- * job --from=cronjob/...` does), watched until it completes. When backups are not configured there is no
- * CronJob: the upgrade goes on and says clearly that no backup was taken.
+ * Step: before the registry's major upgrade (forward-only), an archive of its data, taken exactly as
+ * `clouddrove backup now` takes one (steps/backup/job.ts): a Job made from the backup CronJob's template,
+ * watched to the end, archive.sh's result line read from its log. When backups are not configured there is
+ * no CronJob: the upgrade goes on and says clearly that no backup was taken.
  */
 import type { ListrTask } from "listr2";
-import { waitUntil } from "../../adapters/kube-watch.js";
+import { parseArchiveResult, timestampedName } from "../../core/backup/job-log.js";
 import { backupNames, jobFromCronJob } from "../../core/backup/render.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { majorOf } from "../../core/upgrade/targets.js";
 import { OperationError } from "../../errors.js";
+import { createJob, failureDetails, jobOutcome, jobProgress, waitForJob } from "../backup/job.js";
 import type { UpgradeContext } from "./context.js";
 
 /** Is this run a major registry upgrade (the one that is forward-only)? */
@@ -21,9 +21,6 @@ export function isMajorRegistryUpgrade(ctx: UpgradeContext): boolean {
   return to !== undefined && (from === undefined || to > from);
 }
 
-const condition = (job: Obj | undefined, type: string) =>
-  ((job?.status?.conditions ?? []) as Obj[]).find((c) => c.type === type && c.status === "True");
-
 export function backupStep(): ListrTask<UpgradeContext> {
   return {
     title: "Back up the registry before the major upgrade",
@@ -32,7 +29,7 @@ export function backupStep(): ListrTask<UpgradeContext> {
         const why = "no backup was taken (--skip-backup): the registry upgrade is forward-only";
         ctx.warnings.push(why);
         ctx.skipped = why;
-        task.skip(`Backup skipped (--skip-backup)`);
+        task.skip("Backup skipped (--skip-backup)");
         return;
       }
       if (ctx.state.backup) {
@@ -51,42 +48,34 @@ export function backupStep(): ListrTask<UpgradeContext> {
         task.skip("Backup: not configured (no backup CronJob) — no backup taken");
         return;
       }
-      const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
-      const name = `${backupNames.cronJob}-upgrade-${stamp}`;
-      await ctx.kube.apply(jobFromCronJob(cronJob, name) as never);
+      const name = timestampedName(`${backupNames.cronJob}-upgrade`, new Date());
+      await createJob(ctx.kube, jobFromCronJob(cronJob, name));
       ctx.stats.patches++;
       task.output = `Job ${name} started from CronJob ${backupNames.cronJob}`;
-      const [job] = await waitUntil<Obj & { metadata: Obj }>(
-        ctx.kube,
-        {
-          apiVersion: "batch/v1",
-          kind: "Job",
-          namespace: ctx.namespace,
-          fieldSelector: `metadata.name=${name}`,
+      const finished = await waitForJob(ctx.kube, ctx.namespace, name, {
+        timeoutMs: ctx.options.backupTimeoutMs,
+        signal: ctx.options.signal,
+        onChange: (job) => {
+          task.output = jobProgress(job);
         },
-        ([j]) => Boolean(condition(j, "Complete") || condition(j, "Failed")),
-        {
-          timeoutMs: ctx.options.backupTimeoutMs,
-          signal: ctx.options.signal,
-          stats: ctx.stats,
-          onChange: ([j]) => {
-            task.output = `Job ${name}: ${j?.status?.active ?? 0} running, ${j?.status?.failed ?? 0} failed attempt(s)`;
-          },
-          explainTimeout: () =>
-            `backup Job ${name} has not finished (kubectl -n ${ctx.namespace} logs job/${name})`,
-        },
-      );
-      if (condition(job, "Failed")) {
+      });
+      const outcome = await jobOutcome(ctx.kube, finished, backupNames.archiveContainer);
+      if (outcome.state === "failed") {
         throw new OperationError(
           `The backup Job ${name} failed; the upgrade stopped before changing anything.`,
           {
-            hint: `See why: \`kubectl -n ${ctx.namespace} logs job/${name}\`. Fix it and run again, or pass --skip-backup to upgrade without a backup.`,
+            details: failureDetails(outcome),
+            hint: `Read the log: kubectl -n ${ctx.namespace} logs job/${name}. Fix the cause and run again, or pass --skip-backup to upgrade without a backup.`,
           },
         );
       }
-      ctx.state.backup = `Job ${name}`;
-      ctx.detail = `Job ${name} completed`;
-      task.title = `Backed up the registry: Job ${name} completed`;
+      const archive = parseArchiveResult(outcome.log);
+      if (outcome.simulated) {
+        ctx.warnings.push(`the backup Job ${name} was simulated by the sandbox: no archive was written`);
+      }
+      ctx.state.backup = archive ? `Job ${name}: ${archive.key} (${archive.bytes} bytes)` : `Job ${name}`;
+      ctx.detail = `${ctx.state.backup} completed`;
+      task.title = `Backed up the registry: ${ctx.detail}`;
     },
   };
 }
