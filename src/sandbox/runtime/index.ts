@@ -5,6 +5,7 @@
  * Everything else in the sandbox stays simulated. The simulated controllers call in through small hooks:
  * the kubelet (processes), the service controller (loadBalancers), the API server (portForward, podLog).
  */
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
@@ -51,6 +52,9 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
   const dataDir = options.stateDir
     ? join(options.stateDir, "volumes")
     : await mkdtemp(join(tmpdir(), "clouddrove-sandbox-volumes-"));
+  // A temporary data directory also goes when this process exits without stopping the sandbox.
+  const removeOnExit = () => rmSync(dataDir, { recursive: true, force: true });
+  if (temporary) process.once("exit", removeOnExit);
   const binary = options.binary ?? findExecutable(REGISTRY_BINARY);
   const processes = new PodProcesses({ store: options.store, clock: options.clock, dataDir, binary });
   await processes.pruneOrphans();
@@ -85,7 +89,10 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
       portForward.close();
       await Promise.all(balancers.map((b) => b.close()));
       await processes.stop();
-      if (temporary) await rm(dataDir, { recursive: true, force: true });
+      if (temporary) {
+        process.removeListener("exit", removeOnExit);
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
