@@ -16,7 +16,9 @@ export interface SandboxServeFlags {
 export function registerSandbox(program: Command, io: AppIO, state: RunState): void {
   const sandbox = program
     .command("sandbox")
-    .description("a simulated three-zone EKS-like cluster on this machine (no AWS, no containers run)");
+    .description(
+      "a simulated three-zone EKS-like cluster on this machine (no AWS; registry pods run the real docker-registry)",
+    );
   sandbox
     .command("serve")
     .description(
@@ -34,7 +36,9 @@ export function registerSandbox(program: Command, io: AppIO, state: RunState): v
     });
   sandbox
     .command("reset")
-    .description("delete the sandbox's saved state (the next sandbox command starts a new cluster)")
+    .description(
+      "delete the sandbox's saved state and its volumes' data (the next sandbox command starts a new cluster)",
+    )
     .action(async (_flags: unknown, command: Command) => {
       await resetSandbox(createContext(io, command, state));
     });
@@ -134,7 +138,8 @@ export async function serveSandbox(ctx: CommandContext, flags: SandboxServeFlags
   ];
   ctx.out.info(
     ctx.out.paint.yellow(
-      `This cluster is simulated: no AWS, and no containers run. Its scheduler, kubelet and controllers are simulations.`,
+      "This cluster is simulated: no AWS. Its scheduler, kubelet and controllers are simulations; registry pods run " +
+        "the real docker-registry binary (when installed) on its simulated volumes, other containers only pretend to run.",
     ),
   );
   ctx.out.success(
@@ -165,15 +170,35 @@ export async function serveSandbox(ctx: CommandContext, flags: SandboxServeFlags
 
 export async function resetSandbox(ctx: CommandContext): Promise<void> {
   const { join } = await import("node:path");
-  const { rm } = await import("node:fs/promises");
+  const { readdir, rm } = await import("node:fs/promises");
   const { defaultStateDir } = await import("../sandbox/index.js");
   const { resetState } = await import("../sandbox/persist.js");
   const stateDir = defaultStateDir(ctx.io.env);
+  // The simulated volumes hold what was pushed to the sandbox's registry: deleting them is a data delete,
+  // so it is confirmed like one.
+  const volumes = join(stateDir, "volumes");
+  const hasData = (await readdir(volumes).catch(() => [])).length > 0;
+  if (hasData && !ctx.globals.yes) {
+    if (!ctx.interactive) {
+      throw new UsageError(`The sandbox's volumes in ${volumes} hold data; reset did not delete anything.`, {
+        hint: "Pass --yes to delete the sandbox's state and its volumes' data.",
+      });
+    }
+    const confirmed = await ctx.prompter.confirm({
+      message: `Delete the sandbox, including the registry data on its volumes (${volumes})?`,
+      default: false,
+    });
+    if (!confirmed) {
+      ctx.out.info("Nothing deleted.");
+      return;
+    }
+  }
   const had = await resetState(stateDir);
   // Its token and certificate die with the state, so the kubeconfig written beside it goes too.
   await rm(join(stateDir, "kubeconfig"), { force: true });
+  await rm(volumes, { recursive: true, force: true });
   const message = had
-    ? `Deleted the sandbox state in ${stateDir}; the next sandbox command starts a new cluster.`
+    ? `Deleted the sandbox state${hasData ? " and its volumes' data" : ""} in ${stateDir}; the next sandbox command starts a new cluster.`
     : `There was no sandbox state in ${stateDir}.`;
-  await ctx.out.result({ stateDir, deleted: had }, () => message);
+  await ctx.out.result({ stateDir, deleted: had, volumesDeleted: hasData }, () => message);
 }

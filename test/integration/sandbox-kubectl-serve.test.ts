@@ -2,7 +2,7 @@
  * `clouddrove sandbox serve` in-process: it writes a kubeconfig context the real kubectl uses, says the
  * cluster is simulated, saves its state on Ctrl-C, and `sandbox reset` deletes that state.
  */
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
@@ -96,6 +96,19 @@ describe("clouddrove sandbox serve / reset", () => {
     expect(result.stdout).toContain(`Deleted the sandbox state in ${stateDir}`);
     expect(existsSync(join(stateDir, "state.json"))).toBe(false);
     const again = await runCli(["-o", "json", "sandbox", "reset"], { env });
-    expect(JSON.parse(again.stdout)).toEqual({ stateDir, deleted: false });
+    expect(JSON.parse(again.stdout)).toEqual({ stateDir, deleted: false, volumesDeleted: false });
+  });
+
+  it("reset asks before deleting the registry data on the sandbox's volumes", async () => {
+    const data = join(stateDir, "volumes", "efs", "fs-0123456789abcdef0");
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, "blob"), "pushed");
+    const refused = await runCli(["sandbox", "reset"], { env: { ...env, CI: "true" } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--yes");
+    expect(existsSync(join(data, "blob"))).toBe(true);
+    const confirmed = await runCli(["sandbox", "reset", "--yes"], { env });
+    expect(confirmed.code).toBe(0);
+    expect(existsSync(join(stateDir, "volumes"))).toBe(false);
   });
 });

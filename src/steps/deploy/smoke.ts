@@ -29,6 +29,14 @@ export async function smokeTestReplica(
       timeoutMs: 15_000,
     };
     return { root: await ping(endpoint), authenticated: await checkAuth(endpoint) };
+  } catch (error) {
+    // No HTTP answer at all: what the kubelet said about the forward is the useful part.
+    const said = forward.errors();
+    if (said.length === 0) throw error;
+    throw new OperationError(`The port-forward to ${pod} failed: ${said.join("; ")}`, {
+      cause: error,
+      hint: "Check the replica (`clouddrove status`, `kubectl logs`), or skip this check with --no-smoke-test.",
+    });
   } finally {
     await forward.close();
   }
