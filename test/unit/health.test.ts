@@ -129,6 +129,29 @@ describe("health evaluation", () => {
     expect(report.problems).toContain(problem);
   });
 
+  it("reports pods stuck elsewhere in the cluster, but not a finished Job's failed pods", () => {
+    const snapshot = healthySnapshot();
+    snapshot.troubledPods = [
+      {
+        metadata: { name: "coredns-x", namespace: "kube-system" },
+        status: {
+          phase: "Pending",
+          conditions: [{ type: "PodScheduled", status: "False", message: "0/3 nodes are available" }],
+        },
+      },
+      {
+        metadata: {
+          name: "registry-clouddrove-backup-1-abc",
+          namespace: "clouddrove",
+          ownerReferences: [{ kind: "Job" }],
+        },
+        status: { phase: "Failed" },
+      },
+    ];
+    const report = evaluateHealth(snapshot, expectations);
+    expect(report.problems).toEqual(["pod kube-system/coredns-x Pending: 0/3 nodes are available"]);
+  });
+
   it("reports replicas that share a node", () => {
     const snapshot = healthySnapshot();
     (snapshot.pods[1] as Obj).spec.nodeName = "node-0";

@@ -205,6 +205,9 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
     }
   }
   for (const pod of snapshot.troubledPods ?? []) {
+    // A Job's failed pods are the Job's business: its outcome is reported (the last backup), and a
+    // finished Job's pods stay around for their logs.
+    if ((pod.metadata.ownerReferences as Obj[] | undefined)?.some((o) => o.kind === "Job")) continue;
     const reason = podReason(pod, snapshot.podEvents);
     if (reason && !snapshot.pods.some((p) => p.metadata.name === pod.metadata.name)) {
       problems.push(`pod ${pod.metadata.namespace}/${pod.metadata.name} ${reason}`);
