@@ -201,7 +201,7 @@ async function evictOne(
         /more than one PodDisruptionBudget/i.test(message)
       ) {
         throw new OperationError(`Pod ${pod.namespace}/${pod.name} cannot be evicted: ${message}`, {
-          hint: "Leave one PodDisruptionBudget per pod (kubectl get pdb -n NAMESPACE), then run again with --resume.",
+          hint: "Leave one PodDisruptionBudget per pod (kubectl get pdb -n NAMESPACE); the node stays cordoned.",
         });
       }
       if (error instanceof ApiException && (error.code === 401 || error.code === 403)) {
@@ -220,7 +220,7 @@ async function evictOne(
       }
       throw new OperationError(`Evicting ${pod.namespace}/${pod.name} failed: ${message}`, {
         cause: error,
-        hint: "See the message above; the node stays cordoned. Run again with --resume once it is fixed.",
+        hint: "See the message above; the node stays cordoned.",
       });
     }
   }
@@ -258,28 +258,33 @@ export async function evictAndWait(
     throw new OperationError(
       `Draining ${node} did not finish within ${options.timeoutText}: ${stillThere.length} pod(s) still there (${stillThere.join(", ")})${why ? `; ${why}` : ""}.`,
       {
-        hint: "The node stays cordoned. Free what blocks (a PodDisruptionBudget, a pod that does not terminate), then continue with --resume; or undo with --rollback.",
+        hint: "The node stays cordoned. Free what blocks (a PodDisruptionBudget, a pod that does not terminate) before continuing.",
       },
     );
   };
-  try {
-    await Promise.all(
-      pods
-        .filter((p) => !p.terminating)
-        .map(async (pod) => {
-          const result = await evictOne(kube, pod, options, (message) => {
-            waiting = `waiting on a disruption budget: ${message}`;
-            report();
-          });
-          if (result === "evicted") evicted++;
-          else alreadyGone++;
+  // All at once, and every one to its end: a timeout then names every pod that is still there.
+  const outcomes = await Promise.allSettled(
+    pods
+      .filter((p) => !p.terminating)
+      .map(async (pod) => {
+        const result = await evictOne(kube, pod, options, (message) => {
+          waiting = `waiting on a disruption budget: ${message}`;
           report();
-        }),
+        });
+        if (result === "evicted") evicted++;
+        else alreadyGone++;
+        report();
+      }),
+  );
+  const errors = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+  const other = errors.find((e) => !(e instanceof DrainTimeout));
+  if (other) throw other;
+  const timeouts = errors as DrainTimeout[];
+  if (timeouts.length > 0) {
+    failTimeout(
+      timeouts.map((t) => `${t.pod.namespace}/${t.pod.name}`),
+      `last refusal: ${timeouts[0]?.lastRefusal.replace(/\.$/, "") || "none"}`,
     );
-  } catch (error) {
-    if (error instanceof DrainTimeout)
-      failTimeout([`${error.pod.namespace}/${error.pod.name}`], error.lastRefusal);
-    throw error;
   }
   waiting = undefined;
   report();

@@ -12,6 +12,7 @@ import {
   listTags,
   ping,
   pushRandomImage,
+  RegistryApiError,
   type RegistryEndpoint,
 } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
@@ -49,18 +50,29 @@ async function credentials(ctx: UpgradeContext): Promise<{ username: string; pas
   return { username: stored.username, password: stored.password };
 }
 
-/** Runs `work` against one pod's registry port through a port-forward. */
+/**
+ * Runs `work` against one pod's registry port through a port-forward. A forward that carries no answer
+ * (the API server's stream stalled) is opened afresh once: every call made here is idempotent (blobs are
+ * content-addressed, a manifest PUT replaces the same tag, reads are reads).
+ */
 export async function throughPod<T>(
   ctx: UpgradeContext,
   pod: string,
   work: (endpoint: RegistryEndpoint) => Promise<T>,
   login: { username: string; password: string },
 ): Promise<T> {
-  const forward = await openPortForward(ctx.kube, ctx.namespace, pod, names.ports.registry);
-  try {
-    return await work({ baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 30_000, ...login });
-  } finally {
-    await forward.close();
+  for (let attempt = 1; ; attempt++) {
+    const forward = await openPortForward(ctx.kube, ctx.namespace, pod, names.ports.registry);
+    try {
+      return await work({ baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 15_000, ...login });
+    } catch (error) {
+      if (attempt >= 2 || !(error instanceof RegistryApiError) || error.code !== "UNREACHABLE") throw error;
+      ctx.warnings.push(
+        `a port-forward to ${pod} gave no answer; retried through a new one (${error.message})`,
+      );
+    } finally {
+      await forward.close();
+    }
   }
 }
 
