@@ -161,7 +161,7 @@ describe("health evaluation", () => {
 
   it("reports a crash-looping replica's reason", () => {
     const snapshot = healthySnapshot();
-    const pod = snapshot.pods[0] as any;
+    const pod = snapshot.pods[0] as Obj;
     pod.status.conditions[1].status = "False";
     pod.status.containerStatuses[0] = {
       name: "registry",

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import * as v from "../../src/core/validators.js";
+import * as validators from "../../src/core/validators.js";
+
+const v = { ...validators };
 
 describe("setting checks", () => {
   it.each([
