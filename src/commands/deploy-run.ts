@@ -4,7 +4,7 @@
  */
 import { backupBucketTarget } from "../adapters/s3.js";
 import { resolveForPurpose } from "../config/options.js";
-import { generateSecret, htpasswdLine, resolveRegistryPassword } from "../config/secrets.js";
+import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import {
   backupDeployNotes,
   backupDeploySection,
@@ -55,13 +55,7 @@ async function credentialsFor(
       source: "cluster",
     };
   }
-  const password = await resolveRegistryPassword({
-    env: ctx.io.env,
-    stdin: ctx.io.stdin,
-    fromStdin: Boolean(flags.registryPasswordStdin),
-    interactive: ctx.interactive,
-    prompter: ctx.prompter,
-  });
+  const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));
   // http.secret is kept even when only the password is new: replicas must agree on it at every moment.
   const httpSecret = !flags.rotateCredentials && stored.httpSecret ? stored.httpSecret : generateSecret();
   return {

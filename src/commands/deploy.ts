@@ -91,18 +91,14 @@ export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promis
 /** `--dry-run`: every object deploy would apply, rendered locally; no cluster needed. */
 async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { resolveForPurpose } = await import("../config/options.js");
-  const { generateSecret, htpasswdLine, resolveRegistryPassword } = await import("../config/secrets.js");
+  const { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } = await import(
+    "../config/secrets.js"
+  );
   const { maskSecrets, renderManifests, toYamlStream } = await import("../core/render/index.js");
   const { renderBackupObjects } = await import("../core/backup/render.js");
 
   const { config } = await resolveForPurpose(ctx, flags, "deploy");
-  const password = await resolveRegistryPassword({
-    env: ctx.io.env,
-    stdin: ctx.io.stdin,
-    fromStdin: Boolean(flags.registryPasswordStdin),
-    interactive: ctx.interactive,
-    prompter: ctx.prompter,
-  });
+  const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));
   const username = config.registry.username;
   // A masked render never shows the htpasswd line, so it is not worth bcrypt's ~70 ms: a well-formed
   // stand-in keeps the render (and its pod-template checksum) deterministic.

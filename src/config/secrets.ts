@@ -43,6 +43,24 @@ export interface PasswordInputs {
   prompter: Prompter;
 }
 
+/** Where a command's password may come from: its environment, stdin (when asked), or its prompter. */
+export function passwordInputs(
+  ctx: {
+    io: { env: NodeJS.ProcessEnv; stdin: NodeJS.ReadableStream };
+    interactive: boolean;
+    prompter: Prompter;
+  },
+  fromStdin: boolean,
+): PasswordInputs {
+  return {
+    env: ctx.io.env,
+    stdin: ctx.io.stdin,
+    fromStdin,
+    interactive: ctx.interactive,
+    prompter: ctx.prompter,
+  };
+}
+
 export async function resolveRegistryPassword(inputs: PasswordInputs): Promise<ResolvedSecret> {
   const check = (value: string, from: string): string => {
     const problem = passwordProblem(value);

@@ -48,7 +48,7 @@ describe("setting checks", () => {
     ["imageReference", "alpine:3.20.3", true],
     ["imageReference", "alpine", false],
   ] as const)("%s(%j) accepts: %s", (name, value, ok) => {
-    const problem = (v[name] as v.Check)(value);
+    const problem = (v[name] as validators.Check)(value);
     if (ok) expect(problem).toBeUndefined();
     else expect(problem).toMatch(/\w/);
   });
