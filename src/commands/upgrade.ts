@@ -125,11 +125,21 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
   }
   const { resolveFromContext } = await import("../config/options.js");
   // Only global settings: the command's own --registry-version/--timeout are targets, not settings.
-  const { config } = await resolveFromContext(ctx, {});
+  const resolved = await resolveFromContext(ctx, {});
+  const { config } = resolved;
   const { openClusterTarget } = await import("./cluster-target.js");
   const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
   try {
-    await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
+    const upgraded = await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
+    // `deploy` renders registry.version from the configuration: left at the old version, the next deploy
+    // would quietly move the registry back.
+    const version = upgraded?.registryVersion;
+    if (version && config.registry.version !== version) {
+      const where = resolved.sources.get("registry.version") === "file" ? ` in ${resolved.file}` : "";
+      ctx.out.warn(
+        `registry.version is still ${config.registry.version}${where}: set it to ${version} (clouddrove.yaml, CLOUDDROVE_REGISTRY_VERSION or deploy --registry-version), or the next \`clouddrove deploy\` moves the registry back to ${config.registry.version}.`,
+      );
+    }
   } finally {
     await target.close();
   }
@@ -196,7 +206,7 @@ async function executeUpgrade(
   config: Config,
   target: ClusterTarget,
   cluster: string,
-): Promise<void> {
+): Promise<UpgradeTargets | undefined> {
   const { parseDurationMs } = await import("../core/validators.js");
   const { UsageError } = await import("../errors.js");
   const { hasTarget, targetConflicts } = await import("../core/upgrade/targets.js");
@@ -320,4 +330,5 @@ async function executeUpgrade(
     flags.rollback ? `Rolled back on ${target.label}.` : upgradeReportText(outcome.report, target.label),
   );
   if (blocked) ctx.state.exitCode = 1;
+  return flags.dryRun || flags.rollback ? undefined : state.targets;
 }

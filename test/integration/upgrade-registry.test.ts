@@ -87,6 +87,8 @@ describe("upgrade --registry-version 3.0.0", () => {
     expect(result.steps[7].detail).toContain("serve the image pushed before");
     expect(result.health.healthy).toBe(true);
     expect(run.stderr).toContain("no backup was taken (--skip-backup)");
+    // The configuration still says 2.8.2: the next deploy would move the registry back, and it is said.
+    expect(run.stderr).toContain("registry.version is still 2.8.2");
 
     expectV3Everywhere();
     // Same credentials and http secret; the same storage root and htpasswd path (nothing to migrate in
