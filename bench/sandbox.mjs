@@ -1,6 +1,7 @@
 // The sandbox at scale: 100 nodes and a 1,000-pod Deployment. Reports the time until the Deployment is
 // ready (real time, at a high simulated speed) and API requests per second for get, list (1,000 pods)
-// and patch through @kubernetes/client-node over HTTPS, with controllers running.
+// and patch through @kubernetes/client-node over HTTPS, with controllers running. The image is not a
+// registry image on purpose: the sandbox would start a real registry process for each of those.
 import { median, printTable } from "./lib.mjs";
 
 const { startSandbox } = await import("../dist/sandbox/index.js");
@@ -35,7 +36,7 @@ async function once() {
               containers: [
                 {
                   name: "c",
-                  image: "registry:2.8.2",
+                  image: "public.ecr.aws/docker/library/nginx:1.27",
                   resources: { requests: { cpu: "10m", memory: "16Mi" } },
                 },
               ],
