@@ -143,6 +143,8 @@ export async function executeDeploy(
   try {
     await runTasks(ctx, recorded(tasks, steps), deployContext);
   } catch (error) {
+    // What the steps noticed before the failure often explains it (e.g. another field manager).
+    for (const warning of deployContext.warnings) ctx.out.warn(warning);
     // -o json still gets its one document, with ok: false and the steps so far; the error goes to stderr.
     if (ctx.out.format === "json") await ctx.out.result(report(false), () => "");
     throw error;

@@ -183,6 +183,8 @@ describe("deploy on the sandbox", () => {
     expect(taken.exitCode).toBe(0);
     const conflict = await deploy();
     expect(conflict.code).toBe(1);
+    // Named before the first write, then the conflict itself.
+    expect(conflict.stderr).toContain("Deployment/registry-clouddrove is also managed by hand-edit");
     expect(conflict.stderr).toContain("hand-edit");
     expect(conflict.stderr).toContain(".spec.replicas");
     expect(conflict.stderr).toContain("--force-conflicts");

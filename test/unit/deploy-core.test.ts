@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { isComplete, readStoredCredentials } from "../../src/core/deploy/credentials.js";
-import { classifyApply, comparable, pruneCandidates } from "../../src/core/deploy/objects.js";
+import {
+  classifyApply,
+  comparable,
+  foreignManagers,
+  pruneCandidates,
+} from "../../src/core/deploy/objects.js";
 import { evaluatePreflight, type PreflightFacts } from "../../src/core/deploy/preflight.js";
 import type { KubeObject } from "../../src/core/render/types.js";
 import { node } from "../support/health-fixtures.js";
@@ -140,6 +145,19 @@ describe("applied objects", () => {
     ];
     const pruned = pruneCandidates(live, [obj("ConfigMap", "keep")]);
     expect(pruned.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["ConfigMap/old"]);
+  });
+
+  it("names other field managers of spec and metadata, not status writers", () => {
+    const live = obj("Deployment", "d", {
+      managedFields: [
+        { manager: "clouddrove", operation: "Apply" },
+        { manager: "kubectl", operation: "Apply" },
+        { manager: "kube-controller-manager", operation: "Update", subresource: "status" },
+        { manager: "kubectl", operation: "Update" },
+      ],
+    });
+    expect(foreignManagers(live)).toEqual(["kubectl"]);
+    expect(foreignManagers(obj("Deployment", "e"))).toEqual([]);
   });
 
   it("compares objects without server bookkeeping", () => {

@@ -103,3 +103,17 @@ export function comparable(object: KubeObject): KubeObject {
   }
   return copy;
 }
+
+/**
+ * Other field managers of an object's spec and metadata (status writers such as controllers and kubelets
+ * are not counted: they never own what clouddrove applies). Any of them owning a field clouddrove applies
+ * with another value makes the apply a conflict.
+ */
+export function foreignManagers(object: KubeObject, own = "clouddrove"): string[] {
+  const entries = (object.metadata as { managedFields?: Array<{ manager?: string; subresource?: string }> })
+    .managedFields;
+  const managers = (entries ?? [])
+    .filter((entry) => entry.manager && entry.manager !== own && !entry.subresource)
+    .map((entry) => entry.manager as string);
+  return [...new Set(managers)];
+}

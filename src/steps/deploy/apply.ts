@@ -4,7 +4,15 @@
  * resourceVersions with the live objects listed once per kind beforehand.
  */
 import type { ListrTask } from "listr2";
-import { classifyApply, comparable, PRUNABLE_KINDS, refKey, refOf } from "../../core/deploy/objects.js";
+import {
+  classifyApply,
+  comparable,
+  foreignManagers,
+  PRUNABLE_KINDS,
+  refKey,
+  refOf,
+  sameContent,
+} from "../../core/deploy/objects.js";
 import { unifiedDiff } from "../../core/diff.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
@@ -119,6 +127,7 @@ export function applyStep(): ListrTask<DeployContext> {
     title: "Apply the registry objects",
     task: async (ctx, task) => {
       await readLiveObjects(ctx);
+      reportForeignManagers(ctx);
       const namespaceKey = refKey({ apiVersion: "v1", kind: "Namespace", name: ctx.config.namespace });
       const options = {
         dryRun: ctx.options.serverDryRun || ctx.options.diff,
@@ -140,6 +149,20 @@ export function applyStep(): ListrTask<DeployContext> {
   };
 }
 
+/** Before any write: objects someone else also manages (kubectl by hand, another tool) are named. */
+function reportForeignManagers(ctx: DeployContext): void {
+  for (const object of ctx.objects) {
+    const live = ctx.live.get(refKey(refOf(object)));
+    const others = live ? foreignManagers(live) : [];
+    if (others.length > 0) {
+      ctx.warnings.push(
+        `${object.kind}/${object.metadata.name} is also managed by ${others.join(", ")}: fields they own and ` +
+          "clouddrove applies differently are a conflict (--force-conflicts takes them over)",
+      );
+    }
+  }
+}
+
 function labels(object: KubeObject) {
   const name = `${object.kind}/${object.metadata.namespace ? `${object.metadata.namespace}/` : ""}${object.metadata.name}`;
   return { from: `live ${name}`, to: `rendered ${name}` };
@@ -151,9 +174,7 @@ function dryRunAction(
   after: KubeObject,
 ): "created" | "configured" | "unchanged" {
   if (!before) return "created";
-  return JSON.stringify(comparable(before)) === JSON.stringify(comparable(after))
-    ? "unchanged"
-    : "configured";
+  return sameContent(before, after) ? "unchanged" : "configured";
 }
 
 export function countActions(actions: string[]): string {
