@@ -3,44 +3,14 @@
  * say, backoffLimit and activeDeadlineSeconds, CronJob schedules on a time zone's wall clock,
  * concurrencyPolicy, history limits, and a Job created by hand from a CronJob's template.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
+import { describe, expect, it } from "vitest";
 import { parseCron } from "../../src/sandbox/controllers/cron.js";
-import { SandboxAnnotations, seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { SandboxAnnotations } from "../../src/sandbox/controllers/index.js";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { condition } from "../support/registry-objects.js";
+import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
-const START = Date.parse("2025-06-01T10:00:30Z");
-
-function startCluster() {
-  const clock = createClock({ manual: true, start: START }) as ManualClock & { stop(): void };
-  const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes: 3,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const controllers = startControllers({ store, clock, seed: 11 });
-  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
-  return {
-    clock,
-    store,
-    controllers,
-    stop() {
-      controllers.stop();
-      clock.stop();
-    },
-  };
-}
-
-type Cluster = ReturnType<typeof startCluster>;
-let cluster: Cluster | undefined;
-afterEach(() => {
-  if (cluster) expect(cluster.controllers.errors).toEqual([]);
-  cluster?.stop();
-  cluster = undefined;
-});
+const startCluster = simulatedClusterPerTest({ seed: 11, start: Date.parse("2025-06-01T10:00:30Z") });
 
 function podTemplate(annotations: Record<string, string> = {}) {
   return {
@@ -65,15 +35,12 @@ function job(
   };
 }
 
-const condition = (object: KubeObject | undefined, type: string) =>
-  (object?.status?.conditions ?? []).find((x: { type: string }) => x.type === type);
-const jobPods = (c: Cluster, name: string) =>
+const jobPods = (c: SimulatedCluster, name: string) =>
   c.store.list("Pod", { namespace: "registry", labelSelector: `job-name=${name}` });
 
 describe("Job", () => {
   it("runs a pod for the simulated duration and completes", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(job("once", { backoffLimit: 2 }, { [SandboxAnnotations.duration]: "20" }));
     await c.clock.advance(15_000);
     expect(c.store.get("Job", "registry", "once")!.status).toMatchObject({ active: 1 });
@@ -94,8 +61,7 @@ describe("Job", () => {
   });
 
   it("retries failed pods with back-off and fails past backoffLimit", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(
       job(
         "broken",
@@ -126,8 +92,7 @@ describe("Job", () => {
   });
 
   it("succeeds on a later attempt when only the first ones fail", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(job("flaky", { backoffLimit: 3 }, { [SandboxAnnotations.failAttempts]: "1" }));
     await c.clock.advance(5 * 60_000);
     const flaky = c.store.get("Job", "registry", "flaky")!;
@@ -136,8 +101,7 @@ describe("Job", () => {
   });
 
   it("stops a Job that outlives activeDeadlineSeconds", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(job("slow", { activeDeadlineSeconds: 60 }, { [SandboxAnnotations.duration]: "600" }));
     await c.clock.advance(90_000);
     const slow = c.store.get("Job", "registry", "slow")!;
@@ -167,8 +131,7 @@ describe("CronJob", () => {
   }
 
   it("creates a Job at the scheduled time whose pod runs to Complete", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(cronJob({}, { [SandboxAnnotations.duration]: "40" }));
     await c.clock.advance(4 * 60_000); // 10:04:30: nothing yet
     expect(c.store.list("Job", { namespace: "registry" })).toHaveLength(0);
@@ -196,8 +159,7 @@ describe("CronJob", () => {
   });
 
   it("skips runs while one is active under Forbid, and keeps only the history limits", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(cronJob({ successfulJobsHistoryLimit: 1 }, { [SandboxAnnotations.duration]: "420" }));
     await c.clock.advance(11 * 60_000); // 10:11:30: the 10:05 run lasts 7 minutes, so 10:10 was skipped
     expect(c.store.list("Job", { namespace: "registry" }).map((j) => j.metadata.name)).toEqual([
@@ -214,8 +176,7 @@ describe("CronJob", () => {
   });
 
   it("replaces a still running Job under concurrencyPolicy Replace", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(cronJob({ concurrencyPolicy: "Replace" }, { [SandboxAnnotations.duration]: "420" }));
     await c.clock.advance(5 * 60_000); // 10:05:30
     const first = `registry-backup-${Date.parse("2025-06-01T10:05:00Z") / 60_000}`;
@@ -229,8 +190,7 @@ describe("CronJob", () => {
   });
 
   it("runs a Job created by hand from the CronJob's template like any other", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     const cj = c.store.create(cronJob({ suspend: true }));
     c.store.create({
       apiVersion: "batch/v1",

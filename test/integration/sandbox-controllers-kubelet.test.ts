@@ -3,51 +3,13 @@
  * and liveness restarts, graceful deletion, the events a user reads, Endpoints/EndpointSlices and
  * LoadBalancer hostnames, and DaemonSets on cordoned nodes.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import { injectProbeFailure, seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { describe, expect, it } from "vitest";
+import { injectProbeFailure } from "../../src/sandbox/controllers/index.js";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { condition } from "../support/registry-objects.js";
+import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
-function startCluster() {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
-    stop(): void;
-  };
-  const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes: 3,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const controllers = startControllers({ store, clock, seed: 5 });
-  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
-  const until = async (check: () => boolean, limitMs = 300_000, stepMs = 1_000) => {
-    for (let waited = 0; waited <= limitMs; waited += stepMs) {
-      if (check()) return waited;
-      await clock.advance(stepMs);
-    }
-    throw new Error(`not reached within ${limitMs / 1000}s of simulated time`);
-  };
-  return {
-    clock,
-    store,
-    controllers,
-    until,
-    stop() {
-      controllers.stop();
-      clock.stop();
-    },
-  };
-}
-
-type Cluster = ReturnType<typeof startCluster>;
-let cluster: Cluster | undefined;
-afterEach(() => {
-  if (cluster) expect(cluster.controllers.errors).toEqual([]);
-  cluster?.stop();
-  cluster = undefined;
-});
+const startCluster = simulatedClusterPerTest({ seed: 5 });
 
 function pod(
   name: string,
@@ -65,16 +27,13 @@ const registryContainer = {
   livenessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 10, failureThreshold: 3 },
 };
 
-const get = (c: Cluster, name: string) => c.store.get("Pod", "registry", name);
-const condition = (object: KubeObject | undefined, type: string) =>
-  (object?.status?.conditions ?? []).find((x: { type: string }) => x.type === type);
-const eventsOf = (c: Cluster, name: string) =>
+const get = (c: SimulatedCluster, name: string) => c.store.get("Pod", "registry", name);
+const eventsOf = (c: SimulatedCluster, name: string) =>
   c.store.list("Event", { namespace: "registry" }).filter((e) => e.involvedObject.name === name);
 
 describe("pod lifecycle", () => {
   it("runs init containers one after another before the containers, and records what a user reads", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(
       pod("with-init", {
         initContainers: [
@@ -114,8 +73,7 @@ describe("pod lifecycle", () => {
   });
 
   it("backs off pulling an image that does not exist", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(
       pod("bad-image", { containers: [{ name: "registry", image: "registry.example.com/nonexistent:9" }] }),
     );
@@ -129,8 +87,7 @@ describe("pod lifecycle", () => {
   });
 
   it("restarts a container whose liveness probe fails, with back-off, and keeps it running once it passes", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(pod("live", { containers: [registryContainer] }));
     await c.until(() => condition(get(c, "live"), "Ready")?.status === "True", 60_000);
     injectProbeFailure(c, "registry", "live", "registry", "liveness", true);
@@ -160,8 +117,7 @@ describe("pod lifecycle", () => {
   });
 
   it("removes a deleted pod after its grace period", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(pod("leaving", { terminationGracePeriodSeconds: 30, containers: [registryContainer] }));
     await c.until(() => condition(get(c, "leaving"), "Ready")?.status === "True", 60_000);
     c.store.delete("Pod", "registry", "leaving");
@@ -175,8 +131,7 @@ describe("pod lifecycle", () => {
 
 describe("services", () => {
   it("lists ready pods in Endpoints and the EndpointSlice, not-ready ones apart, with named target ports", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create({
       apiVersion: "v1",
       kind: "Service",
@@ -217,8 +172,7 @@ describe("services", () => {
   });
 
   it("gives a LoadBalancer service an ELB hostname after a short while", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create({
       apiVersion: "v1",
       kind: "Service",
@@ -240,8 +194,7 @@ describe("services", () => {
 
 describe("namespaces", () => {
   it("deleting a namespace with a running Deployment and Service leaves nothing behind", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create({
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -272,8 +225,7 @@ describe("namespaces", () => {
 
 describe("DaemonSets", () => {
   it("keep their pods on cordoned nodes, so a drain meets them", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     await c.clock.advance(30_000);
     const node = structuredClone(c.store.list("Node")[0]!);
     node.spec.unschedulable = true;

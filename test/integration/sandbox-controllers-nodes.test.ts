@@ -2,100 +2,27 @@
  * Disruptions on the simulated cluster: PodDisruptionBudget status, eviction against a cordoned node
  * with required anti-affinity, NotReady nodes, and EKS managed node group upgrades.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OperationError } from "../../src/errors.js";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
 import { evictPod } from "../../src/sandbox/controllers/eviction.js";
-import {
-  injectProbeFailure,
-  seedCluster,
-  setNodeReady,
-  startControllers,
-  upgradeNodegroup,
-} from "../../src/sandbox/controllers/index.js";
+import { injectProbeFailure, setNodeReady, upgradeNodegroup } from "../../src/sandbox/controllers/index.js";
 import type { ControllerContext } from "../../src/sandbox/controllers/runtime.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
 import { ApiError, type KubeObject } from "../../src/sandbox/types.js";
+import { ONE_AT_A_TIME, registryDeployment } from "../support/registry-objects.js";
+import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
-const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+const startCluster = simulatedClusterPerTest({ seed: 7 });
 
-function startCluster(options: { kubeletVersion?: string } = {}) {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
-    stop(): void;
-  };
-  const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes: 3,
-    zones: ZONES,
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-    ...options,
+/** Replicas that go one at a time, and a readiness probe a test can fail (two failed periods). */
+const registry = () =>
+  registryDeployment({
+    strategy: ONE_AT_A_TIME,
+    podSpec: { terminationGracePeriodSeconds: 10 },
+    container: {
+      readinessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 5, failureThreshold: 2 },
+      livenessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 10 },
+    },
   });
-  const controllers = startControllers({ store, clock, seed: 7 });
-  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
-  const until = async (check: () => boolean, limitMs = 300_000, stepMs = 1_000) => {
-    for (let waited = 0; waited <= limitMs; waited += stepMs) {
-      if (check()) return waited;
-      await clock.advance(stepMs);
-    }
-    throw new Error(`not reached within ${limitMs / 1000}s of simulated time`);
-  };
-  return {
-    clock,
-    store,
-    controllers,
-    until,
-    stop() {
-      controllers.stop();
-      clock.stop();
-    },
-  };
-}
-
-type Cluster = ReturnType<typeof startCluster>;
-let cluster: Cluster | undefined;
-afterEach(() => {
-  if (cluster) expect(cluster.controllers.errors).toEqual([]);
-  cluster?.stop();
-  cluster = undefined;
-});
-
-function registry(): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "registry", namespace: "registry" },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: "registry" } },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: "registry" } },
-        spec: {
-          terminationGracePeriodSeconds: 10,
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { app: "registry" } },
-                  topologyKey: "kubernetes.io/hostname",
-                },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: "registry",
-              image: "registry:2.8.2",
-              readinessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 5, failureThreshold: 2 },
-              livenessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 10 },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
 
 function budget(spec: Record<string, unknown>): KubeObject {
   return {
@@ -106,15 +33,16 @@ function budget(spec: Record<string, unknown>): KubeObject {
   };
 }
 
-const pods = (c: Cluster) => c.store.list("Pod", { namespace: "registry" });
-const pdb = (c: Cluster) => c.store.get("PodDisruptionBudget", "registry", "registry")!;
+const pods = (c: SimulatedCluster) => c.store.list("Pod", { namespace: "registry" });
+const pdb = (c: SimulatedCluster) => c.store.get("PodDisruptionBudget", "registry", "registry")!;
 const ready = (pod: KubeObject) =>
   (pod.status?.conditions ?? []).some(
     (x: { type: string; status: string }) => x.type === "Ready" && x.status === "True",
   );
-const allReady = (c: Cluster, n = 3) => pods(c).length === n && pods(c).every(ready);
+const allReady = (c: SimulatedCluster, n = 3) => pods(c).length === n && pods(c).every(ready);
 /** The controllers' own context: evictPod needs the store and clock, and the shared event recorder. */
-const evictionContext = (c: Cluster) => ({ store: c.store, clock: c.clock }) as unknown as ControllerContext;
+const evictionContext = (c: SimulatedCluster) =>
+  ({ store: c.store, clock: c.clock }) as unknown as ControllerContext;
 
 describe("PodDisruptionBudget status", () => {
   it.each([
@@ -130,8 +58,7 @@ describe("PodDisruptionBudget status", () => {
     ],
     [{ minAvailable: 3 }, { expectedPods: 3, desiredHealthy: 3, currentHealthy: 3, disruptionsAllowed: 0 }],
   ])("%o gives %o, and follows pod readiness", async (spec, expected) => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     c.store.create(budget(spec));
     await c.until(() => allReady(c) && pdb(c).status?.currentHealthy === 3);
@@ -151,8 +78,7 @@ describe("PodDisruptionBudget status", () => {
 
 describe("eviction and cordoned nodes", () => {
   it("evicts what the budget allows; the replacement stays Pending with the scheduler's reason until uncordon", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     c.store.create(budget({ maxUnavailable: 1 }));
     await c.until(() => allReady(c) && pdb(c).status?.disruptionsAllowed === 1);
@@ -208,8 +134,7 @@ describe("eviction and cordoned nodes", () => {
   });
 
   it("refuses to evict a pod under two budgets", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     c.store.create(budget({ maxUnavailable: 1 }));
     c.store.create({ ...budget({ minAvailable: 1 }), metadata: { name: "second", namespace: "registry" } });
@@ -222,8 +147,7 @@ describe("eviction and cordoned nodes", () => {
 
 describe("node readiness", () => {
   it("marks pods of a NotReady node not ready, keeps new pods off it, and evicts after the 300 s toleration", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     await c.until(() => allReady(c));
     const victim = pods(c)[0]!;
@@ -262,8 +186,7 @@ describe("node readiness", () => {
 
 describe("node group upgrade", () => {
   it("replaces the node with one in the same zone at the new kubelet version, draining through the budget", async () => {
-    cluster = startCluster({ kubeletVersion: "1.32" });
-    const c = cluster;
+    const c = startCluster({ kubeletVersion: "1.32" });
     c.store.create(registry());
     c.store.create(budget({ maxUnavailable: 1 }));
     await c.until(() => allReady(c) && pdb(c).status?.disruptionsAllowed === 1);
@@ -307,8 +230,7 @@ describe("node group upgrade", () => {
   });
 
   it("fails after the 15-minute eviction limit when the budget allows no disruption", async () => {
-    cluster = startCluster({ kubeletVersion: "1.32" });
-    const c = cluster;
+    const c = startCluster({ kubeletVersion: "1.32" });
     c.store.create(registry());
     c.store.create(budget({ minAvailable: 3 }));
     await c.until(() => allReady(c) && pdb(c).status?.currentHealthy === 3);
@@ -325,12 +247,8 @@ describe("node group upgrade", () => {
   });
 
   it("refuses a kubelet newer than the control plane", async () => {
-    cluster = startCluster();
-    await expect(upgradeNodegroup(cluster, "ng-eu-west-1a", "1.34")).rejects.toThrow(
-      /InvalidParameterException/,
-    );
-    await expect(upgradeNodegroup(cluster, "ng-nowhere", "1.33")).rejects.toThrow(
-      /no node group "ng-nowhere"/,
-    );
+    const c = startCluster();
+    await expect(upgradeNodegroup(c, "ng-eu-west-1a", "1.34")).rejects.toThrow(/InvalidParameterException/);
+    await expect(upgradeNodegroup(c, "ng-nowhere", "1.33")).rejects.toThrow(/no node group "ng-nowhere"/);
   });
 });

@@ -4,49 +4,20 @@
  * driven by real timers.
  */
 import { expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import { SandboxAnnotations, seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
+import { createClock } from "../../src/sandbox/clock.js";
+import { SandboxAnnotations, startControllers } from "../../src/sandbox/controllers/index.js";
 import { MemoryStore } from "../../src/sandbox/store.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import { ONE_AT_A_TIME, registryDeployment } from "../support/registry-objects.js";
+import { seedTestCluster, startSimulatedCluster } from "../support/simulated-cluster.js";
 
-function registry(): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "registry", namespace: "registry" },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: "registry" } },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: "registry" } },
-        spec: {
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { app: "registry" } },
-                  topologyKey: "kubernetes.io/hostname",
-                },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: "registry",
-              image: "registry:2.8.2",
-              readinessProbe: {
-                httpGet: { path: "/", port: 5000 },
-                initialDelaySeconds: 15,
-                periodSeconds: 5,
-              },
-            },
-          ],
-        },
-      },
+/** Replicas that go one at a time, each ready 15 s after it starts. */
+const registry = () =>
+  registryDeployment({
+    strategy: ONE_AT_A_TIME,
+    container: {
+      readinessProbe: { httpGet: { path: "/", port: 5000 }, initialDelaySeconds: 15, periodSeconds: 5 },
     },
-  };
-}
+  });
 
 const ready = (store: MemoryStore) => {
   const s = store.get("Deployment", "registry", "registry")?.status ?? {};
@@ -54,18 +25,7 @@ const ready = (store: MemoryStore) => {
 };
 
 it("continues a saved cluster: running pods stay as they are, deletions and Jobs finish on time, rollouts proceed", async () => {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
-    stop(): void;
-  };
-  const first = new MemoryStore({ clock });
-  seedCluster(first, clock, {
-    nodes: 3,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const before = startControllers({ store: first, clock, seed: 1 });
-  first.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
+  const { clock, store: first, controllers: before } = startSimulatedCluster({ seed: 1 });
   first.create(registry());
   first.create({
     apiVersion: "batch/v1",
@@ -143,12 +103,7 @@ it("continues a saved cluster: running pods stay as they are, deletions and Jobs
 it("runs on a scaled clock with real timers", async () => {
   const clock = createClock({ speed: 2_000 });
   const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes: 3,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
+  seedTestCluster(store, clock);
   const controllers = startControllers({ store, clock });
   try {
     store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });

@@ -3,108 +3,43 @@
  * with the real surge/unavailable arithmetic against required anti-affinity on exactly three nodes,
  * Recreate, rollback, scaling, readiness delays and minReadySeconds.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import { seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { condition, registryDeployment } from "../support/registry-objects.js";
+import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
-const START = Date.parse("2025-06-01T10:00:00Z");
-
-function startCluster(nodes = 3) {
-  const clock = createClock({ manual: true, start: START }) as ManualClock & { stop(): void };
-  const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const controllers = startControllers({ store, clock, seed: 42 });
-  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
-  /** Advances in steps until `check` holds; fails after `limitMs` of simulated time. */
-  const until = async (check: () => boolean, limitMs = 300_000, stepMs = 1_000) => {
-    for (let waited = 0; waited <= limitMs; waited += stepMs) {
-      if (check()) return waited;
-      await clock.advance(stepMs);
-    }
-    throw new Error(`not reached within ${limitMs / 1000}s of simulated time`);
-  };
-  return {
-    clock,
-    store,
-    controllers,
-    until,
-    stop() {
-      controllers.stop();
-      clock.stop();
-    },
-  };
-}
-
-type Cluster = ReturnType<typeof startCluster>;
-let cluster: Cluster | undefined;
-afterEach(() => {
-  if (cluster) expect(cluster.controllers.errors).toEqual([]);
-  cluster?.stop();
-  cluster = undefined;
-});
-
-const antiAffinity = {
-  podAntiAffinity: {
-    requiredDuringSchedulingIgnoredDuringExecution: [
-      { labelSelector: { matchLabels: { app: "registry" } }, topologyKey: "kubernetes.io/hostname" },
-    ],
-  },
-};
+const startCluster = simulatedClusterPerTest({ seed: 42 });
 
 function registry(strategy?: Record<string, unknown>, extra: Record<string, unknown> = {}): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "registry", namespace: "registry" },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: "registry" } },
-      ...(strategy ? { strategy } : {}),
-      ...extra,
-      template: {
-        metadata: { labels: { app: "registry" } },
-        spec: {
-          affinity: antiAffinity,
-          containers: [
-            {
-              name: "registry",
-              image: "registry:2.8.2",
-              ports: [{ containerPort: 5000 }],
-              readinessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 5 },
-            },
-          ],
-        },
-      },
+  return registryDeployment({
+    strategy,
+    spec: extra,
+    container: {
+      ports: [{ containerPort: 5000 }],
+      readinessProbe: { httpGet: { path: "/", port: 5000 }, periodSeconds: 5 },
     },
-  };
+  });
 }
 
-function deployment(c: Cluster): KubeObject {
+function deployment(c: SimulatedCluster): KubeObject {
   return c.store.get("Deployment", "registry", "registry")!;
 }
 
-function setImage(c: Cluster, image: string): void {
+function setImage(c: SimulatedCluster, image: string): void {
   const next = structuredClone(deployment(c));
   next.spec.template.spec.containers[0].image = image;
   c.store.update(next);
 }
 
-function pods(c: Cluster): KubeObject[] {
+function pods(c: SimulatedCluster): KubeObject[] {
   return c.store.list("Pod", { namespace: "registry" });
 }
 
-function replicaSets(c: Cluster): KubeObject[] {
+function replicaSets(c: SimulatedCluster): KubeObject[] {
   return c.store.list("ReplicaSet", { namespace: "registry" });
 }
 
-function rolledOut(c: Cluster): boolean {
+function rolledOut(c: SimulatedCluster): boolean {
   const d = deployment(c);
   const s = d.status ?? {};
   return (
@@ -116,14 +51,9 @@ function rolledOut(c: Cluster): boolean {
   );
 }
 
-function condition(object: KubeObject, type: string) {
-  return (object.status?.conditions ?? []).find((x: { type: string }) => x.type === type);
-}
-
 describe("rolling update on exactly three nodes with required anti-affinity", () => {
   it("with the default strategy (25%/25% -> surge 1, unavailable 0) gets stuck with the surge pod Pending, for good", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     await c.until(() => rolledOut(c));
     expect(new Set(pods(c).map((p) => p.spec.nodeName)).size).toBe(3);
@@ -174,8 +104,7 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
   });
 
   it("with maxSurge 0 / maxUnavailable 1 completes, one pod at a time, never below two available", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }));
     await c.until(() => rolledOut(c));
     const firstRs = replicaSets(c)[0]!.metadata.name;
@@ -220,8 +149,7 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
 
 describe("other strategies and settings", () => {
   it("Recreate stops every old pod before the first new one exists", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry({ type: "Recreate" }));
     await c.until(() => rolledOut(c));
     setImage(c, "registry:2.8.3");
@@ -235,8 +163,7 @@ describe("other strategies and settings", () => {
   });
 
   it("scales up into Pending pods and scales down the unscheduled ones first", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry());
     await c.until(() => rolledOut(c));
     const running = pods(c).map((p) => p.metadata.name);
@@ -259,8 +186,7 @@ describe("other strategies and settings", () => {
   });
 
   it("scales a Deployment stuck mid-rollout proportionally between its old and new ReplicaSets", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     const spec = registry();
     spec.spec.replicas = 4;
     delete spec.spec.template.spec.affinity;
@@ -288,8 +214,7 @@ describe("other strategies and settings", () => {
   });
 
   it("makes a pod ready only after its readiness probe's initialDelaySeconds", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create({
       apiVersion: "v1",
       kind: "Pod",
@@ -319,8 +244,7 @@ describe("other strategies and settings", () => {
   });
 
   it("counts a replica available only minReadySeconds after it is ready", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(registry(undefined, { minReadySeconds: 30 }));
     await c.until(() => deployment(c).status?.readyReplicas === 3, 120_000);
     expect(deployment(c).status.availableReplicas ?? 0).toBe(0);

@@ -3,24 +3,12 @@
  * correctness is asserted here; how long it takes belongs to the benchmark.
  */
 import { expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import { seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { startSimulatedCluster } from "../support/simulated-cluster.js";
 
 it("brings a 1,000-pod Deployment on 100 nodes to ready", async () => {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
-    stop(): void;
-  };
-  const store = new MemoryStore({ clock, historyLimit: 20_000 });
-  seedCluster(store, clock, {
-    nodes: 100,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const controllers = startControllers({ store, clock, seed: 1 });
+  const cluster = startSimulatedCluster({ seed: 1, nodes: 100, historyLimit: 20_000, namespace: "load" });
+  const { clock, store, controllers } = cluster;
   try {
-    store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "load" } });
     store.create({
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -75,7 +63,6 @@ it("brings a 1,000-pod Deployment on 100 nodes to ready", async () => {
     expect(new Set(pods.map((p) => p.status.podIP)).size).toBe(1000);
     expect(controllers.errors).toEqual([]);
   } finally {
-    controllers.stop();
-    clock.stop();
+    cluster.stop();
   }
 });

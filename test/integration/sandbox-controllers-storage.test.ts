@@ -3,51 +3,12 @@
  * the consumer's zone, ReadWriteOnce Multi-Attach, EFS shared by every replica, volume phases and
  * reclaim policies, and VolumeSnapshots (ready for EBS, refused for EFS).
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import { seedCluster, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { registryDeployment } from "../support/registry-objects.js";
+import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
-function startCluster() {
-  const clock = createClock({ manual: true, start: Date.parse("2025-06-01T10:00:00Z") }) as ManualClock & {
-    stop(): void;
-  };
-  const store = new MemoryStore({ clock });
-  seedCluster(store, clock, {
-    nodes: 3,
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    region: "eu-west-1",
-    kubernetesVersion: "1.33",
-  });
-  const controllers = startControllers({ store, clock, seed: 3 });
-  store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "registry" } });
-  const until = async (check: () => boolean, limitMs = 300_000, stepMs = 1_000) => {
-    for (let waited = 0; waited <= limitMs; waited += stepMs) {
-      if (check()) return waited;
-      await clock.advance(stepMs);
-    }
-    throw new Error(`not reached within ${limitMs / 1000}s of simulated time`);
-  };
-  return {
-    clock,
-    store,
-    controllers,
-    until,
-    stop() {
-      controllers.stop();
-      clock.stop();
-    },
-  };
-}
-
-type Cluster = ReturnType<typeof startCluster>;
-let cluster: Cluster | undefined;
-afterEach(() => {
-  if (cluster) expect(cluster.controllers.errors).toEqual([]);
-  cluster?.stop();
-  cluster = undefined;
-});
+const startCluster = simulatedClusterPerTest({ seed: 3 });
 
 function volume(
   name: string,
@@ -83,60 +44,31 @@ function claim(name: string, spec: Record<string, unknown>): KubeObject {
 }
 
 function registry(claimName: string, replicas = 3): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "registry", namespace: "registry" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: "registry" } },
-      template: {
-        metadata: { labels: { app: "registry" } },
-        spec: {
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { app: "registry" } },
-                  topologyKey: "kubernetes.io/hostname",
-                },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: "registry",
-              image: "registry:2.8.2",
-              volumeMounts: [{ name: "data", mountPath: "/var/lib/registry" }],
-            },
-          ],
-          volumes: [{ name: "data", persistentVolumeClaim: { claimName } }],
-        },
-      },
-    },
-  };
+  return registryDeployment({
+    replicas,
+    podSpec: { volumes: [{ name: "data", persistentVolumeClaim: { claimName } }] },
+    container: { volumeMounts: [{ name: "data", mountPath: "/var/lib/registry" }] },
+  });
 }
 
-const pods = (c: Cluster) => c.store.list("Pod", { namespace: "registry" });
-const pvc = (c: Cluster, name: string) => c.store.get("PersistentVolumeClaim", "registry", name)!;
-const pv = (c: Cluster, name: string) => c.store.get("PersistentVolume", undefined, name)!;
-const events = (c: Cluster, name: string) =>
+const efsVolume = () => volume("registry-efs", "efs.csi.aws.com", ["ReadWriteMany"]);
+/** Claim "data", bound by name to the EFS volume that every replica shares. */
+const efsClaim = () =>
+  claim("data", { accessModes: ["ReadWriteMany"], storageClassName: "efs-sc", volumeName: "registry-efs" });
+
+const pods = (c: SimulatedCluster) => c.store.list("Pod", { namespace: "registry" });
+const pvc = (c: SimulatedCluster, name: string) => c.store.get("PersistentVolumeClaim", "registry", name)!;
+const pv = (c: SimulatedCluster, name: string) => c.store.get("PersistentVolume", undefined, name)!;
+const events = (c: SimulatedCluster, name: string) =>
   c.store.list("Event", { namespace: "registry" }).filter((e) => e.involvedObject.name === name);
 
 describe("claims and volumes", () => {
   it("binds a claim to the volume it names, and keeps a Retain volume Released when the claim goes", async () => {
-    cluster = startCluster();
-    const c = cluster;
-    c.store.create(volume("registry-efs", "efs.csi.aws.com", ["ReadWriteMany"]));
+    const c = startCluster();
+    c.store.create(efsVolume());
     await c.clock.advance(1_000);
     expect(pv(c, "registry-efs").status.phase).toBe("Available");
-    c.store.create(
-      claim("data", {
-        accessModes: ["ReadWriteMany"],
-        storageClassName: "efs-sc",
-        volumeName: "registry-efs",
-      }),
-    );
+    c.store.create(efsClaim());
     await c.clock.advance(1_000);
     expect(pvc(c, "data").status).toMatchObject({
       phase: "Bound",
@@ -158,8 +90,7 @@ describe("claims and volumes", () => {
   });
 
   it("refuses a named volume that is too small or has other access modes", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(volume("tiny", "ebs.csi.aws.com", ["ReadWriteOnce"], { capacity: { storage: "1Gi" } }));
     c.store.create(claim("data", { storageClassName: "", volumeName: "tiny" }));
     await c.clock.advance(1_000);
@@ -170,24 +101,16 @@ describe("claims and volumes", () => {
   });
 
   it("shares an EFS ReadWriteMany volume among replicas on three nodes", async () => {
-    cluster = startCluster();
-    const c = cluster;
-    c.store.create(volume("registry-efs", "efs.csi.aws.com", ["ReadWriteMany"]));
-    c.store.create(
-      claim("data", {
-        accessModes: ["ReadWriteMany"],
-        storageClassName: "efs-sc",
-        volumeName: "registry-efs",
-      }),
-    );
+    const c = startCluster();
+    c.store.create(efsVolume());
+    c.store.create(efsClaim());
     c.store.create(registry("data"));
     await c.until(() => pods(c).length === 3 && pods(c).every((p) => p.status?.phase === "Running"));
     expect(new Set(pods(c).map((p) => p.spec.nodeName)).size).toBe(3);
   });
 
   it("leaves the second user of a ReadWriteOnce EBS volume ContainerCreating with a Multi-Attach error", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(volume("registry-ebs", "ebs.csi.aws.com", ["ReadWriteOnce"]));
     c.store.create(claim("data", { storageClassName: "", volumeName: "registry-ebs" }));
     c.store.create(registry("data", 2));
@@ -215,8 +138,7 @@ describe("claims and volumes", () => {
   });
 
   it("provisions a gp3 (WaitForFirstConsumer) volume in the zone of the node the pod was scheduled to", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(claim("data", { storageClassName: "gp3" }));
     await c.clock.advance(1_000);
     expect(pvc(c, "data").status.phase).toBe("Pending");
@@ -241,8 +163,7 @@ describe("claims and volumes", () => {
   });
 
   it("keeps a pod with an unbound Immediate claim Pending with the scheduler's reason", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(claim("data", { accessModes: ["ReadWriteMany"], storageClassName: "efs-sc" }));
     c.store.create(registry("data", 1));
     await c.clock.advance(10_000);
@@ -265,8 +186,7 @@ describe("volume snapshots", () => {
   }
 
   it("becomes readyToUse for an EBS volume, and a claim restores from it", async () => {
-    cluster = startCluster();
-    const c = cluster;
+    const c = startCluster();
     c.store.create(volume("registry-ebs", "ebs.csi.aws.com", ["ReadWriteOnce"], { storageClassName: "gp3" }));
     c.store.create(claim("data", { storageClassName: "gp3", volumeName: "registry-ebs" }));
     await c.clock.advance(1_000);
@@ -296,16 +216,9 @@ describe("volume snapshots", () => {
   });
 
   it("never becomes ready for an EFS volume: the driver does not support snapshots", async () => {
-    cluster = startCluster();
-    const c = cluster;
-    c.store.create(volume("registry-efs", "efs.csi.aws.com", ["ReadWriteMany"]));
-    c.store.create(
-      claim("data", {
-        accessModes: ["ReadWriteMany"],
-        storageClassName: "efs-sc",
-        volumeName: "registry-efs",
-      }),
-    );
+    const c = startCluster();
+    c.store.create(efsVolume());
+    c.store.create(efsClaim());
     await c.clock.advance(1_000);
     c.store.create(snapshot("nightly", "data"));
     await c.clock.advance(10 * 60_000);
