@@ -6,48 +6,18 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ONE_AT_A_TIME, registryDeployment, registryManifest } from "../support/registry-objects.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
-const manifest = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: registry
-  namespace: default
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: registry}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 0, maxUnavailable: 1}
-  template:
-    metadata:
-      labels: {app: registry}
-    spec:
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-            - labelSelector:
-                matchLabels: {app: registry}
-              topologyKey: kubernetes.io/hostname
-      containers:
-        - name: registry
-          image: registry:2.8.2
-          readinessProbe:
-            httpGet: {path: /, port: 5000}
-            initialDelaySeconds: 5
-            periodSeconds: 10
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: registry
-  namespace: default
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels: {app: registry}
-`;
+const manifest = registryManifest(
+  registryDeployment({
+    metadata: { namespace: "default" },
+    strategy: ONE_AT_A_TIME,
+    container: {
+      readinessProbe: { httpGet: { path: "/", port: 5000 }, initialDelaySeconds: 5, periodSeconds: 10 },
+    },
+  }),
+);
 
 describe("kubectl rollout and drain against the simulated cluster", () => {
   let t: TestSandbox;

@@ -5,46 +5,18 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ONE_AT_A_TIME, registryDeployment, registryManifest } from "../support/registry-objects.js";
 import { addNodes, addRunningPod, startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
-const deploymentYaml = (replicas: number) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: registry
-  namespace: default
-  labels: {app: registry}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: registry}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 0, maxUnavailable: 1}
-  template:
-    metadata:
-      labels: {app: registry}
-    spec:
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-            - labelSelector:
-                matchLabels: {app: registry}
-              topologyKey: kubernetes.io/hostname
-      containers:
-        - name: registry
-          image: registry:2.8.2
-          ports: [{containerPort: 5000}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: registry
-  namespace: default
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels: {app: registry}
-`;
+const deploymentYaml = (replicas: number) =>
+  registryManifest(
+    registryDeployment({
+      metadata: { namespace: "default", labels: { app: "registry" } },
+      replicas,
+      strategy: ONE_AT_A_TIME,
+      container: { ports: [{ containerPort: 5000 }] },
+    }),
+  );
 
 describe("kubectl against the sandbox", () => {
   let t: TestSandbox;

@@ -1,7 +1,9 @@
 /**
- * The objects the simulated-cluster tests deploy, built in one place: the registry Deployment (app=registry
- * pods held one per node by required anti-affinity), and a condition look-up for any object's status.
+ * The objects the sandbox tests deploy, built in one place: the registry Deployment (app=registry pods held
+ * one per node by required anti-affinity), the same with its disruption budget as a manifest for kubectl,
+ * and a condition look-up for any object's status.
  */
+import { stringify } from "yaml";
 import type { KubeObject } from "../../src/sandbox/types.js";
 
 /** Required anti-affinity on the hostname: at most one registry replica per node. */
@@ -19,6 +21,8 @@ export function onePerNode(): Record<string, unknown> {
 export const ONE_AT_A_TIME = { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
 
 export interface RegistryDeploymentOptions {
+  /** More metadata, or another namespace than "registry". */
+  metadata?: Record<string, unknown>;
   replicas?: number;
   strategy?: Record<string, unknown>;
   /** More Deployment spec fields (e.g. minReadySeconds). */
@@ -29,13 +33,13 @@ export interface RegistryDeploymentOptions {
   container?: Record<string, unknown>;
 }
 
-/** Deployment "registry" in namespace "registry", 3 replicas unless told, one per node. */
+/** Deployment "registry" (in namespace "registry" unless told), 3 replicas unless told, one per node. */
 export function registryDeployment(options: RegistryDeploymentOptions = {}): KubeObject {
   // A deep copy, so a test that edits the object it gets cannot change what the next call returns.
   return structuredClone({
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: "registry", namespace: "registry" },
+    metadata: { name: "registry", namespace: "registry", ...options.metadata },
     spec: {
       replicas: options.replicas ?? 3,
       selector: { matchLabels: { app: "registry" } },
@@ -51,6 +55,20 @@ export function registryDeployment(options: RegistryDeploymentOptions = {}): Kub
       },
     },
   });
+}
+
+/**
+ * A manifest for `kubectl apply -f`: `deployment`, then "---" and a PodDisruptionBudget in its namespace
+ * that allows one registry replica down at a time.
+ */
+export function registryManifest(deployment: KubeObject): string {
+  const budget = {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: "registry", namespace: deployment.metadata.namespace },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { app: "registry" } } },
+  };
+  return `${stringify(deployment)}---\n${stringify(budget)}`;
 }
 
 /** The status condition of `type`, if the object has one. */
