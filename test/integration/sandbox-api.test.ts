@@ -7,18 +7,7 @@ import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/sandbox/types.js";
 import { addNodes, addRunningPod, startTestSandbox, type TestSandbox } from "../support/sandbox.js";
-
-function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(check, 10);
-    };
-    check();
-  });
-}
+import { until } from "../support/wait.js";
 
 async function apiError(
   promise: Promise<unknown>,
@@ -231,7 +220,7 @@ describe("client-node against the sandbox", () => {
     );
     await core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "watched" } } });
     await core.deleteNamespacedConfigMap({ name: "watched", namespace: "default" });
-    await until(() => events.length >= 2, "two watch events");
+    await until("two watch events", () => events.length >= 2, 5_000);
     request.abort();
     expect(events).toEqual(["ADDED watched", "DELETED watched"]);
 
@@ -246,7 +235,7 @@ describe("client-node against the sandbox", () => {
         done = true;
       },
     );
-    await until(() => done, "the expired watch to end");
+    await until("the expired watch to end", () => done, 5_000);
     expect(errors).toEqual([{ type: "ERROR", code: 410, reason: "Expired" }]);
   });
 
@@ -273,7 +262,7 @@ describe("client-node against the sandbox", () => {
       body: [{ op: "add", path: "/data", value: { k: "v" } }],
     });
     await core.deleteNamespacedConfigMap({ name: "inf", namespace: "default" });
-    await until(() => seen.length >= 3, "three informer events");
+    await until("three informer events", () => seen.length >= 3, 5_000);
     await informer.stop();
     expect(seen).toEqual(["add inf", "update inf", "delete inf"]);
     expect(informer.list()).toEqual([]);
@@ -473,7 +462,7 @@ describe("client-node against the sandbox", () => {
           ended = true;
         },
       );
-      await until(() => ended, "the watch to be cut");
+      await until("the watch to be cut", () => ended, 5_000);
       expect(t.sandbox.faults.state().rules).toEqual([]);
     });
 
@@ -490,7 +479,7 @@ describe("client-node against the sandbox", () => {
           ended = true;
         },
       );
-      await until(() => ended, "the cut watch to end");
+      await until("the cut watch to end", () => ended, 5_000);
       expect(events).toEqual([`ADDED ${nodes[0]}`]);
     });
   });

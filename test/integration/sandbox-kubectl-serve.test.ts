@@ -7,18 +7,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
-
-function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
-}
+import { until } from "../support/wait.js";
 
 describe("clouddrove sandbox serve / reset", () => {
   const dir = tempDir("clouddrove-sandbox-serve-");
@@ -49,7 +38,7 @@ describe("clouddrove sandbox serve / reset", () => {
       },
     );
     try {
-      await until(() => existsSync(kubeconfig), "the kubeconfig to be written");
+      await until("the kubeconfig to be written", () => existsSync(kubeconfig), 20_000);
       const nodes = await execa(
         "kubectl",
         [

@@ -11,6 +11,9 @@ import { htpasswdLine } from "../../src/config/secrets.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import type { KubeObject as StoredObject } from "../../src/sandbox/types.js";
+import { until } from "../support/wait.js";
+
+export { until };
 
 export const USER = "clouddrove";
 export const PASSWORD = "correct horse battery staple";
@@ -34,21 +37,6 @@ export async function renderedRegistry(): Promise<KubeObject[]> {
 
 export async function applyAll(kube: Kube, objects: KubeObject[]): Promise<void> {
   for (const object of objects) await kube.apply(object);
-}
-
-/** Polls `check` every 25 ms until it returns a value other than undefined/false, or fails after `limitMs`. */
-export async function until<T>(
-  what: string,
-  check: () => T | undefined | false,
-  limitMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 export const isReady = (pod: StoredObject | undefined) =>
