@@ -111,7 +111,7 @@ describe("drain adapter", () => {
 
   it("survives 5xx answers and connection resets on evictions and cut watches while waiting", async () => {
     // A grace period long enough (simulated) that the wait has to watch the pods go.
-    const pods = [barePod("flaky-a", 90), barePod("flaky-b", 90)];
+    const pods = [barePod("flaky-a", 300), barePod("flaky-b", 300)];
     t.sandbox.faults.add({
       verbs: ["create"],
       path: "/eviction$",
