@@ -73,12 +73,55 @@ async function deployWithBucket(prefix = GOOD): Promise<void> {
   expect(run.code).toBe(0);
 }
 
+/**
+ * `backup restore --from latest` from the bucket at `prefix` (GOOD unless told), with a short timeout:
+ * `flags` (--confirm, --to-claim, --dry-run) after the command, and `-o json` before it when asked.
+ */
+function restoreArgs(flags: string[], options: { json?: boolean; prefix?: string } = {}): string[] {
+  return [
+    ...(options.json ? ["-o", "json"] : []),
+    "backup",
+    "restore",
+    "--from",
+    "latest",
+    ...flags,
+    ...bucketFlags(options.prefix),
+    ...SHORT,
+  ];
+}
+
 const store = () => sbx.sandbox.store;
 const jobs = () => store().list("Job", { namespace: NS });
 const registryPods = () =>
   store()
     .list("Pod", { namespace: NS })
     .filter((p) => p.metadata.labels?.["app.kubernetes.io/component"] === "registry");
+
+/** A PersistentVolume and a claim in the registry's namespace, of the same name, that names it. */
+function createBoundClaim(
+  name: string,
+  volume: { storage: string; accessModes: string[]; storageClassName: string; csi: Record<string, string> },
+): void {
+  const { storage, accessModes, storageClassName, csi } = volume;
+  store().create({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name },
+    spec: {
+      capacity: { storage },
+      accessModes,
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName,
+      csi,
+    },
+  });
+  store().create({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name, namespace: NS },
+    spec: { accessModes, storageClassName, volumeName: name, resources: { requests: { storage } } },
+  });
+}
 
 /** Adds annotations to the backup CronJob's Job template (as kubectl edit would). */
 function annotateJobTemplate(annotations: Record<string, string>): void {
@@ -279,28 +322,11 @@ describe("backup snapshot", () => {
 
   it("snapshots an EBS-backed claim and waits until it is ready to use; list shows it", async () => {
     await deployWithBucket();
-    store().create({
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: "data-ebs" },
-      spec: {
-        capacity: { storage: "20Gi" },
-        accessModes: ["ReadWriteOnce"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: "gp3",
-        csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-0123456789abcdef0" },
-      },
-    });
-    store().create({
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "data-ebs", namespace: NS },
-      spec: {
-        accessModes: ["ReadWriteOnce"],
-        storageClassName: "gp3",
-        volumeName: "data-ebs",
-        resources: { requests: { storage: "20Gi" } },
-      },
+    createBoundClaim("data-ebs", {
+      storage: "20Gi",
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "gp3",
+      csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-0123456789abcdef0" },
     });
     const run = await cli(["-o", "json", "backup", "snapshot", "--claim", "data-ebs", ...SHORT]);
     expect(run.stderr).not.toContain("Error");
@@ -327,20 +353,11 @@ describe("backup restore", () => {
   it("refuses without --confirm in CI (exit 2), and with a wrong one, changing nothing", async () => {
     await deployWithBucket();
     const before = store().get("Deployment", NS, "registry-clouddrove")?.metadata.resourceVersion;
-    const refused = await cli(["backup", "restore", "--from", "latest", ...bucketFlags(), ...SHORT]);
+    const refused = await cli(restoreArgs([]));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("needs a typed confirmation");
     expect(refused.stderr).toContain(`--confirm ${NS}`);
-    const wrong = await cli([
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      "prod",
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const wrong = await cli(restoreArgs(["--confirm", "prod"]));
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("does not match the namespace");
     expect(store().get("Deployment", NS, "registry-clouddrove")?.metadata.resourceVersion).toBe(before);
@@ -349,16 +366,7 @@ describe("backup restore", () => {
 
   it("refuses an archive that does not verify before stopping anything", async () => {
     await deployWithBucket(BAD);
-    const run = await cli([
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      NS,
-      ...bucketFlags(BAD),
-      ...SHORT,
-    ]);
+    const run = await cli(restoreArgs(["--confirm", NS], { prefix: BAD }));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("does not verify; it was refused");
     expect(run.stderr).toContain("checksum mismatch");
@@ -380,18 +388,7 @@ describe("backup restore", () => {
           events.push(`job ${event.object.metadata.name} (registry pods: ${registryPods().length})`);
       }),
     ];
-    const run = await cli([
-      "-o",
-      "json",
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      NS,
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const run = await cli(restoreArgs(["--confirm", NS], { json: true }));
     for (const stop of unsubscribe) stop();
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
@@ -406,16 +403,7 @@ describe("backup restore", () => {
     expect(restoreEnv.find((e: { name: string }) => e.name === "RESTORE_KEY").value).toMatch(
       /^good\/\d{8}T\d{6}Z\.tar$/,
     );
-    const text = await cli([
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      NS,
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const text = await cli(restoreArgs(["--confirm", NS]));
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("sandbox: the restore Job was simulated; no data was restored");
   });
@@ -431,16 +419,7 @@ describe("backup restore", () => {
         store().update(job);
       });
     });
-    const failed = await cli([
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      NS,
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const failed = await cli(restoreArgs(["--confirm", NS]));
     unsubscribe();
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/The restore Job registry-clouddrove-restore-\S+ failed/);
@@ -450,18 +429,7 @@ describe("backup restore", () => {
     expect(stopped.spec.replicas).toBe(0);
     expect(stopped.metadata.annotations?.["clouddrove.io/replicas-before-restore"]).toBe("3");
 
-    const rerun = await cli([
-      "-o",
-      "json",
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--confirm",
-      NS,
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const rerun = await cli(restoreArgs(["--confirm", NS], { json: true }));
     expect(rerun.stderr).not.toContain("Error");
     expect(rerun.code).toBe(0);
     const report = JSON.parse(rerun.stdout);
@@ -479,21 +447,10 @@ describe("backup restore", () => {
     const unsubscribe = store().subscribe("Deployment", (event) => {
       if (event.object.spec?.replicas === 0) controller.abort();
     });
-    const run = await runCli(
-      [
-        "--kubeconfig",
-        sbx.kubeconfigPath,
-        "backup",
-        "restore",
-        "--from",
-        "latest",
-        "--confirm",
-        NS,
-        ...bucketFlags(),
-        ...SHORT,
-      ],
-      { env: env(), signal: controller.signal },
-    );
+    const run = await runCli(["--kubeconfig", sbx.kubeconfigPath, ...restoreArgs(["--confirm", NS])], {
+      env: env(),
+      signal: controller.signal,
+    });
     unsubscribe();
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("State: The registry is stopped or stopping");
@@ -506,53 +463,16 @@ describe("backup restore", () => {
     await deployWithBucket();
     const scaled: number[] = [];
     const unsubscribe = store().subscribe("Deployment", (event) => scaled.push(event.object.spec?.replicas));
-    const missing = await cli([
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--to-claim",
-      "restored",
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const missing = await cli(restoreArgs(["--to-claim", "restored"]));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--storage-class");
-    store().create({
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name: "restored" },
-      spec: {
-        capacity: { storage: "50Gi" },
-        accessModes: ["ReadWriteMany"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: "",
-        csi: { driver: "efs.csi.aws.com", volumeHandle: "fs-0123456789abcdef0::fsap-0123456789abcdef0" },
-      },
+    createBoundClaim("restored", {
+      storage: "50Gi",
+      accessModes: ["ReadWriteMany"],
+      storageClassName: "",
+      csi: { driver: "efs.csi.aws.com", volumeHandle: "fs-0123456789abcdef0::fsap-0123456789abcdef0" },
     });
-    store().create({
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "restored", namespace: NS },
-      spec: {
-        accessModes: ["ReadWriteMany"],
-        storageClassName: "",
-        volumeName: "restored",
-        resources: { requests: { storage: "50Gi" } },
-      },
-    });
-    const run = await cli([
-      "-o",
-      "json",
-      "backup",
-      "restore",
-      "--from",
-      "latest",
-      "--to-claim",
-      "restored",
-      ...bucketFlags(),
-      ...SHORT,
-    ]);
+    const run = await cli(restoreArgs(["--to-claim", "restored"], { json: true }));
     unsubscribe();
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
@@ -568,7 +488,7 @@ describe("backup restore", () => {
 
   it("--dry-run shows the plan and the Job and changes nothing (no confirmation needed)", async () => {
     await deployWithBucket();
-    const run = await cli(["backup", "restore", "--from", "latest", "--dry-run", ...bucketFlags(), ...SHORT]);
+    const run = await cli(restoreArgs(["--dry-run"]));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       "Stop writes: scale deployment registry-clouddrove in clouddrove from 3 to 0",
@@ -583,23 +503,11 @@ describe("backup restore at a terminal", () => {
   it("asks for the namespace, rejecting anything else; Ctrl-C there changes nothing (exit 130)", async () => {
     await deployWithBucket();
     const restore = (prompter: ScriptedPrompter) =>
-      runCli(
-        [
-          "--kubeconfig",
-          sbx.kubeconfigPath,
-          "backup",
-          "restore",
-          "--from",
-          "latest",
-          ...bucketFlags(),
-          ...SHORT,
-        ],
-        {
-          env: cleanEnv({ ...s3Env(s3) }),
-          tty: true,
-          prompter,
-        },
-      );
+      runCli(["--kubeconfig", sbx.kubeconfigPath, ...restoreArgs([])], {
+        env: cleanEnv({ ...s3Env(s3) }),
+        tty: true,
+        prompter,
+      });
     const interrupted = await restore(new ScriptedPrompter([{ interrupt: true }]));
     expect(interrupted.code).toBe(130);
     expect(store().get("Deployment", NS, "registry-clouddrove")?.spec.replicas).toBe(3);
