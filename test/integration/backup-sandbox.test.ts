@@ -200,27 +200,14 @@ describe("deploy with a backup bucket", () => {
   });
 
   it("--dry-run renders the backup objects last; without a bucket there are none", async () => {
-    const run = await cli([
-      "-o",
-      "json",
-      "deploy",
-      "--dry-run",
-      "--efs-file-system-id",
-      "fs-0123456789abcdef0",
-      ...bucketFlags(),
-    ]);
+    const dryRun = (extra: string[] = []) =>
+      cli(["-o", "json", "deploy", "--dry-run", "--efs-file-system-id", "fs-0123456789abcdef0", ...extra]);
+    const run = await dryRun(bucketFlags());
     expect(run.code).toBe(0);
     const kinds = JSON.parse(run.stdout).items.map((o: KubeObject) => o.kind);
     expect(kinds.slice(-3)).toEqual(["ServiceAccount", "ConfigMap", "CronJob"]);
     expect(run.stderr).toContain("lifecycle rule clouddrove-backup-retention");
-    const plain = await cli([
-      "-o",
-      "json",
-      "deploy",
-      "--dry-run",
-      "--efs-file-system-id",
-      "fs-0123456789abcdef0",
-    ]);
+    const plain = await dryRun();
     expect(JSON.parse(plain.stdout).items.map((o: KubeObject) => o.kind)).not.toContain("CronJob");
   });
 
