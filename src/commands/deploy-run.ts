@@ -14,6 +14,7 @@ import {
 import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
+import type { Obj } from "../core/health/snapshot.js";
 import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { parseDurationMs } from "../core/validators.js";
@@ -22,6 +23,7 @@ import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
 import { deployTasks } from "../steps/deploy/index.js";
+import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, SANDBOX_EFS_ID } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
@@ -79,6 +81,10 @@ export async function executeDeploy(
   const baseline = target.sandbox ? new Map([["storage.efs.fileSystemId", SANDBOX_EFS_ID]]) : undefined;
   const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
   const { credentials, source } = await credentialsFor(ctx, flags, target, config);
+  // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
+  const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);
+  const address = loadBalancerAddress(liveService as Obj | undefined);
+  if (address) credentials.pullHosts = [address];
   // The backup objects (when a bucket is set) come after the registry's: the CronJob mounts its claim.
   const objects = [...(await renderManifests(config, credentials)), ...(await renderBackupObjects(config))];
   const dryRun = serverDryRun || Boolean(flags.diff);

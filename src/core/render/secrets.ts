@@ -33,14 +33,12 @@ export function checkCredentials(credentials: RegistryCredentials): void {
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-/** The dockerconfigjson document for pulling from the registry's in-cluster address. */
+/** The dockerconfigjson document for pulling from the registry: its in-cluster name and pullHosts. */
 export function dockerConfigJson(namespace: string, credentials: RegistryCredentials): string {
   const { username, password } = credentials;
-  return JSON.stringify({
-    auths: {
-      [names.serviceHost(namespace)]: { username, password, auth: base64(`${username}:${password}`) },
-    },
-  });
+  const entry = { username, password, auth: base64(`${username}:${password}`) };
+  const hosts = [names.serviceHost(namespace), ...(credentials.pullHosts ?? [])];
+  return JSON.stringify({ auths: Object.fromEntries(hosts.map((host) => [host, entry])) });
 }
 
 function setData(secret: KubeObject, data: Record<string, string>): void {

@@ -8,6 +8,11 @@ export interface RegistryCredentials {
   httpSecret: string;
   /** One bcrypt htpasswd line "user:$2y$10$..." (computed by the caller with bcryptjs). */
   htpasswd: string;
+  /**
+   * Registry addresses (host:port) the pull Secret also names, besides the in-cluster service name: the
+   * load balancer's, which nodes can resolve when they pull (cluster DNS names they cannot).
+   */
+  pullHosts?: string[];
 }
 
 export interface KubeObject {

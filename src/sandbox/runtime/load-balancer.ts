@@ -105,7 +105,8 @@ export class LoadBalancers {
     const missing = ports.filter((port) => !balancer.listeners.has(port));
     const current = balancer;
     if (missing.length > 0 && current.opening === undefined) {
-      current.opening = Promise.all(missing.map((port) => this.listen(current, port)))
+      const published = publishedPorts(service, ports);
+      current.opening = Promise.all(missing.map((port) => this.listen(current, port, published.get(port))))
         .then(() => {
           current.opening = undefined;
           if (this.balancers.get(key) === current) this.publish(service, current);
@@ -151,12 +152,28 @@ export class LoadBalancers {
     this.options.publish(service, address);
   }
 
-  private listen(balancer: Balancer, servicePort: number): Promise<void> {
+  /**
+   * Opens the listener of one Service port, on the port it had before when there is one (a sandbox that
+   * starts again keeps its load balancer's address, as a real one would), else on any free port.
+   */
+  private async listen(balancer: Balancer, servicePort: number, preferred?: number): Promise<void> {
+    if (preferred !== undefined) {
+      try {
+        await this.listenOn(balancer, servicePort, preferred);
+        return;
+      } catch {
+        // Taken by now: a new address, as when a real load balancer is replaced.
+      }
+    }
+    await this.listenOn(balancer, servicePort, 0);
+  }
+
+  private listenOn(balancer: Balancer, servicePort: number, hostPort: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((client) => this.forward(balancer, listener, client));
       const listener: Listener = { servicePort, server, port: 0, next: 0 };
       server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
+      server.listen(hostPort, "127.0.0.1", () => {
         const address = server.address();
         listener.port = typeof address === "object" && address ? address.port : 0;
         if (this.closed || !this.isLive(balancer)) {
@@ -230,4 +247,16 @@ export class LoadBalancers {
     };
     attempt();
   }
+}
+
+/** Service port -> the proxy port the Service's status already publishes for it (same order as spec.ports). */
+function publishedPorts(service: KubeObject, ports: number[]): Map<number, number> {
+  const ingress = service.status?.loadBalancer?.ingress?.[0];
+  const published: Json[] = ingress?.ip === "127.0.0.1" ? (ingress.ports ?? []) : [];
+  const result = new Map<number, number>();
+  for (const [index, port] of ports.entries()) {
+    const hostPort = Number(published[index]?.port);
+    if (Number.isInteger(hostPort) && hostPort > 0) result.set(port, hostPort);
+  }
+  return result;
 }

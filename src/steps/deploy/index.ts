@@ -7,11 +7,19 @@ import { applyStep } from "./apply.js";
 import type { DeployContext } from "./context.js";
 import { preflightStep } from "./preflight.js";
 import { pruneStep } from "./prune.js";
+import { pullSecretStep } from "./pull-secret.js";
 import { smokeTestStep } from "./smoke.js";
 import { waitForClaimStep, waitForLoadBalancerStep, waitForRolloutStep } from "./wait.js";
 
 export function deployTasks(options: { dryRun: boolean }): ListrTask<DeployContext>[] {
   const tasks = [preflightStep(), applyStep(), pruneStep()];
   if (options.dryRun) return tasks;
-  return [...tasks, waitForClaimStep(), waitForRolloutStep(), waitForLoadBalancerStep(), smokeTestStep()];
+  return [
+    ...tasks,
+    waitForClaimStep(),
+    waitForRolloutStep(),
+    waitForLoadBalancerStep(),
+    pullSecretStep(),
+    smokeTestStep(),
+  ];
 }
