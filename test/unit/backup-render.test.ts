@@ -1,6 +1,5 @@
 /** The backup objects and the restore Job: fields, credentials variants, and the Kubernetes schemas. */
 import { readFileSync } from "node:fs";
-import * as k8s from "@kubernetes/client-node";
 import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
@@ -16,6 +15,7 @@ import {
 import { names } from "../../src/core/render/names.js";
 import { UsageError } from "../../src/errors.js";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects
 type Any = any;
@@ -48,50 +48,14 @@ async function rendered(config: Config) {
   };
 }
 
-// The kubernetes-models JSON schemas, plus a walk over @kubernetes/client-node's field lists: the schemas
-// accept unknown fields that a real API server (fieldValidation=Strict) rejects.
-const SCHEMAS: Record<string, { schema: new (data: never) => { validate(): void }; model: string }> = {
-  ServiceAccount: { schema: ServiceAccount, model: "V1ServiceAccount" },
-  ConfigMap: { schema: ConfigMap, model: "V1ConfigMap" },
-  CronJob: { schema: CronJob, model: "V1CronJob" },
-  Job: { schema: Job, model: "V1Job" },
+/** The kinds the backup renders, checked as the API server checks them (see test/support/kube-schema.ts). */
+const KINDS: Record<string, KindSchema> = {
+  ServiceAccount: { schema: ServiceAccount, client: "V1ServiceAccount" },
+  ConfigMap: { schema: ConfigMap, client: "V1ConfigMap" },
+  CronJob: { schema: CronJob, client: "V1CronJob" },
+  Job: { schema: Job, client: "V1Job" },
 };
-const models = k8s as unknown as Record<string, { attributeTypeMap?: { baseName: string; type: string }[] }>;
-
-function unknownFields(value: unknown, type: string, path: string): string[] {
-  if (value === null || value === undefined) return [];
-  const list = /^Array<(.+)>$/.exec(type)?.[1];
-  if (list) return (value as unknown[]).flatMap((item, i) => unknownFields(item, list, `${path}[${i}]`));
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1];
-  if (map) return Object.entries(value as object).flatMap(([k, v]) => unknownFields(v, map, `${path}.${k}`));
-  const primitive: Record<string, (v: unknown) => boolean> = {
-    string: (v) => typeof v === "string",
-    number: (v) => typeof v === "number",
-    boolean: (v) => typeof v === "boolean",
-    IntOrString: (v) => typeof v === "string" || Number.isInteger(v),
-    any: () => true,
-  };
-  const check = primitive[type];
-  if (check) return check(value) ? [] : [`${path}: ${JSON.stringify(value)} is not a ${type}`];
-  const attributes = models[type]?.attributeTypeMap;
-  if (!attributes) return [`${path}: no model ${type}`];
-  return Object.entries(value as object).flatMap(([key, v]) => {
-    const attribute = attributes.find((a) => a.baseName === key);
-    return attribute ? unknownFields(v, attribute.type, `${path}.${key}`) : [`${path}.${key}: unknown field`];
-  });
-}
-
-function schemaProblems(object: KubeObject): string[] {
-  const entry = SCHEMAS[object.kind];
-  if (!entry) return [`${object.kind}: unexpected kind`];
-  const problems = unknownFields(object, entry.model, object.kind);
-  try {
-    new entry.schema(structuredClone(object) as never).validate();
-  } catch (error) {
-    problems.push(`${object.kind}: ${(error as Error).message}`);
-  }
-  return problems;
-}
+const backupProblems = (object: KubeObject) => schemaProblems(object, KINDS);
 
 describe("renderBackupObjects", () => {
   it("renders nothing when no bucket is configured (backups are off)", async () => {
@@ -227,7 +191,7 @@ describe("renderBackupObjects", () => {
     ["secret", ["backup.credentials=secret"]],
   ])("every object validates against the Kubernetes schemas (%s)", async (_name, set) => {
     const { objects } = await rendered(configWith(...set));
-    expect(objects.flatMap(schemaProblems)).toEqual([]);
+    expect(objects.flatMap(backupProblems)).toEqual([]);
   });
 
   it("the schema checks catch what a server rejects (so a pass above means something)", async () => {
@@ -235,9 +199,13 @@ describe("renderBackupObjects", () => {
     const broken = structuredClone(cronJob);
     broken.spec.concurrency = "Forbid";
     broken.spec.startingDeadlineSeconds = "3600";
-    const problems = schemaProblems(broken);
-    expect(problems).toContain("CronJob.spec.concurrency: unknown field");
-    expect(problems).toContain('CronJob.spec.startingDeadlineSeconds: "3600" is not a number');
+    const problems = backupProblems(broken);
+    expect(problems).toContain(
+      "CronJob/registry-clouddrove-backup.spec.concurrency: unknown field of V1CronJobSpec",
+    );
+    expect(problems).toContain(
+      'CronJob/registry-clouddrove-backup.spec.startingDeadlineSeconds: "3600" is not a number',
+    );
   });
 
   it("the templates as they are validate too (what `kubectl apply -f templates/backup/` sends)", () => {
@@ -251,7 +219,7 @@ describe("renderBackupObjects", () => {
       parseAllDocuments(templateText(file), { version: "1.1" }).map((doc) => doc.toJS() as KubeObject),
     );
     expect(objects.map((o) => o.kind)).toEqual(["ServiceAccount", "ConfigMap", "CronJob", "Job"]);
-    expect(objects.flatMap(schemaProblems)).toEqual([]);
+    expect(objects.flatMap(backupProblems)).toEqual([]);
     // Applied alone, the placeholder scripts fail loudly instead of "succeeding" with no archive.
     const configMap = objects[1] as Any;
     expect(configMap.data["archive.sh"]).toMatch(/exit 1/);
@@ -277,7 +245,7 @@ describe("renderRestoreJob", () => {
     expect(job.spec.backoffLimit).toBe(0);
     // restore.sh runs as the registry's user, so the restored files are the registry's.
     expect(container.securityContext.runAsUser).toBe(names.registryUser.uid);
-    expect(schemaProblems(job)).toEqual([]);
+    expect(backupProblems(job)).toEqual([]);
   });
 
   it("can restore into another claim, under another name, removing the old data", async () => {
@@ -301,7 +269,7 @@ describe("renderRestoreJob", () => {
     expect(container.env.find((e: Any) => e.name === "AWS_ACCESS_KEY_ID").valueFrom.secretKeyRef.name).toBe(
       "clouddrove-backup-aws",
     );
-    expect(schemaProblems(job)).toEqual([]);
+    expect(backupProblems(job)).toEqual([]);
   });
 });
 
@@ -320,6 +288,6 @@ describe("jobFromCronJob", () => {
     // A copy: changing the Job leaves the CronJob as it was.
     job.spec.backoffLimit = 99;
     expect(cronJob.spec.jobTemplate.spec.backoffLimit).not.toBe(99);
-    expect(schemaProblems(job)).toEqual([]);
+    expect(backupProblems(job)).toEqual([]);
   });
 });

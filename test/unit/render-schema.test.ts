@@ -3,7 +3,6 @@
  * schemas of kubernetes-models, plus a stricter walk over @kubernetes/client-node's model field lists,
  * because the API schemas allow unknown fields that a real server with fieldValidation=Strict rejects.
  */
-import * as k8s from "@kubernetes/client-node";
 import bcrypt from "bcryptjs";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -21,9 +20,9 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { type KubeObject, renderManifests } from "../../src/core/render/index.js";
 import { loadTemplateObjects } from "../../src/core/render/templates.js";
+import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
 
-type Validatable = { validate(): void };
-const MODELS: Record<string, { schema: new (data: never) => Validatable; client: string }> = {
+const KINDS: Record<string, KindSchema> = {
   Namespace: { schema: Namespace, client: "V1Namespace" },
   ServiceAccount: { schema: ServiceAccount, client: "V1ServiceAccount" },
   ConfigMap: { schema: ConfigMap, client: "V1ConfigMap" },
@@ -35,59 +34,7 @@ const MODELS: Record<string, { schema: new (data: never) => Validatable; client:
   Service: { schema: Service, client: "V1Service" },
   NetworkPolicy: { schema: NetworkPolicy, client: "V1NetworkPolicy" },
 };
-
-interface Attribute {
-  baseName: string;
-  type: string;
-}
-const models = k8s as unknown as Record<string, { attributeTypeMap?: Attribute[] } | undefined>;
-
-/** Field names and primitive types that the API server would reject, as "path: problem" lines. */
-function strictProblems(value: unknown, type: string, path: string): string[] {
-  if (value === null || value === undefined) return [];
-  const list = /^Array<(.+)>$/.exec(type);
-  if (list) {
-    if (!Array.isArray(value)) return [`${path}: expected a list`];
-    return value.flatMap((item, i) => strictProblems(item, list[1] as string, `${path}[${i}]`));
-  }
-  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-  if (map) {
-    return Object.entries(value as object).flatMap(([k, v]) =>
-      strictProblems(v, map[1] as string, `${path}.${k}`),
-    );
-  }
-  const primitive: Record<string, (v: unknown) => boolean> = {
-    string: (v) => typeof v === "string",
-    number: (v) => typeof v === "number",
-    boolean: (v) => typeof v === "boolean",
-    IntOrString: (v) => typeof v === "string" || Number.isInteger(v),
-    any: () => true,
-  };
-  const check = primitive[type];
-  if (check) return check(value) ? [] : [`${path}: ${JSON.stringify(value)} is not a ${type}`];
-  const attributes = models[type]?.attributeTypeMap;
-  if (!attributes) return [`${path}: no model ${type}`];
-  if (typeof value !== "object" || Array.isArray(value)) return [`${path}: expected an object (${type})`];
-  return Object.entries(value).flatMap(([key, v]) => {
-    const attribute = attributes.find((a) => a.baseName === key);
-    return attribute
-      ? strictProblems(v, attribute.type, `${path}.${key}`)
-      : [`${path}.${key}: unknown field of ${type}`];
-  });
-}
-
-function schemaProblems(object: KubeObject): string[] {
-  const model = MODELS[object.kind];
-  if (!model) return [`${object.kind}: not a kind the registry renders`];
-  const label = `${object.kind}/${object.metadata.name}`;
-  const problems = strictProblems(object, model.client, label);
-  try {
-    new model.schema(structuredClone(object) as never).validate();
-  } catch (error) {
-    problems.push(`${label}: ${(error as Error).message}`);
-  }
-  return problems;
-}
+const registryProblems = (object: KubeObject) => schemaProblems(object, KINDS);
 
 const credentials = {
   username: "clouddrove",
@@ -120,7 +67,7 @@ describe("rendered objects against the Kubernetes API schemas", () => {
     it(`validates every object (${name})`, async () => {
       const objects = await renderManifests(resolveConfig({ set }).config, credentials);
       expect(objects.length).toBe(14);
-      expect(objects.flatMap(schemaProblems)).toEqual([]);
+      expect(objects.flatMap(registryProblems)).toEqual([]);
     });
   }
 
@@ -142,7 +89,7 @@ describe("rendered objects against the Kubernetes API schemas", () => {
       "NetworkPolicy",
       "NetworkPolicy",
     ]);
-    expect(objects.flatMap(schemaProblems)).toEqual([]);
+    expect(objects.flatMap(registryProblems)).toEqual([]);
   });
 
   it("the checks catch what a server rejects (so a pass above means something)", async () => {
@@ -151,7 +98,7 @@ describe("rendered objects against the Kubernetes API schemas", () => {
     const spec = deployment.spec as Record<string, unknown>;
     spec.replicas = "3";
     spec.maxSurge = 0;
-    const problems = schemaProblems(deployment);
+    const problems = registryProblems(deployment);
     expect(problems).toContain(
       "Deployment/registry-clouddrove.spec.maxSurge: unknown field of V1DeploymentSpec",
     );
