@@ -1,22 +1,14 @@
 /** The registry objects, field by field, for several configurations (the issue's points 1-12). */
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/config/resolve.js";
 import type { Config } from "../../src/config/schema.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
+import { configWith, credentials } from "../support/render-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects
 type Any = any;
 
-const credentials = {
-  username: "clouddrove",
-  password: "pull-password",
-  httpSecret: "0123456789abcdef0123456789abcdef",
-  htpasswd: `clouddrove:${bcrypt.hashSync("pull-password", 4)}`,
-};
-
 const EFS = "storage.efs.fileSystemId=fs-0123456789abcdef0";
-const configWith = (...set: string[]): Config => resolveConfig({ set }).config;
 
 async function render(config: Config) {
   const objects = await renderManifests(config, credentials);

@@ -1,9 +1,6 @@
 /** Output forms and guards of the renderer: masking, the YAML stream, config.yml, determinism, refusals. */
-import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { resolveConfig } from "../../src/config/resolve.js";
-import type { Config } from "../../src/config/schema.js";
 import {
   type KubeObject,
   maskSecrets,
@@ -14,17 +11,11 @@ import {
 } from "../../src/core/render/index.js";
 import { loadTemplateObjects } from "../../src/core/render/templates.js";
 import { UsageError } from "../../src/errors.js";
+import { configWith, credentials } from "../support/render-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects
 type Any = any;
 
-const credentials = {
-  username: "clouddrove",
-  password: "pull-password",
-  httpSecret: "0123456789abcdef0123456789abcdef",
-  htpasswd: `clouddrove:${bcrypt.hashSync("pull-password", 4)}`,
-};
-const configWith = (...set: string[]): Config => resolveConfig({ set }).config;
 const defaults = configWith("storage.efs.fileSystemId=fs-0123456789abcdef0");
 
 describe("maskSecrets", () => {

@@ -3,7 +3,6 @@
  * schemas of kubernetes-models, plus a stricter walk over @kubernetes/client-node's model field lists,
  * because the API schemas allow unknown fields that a real server with fieldValidation=Strict rejects.
  */
-import bcrypt from "bcryptjs";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
@@ -21,6 +20,7 @@ import { resolveConfig } from "../../src/config/resolve.js";
 import { type KubeObject, renderManifests } from "../../src/core/render/index.js";
 import { loadTemplateObjects } from "../../src/core/render/templates.js";
 import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
+import { credentials } from "../support/render-fixtures.js";
 
 const KINDS: Record<string, KindSchema> = {
   Namespace: { schema: Namespace, client: "V1Namespace" },
@@ -35,13 +35,6 @@ const KINDS: Record<string, KindSchema> = {
   NetworkPolicy: { schema: NetworkPolicy, client: "V1NetworkPolicy" },
 };
 const registryProblems = (object: KubeObject) => schemaProblems(object, KINDS);
-
-const credentials = {
-  username: "clouddrove",
-  password: "pull-password",
-  httpSecret: "0123456789abcdef0123456789abcdef",
-  htpasswd: `clouddrove:${bcrypt.hashSync("pull-password", 4)}`,
-};
 
 const CONFIGS: Record<string, string[]> = {
   defaults: ["storage.efs.fileSystemId=fs-0123456789abcdef0"],
