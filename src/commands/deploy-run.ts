@@ -13,11 +13,13 @@ import {
 } from "../core/backup/deploy-notes.js";
 import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
+import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import type { Obj } from "../core/health/snapshot.js";
 import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { parseDurationMs } from "../core/validators.js";
+import { UsageError } from "../errors.js";
 import { runTasks } from "../io/renderer.js";
 import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
@@ -80,6 +82,21 @@ export async function executeDeploy(
   // The sandbox's simulated EFS driver takes any id; a configured one still wins.
   const baseline = target.sandbox ? new Map([["storage.efs.fileSystemId", SANDBOX_EFS_ID]]) : undefined;
   const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
+  const live = await target.kube.get<Obj & { metadata: Obj }>(
+    "apps/v1",
+    "Deployment",
+    names.deployment,
+    config.namespace,
+  );
+  const downgrade = registryDowngradeProblem(
+    live?.spec?.template?.spec?.containers?.[0]?.image,
+    config.registry.version,
+  );
+  if (downgrade) {
+    throw new UsageError(`${downgrade} Nothing was changed.`, {
+      hint: `Set registry.version to the running version (--registry-version, CLOUDDROVE_REGISTRY_VERSION or clouddrove.yaml).`,
+    });
+  }
   const { credentials, source } = await credentialsFor(ctx, flags, target, config);
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);

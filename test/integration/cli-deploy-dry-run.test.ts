@@ -106,6 +106,20 @@ describe("clouddrove deploy --dry-run", () => {
     expect(documents(run.stdout).some((o) => o.kind === "Deployment")).toBe(true);
   });
 
+  it("renders Distribution 3's layout for a 3.x version (config path, serve argument, tracing off)", async () => {
+    const env = cleanEnv({ CI: "true" });
+    const run = await runCli(["deploy", "--dry-run", ...EFS, "--registry-version", "3.0.0"], { env });
+    expect(run.code).toBe(0);
+    const deployment = documents(run.stdout).find((o) => o.kind === "Deployment");
+    const container = deployment?.spec.template.spec.containers[0];
+    expect(container.image).toBe("registry:3.0.0");
+    expect(container.args).toEqual(["serve", "/etc/distribution/config.yml"]);
+    expect(container.volumeMounts).toContainEqual(
+      expect.objectContaining({ mountPath: "/etc/distribution" }),
+    );
+    expect(container.env).toContainEqual({ name: "OTEL_TRACES_EXPORTER", value: "none" });
+  });
+
   it("refuses EBS with the reason, exit 2", async () => {
     const run = await runCli(["deploy", "--dry-run", "--storage-type", "ebs"], {
       env: cleanEnv({ CI: "true" }),

@@ -167,6 +167,23 @@ describe("deploy on the sandbox", () => {
     expect(sbx.sandbox.faults.state().rules).toEqual([]);
   });
 
+  it("deploys Distribution 3 when configured, and refuses to move it back to 2.x", async () => {
+    expect((await deploy()).code).toBe(0);
+    const v3 = await deploy(["--registry-version", "3.0.0"]);
+    expect(v3.code).toBe(0);
+    const deployment = sbx.sandbox.store.get("Deployment", "clouddrove", "registry-clouddrove");
+    expect(deployment?.spec.template.spec.containers[0].args).toEqual([
+      "serve",
+      "/etc/distribution/config.yml",
+    ]);
+    const back = await deploy();
+    expect(back.code).toBe(2);
+    expect(back.stderr).toContain("forward-only");
+    expect(back.stderr).toContain("--registry-version");
+    const after = sbx.sandbox.store.get("Deployment", "clouddrove", "registry-clouddrove");
+    expect(after?.spec.template.spec.containers[0].image).toBe("registry:3.0.0");
+  });
+
   it("reports a conflict with another field manager; --force-conflicts takes over", async () => {
     expect((await deploy()).code).toBe(0);
     const manifest = JSON.stringify({

@@ -7,7 +7,11 @@ import {
   foreignManagers,
   pruneCandidates,
 } from "../../src/core/deploy/objects.js";
-import { evaluatePreflight, type PreflightFacts } from "../../src/core/deploy/preflight.js";
+import {
+  evaluatePreflight,
+  type PreflightFacts,
+  registryDowngradeProblem,
+} from "../../src/core/deploy/preflight.js";
 import type { KubeObject } from "../../src/core/render/types.js";
 import { node } from "../support/health-fixtures.js";
 
@@ -27,6 +31,16 @@ function facts(overrides: Partial<PreflightFacts> = {}): PreflightFacts {
     ...overrides,
   };
 }
+
+describe("registry versions", () => {
+  it("refuses to move the registry back a major version, allows the same or a newer one", () => {
+    expect(registryDowngradeProblem("registry:3.0.0", "2.8.2")).toContain("forward-only");
+    expect(registryDowngradeProblem("docker.io/library/registry:3.0.0", "2.8.3")).toContain("registry:3.0.0");
+    expect(registryDowngradeProblem("registry:2.8.2", "3.0.0")).toBeUndefined();
+    expect(registryDowngradeProblem("registry:2.8.2", "2.7.1")).toBeUndefined();
+    expect(registryDowngradeProblem(undefined, "2.8.2")).toBeUndefined();
+  });
+});
 
 describe("deploy preflight", () => {
   it("passes on three schedulable nodes in three zones with the EFS driver", () => {

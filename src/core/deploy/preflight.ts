@@ -87,3 +87,21 @@ export function evaluatePreflight(config: Config, facts: PreflightFacts): Prefli
   }
   return { blocking, forceable, notes, zones };
 }
+
+/**
+ * Distribution upgrades are forward-only (3.x may write what 2.x cannot read): a deploy whose configured
+ * version is an older major than the one running would move the registry back. The message names the fix.
+ */
+export function registryDowngradeProblem(
+  runningImage: string | undefined,
+  configuredVersion: string,
+): string | undefined {
+  const running = /:(\d+)\.[^:@]*$/.exec(runningImage ?? "")?.[1];
+  const configured = /^(\d+)\./.exec(configuredVersion)?.[1];
+  if (running === undefined || configured === undefined || Number(configured) >= Number(running))
+    return undefined;
+  return (
+    `The registry runs ${runningImage}; deploying registry.version ${configuredVersion} would move it back a ` +
+    "major version, which Distribution does not support (upgrades are forward-only)."
+  );
+}
