@@ -1,7 +1,7 @@
 /**
  * Helpers for the backup command tests: a small registry data tree laid out exactly as Distribution
- * writes it (one image: config, layer, manifest, links, tag with history), the real archive.sh run
- * against it into s3rver, and the CLI flags and environment that point `clouddrove backup` at s3rver.
+ * writes it (one image: config, layer, manifest, links, tag with history), the backup job's scripts run
+ * as its container runs them (archive.sh against that tree into s3rver), and the CLI flags and environment that point `clouddrove backup` at s3rver.
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -9,7 +9,7 @@ import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { S3Server } from "../support/s3-server.js";
 
-const ARCHIVE_SH = new URL("../../templates/backup/archive.sh", import.meta.url).pathname;
+const SCRIPTS = new URL("../../templates/backup/", import.meta.url).pathname;
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -63,17 +63,32 @@ export interface ArchiveRun {
   sha256: string;
 }
 
-/** The real archive.sh (under dash, with Debian's rclone and GNU tar) from `dataDir` into s3rver. */
-export async function runArchiveScript(s3: S3Server, dataDir: string, prefix: string): Promise<ArchiveRun> {
-  const child = spawn("/bin/dash", [ARCHIVE_SH], {
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** key=value pairs of the last stdout line. */
+  result: Record<string, string>;
+}
+
+/**
+ * Runs one of the backup job's scripts (templates/backup/) against s3rver with only what the job's
+ * container has: PATH, HOME, rclone's remote for the bucket, and `env` (no AWS_* or proxy settings of
+ * this machine leak in). `shell` runs it (default dash), `path` is its PATH (default this process's).
+ */
+export async function runBackupScript(
+  s3: S3Server,
+  script: "archive.sh" | "restore.sh",
+  options: { home: string; env: Record<string, string>; args?: string[]; shell?: string; path?: string },
+): Promise<ScriptRun> {
+  const child = spawn(options.shell ?? "/bin/dash", [join(SCRIPTS, script), ...(options.args ?? [])], {
     env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: dataDir,
+      PATH: options.path ?? process.env.PATH ?? "/usr/bin:/bin",
+      HOME: options.home,
       RCLONE_CONFIG: "/dev/null",
       ...s3.rcloneEnv(),
       BACKUP_BUCKET: s3.bucket,
-      BACKUP_PREFIX: prefix,
-      DATA_DIR: dataDir,
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -86,12 +101,20 @@ export async function runArchiveScript(s3: S3Server, dataDir: string, prefix: st
     stderr += chunk;
   });
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  const fields = Object.fromEntries(
-    (stdout.trim().split("\n").at(-1) ?? "")
-      .split(" ")
-      .flatMap((p) => (p.includes("=") ? [p.split("=", 2)] : [])),
-  ) as Record<string, string>;
-  return { code, stderr, key: fields.key ?? "", bytes: Number(fields.bytes), sha256: fields.sha256 ?? "" };
+  const last = stdout.trim().split("\n").at(-1) ?? "";
+  const result = Object.fromEntries(
+    last.split(" ").flatMap((pair) => (pair.includes("=") ? [pair.split("=", 2)] : [])),
+  );
+  return { code, stdout, stderr, result };
+}
+
+/** The real archive.sh (under dash, with Debian's rclone and GNU tar) from `dataDir` into s3rver. */
+export async function runArchiveScript(s3: S3Server, dataDir: string, prefix: string): Promise<ArchiveRun> {
+  const { code, stderr, result } = await runBackupScript(s3, "archive.sh", {
+    home: dataDir,
+    env: { BACKUP_PREFIX: prefix, DATA_DIR: dataDir },
+  });
+  return { code, stderr, key: result.key ?? "", bytes: Number(result.bytes), sha256: result.sha256 ?? "" };
 }
 
 /** Flips one byte in the middle of an object as s3rver stores it: the archive no longer matches its .sha256. */

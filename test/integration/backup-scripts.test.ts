@@ -40,8 +40,8 @@ import {
   startRegistry,
 } from "../support/registry-process.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
+import { runBackupScript, type ScriptRun } from "./backup-fixtures.js";
 
-const SCRIPTS = new URL("../../templates/backup/", import.meta.url).pathname;
 const PASSWORD = "backup-test-password";
 const REPOS = ["library/app", "team/tools/cli", "team/multi"];
 
@@ -86,48 +86,19 @@ async function busyboxUserland(): Promise<string> {
 
 type Shell = "dash" | "busybox";
 
-interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** key=value pairs of the last stdout line. */
-  result: Record<string, string>;
-}
-
-async function runScript(
+/** A backup script under `shell`: dash with this machine's tools, or busybox sh with busybox's userland. */
+function runScript(
   script: "archive.sh" | "restore.sh",
   shell: Shell,
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<ScriptRun> {
-  // Only what the job's container has: no AWS_* or proxy settings of this machine leak in.
-  const path = shell === "busybox" ? busyboxPath : (process.env.PATH ?? "/usr/bin:/bin");
-  const command = shell === "busybox" ? join(busyboxPath, "sh") : "/bin/dash";
-  const child = spawn(command, [join(SCRIPTS, script), ...args], {
-    env: {
-      PATH: path,
-      HOME: work,
-      RCLONE_CONFIG: "/dev/null",
-      ...s3.rcloneEnv(),
-      BACKUP_BUCKET: s3.bucket,
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return runBackupScript(s3, script, {
+    home: work,
+    env,
+    args,
+    ...(shell === "busybox" ? { shell: join(busyboxPath, "sh"), path: busyboxPath } : {}),
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  const last = stdout.trim().split("\n").at(-1) ?? "";
-  const result = Object.fromEntries(
-    last.split(" ").flatMap((pair) => (pair.includes("=") ? [pair.split("=", 2)] : [])),
-  );
-  return { code, stdout, stderr, result };
 }
 
 const endpoint = (registry: RegistryProcess): RegistryEndpoint => ({
