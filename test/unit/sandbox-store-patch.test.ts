@@ -108,30 +108,19 @@ describe("merge and JSON patches", () => {
 
 describe("server-side apply", () => {
   const time = "2025-01-01T00:00:00Z";
+  /** `applied` over `live` for `manager`, as a server applies a Deployment (at a fixed time). */
+  const apply = (live: KubeObject | undefined, applied: KubeObject, manager: string, force = false) =>
+    serverSideApply({ live, applied, manager, force, apiVersion: "apps/v1", time });
 
   it("creates ownership on first apply and reports a conflict for another manager's differing value", () => {
-    const applied = serverSideApply({
-      live: undefined,
-      applied: deployment(),
-      manager: "clouddrove",
-      force: false,
-      apiVersion: "apps/v1",
-      time,
-    });
+    const applied = apply(undefined, deployment(), "clouddrove");
     expect(applied.metadata.managedFields).toHaveLength(1);
     const other = deployment();
     other.spec.replicas = 5;
     other.spec.template.spec.containers[0].image = "app:9";
     let error: ApiError | undefined;
     try {
-      serverSideApply({
-        live: applied,
-        applied: other,
-        manager: "ops",
-        force: false,
-        apiVersion: "apps/v1",
-        time,
-      });
+      apply(applied, other, "ops");
     } catch (e) {
       error = e as ApiError;
     }
@@ -142,33 +131,12 @@ describe("server-side apply", () => {
   });
 
   it("shares fields applied with the same value, and force takes them over", () => {
-    const first = serverSideApply({
-      live: undefined,
-      applied: deployment(),
-      manager: "a",
-      force: false,
-      apiVersion: "apps/v1",
-      time,
-    });
-    const shared = serverSideApply({
-      live: first,
-      applied: deployment(),
-      manager: "b",
-      force: false,
-      apiVersion: "apps/v1",
-      time,
-    });
+    const first = apply(undefined, deployment(), "a");
+    const shared = apply(first, deployment(), "b");
     expect(shared.metadata.managedFields?.map((m) => (m as { manager: string }).manager)).toEqual(["a", "b"]);
     const changed = deployment();
     changed.spec.replicas = 1;
-    const forced = serverSideApply({
-      live: shared,
-      applied: changed,
-      manager: "b",
-      force: true,
-      apiVersion: "apps/v1",
-      time,
-    });
+    const forced = apply(shared, changed, "b", true);
     expect(forced.spec.replicas).toBe(1);
     const ownerOfReplicas = (forced.metadata.managedFields ?? []).filter((m) =>
       JSON.stringify((m as { fieldsV1: unknown }).fieldsV1).includes('"f:replicas"'),
@@ -177,25 +145,11 @@ describe("server-side apply", () => {
   });
 
   it("removes fields the manager stops applying, unless another manager owns them", () => {
-    const first = serverSideApply({
-      live: undefined,
-      applied: deployment(),
-      manager: "a",
-      force: false,
-      apiVersion: "apps/v1",
-      time,
-    });
+    const first = apply(undefined, deployment(), "a");
     const smaller = deployment();
     smaller.spec.template.spec.containers = [smaller.spec.template.spec.containers[0]];
     delete smaller.metadata.labels;
-    const result = serverSideApply({
-      live: first,
-      applied: smaller,
-      manager: "a",
-      force: false,
-      apiVersion: "apps/v1",
-      time,
-    });
+    const result = apply(first, smaller, "a");
     expect(result.spec.template.spec.containers.map((c: { name: string }) => c.name)).toEqual(["app"]);
     expect(result.metadata.labels).toEqual({});
   });
