@@ -6,15 +6,24 @@
 import { stringify } from "yaml";
 import type { KubeObject } from "../../src/sandbox/types.js";
 
-/** Required anti-affinity on the hostname: at most one registry replica per node. */
-export function onePerNode(): Record<string, unknown> {
+/** A required pod affinity (or anti-affinity) to the pods labelled app=`app` within `topologyKey`. */
+export function requiredPodAffinity(
+  kind: "podAffinity" | "podAntiAffinity",
+  app: string,
+  topologyKey: string,
+): Record<string, unknown> {
   return {
-    podAntiAffinity: {
+    [kind]: {
       requiredDuringSchedulingIgnoredDuringExecution: [
-        { labelSelector: { matchLabels: { app: "registry" } }, topologyKey: "kubernetes.io/hostname" },
+        { labelSelector: { matchLabels: { app } }, topologyKey },
       ],
     },
   };
+}
+
+/** Required anti-affinity on the hostname: at most one registry replica per node. */
+export function onePerNode(): Record<string, unknown> {
+  return requiredPodAffinity("podAntiAffinity", "registry", "kubernetes.io/hostname");
 }
 
 /** The rolling update that fits exactly one replica per node: take one down, then start its successor. */

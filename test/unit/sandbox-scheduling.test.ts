@@ -8,6 +8,7 @@ import {
   toleratesTaint,
 } from "../../src/sandbox/scheduling.js";
 import type { KubeObject } from "../../src/sandbox/types.js";
+import { onePerNode, requiredPodAffinity } from "../support/registry-objects.js";
 
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
@@ -41,13 +42,7 @@ function threeNodes(): KubeObject[] {
   return ZONES.map((zone, i) => node(`node-${i}`, zone));
 }
 
-const antiAffinity = {
-  podAntiAffinity: {
-    requiredDuringSchedulingIgnoredDuringExecution: [
-      { labelSelector: { matchLabels: { app: "registry" } }, topologyKey: "kubernetes.io/hostname" },
-    ],
-  },
-};
+const antiAffinity = onePerNode();
 
 let counter = 0;
 function pod(spec: Record<string, unknown> = {}, meta: Partial<KubeObject["metadata"]> = {}): KubeObject {
@@ -249,16 +244,7 @@ describe("filters", () => {
     const loner = bound(
       pod(
         {
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { app: "web" } },
-                  topologyKey: "topology.kubernetes.io/zone",
-                },
-              ],
-            },
-          },
+          affinity: requiredPodAffinity("podAntiAffinity", "web", "topology.kubernetes.io/zone"),
         },
         { labels: { app: "loner" } },
       ),
@@ -275,16 +261,7 @@ describe("filters", () => {
     const affine = () =>
       pod(
         {
-          affinity: {
-            podAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { app: "cache" } },
-                  topologyKey: "topology.kubernetes.io/zone",
-                },
-              ],
-            },
-          },
+          affinity: requiredPodAffinity("podAffinity", "cache", "topology.kubernetes.io/zone"),
         },
         { labels: { app: "cache" } },
       );
