@@ -160,12 +160,7 @@ export function restoreClaimObject(namespace: string, name: string, storageClass
     metadata: {
       name,
       namespace,
-      labels: {
-        "app.kubernetes.io/name": "registry",
-        "app.kubernetes.io/instance": "clouddrove",
-        "app.kubernetes.io/managed-by": "clouddrove",
-        "app.kubernetes.io/component": "backup",
-      },
+      labels: { ...names.commonLabels, ...names.backupPodLabels },
     },
     spec: {
       accessModes: ["ReadWriteMany"],

@@ -5,6 +5,7 @@
  * CSI at all: for those the answer is no, with what to do instead, before anything is created.
  */
 import type { Obj } from "../health/snapshot.js";
+import { names } from "../render/names.js";
 import type { KubeObject } from "../render/types.js";
 
 export const SNAPSHOT_API = "snapshot.storage.k8s.io/v1";
@@ -123,12 +124,7 @@ export function volumeSnapshotObject(
     metadata: {
       name,
       namespace,
-      labels: {
-        "app.kubernetes.io/name": "registry",
-        "app.kubernetes.io/instance": "clouddrove",
-        "app.kubernetes.io/managed-by": "clouddrove",
-        "app.kubernetes.io/component": "backup",
-      },
+      labels: { ...names.commonLabels, ...names.backupPodLabels },
     },
     spec: { volumeSnapshotClassName: snapshotClass, source: { persistentVolumeClaimName: claim } },
   };
