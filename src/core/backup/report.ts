@@ -5,6 +5,7 @@
 import type { ArchiveResult, RestoreResult } from "./job-log.js";
 import { formatBytes, formatSeconds } from "./job-log.js";
 import type { SnapshotSummary } from "./snapshot.js";
+import type { ArchiveReport } from "./verify.js";
 
 export interface StepSummary {
   title: string;
@@ -165,22 +166,17 @@ export function snapshotReportText(report: SnapshotReport): string {
   ].join("\n");
 }
 
-export interface VerifyReport {
-  ok: boolean;
+/**
+ * `backup verify`'s result: which archive, and what verifyArchive found in it (on a dry run nothing is
+ * read: the counts are 0 and the digests null).
+ */
+export interface VerifyReport extends Omit<ArchiveReport, "sha256" | "checksumOk"> {
   dryRun: boolean;
   bucket: string;
   key: string;
-  bytes: number;
   expectedSha256: string | null;
   sha256: string | null;
   checksumOk: boolean | null;
-  repositories: string[];
-  tags: number;
-  manifests: number;
-  blobs: number;
-  blobsChecked: number;
-  problems: string[];
-  warnings: string[];
 }
 
 export function verifyReportText(report: VerifyReport): string {
