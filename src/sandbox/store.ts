@@ -52,6 +52,27 @@ const GENERATION_KINDS = new Set([
   "VolumeSnapshot",
   "VolumeSnapshotClass",
 ]);
+
+/**
+ * The Service "kubernetes" in default that every cluster has: the API server's in-cluster address. The
+ * store creates it with its namespaces (unless told not to bootstrap); seeding creates it when missing.
+ */
+export function kubernetesService(): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: "kubernetes",
+      namespace: "default",
+      labels: { component: "apiserver", provider: "kubernetes" },
+    },
+    spec: {
+      clusterIP: "10.100.0.1",
+      ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 443 }],
+    },
+  };
+}
+
 const PROTECTED_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
 const NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -77,19 +98,7 @@ export class MemoryStore extends ObjectTable implements ObjectStore {
     for (const name of PROTECTED_NAMESPACES) {
       this.create({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
     }
-    this.create({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: {
-        name: "kubernetes",
-        namespace: "default",
-        labels: { component: "apiserver", provider: "kubernetes" },
-      },
-      spec: {
-        clusterIP: "10.100.0.1",
-        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 443 }],
-      },
-    });
+    this.create(kubernetesService());
   }
 
   private checkNamespace(type: ServedType, object: KubeObject): void {

@@ -4,6 +4,7 @@
  * a snapshot class, and the kube-system add-ons a drain meets (aws-node and kube-proxy DaemonSets,
  * CoreDNS with its PodDisruptionBudget).
  */
+import { kubernetesService } from "../store.js";
 import { ApiError, type KubeObject, type ObjectStore, type SandboxClock } from "../types.js";
 import { buildNode, kubeletVersionFor } from "./nodes.js";
 import { NameGenerator } from "./runtime.js";
@@ -299,19 +300,7 @@ export function seedCluster(store: ObjectStore, clock: SandboxClock, options: Se
     ),
   );
   for (const object of coreDns(region)) createIfMissing(store, object);
-  createIfMissing(store, {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name: "kubernetes",
-      namespace: "default",
-      labels: { component: "apiserver", provider: "kubernetes" },
-    },
-    spec: {
-      clusterIP: "10.100.0.1",
-      ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 443 }],
-    },
-  });
+  createIfMissing(store, kubernetesService());
 }
 
 /** What seedCluster recorded (region, zones, control plane version), or the defaults. */
