@@ -6,6 +6,7 @@
 import { applyDefaults, type DefaultingContext } from "./api/defaults.js";
 import { invalidError } from "./api/field-errors.js";
 import { isPlainObject } from "./api/json.js";
+import { OWNED_METADATA, UNOWNED_METADATA } from "./api/managed-fields.js";
 import { validateObject } from "./api/validate.js";
 import { apiVersionOf, type ServedType } from "./resources.js";
 import { ApiError, type KubeObject } from "./types.js";
@@ -24,23 +25,8 @@ export function admit(
   if (errors.length > 0) throw invalidError(type, object.metadata?.name ?? "", errors);
 }
 
-const METADATA_FIELDS = new Set([
-  "name",
-  "generateName",
-  "namespace",
-  "uid",
-  "resourceVersion",
-  "generation",
-  "creationTimestamp",
-  "deletionTimestamp",
-  "deletionGracePeriodSeconds",
-  "labels",
-  "annotations",
-  "ownerReferences",
-  "finalizers",
-  "managedFields",
-  "selfLink",
-]);
+/** Every field ObjectMeta has. */
+const METADATA_FIELDS = new Set<string>([...UNOWNED_METADATA, ...OWNED_METADATA]);
 
 /** Fields of `object` (top level, metadata, and spec where the kind lists them) the kind does not have. */
 export function unknownFields(type: ServedType, object: KubeObject): string[] {

@@ -22,7 +22,8 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
-const IGNORED_METADATA = new Set([
+/** ObjectMeta's fields that name the object or that the server sets: no field manager owns them. */
+export const UNOWNED_METADATA = [
   "name",
   "namespace",
   "uid",
@@ -33,7 +34,17 @@ const IGNORED_METADATA = new Set([
   "deletionGracePeriodSeconds",
   "managedFields",
   "selfLink",
-]);
+] as const;
+/** ObjectMeta's other fields: clients set them, and the manager that set one owns it. */
+export const OWNED_METADATA = [
+  "generateName",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+] as const;
+
+const IGNORED_METADATA = new Set<string>(UNOWNED_METADATA);
 
 function collect(value: Json, field: string, path: FieldPath, out: FieldSet): void {
   if (isPlainObject(value)) {
