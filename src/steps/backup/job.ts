@@ -77,6 +77,27 @@ export async function waitForJob(
   return job as Obj;
 }
 
+/**
+ * Watches the Job until it ends, showing where it is as the task's output, and reads what `container`
+ * of its newest pod said.
+ */
+export async function watchJobToEnd(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  container: string,
+  options: { timeoutMs: number; signal?: AbortSignal; task: { output: string } },
+): Promise<JobOutcome> {
+  const finished = await waitForJob(kube, namespace, name, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onChange: (job) => {
+      options.task.output = jobProgress(job);
+    },
+  });
+  return jobOutcome(kube, finished, container);
+}
+
 const newestFirst = (a: Obj, b: Obj) =>
   String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? ""));
 

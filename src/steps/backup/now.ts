@@ -9,7 +9,7 @@ import { type ArchiveResult, parseArchiveResult } from "../../core/backup/job-lo
 import { backupNames } from "../../core/backup/render.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
-import { createJob, failureDetails, type JobOutcome, jobOutcome, jobProgress, waitForJob } from "./job.js";
+import { createJob, failureDetails, type JobOutcome, watchJobToEnd } from "./job.js";
 
 export interface BackupNowContext {
   kube: Kube;
@@ -36,14 +36,11 @@ export function backupNowTasks(): ListrTask<BackupNowContext>[] {
       title: "Wait for the backup Job to finish",
       task: async (ctx, task) => {
         const name = ctx.job.metadata.name;
-        const finished = await waitForJob(ctx.kube, ctx.namespace, name, {
+        const outcome = await watchJobToEnd(ctx.kube, ctx.namespace, name, backupNames.archiveContainer, {
           timeoutMs: ctx.timeoutMs,
           signal: ctx.signal,
-          onChange: (job) => {
-            task.output = jobProgress(job);
-          },
+          task,
         });
-        const outcome = await jobOutcome(ctx.kube, finished, backupNames.archiveContainer);
         ctx.outcome = outcome;
         if (outcome.state === "failed") {
           throw new OperationError(`The backup Job ${name} failed; no new archive was written`, {

@@ -22,7 +22,7 @@ import { names } from "../../core/render/names.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
 import { gatherSnapshot } from "../health/gather.js";
-import { createJob, failureDetails, type JobOutcome, jobOutcome, jobProgress, waitForJob } from "./job.js";
+import { createJob, failureDetails, type JobOutcome, watchJobToEnd } from "./job.js";
 import { type VerifyContext, verifyArchiveTask } from "./verify.js";
 
 export interface RestoreContext extends VerifyContext {
@@ -116,14 +116,11 @@ function restoreJobTask(): ListrTask<RestoreContext> {
       const name = ctx.job.metadata.name;
       await createJob(ctx.kube, ctx.job);
       task.output = `Job ${name} created`;
-      const finished = await waitForJob(ctx.kube, ctx.namespace, name, {
+      const outcome = await watchJobToEnd(ctx.kube, ctx.namespace, name, backupNames.restoreContainer, {
         timeoutMs: ctx.timeoutMs,
         signal: ctx.signal,
-        onChange: (job) => {
-          task.output = jobProgress(job);
-        },
+        task,
       });
-      const outcome = await jobOutcome(ctx.kube, finished, backupNames.restoreContainer);
       ctx.outcome = outcome;
       if (outcome.state === "failed") {
         throw new OperationError(`The restore Job ${name} failed`, { details: failureDetails(outcome) });
