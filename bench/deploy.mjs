@@ -6,31 +6,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Writable } from "node:stream";
-import { median, printTable } from "./lib.mjs";
+import { median, printTable, runCliInProcess } from "./lib.mjs";
 
-const { main } = await import("../dist/cli.js");
 const { startSandbox } = await import("../dist/sandbox/index.js");
 
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 
-function sink() {
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      stream.text += chunk;
-      done();
-    },
-  });
-  stream.text = "";
-  return stream;
-}
-
 async function deployOnce(kubeconfig, extraEnv = {}) {
-  const stdout = sink();
-  const stdin = new PassThrough();
-  stdin.end();
-  const started = process.hrtime.bigint();
-  const code = await main(
+  const { code, ms, stdout } = await runCliInProcess(
     [
       "--kubeconfig",
       kubeconfig,
@@ -42,25 +25,10 @@ async function deployOnce(kubeconfig, extraEnv = {}) {
       "--efs-file-system-id",
       "fs-0123456789abcdef0",
     ],
-    {
-      stdin,
-      stdout,
-      stderr: sink(),
-      cwd: tmpdir(),
-      stdinIsTTY: false,
-      stderrIsTTY: false,
-      env: {
-        PATH: process.env.PATH,
-        CI: "true",
-        CLOUDDROVE_REGISTRY_PASSWORD: "benchmark-password-1",
-        ...extraEnv,
-      },
-      signal: new AbortController().signal,
-    },
+    extraEnv,
   );
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (code !== 0) throw new Error(`deploy exited ${code}`);
-  return { ms, report: JSON.parse(stdout.text) };
+  return { ms, report: JSON.parse(stdout) };
 }
 
 async function measure({ latencyMs, fresh }) {
