@@ -43,6 +43,17 @@ function threeNodes(): KubeObject[] {
 }
 
 const antiAffinity = onePerNode();
+/** Registry pods spread over zones, hard: at most one more in any zone than in the emptiest. */
+const zoneSpread = {
+  topologySpreadConstraints: [
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "DoNotSchedule",
+      labelSelector: { matchLabels: { app: "registry" } },
+    },
+  ],
+};
 
 let counter = 0;
 function pod(spec: Record<string, unknown> = {}, meta: Partial<KubeObject["metadata"]> = {}): KubeObject {
@@ -223,16 +234,7 @@ describe("filters", () => {
     // Only node-0 may take the pod; the terminating pod there does not count towards the skew.
     nodes[1]!.spec.unschedulable = true;
     nodes[2]!.spec.unschedulable = true;
-    const spread = pod({
-      topologySpreadConstraints: [
-        {
-          maxSkew: 1,
-          topologyKey: "topology.kubernetes.io/zone",
-          whenUnsatisfiable: "DoNotSchedule",
-          labelSelector: { matchLabels: { app: "registry" } },
-        },
-      ],
-    });
+    const spread = pod(zoneSpread);
     const leaving = bound(pod({}, { deletionTimestamp: "2025-01-01T00:00:00Z" }), "node-0");
     const running = bound(pod(), "node-0");
     expect(schedule({ nodes, pods: [leaving] }, spread)).toMatchObject({ fit: true, nodeName: "node-0" });
@@ -276,21 +278,11 @@ describe("filters", () => {
 
   it("enforces DoNotSchedule topology spread by maxSkew over the eligible domains", () => {
     const nodes = [node("a1", "eu-west-1a"), node("a2", "eu-west-1a"), node("b1", "eu-west-1b")];
-    const spread = {
-      topologySpreadConstraints: [
-        {
-          maxSkew: 1,
-          topologyKey: "topology.kubernetes.io/zone",
-          whenUnsatisfiable: "DoNotSchedule",
-          labelSelector: { matchLabels: { app: "registry" } },
-        },
-      ],
-    };
     const pods = [bound(pod(), "a1"), bound(pod(), "a2"), bound(pod(), "b1")];
     // zone a holds 2, zone b holds 1: a third in zone a would make the skew 2.
-    expect(schedule({ nodes, pods }, pod(spread))).toMatchObject({ fit: true, nodeName: "b1" });
+    expect(schedule({ nodes, pods }, pod(zoneSpread))).toMatchObject({ fit: true, nodeName: "b1" });
     nodes[2]!.spec.unschedulable = true;
-    const message = failure(schedule({ nodes, pods }, pod(spread)));
+    const message = failure(schedule({ nodes, pods }, pod(zoneSpread)));
     expect(message).toContain("2 node(s) didn't match pod topology spread constraints");
     expect(message).toContain("1 node(s) were unschedulable");
   });
@@ -298,16 +290,7 @@ describe("filters", () => {
   it("reports a node without the spread's topology key as missing the label", () => {
     const unlabelled = node("bare", "eu-west-1a");
     delete unlabelled.metadata.labels!["topology.kubernetes.io/zone"];
-    const spread = pod({
-      topologySpreadConstraints: [
-        {
-          maxSkew: 1,
-          topologyKey: "topology.kubernetes.io/zone",
-          whenUnsatisfiable: "DoNotSchedule",
-          labelSelector: { matchLabels: { app: "registry" } },
-        },
-      ],
-    });
+    const spread = pod(zoneSpread);
     expect(failure(schedule({ nodes: [unlabelled], pods: [] }, spread))).toContain(
       "1 node(s) didn't match pod topology spread constraints (missing required label)",
     );
