@@ -232,40 +232,43 @@ export function ownerReference(
 }
 
 /**
- * Writes `.status` only when it differs from what is stored; `mutate` edits a fresh copy of the
- * latest object. Returns the stored object (updated or not), or undefined when it is gone.
+ * Reads the latest object, lets `mutate` edit a copy, and writes the copy only when the part of it this
+ * write covers differs from what is stored. Returns the stored object (updated or not), or undefined when
+ * it is gone.
  */
-export function patchStatus(
+type Patch = (
   ctx: ControllerContext,
   kind: string,
   namespace: string | undefined,
   name: string,
   mutate: (object: KubeObject) => void,
-): KubeObject | undefined {
-  const current = ctx.store.get(kind, namespace, name);
-  if (current === undefined) return undefined;
-  const next = clone(current);
-  mutate(next);
-  if (sameJson(next.status, current.status)) return current;
-  return ctx.store.updateStatus(next);
+) => KubeObject | undefined;
+
+function patcher(
+  covered: (object: KubeObject) => unknown,
+  write: (ctx: ControllerContext, next: KubeObject) => KubeObject,
+): Patch {
+  return (ctx, kind, namespace, name, mutate) => {
+    const current = ctx.store.get(kind, namespace, name);
+    if (current === undefined) return undefined;
+    const next = clone(current);
+    mutate(next);
+    if (sameJson(covered(next), covered(current))) return current;
+    return write(ctx, next);
+  };
 }
 
+/** Writes `.status` only when it differs from what is stored; `mutate` edits a fresh copy of the latest object. */
+export const patchStatus: Patch = patcher(
+  (object) => object.status,
+  (ctx, next) => ctx.store.updateStatus(next),
+);
+
 /** Like patchStatus, for the object itself (spec, metadata). */
-export function patchObject(
-  ctx: ControllerContext,
-  kind: string,
-  namespace: string | undefined,
-  name: string,
-  mutate: (object: KubeObject) => void,
-): KubeObject | undefined {
-  const current = ctx.store.get(kind, namespace, name);
-  if (current === undefined) return undefined;
-  const next = clone(current);
-  mutate(next);
-  const strip = (o: KubeObject) => ({ ...o, status: undefined });
-  if (sameJson(strip(next), strip(current))) return current;
-  return ctx.store.update(next);
-}
+export const patchObject: Patch = patcher(
+  (object) => ({ ...object, status: undefined }),
+  (ctx, next) => ctx.store.update(next),
+);
 
 /** Creates an object, trying a fresh name suffix when a generated name is already taken. */
 export function createWithGeneratedName(
