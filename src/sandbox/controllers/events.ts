@@ -13,22 +13,18 @@ export interface EventSource {
   host?: string;
 }
 
+/** `fieldPath` names the part of the object, e.g. `spec.containers{registry}` for a pod's container. */
+export type RecordEvent = (
+  object: KubeObject,
+  reason: string,
+  message: string,
+  source: EventSource | string,
+  fieldPath?: string,
+) => void;
+
 export interface EventRecorder {
-  /** `fieldPath` names the part of the object, e.g. `spec.containers{registry}` for a pod's container. */
-  normal(
-    object: KubeObject,
-    reason: string,
-    message: string,
-    source: EventSource | string,
-    fieldPath?: string,
-  ): void;
-  warning(
-    object: KubeObject,
-    reason: string,
-    message: string,
-    source: EventSource | string,
-    fieldPath?: string,
-  ): void;
+  normal: RecordEvent;
+  warning: RecordEvent;
   stop(): void;
 }
 
