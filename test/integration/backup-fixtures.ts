@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { expect } from "vitest";
 import type { S3Server } from "../support/s3-server.js";
 
 const SCRIPTS = new URL("../../templates/backup/", import.meta.url).pathname;
@@ -130,6 +131,28 @@ export async function corruptObject(s3: S3Server, key: string): Promise<void> {
   } finally {
     await file.close();
   }
+}
+
+/** Where the two archives of writeGoodAndBadArchives go: one that verifies, one corrupted. */
+export const GOOD = "good/";
+export const BAD = "bad/";
+
+/**
+ * One small registry (under `dataDir`) archived twice into s3rver by the real archive.sh: under GOOD an
+ * archive that verifies, under BAD one with a byte flipped after its checksum was written.
+ */
+export async function writeGoodAndBadArchives(
+  s3: S3Server,
+  dataDir: string,
+): Promise<{ goodKey: string; badKey: string }> {
+  await writeRegistryData(dataDir);
+  const good = await runArchiveScript(s3, dataDir, GOOD);
+  expect(good.stderr).not.toMatch(/FAILED/);
+  expect(good.code).toBe(0);
+  const bad = await runArchiveScript(s3, dataDir, BAD);
+  expect(bad.code).toBe(0);
+  await corruptObject(s3, bad.key);
+  return { goodKey: good.key, badKey: bad.key };
 }
 
 /** Flags that point the backup settings at s3rver. */

@@ -10,28 +10,17 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
-import { corruptObject, runArchiveScript, s3Env, s3Flags, writeRegistryData } from "./backup-fixtures.js";
+import { BAD, GOOD, s3Env, s3Flags, writeGoodAndBadArchives } from "./backup-fixtures.js";
 
 let s3: S3Server;
 let work: string;
-const GOOD = "good/";
-const BAD = "bad/";
 let goodKey: string;
 let badKey: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "clouddrove-backup-s3-"));
   s3 = await startS3Server();
-  const data = join(work, "data");
-  await writeRegistryData(data);
-  const good = await runArchiveScript(s3, data, GOOD);
-  expect(good.stderr).not.toMatch(/FAILED/);
-  expect(good.code).toBe(0);
-  goodKey = good.key;
-  const bad = await runArchiveScript(s3, data, BAD);
-  expect(bad.code).toBe(0);
-  badKey = bad.key;
-  await corruptObject(s3, badKey);
+  ({ goodKey, badKey } = await writeGoodAndBadArchives(s3, join(work, "data")));
   // A run that died before writing its checksum: the archive object alone.
   const client = new S3Client({
     region: s3.region,

@@ -15,13 +15,11 @@ import { cleanEnv, runCli } from "../support/run-cli.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
-import { corruptObject, runArchiveScript, s3Env, s3Flags, writeRegistryData } from "./backup-fixtures.js";
+import { BAD, GOOD, s3Env, s3Flags, writeGoodAndBadArchives } from "./backup-fixtures.js";
 
 const PASSWORD = "correct-horse-battery-staple";
 const NS = "clouddrove";
 const ROLE = "arn:aws:iam::123456789012:role/clouddrove-backup";
-const GOOD = "good/";
-const BAD = "bad/";
 
 let s3: S3Server;
 let work: string;
@@ -30,12 +28,7 @@ let sbx: TestSandbox;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "clouddrove-backup-sbx-"));
   s3 = await startS3Server();
-  const data = join(work, "data");
-  await writeRegistryData(data);
-  expect((await runArchiveScript(s3, data, GOOD)).code).toBe(0);
-  const bad = await runArchiveScript(s3, data, BAD);
-  expect(bad.code).toBe(0);
-  await corruptObject(s3, bad.key);
+  await writeGoodAndBadArchives(s3, join(work, "data"));
 }, 60_000);
 afterAll(async () => {
   await s3?.stop();
