@@ -7,7 +7,6 @@ import {
   GetBucketLifecycleConfigurationCommand,
   PutBucketLifecycleConfigurationCommand,
   S3Client,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
@@ -21,17 +20,11 @@ import {
   retentionRule,
 } from "../../src/core/backup/lifecycle.js";
 import { CredentialsError, ExitCode, OperationError, UsageError } from "../../src/errors.js";
+import { logsRule, s3ServiceError } from "../support/s3-lifecycle-fixtures.js";
 
 const config = (...set: string[]) => resolveConfig({ set: ["backup.bucket=acme-backups", ...set] }).config;
 
-function serviceError(name: string): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: "client",
-    $metadata: { httpStatusCode: 403 },
-    message: name,
-  });
-}
+const serviceError = (name: string) => s3ServiceError(name, 403);
 
 describe("retentionRule", () => {
   it("expires archives under the prefix after retentionDays and aborts stale multipart uploads", () => {
@@ -69,12 +62,7 @@ describe("retentionRule", () => {
 });
 
 describe("mergeLifecycleRules", () => {
-  const logs: LifecycleRule = {
-    ID: "logs",
-    Status: "Enabled",
-    Filter: { Prefix: "logs/" },
-    Expiration: { Days: 3 },
-  };
+  const logs = logsRule();
 
   it("keeps the bucket's other rules and replaces an earlier version of ours", () => {
     const old = { ...retentionRule(config("backup.retentionDays=90")) };
@@ -107,12 +95,7 @@ describe("the S3 adapter's lifecycle calls", () => {
   const target = { bucket: "acme-backups", prefix: "clouddrove", region: "eu-west-1" };
 
   it("reads the existing rules and writes them back with ours merged in", async () => {
-    const logs: LifecycleRule = {
-      ID: "logs",
-      Status: "Enabled",
-      Filter: { Prefix: "logs/" },
-      Expiration: { Days: 3 },
-    };
+    const logs = logsRule();
     s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [logs as never] });
     s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
     const bucket = await openBackupBucket(target);

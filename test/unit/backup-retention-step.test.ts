@@ -8,7 +8,6 @@ import {
   GetBucketLifecycleConfigurationCommand,
   PutBucketLifecycleConfigurationCommand,
   S3Client,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import type { RetentionOutcome } from "../../src/core/backup/deploy-notes.js";
 import { type LifecycleRule, retentionRule } from "../../src/core/backup/lifecycle.js";
 import { ExitCode, OperationError } from "../../src/errors.js";
 import { retentionAction, retentionRuleStep } from "../../src/steps/backup/retention.js";
+import { logsRule, s3ServiceError } from "../support/s3-lifecycle-fixtures.js";
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -24,15 +24,6 @@ afterEach(() => s3.reset());
 const config = (...set: string[]) =>
   resolveConfig({ set: ["backup.bucket=acme-backups", "backup.region=eu-west-1", ...set] }).config;
 const target = { bucket: "acme-backups", prefix: "clouddrove/", region: "eu-west-1" };
-
-function serviceError(name: string, status = 400): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: "client",
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
 
 async function runStep(options: { dryRun?: boolean; set?: string[] } = {}) {
   const outcome: { value?: RetentionOutcome } = {};
@@ -49,16 +40,13 @@ async function runStep(options: { dryRun?: boolean; set?: string[] } = {}) {
   return { outcome: outcome.value, warnings, title: task.title };
 }
 
-const logs: LifecycleRule = {
-  ID: "logs",
-  Status: "Enabled",
-  Filter: { Prefix: "logs/" },
-  Expiration: { Days: 3 },
-};
+const logs = logsRule();
 
 describe("the retention step", () => {
   it("creates the rule on a bucket without lifecycle configuration", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).rejects(serviceError("NoSuchLifecycleConfiguration", 404));
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
+      s3ServiceError("NoSuchLifecycleConfiguration", 404),
+    );
     s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
     const { outcome, title } = await runStep();
     expect(outcome).toMatchObject({
@@ -131,7 +119,7 @@ describe("the retention step", () => {
   });
 
   it("a store without the lifecycle API: exit 1 naming --no-retention-rule", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).rejects(serviceError("NotImplemented", 501));
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(s3ServiceError("NotImplemented", 501));
     const error = (await runStep().catch((e: unknown) => e)) as OperationError;
     expect(error).toBeInstanceOf(OperationError);
     expect(error.message).toContain("does not implement lifecycle rules");
