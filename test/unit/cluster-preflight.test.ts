@@ -7,7 +7,7 @@ import {
   usableZones,
   type ZoneInfo,
 } from "../../src/core/cluster/preflight.js";
-import { ExitCode, UsageError } from "../../src/errors.js";
+import { usageError } from "../support/errors.js";
 
 const zone = (name: string, state = "available", type = "availability-zone"): ZoneInfo => ({
   name,
@@ -15,17 +15,6 @@ const zone = (name: string, state = "available", type = "availability-zone"): Zo
   type,
 });
 const euWest1 = [zone("eu-west-1a"), zone("eu-west-1b"), zone("eu-west-1c")];
-
-function usageError(run: () => unknown): UsageError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).exitCode).toBe(ExitCode.usage);
-    return error as UsageError;
-  }
-  throw new Error("expected a UsageError");
-}
 
 describe("zones", () => {
   it("uses the region's first three available zones when none are given", () => {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { envVarName } from "../../src/config/settings.js";
-import { ClouddroveError, ExitCode } from "../../src/errors.js";
-
-function usageError(fn: () => unknown): ClouddroveError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ClouddroveError);
-    expect((error as ClouddroveError).exitCode).toBe(ExitCode.usage);
-    return error as ClouddroveError;
-  }
-  throw new Error("expected a usage error");
-}
+import type { ClouddroveError } from "../../src/errors.js";
+import { usageError } from "../support/errors.js";
 
 const allText = (e: ClouddroveError) => [e.message, ...e.details].join("\n");
 
