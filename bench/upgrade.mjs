@@ -10,50 +10,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Writable } from "node:stream";
-import { printTable } from "./lib.mjs";
+import { printTable, runCliInProcess } from "./lib.mjs";
 
-const { main } = await import("../dist/cli.js");
 const { startSandbox } = await import("../dist/sandbox/index.js");
 
 const VERBS = ["get", "list", "watch", "create", "patch", "update", "delete"];
 
-function sink() {
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      stream.text += chunk;
-      done();
-    },
-  });
-  stream.text = "";
-  return stream;
-}
-
 async function cli(argv, env = {}) {
-  const stdout = sink();
-  const stderr = sink();
-  const stdin = new PassThrough();
-  stdin.end();
-  const started = process.hrtime.bigint();
-  const code = await main(argv, {
-    stdin,
-    stdout,
-    stderr,
-    cwd: tmpdir(),
-    stdinIsTTY: false,
-    stderrIsTTY: false,
-    env: {
-      PATH: process.env.PATH,
-      CI: "true",
-      CLOUDDROVE_REGISTRY_PASSWORD: "benchmark-password-1",
-      CLOUDDROVE_EVICTION_RETRY_MS: "100",
-      ...env,
-    },
-    signal: new AbortController().signal,
+  const { code, ms, stdout, stderr } = await runCliInProcess(argv, {
+    CLOUDDROVE_EVICTION_RETRY_MS: "100",
+    ...env,
   });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${stderr.text.slice(-2000)}`);
-  return { ms, stdout: stdout.text };
+  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${stderr.slice(-2000)}`);
+  return { ms, stdout };
 }
 
 async function measure(nodes, registryCheck) {
