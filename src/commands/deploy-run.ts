@@ -25,6 +25,7 @@ import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
 import { deployTasks } from "../steps/deploy/index.js";
+import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, SANDBOX_EFS_ID } from "./cluster-target.js";
@@ -124,6 +125,7 @@ export async function executeDeploy(
     applied: [],
     diffs: [],
     warnings: [],
+    pullSecretPending: false,
     stats: { writes: 0, reads: 0, lists: 0, watches: 0 },
   };
   const steps: StepRecord[] = [];
@@ -166,6 +168,11 @@ export async function executeDeploy(
   try {
     await runTasks(ctx, recorded(tasks, steps), deployContext);
   } catch (error) {
+    await writePendingPullSecret(deployContext).catch((problem: unknown) =>
+      deployContext.warnings.push(
+        `the pull Secret ${names.pullSecret} (which keeps the password) could not be written: ${(problem as Error).message}`,
+      ),
+    );
     // What the steps noticed before the failure often explains it (e.g. another field manager).
     for (const warning of deployContext.warnings) ctx.out.warn(warning);
     // -o json still gets its one document, with ok: false and the steps so far; the error goes to stderr.

@@ -220,12 +220,27 @@ describe("deploy on the sandbox", () => {
   it("an interrupted deploy is completed by a re-run", async () => {
     const controller = new AbortController();
     // Ctrl-C as soon as the Deployment exists (the apply is under way or just done).
-    const unsubscribe = sbx.sandbox.store.subscribe("Deployment", () => controller.abort());
+    const unsubscribe = sbx.sandbox.store.subscribe("Deployment", (event) => {
+      if (event.object.metadata.namespace === "clouddrove") controller.abort();
+    });
     const interrupted = await deploy([], {}, controller.signal);
     unsubscribe();
     expect(interrupted.code).toBe(130);
-    const rerun = await deploy();
+    // Stopped after the apply, before the waits: a real mid-deploy interruption.
+    expect(interrupted.stderr).toMatch(/Interrupted before "(Prune|Wait)/);
+    // The pull Secret keeps the password: written even though the first deploy stopped early.
+    const pull = sbx.sandbox.store.get("Secret", "clouddrove", "registry-clouddrove-pull");
+    const password = (secret: typeof pull) =>
+      Object.values(
+        JSON.parse(Buffer.from(secret?.data[".dockerconfigjson"], "base64").toString("utf8")).auths,
+      ).map((a) => (a as { password: string }).password);
+    expect(password(pull)).toEqual([PASSWORD]);
+    const rerun = await deploy([], { CLOUDDROVE_REGISTRY_PASSWORD: "not-the-stored-password" });
     expect(rerun.code).toBe(0);
+    expect(password(sbx.sandbox.store.get("Secret", "clouddrove", "registry-clouddrove-pull"))).toEqual([
+      PASSWORD,
+      PASSWORD,
+    ]);
     expect((await status()).code).toBe(0);
   });
 

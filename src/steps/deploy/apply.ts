@@ -14,6 +14,7 @@ import {
   sameContent,
 } from "../../core/deploy/objects.js";
 import { unifiedDiff } from "../../core/diff.js";
+import { names } from "../../core/render/names.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
 import type { AppliedObject, DeployContext } from "./context.js";
@@ -122,6 +123,9 @@ async function applyOne(
   return { ...ref, action };
 }
 
+export const isPullSecret = (object: KubeObject): boolean =>
+  object.kind === "Secret" && object.metadata.name === names.pullSecret;
+
 export function applyStep(): ListrTask<DeployContext> {
   return {
     title: "Apply the registry objects",
@@ -134,15 +138,18 @@ export function applyStep(): ListrTask<DeployContext> {
         namespaceMissing: !ctx.live.has(namespaceKey),
       };
       const results = new Map<KubeObject, AppliedObject>();
+      // Without a load balancer address yet (a first deploy), the pull Secret waits for it.
+      ctx.pullSecretPending = !options.dryRun && !ctx.credentials.pullHosts;
+      const now = ctx.objects.filter((object) => !(ctx.pullSecretPending && isPullSecret(object)));
       let done = 0;
-      for (const tier of applyTiers(ctx.objects)) {
+      for (const tier of applyTiers(now)) {
         task.output = `${done}/${ctx.objects.length}: ${tier.map((o) => `${o.kind} ${o.metadata.name}`).join(", ")}`;
         const applied = await Promise.all(tier.map((object) => applyOne(ctx, object, options)));
         for (const [i, object] of tier.entries()) results.set(object, applied[i] as AppliedObject);
         done += tier.length;
       }
       // Reported in apply order, whatever order the writes within a tier finished in.
-      ctx.applied.push(...ctx.objects.map((object) => results.get(object) as AppliedObject));
+      ctx.applied.push(...now.map((object) => results.get(object) as AppliedObject));
       const counts = countActions(ctx.applied.map((a) => a.action));
       task.title = `Apply the registry objects${options.dryRun ? " (server dry run)" : ""}: ${counts}`;
     },

@@ -21,6 +21,7 @@ export interface DeployOptions {
 }
 
 export interface AppliedObject {
+  apiVersion: string;
   kind: string;
   name: string;
   namespace?: string;
@@ -41,6 +42,12 @@ export interface DeployContext {
   /** host:port the registry answers on, once the load balancer has one. */
   address?: string;
   smoke?: { root: number; authenticated: number };
+  /**
+   * The first deploy writes the pull Secret only once the load balancer's address is known (one write per
+   * object); until then it is pending, and a failed deploy writes it without that address (see
+   * writePendingPullSecret) so the password is never lost.
+   */
+  pullSecretPending: boolean;
   warnings: string[];
   stats: { writes: number; reads: number; lists: number; watches: number };
 }
