@@ -10,7 +10,7 @@ import { backupNames, jobFromCronJob } from "../../core/backup/render.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { majorOf } from "../../core/upgrade/targets.js";
 import { OperationError } from "../../errors.js";
-import { createJob, failureDetails, jobOutcome, jobProgress, waitForJob } from "../backup/job.js";
+import { createJob, failureDetails, watchJobToEnd } from "../backup/job.js";
 import type { UpgradeContext } from "./context.js";
 
 /** Is this run a major registry upgrade (the one that is forward-only)? */
@@ -52,14 +52,11 @@ export function backupStep(): ListrTask<UpgradeContext> {
       await createJob(ctx.kube, jobFromCronJob(cronJob, name));
       ctx.stats.patches++;
       task.output = `Job ${name} started from CronJob ${backupNames.cronJob}`;
-      const finished = await waitForJob(ctx.kube, ctx.namespace, name, {
+      const outcome = await watchJobToEnd(ctx.kube, ctx.namespace, name, backupNames.archiveContainer, {
         timeoutMs: ctx.options.backupTimeoutMs,
         signal: ctx.options.signal,
-        onChange: (job) => {
-          task.output = jobProgress(job);
-        },
+        task,
       });
-      const outcome = await jobOutcome(ctx.kube, finished, backupNames.archiveContainer);
       if (outcome.state === "failed") {
         throw new OperationError(
           `The backup Job ${name} failed; the upgrade stopped before changing anything.`,
