@@ -3,7 +3,7 @@
  * until it serves. `--dry-run` renders every object locally (one YAML stream, secrets masked unless
  * --show-secrets); `--dry-run=server` and `--diff` send every write with dryRun=All and change nothing.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addSettingOptions, settingGroups } from "./setting-options.js";
 
@@ -25,9 +25,11 @@ export function registerDeploy(program: Command, io: AppIO, state: RunState): vo
   const deploy = program
     .command("deploy")
     .description("put the highly available registry on the cluster and wait until it serves")
-    .option(
-      "--dry-run [mode]",
-      "client (default): print every object, change nothing; server: send writes with dryRun=All",
+    .addOption(
+      new Option(
+        "--dry-run [mode]",
+        "client (default): print every object, change nothing; server: send writes with dryRun=All",
+      ).choices(["client", "server"]),
     )
     .option(
       "--diff",
@@ -56,21 +58,15 @@ export function registerDeploy(program: Command, io: AppIO, state: RunState): vo
   });
 }
 
+/** commander has already refused modes other than client and server (exit 2). */
 function dryRunMode(flags: DeployFlags): "none" | "client" | "server" {
   if (flags.dryRun === undefined || flags.dryRun === false) return "none";
-  if (flags.dryRun === true || flags.dryRun === "client") return "client";
-  if (flags.dryRun === "server") return "server";
-  return "invalid" as never;
+  return flags.dryRun === "server" ? "server" : "client";
 }
 
 export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const mode = dryRunMode(flags);
-  if ((mode as string) === "invalid") {
-    throw new UsageError(`--dry-run=${String(flags.dryRun)} is not a dry-run mode.`, {
-      hint: "Use --dry-run (or --dry-run=client) to render locally, or --dry-run=server.",
-    });
-  }
   if (flags.showSecrets && mode !== "client") {
     throw new UsageError("--show-secrets only applies to --dry-run (client).", {
       hint: "Add --dry-run, or drop --show-secrets.",

@@ -120,6 +120,13 @@ describe("clouddrove deploy --dry-run", () => {
     expect(container.env).toContainEqual({ name: "OTEL_TRACES_EXPORTER", value: "none" });
   });
 
+  it("refuses a dry-run mode other than client or server, exit 2", async () => {
+    const run = await runCli(["deploy", "--dry-run=everything", ...EFS], { env: cleanEnv({ CI: "true" }) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("everything");
+    expect(run.stdout).toBe("");
+  });
+
   it("refuses EBS with the reason, exit 2", async () => {
     const run = await runCli(["deploy", "--dry-run", "--storage-type", "ebs"], {
       env: cleanEnv({ CI: "true" }),
