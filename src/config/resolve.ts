@@ -222,4 +222,3 @@ export function missingSettingsError(keys: string[]): UsageError {
   );
 }
 
-export { envVarName };
