@@ -221,4 +221,3 @@ export function missingSettingsError(keys: string[]): UsageError {
     },
   );
 }
-
