@@ -5,28 +5,18 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NAMESPACE, report, startHarness, type UpgradeHarness } from "./upgrade-harness.js";
+import { describe, expect, it } from "vitest";
+import { NAMESPACE, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
 type Any = any;
 
-let h: UpgradeHarness;
-beforeEach(async () => {
-  h = await startHarness();
-  const deployed = await h.deploy();
-  expect(deployed.code, deployed.stderr).toBe(0);
-});
-afterEach(async () => {
-  await h?.stop();
-});
-
-const store = () => h.sbx.sandbox.store;
+const { harness: h, store } = useDeployedHarness("each");
 const node = (name: string) => store().get("Node", undefined, name) as Any;
 const stateMap = () => store().get("ConfigMap", NAMESPACE, "registry-clouddrove-upgrade") as Any;
 /** A command that records each run's NODE in a file, so a test sees how often and where it ran. */
 const recorder = () => {
-  const file = join(h.sbx.dir, "upgraded.txt");
+  const file = join(h().sbx.dir, "upgraded.txt");
   return {
     command: `echo "$NODE" >> ${file}`,
     runs: () => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : []),
@@ -41,7 +31,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
 
 describe("upgrade: drain rules and recovery", () => {
   it("stops before cordoning when a disruption budget allows no disruption, naming it", async () => {
-    const target = h.registryNode();
+    const target = h().registryNode();
     store().create({
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -69,7 +59,7 @@ describe("upgrade: drain rules and recovery", () => {
       "pinned ready",
     );
     const { command, runs } = recorder();
-    const run = await h.upgrade(["--node", target, "--upgrade-command", command]);
+    const run = await h().upgrade(["--node", target, "--upgrade-command", command]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("PodDisruptionBudget default/pinned allows 0 disruptions");
     expect(run.stderr).toContain("nothing was changed");
@@ -80,7 +70,7 @@ describe("upgrade: drain rules and recovery", () => {
   });
 
   it("a pod without a controller blocks the drain unless --force", async () => {
-    const target = h.registryNode();
+    const target = h().registryNode();
     store().create({
       apiVersion: "v1",
       kind: "Pod",
@@ -88,14 +78,14 @@ describe("upgrade: drain rules and recovery", () => {
       spec: { nodeName: target, containers: [{ name: "app", image: "busybox:1.36" }] },
     });
     const { command, runs } = recorder();
-    const blocked = await h.upgrade(["--node", target, "--upgrade-command", command]);
+    const blocked = await h().upgrade(["--node", target, "--upgrade-command", command]);
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain("default/hand-made: not managed by a controller");
     expect(blocked.stderr).toContain("(--force to evict it anyway)");
     expect(node(target).spec.unschedulable).toBeUndefined();
 
-    const ready = h.watchReady();
-    const forced = await h.upgrade(["--node", target, "--upgrade-command", command, "--force"]);
+    const ready = h().watchReady();
+    const forced = await h().upgrade(["--node", target, "--upgrade-command", command, "--force"]);
     ready.stop();
     expect(forced.code, forced.stderr).toBe(0);
     expect(store().get("Pod", "default", "hand-made")).toBeUndefined();
@@ -105,8 +95,8 @@ describe("upgrade: drain rules and recovery", () => {
   });
 
   it("a drain that times out leaves the node cordoned with a clear state, and --resume finishes", async () => {
-    const target = h.registryNode();
-    const rule = h.sbx.sandbox.faults.add({
+    const target = h().registryNode();
+    const rule = h().sbx.sandbox.faults.add({
       verbs: ["create"],
       path: "/pods/[^/]+/eviction$",
       action: {
@@ -116,7 +106,7 @@ describe("upgrade: drain rules and recovery", () => {
       },
     });
     const { command, runs } = recorder();
-    const failed = await h.upgrade(["--node", target, "--upgrade-command", command, "--timeout", "2s"]);
+    const failed = await h().upgrade(["--node", target, "--upgrade-command", command, "--timeout", "2s"]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/Draining .* did not finish within 2s/);
     expect(failed.stderr).toContain(`node ${target} is CORDONED`);
@@ -127,9 +117,9 @@ describe("upgrade: drain rules and recovery", () => {
     expect(state).toMatchObject({ outcome: "failed", progress: { [target]: "cordoned" } });
     expect(runs()).toEqual([]);
 
-    h.sbx.sandbox.faults.clear(rule.id);
-    const ready = h.watchReady();
-    const resumed = await h.upgrade(["--resume"]);
+    h().sbx.sandbox.faults.clear(rule.id);
+    const ready = h().watchReady();
+    const resumed = await h().upgrade(["--resume"]);
     ready.stop();
     expect(resumed.code, resumed.stderr).toBe(0);
     const result = report(resumed.stdout);
@@ -142,15 +132,15 @@ describe("upgrade: drain rules and recovery", () => {
   });
 
   it("survives API faults during the drain (429, 5xx, resets, and cut watches when it watches)", async () => {
-    const target = h.registryNode();
-    const faults = h.sbx.sandbox.faults;
+    const target = h().registryNode();
+    const faults = h().sbx.sandbox.faults;
     faults.add({ verbs: ["create"], path: "/eviction$", action: { type: "error", status: 429 }, times: 2 });
     faults.add({ verbs: ["create"], path: "/eviction$", action: { type: "error", status: 503 }, times: 2 });
     faults.add({ verbs: ["patch"], path: "/nodes/", action: { type: "error", status: 500 }, times: 1 });
     faults.add({ verbs: ["list"], path: "/pods$", action: { type: "reset" }, times: 1 });
     faults.add({ verbs: ["watch"], path: "/pods$", action: { type: "cutWatch", afterEvents: 1 }, times: 2 });
     const { command, runs } = recorder();
-    const run = await h.upgrade(["--node", target, "--upgrade-command", command]);
+    const run = await h().upgrade(["--node", target, "--upgrade-command", command]);
     expect(run.code, run.stderr).toBe(0);
     // Every error and reset rule was spent: each of those faults really happened during the run. (Whether
     // the wait needed a watch at all depends on timing; upgrade-drain-adapter.test.ts proves cut watches.)
@@ -160,9 +150,9 @@ describe("upgrade: drain rules and recovery", () => {
   });
 
   it("--dry-run prints the rehearsal and the equivalent commands and changes nothing", async () => {
-    const target = h.registryNode();
+    const target = h().registryNode();
     const before = store().resourceVersion;
-    const run = await h.upgrade(["--node", target, "--registry-version", "3.0.0", "--dry-run"], {
+    const run = await h().upgrade(["--node", target, "--registry-version", "3.0.0", "--dry-run"], {
       json: false,
     });
     expect(run.code, run.stderr).toBe(0);
@@ -181,26 +171,26 @@ describe("upgrade: drain rules and recovery", () => {
   });
 
   it("refuses with exit 2 before anything changes: no target, no node, a newer kubelet, a downgrade, two bumps", async () => {
-    const target = h.registryNode();
-    const noTarget = await h.upgrade(["--node", target]);
+    const target = h().registryNode();
+    const noTarget = await h().upgrade(["--node", target]);
     expect(noTarget.code).toBe(2);
     expect(noTarget.stderr).toContain("--registry-version V");
     expect(noTarget.stderr).toContain("--kubernetes-version V");
     expect(noTarget.stderr).toContain("--upgrade-command CMD");
 
-    const noNode = await h.upgrade(["--registry-version", "3.0.0"]);
+    const noNode = await h().upgrade(["--registry-version", "3.0.0"]);
     expect(noNode.code).toBe(2);
     expect(noNode.stderr).toContain(target);
 
-    const newer = await h.upgrade(["--node", target, "--kubernetes-version", "1.34"]);
+    const newer = await h().upgrade(["--node", target, "--kubernetes-version", "1.34"]);
     expect(newer.code).toBe(2);
     expect(newer.stderr).toContain("may not be newer than the control plane");
 
-    const downgrade = await h.upgrade(["--node", target, "--kubernetes-version", "1.31"]);
+    const downgrade = await h().upgrade(["--node", target, "--kubernetes-version", "1.31"]);
     expect(downgrade.code).toBe(2);
     expect(downgrade.stderr).toContain("downgrade");
 
-    const both = await h.upgrade([
+    const both = await h().upgrade([
       "--node",
       target,
       "--kubernetes-version",

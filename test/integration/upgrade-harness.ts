@@ -4,7 +4,9 @@
  * own that counts ready registry replicas on every pod change the store makes — independent of the
  * command's report.
  */
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import type { MemoryStore } from "../../src/sandbox/store.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
@@ -100,6 +102,32 @@ export async function startHarness(
     },
     stop: () => sbx.stop(),
   };
+}
+
+/**
+ * Registers the hooks that give every test (`"each"`) or the whole file (`"all"`) a harness with the
+ * registry deployed, and stop it afterwards. The harness exists only once the hook has run, hence getters.
+ */
+export function useDeployedHarness(per: "each" | "all"): {
+  harness: () => UpgradeHarness;
+  store: () => MemoryStore;
+} {
+  let current: UpgradeHarness | undefined;
+  const [before, after] = per === "each" ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  before(async () => {
+    current = await startHarness();
+    const deployed = await current.deploy();
+    expect(deployed.code, deployed.stderr).toBe(0);
+  });
+  after(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  const harness = () => {
+    if (!current) throw new Error("the upgrade harness is used outside a test (its hook has not run)");
+    return current;
+  };
+  return { harness, store: () => harness().sbx.sandbox.store };
 }
 
 export function report(stdout: string): Any {

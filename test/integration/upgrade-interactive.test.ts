@@ -3,33 +3,23 @@
  * Ctrl-C in the middle of a drain (exit 130, the node's state said, --rollback uncordons), and the backup
  * Job taken from the backup CronJob before the forward-only registry 2 -> 3 upgrade.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
-import { NAMESPACE, PASSWORD, report, startHarness, type UpgradeHarness } from "./upgrade-harness.js";
+import { NAMESPACE, PASSWORD, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
 type Any = any;
 
-let h: UpgradeHarness;
-beforeAll(async () => {
-  h = await startHarness();
-  const deployed = await h.deploy();
-  expect(deployed.code, deployed.stderr).toBe(0);
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-const store = () => h.sbx.sandbox.store;
+const { harness: h, store } = useDeployedHarness("all");
 
 describe("upgrade at a terminal, interrupted, and with a backup", () => {
   it("asks which node and what to change when neither is given", async () => {
-    const target = h.registryNode();
+    const target = h().registryNode();
     const prompter = new ScriptedPrompter([target, "upgradeCommand", 'test -n "$NODE"']);
-    const run = await runCli(["--kubeconfig", h.sbx.kubeconfigPath, "upgrade", "--no-registry-check"], {
+    const run = await runCli(["--kubeconfig", h().sbx.kubeconfigPath, "upgrade", "--no-registry-check"], {
       env: cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD }),
-      cwd: h.sbx.dir,
+      cwd: h().sbx.dir,
       tty: true,
       prompter,
     });
@@ -41,9 +31,9 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
   });
 
   it("Ctrl-C during the drain exits 130, says the node is cordoned, and --rollback uncordons it", async () => {
-    const target = h.registryNode();
+    const target = h().registryNode();
     // Keep the drain waiting on a disruption budget so that the interrupt lands in it.
-    const rule = h.sbx.sandbox.faults.add({
+    const rule = h().sbx.sandbox.faults.add({
       verbs: ["create"],
       path: "/eviction$",
       action: {
@@ -58,21 +48,21 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
         setTimeout(() => controller.abort(), 300);
       }
     });
-    const interrupted = await h.upgrade(
+    const interrupted = await h().upgrade(
       ["--node", target, "--upgrade-command", "true", "--no-registry-check"],
       {
         signal: controller.signal,
       },
     );
     unsubscribe();
-    h.sbx.sandbox.faults.clear(rule.id);
+    h().sbx.sandbox.faults.clear(rule.id);
     expect(interrupted.code).toBe(130);
     expect(interrupted.stderr).toContain(`node ${target} is CORDONED`);
     expect(interrupted.stderr).toContain("clouddrove upgrade --rollback");
     expect(report(interrupted.stdout).ok).toBe(false);
     expect(store().get("Node", undefined, target)?.spec.unschedulable).toBe(true);
 
-    const rollback = await h.upgrade(["--rollback"]);
+    const rollback = await h().upgrade(["--rollback"]);
     expect(rollback.code, rollback.stderr).toBe(0);
     const steps = report(rollback.stdout).steps;
     expect(steps[0]).toMatchObject({
@@ -103,7 +93,7 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
         },
       },
     });
-    const run = await h.upgrade(["--node", h.registryNode(), "--registry-version", "3.0.0"]);
+    const run = await h().upgrade(["--node", h().registryNode(), "--registry-version", "3.0.0"]);
     expect(run.code, run.stderr).toBe(0);
     const backup = report(run.stdout).steps.find((s: Any) => s.title.startsWith("Backed up the registry"));
     expect(backup?.status).toBe("succeeded");

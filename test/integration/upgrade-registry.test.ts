@@ -4,24 +4,14 @@
  * gate undone with --rollback. The minimum of ready replicas is sampled by the test's own watcher on every
  * pod change, not taken from the command's report.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { injectProbeFailure } from "../../src/sandbox/index.js";
-import { NAMESPACE, report, startHarness, type UpgradeHarness } from "./upgrade-harness.js";
+import { NAMESPACE, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
 type Any = any;
 
-let h: UpgradeHarness;
-beforeEach(async () => {
-  h = await startHarness();
-  const deployed = await h.deploy();
-  expect(deployed.code, deployed.stderr).toBe(0);
-});
-afterEach(async () => {
-  await h?.stop();
-});
-
-const store = () => h.sbx.sandbox.store;
+const { harness: h, store } = useDeployedHarness("each");
 const deployment = () => store().get("Deployment", NAMESPACE, "registry-clouddrove") as Any;
 const container = () => deployment().spec.template.spec.containers[0];
 const secretData = () =>
@@ -41,7 +31,9 @@ function expectV3Everywhere() {
     name: "REGISTRY_HTTP_SECRET",
     valueFrom: { secretKeyRef: { name: "registry-clouddrove-http-secret", key: "http-secret" } },
   });
-  const pods = h.registryPods().filter((p: Any) => !p.metadata.deletionTimestamp);
+  const pods = h()
+    .registryPods()
+    .filter((p: Any) => !p.metadata.deletionTimestamp);
   expect(pods).toHaveLength(3);
   expect(pods.every((p: Any) => p.spec.containers[0].image === "registry:3.0.0")).toBe(true);
   expect(new Set(pods.map((p: Any) => p.spec.nodeName)).size).toBe(3);
@@ -59,11 +51,11 @@ function expectV3Everywhere() {
 
 describe("upgrade --registry-version 3.0.0", () => {
   it("moves one node's window and the registry to 3.x with two replicas ready at every moment", async () => {
-    const node = h.registryNode();
+    const node = h().registryNode();
     const secretsBefore = secretData();
     const configBefore = configText();
-    const ready = h.watchReady();
-    const run = await h.upgrade(["--node", node, "--registry-version", "3.0.0", "--skip-backup"]);
+    const ready = h().watchReady();
+    const run = await h().upgrade(["--node", node, "--registry-version", "3.0.0", "--skip-backup"]);
     ready.stop();
     expect(run.code, run.stderr).toBe(0);
     expect(ready.samples()).toBeGreaterThan(10);
@@ -103,9 +95,9 @@ describe("upgrade --registry-version 3.0.0", () => {
   });
 
   it("--all-nodes upgrades the three nodes one at a time, each with the full health gate", async () => {
-    const nodes = h.nodeNames();
-    const ready = h.watchReady();
-    const run = await h.upgrade(["--all-nodes", "--registry-version", "3.0.0", "--skip-backup"]);
+    const nodes = h().nodeNames();
+    const ready = h().watchReady();
+    const run = await h().upgrade(["--all-nodes", "--registry-version", "3.0.0", "--skip-backup"]);
     ready.stop();
     expect(run.code, run.stderr).toBe(0);
     expect(ready.min()).toBeGreaterThanOrEqual(2);
@@ -130,7 +122,7 @@ describe("upgrade --registry-version 3.0.0", () => {
   });
 
   it("a health gate that fails after the bump stops with the state, and --rollback restores 2.8.2", async () => {
-    const node = h.registryNode();
+    const node = h().registryNode();
     const configBefore = configText();
     // Every 3.0.0 replica fails its readiness probe: the rollout cannot complete.
     const unsubscribe = store().subscribe("Pod", (event: Any) => {
@@ -138,14 +130,14 @@ describe("upgrade --registry-version 3.0.0", () => {
       if (event.type !== "ADDED" || pod.spec?.containers?.[0]?.image !== "registry:3.0.0") return;
       setImmediate(() => {
         try {
-          injectProbeFailure(h.sbx.sandbox, NAMESPACE, pod.metadata.name, "registry", "readiness", true);
+          injectProbeFailure(h().sbx.sandbox, NAMESPACE, pod.metadata.name, "registry", "readiness", true);
         } catch {
           // The pod may be gone already.
         }
       });
     });
-    const ready = h.watchReady();
-    const failed = await h.upgrade([
+    const ready = h().watchReady();
+    const failed = await h().upgrade([
       "--node",
       node,
       "--registry-version",
@@ -162,12 +154,12 @@ describe("upgrade --registry-version 3.0.0", () => {
     expect(failed.stderr).toContain("clouddrove upgrade --resume");
 
     // A new upgrade refuses to start over the unfinished one (exit 2, nothing changed).
-    const again = await h.upgrade(["--node", node, "--registry-version", "3.0.0", "--skip-backup"]);
+    const again = await h().upgrade(["--node", node, "--registry-version", "3.0.0", "--skip-backup"]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("An earlier upgrade is unfinished");
 
     unsubscribe();
-    const rollback = await h.upgrade(["--rollback"]);
+    const rollback = await h().upgrade(["--rollback"]);
     ready.stop();
     expect(rollback.code, rollback.stderr).toBe(0);
     const result = report(rollback.stdout);
@@ -178,7 +170,9 @@ describe("upgrade --registry-version 3.0.0", () => {
     expect(c.args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
     expect(c.volumeMounts.find((m: Any) => m.name === "config").mountPath).toBe("/etc/docker/registry");
     expect(configText()).toBe(configBefore);
-    const pods = h.registryPods().filter((p: Any) => !p.metadata.deletionTimestamp);
+    const pods = h()
+      .registryPods()
+      .filter((p: Any) => !p.metadata.deletionTimestamp);
     expect(pods.every((p: Any) => p.spec.containers[0].image === "registry:2.8.2")).toBe(true);
     expect(
       store()
