@@ -7,7 +7,7 @@
  * back intact.
  */
 import type { ListrTask } from "listr2";
-import { waitUntil } from "../../adapters/kube-watch.js";
+import { type WaitOptions, type WatchTarget, waitUntil } from "../../adapters/kube-watch.js";
 import { evaluateHealth } from "../../core/health/evaluate.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
@@ -21,6 +21,28 @@ import { checkEveryReplica } from "./registry-access.js";
 import { saveState } from "./state-store.js";
 
 type Task = { output: string; title: string };
+type Watched = Obj & { metadata: Obj };
+
+/** Watches `target` until `done` holds, within the gate's one deadline, counted in the upgrade's stats. */
+function watchWithinDeadline(
+  ctx: UpgradeContext,
+  deadline: number,
+  target: WatchTarget,
+  done: (objects: Watched[]) => boolean,
+  report: Pick<WaitOptions<Watched>, "onChange" | "explainTimeout">,
+): Promise<Watched[]> {
+  return waitUntil<Watched>(ctx.kube, target, done, {
+    timeoutMs: Math.max(1, deadline - Date.now()),
+    signal: ctx.options.signal,
+    stats: ctx.stats,
+    ...report,
+  });
+}
+
+/** The one object of `kind` named `name` in the registry's namespace. */
+function namedInNamespace(ctx: UpgradeContext, apiVersion: string, kind: string, name: string): WatchTarget {
+  return { apiVersion, kind, namespace: ctx.namespace, fieldSelector: `metadata.name=${name}` };
+}
 
 const isReady = (o: Obj | undefined) =>
   ((o?.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
@@ -66,19 +88,12 @@ export function kubeletProblem(ctx: UpgradeContext, node: Obj): string | undefin
 async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
   const replicas = ctx.config.registry.replicas;
   const image = expectedImage(ctx);
-  await waitUntil<Obj & { metadata: Obj }>(
-    ctx.kube,
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      namespace: ctx.namespace,
-      fieldSelector: `metadata.name=${names.deployment}`,
-    },
+  await watchWithinDeadline(
+    ctx,
+    deadline,
+    namedInNamespace(ctx, "apps/v1", "Deployment", names.deployment),
     ([d]) => rolledOut(d, replicas, image),
     {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      signal: ctx.options.signal,
-      stats: ctx.stats,
       onChange: ([d]) => {
         const s = d?.status ?? {};
         task.output = `replicas ready ${s.readyReplicas ?? 0}/${replicas}, updated ${s.updatedReplicas ?? 0}, available ${s.availableReplicas ?? 0}${image ? ` (${image})` : ""}`;
@@ -99,14 +114,12 @@ async function waitForNodes(ctx: UpgradeContext, deadline: number, task: Task): 
       if (kubelet) list.push(kubelet);
       return list;
     });
-  await waitUntil<Obj & { metadata: Obj }>(
-    ctx.kube,
+  await watchWithinDeadline(
+    ctx,
+    deadline,
     { apiVersion: "v1", kind: "Node" },
     (nodes) => problems(nodes).length === 0,
     {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      signal: ctx.options.signal,
-      stats: ctx.stats,
       onChange: (nodes) => {
         task.output = `nodes: ${nodes.filter(isReady).length}/${nodes.length} Ready, ${nodes.filter((n) => n.spec?.unschedulable).length} cordoned`;
       },
@@ -140,35 +153,21 @@ async function waitForServiceAndBudget(ctx: UpgradeContext, deadline: number): P
   const replicas = ctx.config.registry.replicas;
   const endpointCount = (e: Obj | undefined) =>
     ((e?.subsets ?? []) as Obj[]).reduce((n, s) => n + ((s.addresses as Obj[] | undefined)?.length ?? 0), 0);
-  await waitUntil<Obj & { metadata: Obj }>(
-    ctx.kube,
-    {
-      apiVersion: "v1",
-      kind: "Endpoints",
-      namespace: ctx.namespace,
-      fieldSelector: `metadata.name=${names.service}`,
-    },
+  await watchWithinDeadline(
+    ctx,
+    deadline,
+    namedInNamespace(ctx, "v1", "Endpoints", names.service),
     ([e]) => endpointCount(e) === replicas,
     {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      signal: ctx.options.signal,
-      stats: ctx.stats,
       explainTimeout: ([e]) => `the Service has ${endpointCount(e)} endpoint(s), expected ${replicas}`,
     },
   );
-  await waitUntil<Obj & { metadata: Obj }>(
-    ctx.kube,
-    {
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
-      namespace: ctx.namespace,
-      fieldSelector: `metadata.name=${names.podDisruptionBudget}`,
-    },
+  await watchWithinDeadline(
+    ctx,
+    deadline,
+    namedInNamespace(ctx, "policy/v1", "PodDisruptionBudget", names.podDisruptionBudget),
     ([p]) => p === undefined || (p.status?.currentHealthy ?? 0) >= (p.status?.desiredHealthy ?? 0),
     {
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      signal: ctx.options.signal,
-      stats: ctx.stats,
       explainTimeout: ([p]) =>
         `PodDisruptionBudget ${names.podDisruptionBudget}: ${p?.status?.currentHealthy ?? 0} healthy of ${p?.status?.desiredHealthy ?? 0} required`,
     },
