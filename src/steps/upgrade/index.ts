@@ -12,7 +12,7 @@ import { healthStep } from "./health.js";
 import { cordonStep, drainStep, uncordonStep } from "./node-steps.js";
 import { preflightStep } from "./preflight.js";
 import { pushCheckImage } from "./registry-access.js";
-import { saveState } from "./state-store.js";
+import { recordOutcomeStep, saveState } from "./state-store.js";
 
 function checkImageStep(): ListrTask<UpgradeContext> {
   return {
@@ -40,16 +40,10 @@ function checkImageStep(): ListrTask<UpgradeContext> {
 }
 
 function finishStep(): ListrTask<UpgradeContext> {
-  return {
-    title: "Record the upgrade as completed",
-    task: async (ctx, task) => {
-      ctx.state.outcome = "completed";
-      ctx.state.failure = undefined;
-      await saveState(ctx);
-      ctx.detail = `${ctx.state.nodes.length} node(s) upgraded`;
-      task.title = "Upgrade completed";
-    },
-  };
+  return recordOutcomeStep("Record the upgrade as completed", "completed", (ctx) => ({
+    detail: `${ctx.state.nodes.length} node(s) upgraded`,
+    title: "Upgrade completed",
+  }));
 }
 
 export function upgradeTasks(ctx: UpgradeContext): ListrTask<UpgradeContext>[] {

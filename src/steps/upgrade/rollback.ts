@@ -14,7 +14,7 @@ import { forApply } from "./bump.js";
 import type { UpgradeContext } from "./context.js";
 import { runHealthGate } from "./health.js";
 import { registryFingerprint } from "./registry-access.js";
-import { markNode, saveState } from "./state-store.js";
+import { markNode, recordOutcomeStep, saveState } from "./state-store.js";
 
 function registryStep(ignoreNewData: boolean): ListrTask<UpgradeContext> {
   return {
@@ -114,29 +114,22 @@ function gateStep(): ListrTask<UpgradeContext> {
 }
 
 function finishStep(): ListrTask<UpgradeContext> {
-  return {
-    title: "Record the rollback",
-    task: async (ctx, task) => {
-      ctx.state.outcome = "rolled-back";
-      ctx.state.failure = undefined;
-      await saveState(ctx);
-      const kept: string[] = [];
-      if (ctx.state.targets.kubernetesVersion && Object.keys(ctx.state.replacements).length > 0) {
-        kept.push(
-          `the replaced node(s) keep Kubernetes ${ctx.state.targets.kubernetesVersion} (EKS does not downgrade a nodegroup)`,
-        );
-      }
-      if (
-        ctx.state.targets.upgradeCommand &&
-        ctx.state.nodes.some((n) => reached(ctx.state.progress[n], "bumped"))
-      ) {
-        kept.push("what the upgrade command changed on the node is not undone");
-      }
-      for (const line of kept) ctx.warnings.push(line);
-      ctx.detail = kept.join("; ") || "rolled back";
-      task.title = "Rollback recorded";
-    },
-  };
+  return recordOutcomeStep("Record the rollback", "rolled-back", (ctx) => {
+    const kept: string[] = [];
+    if (ctx.state.targets.kubernetesVersion && Object.keys(ctx.state.replacements).length > 0) {
+      kept.push(
+        `the replaced node(s) keep Kubernetes ${ctx.state.targets.kubernetesVersion} (EKS does not downgrade a nodegroup)`,
+      );
+    }
+    if (
+      ctx.state.targets.upgradeCommand &&
+      ctx.state.nodes.some((n) => reached(ctx.state.progress[n], "bumped"))
+    ) {
+      kept.push("what the upgrade command changed on the node is not undone");
+    }
+    for (const line of kept) ctx.warnings.push(line);
+    return { detail: kept.join("; ") || "rolled back", title: "Rollback recorded" };
+  });
 }
 
 export function rollbackTasks(options: { ignoreNewData: boolean }): ListrTask<UpgradeContext>[] {

@@ -3,6 +3,7 @@
  * namespace, plus an annotation on the node in maintenance), written after every step so that an
  * interrupted or failed run can be resumed or undone by the next one — from this machine or another.
  */
+import type { ListrTask } from "listr2";
 import { annotateNode } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
 import type { Obj } from "../../core/health/snapshot.js";
@@ -61,6 +62,28 @@ export async function saveState(ctx: UpgradeContext): Promise<void> {
     data,
   } as never);
   ctx.stats.patches++;
+}
+
+/**
+ * The last step of an upgrade or a rollback: records how it ended (no failure left) and saves the record;
+ * then `summary` says what it came to (the step's detail and final title).
+ */
+export function recordOutcomeStep(
+  title: string,
+  outcome: "completed" | "rolled-back",
+  summary: (ctx: UpgradeContext) => { detail: string; title: string },
+): ListrTask<UpgradeContext> {
+  return {
+    title,
+    task: async (ctx, task) => {
+      ctx.state.outcome = outcome;
+      ctx.state.failure = undefined;
+      await saveState(ctx);
+      const said = summary(ctx);
+      ctx.detail = said.detail;
+      task.title = said.title;
+    },
+  };
 }
 
 /** Shows the state on the node itself (kubectl describe node), or removes it. */
