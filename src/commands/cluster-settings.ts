@@ -1,0 +1,105 @@
+/**
+ * What `cluster create`, `verify` and `delete` share: the cluster settings, resolved (and, at a terminal
+ * for `create`, asked for), and how the commands reach the cluster's Kubernetes API.
+ */
+import type { AwsClients } from "../adapters/aws.js";
+import type { Source } from "../config/resolve.js";
+import type { SettingValue } from "../config/settings.js";
+import type { ZoneInfo } from "../core/cluster/preflight.js";
+import type { CommandContext } from "./context.js";
+
+export type Flags = Record<string, unknown>;
+
+const EXPLICIT: ReadonlySet<Source> = new Set(["flag", "env", "set", "file"]);
+
+/** The kubeconfig, context, environment and abort signal the command was run with. */
+export function kubeConnection(ctx: CommandContext) {
+  return {
+    kubeconfigPath: ctx.globals.kubeconfig,
+    context: ctx.globals.context,
+    env: ctx.io.env,
+    signal: ctx.io.signal,
+  };
+}
+
+/** Resolves the cluster settings; at a terminal, asks region, name, zones and version (defaults offered). */
+export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: boolean) {
+  const { resolveFromContext } = await import("../config/options.js");
+  const { missingSettingsError, parseSettingValue } = await import("../config/resolve.js");
+  const { requiredSettings } = await import("../config/schema.js");
+  const { SETTINGS_BY_KEY } = await import("../config/settings.js");
+  const aws = await import("../adapters/aws.js");
+  const { usableZones } = await import("../core/cluster/preflight.js");
+
+  const first = await resolveFromContext(ctx, flags);
+  const answers = new Map<string, SettingValue>();
+  let clients: AwsClients | undefined;
+  let offered: ZoneInfo[] | undefined;
+  if (ask && ctx.interactive) {
+    const needs = (key: string) => !EXPLICIT.has(first.sources.get(key) ?? "default");
+    const validator = (key: string, extra?: (v: SettingValue) => string | undefined) => (text: string) => {
+      try {
+        const value = parseSettingValue(SETTINGS_BY_KEY.get(key) as never, text.trim(), "your answer");
+        return extra?.(value);
+      } catch (error) {
+        return (error as Error).message.replace(/^.*? is not valid: /, "Expected ");
+      }
+    };
+    const askText = async (
+      key: string,
+      message: string,
+      fallback?: string,
+      extra?: (v: SettingValue) => string | undefined,
+    ) => {
+      const text = await ctx.prompter.input({ message, default: fallback, validate: validator(key, extra) });
+      answers.set(key, parseSettingValue(SETTINGS_BY_KEY.get(key) as never, text.trim(), "your answer"));
+    };
+    if (needs("cluster.region")) {
+      const known = first.config.cluster.region ?? ctx.io.env.AWS_REGION ?? ctx.io.env.AWS_DEFAULT_REGION;
+      await askText("cluster.region", "AWS region of the cluster", known);
+    }
+    const region =
+      (answers.get("cluster.region") as string | undefined) ?? (first.config.cluster.region as string);
+    if (needs("cluster.name")) await askText("cluster.name", "EKS cluster name", first.config.cluster.name);
+    clients = aws.awsClients(region);
+    if (needs("cluster.zones")) {
+      offered = await aws.listZones(clients.ec2, region);
+      const usable = usableZones(offered);
+      await askText(
+        "cluster.zones",
+        `Three availability zones (${region} offers ${usable.join(", ")})`,
+        usable.slice(0, 3).join(","),
+        (v) => {
+          const zones = v as string[];
+          const foreign = zones.filter((z) => !usable.includes(z));
+          if (foreign.length) return `Not offered by ${region}: ${foreign.join(", ")}`;
+          return new Set(zones).size === 3 ? undefined : "Name exactly three distinct zones.";
+        },
+      );
+    }
+    if (needs("cluster.kubernetesVersion")) {
+      const supported = await aws.supportedVersions(clients.eks);
+      const current = first.config.cluster.kubernetesVersion;
+      if (supported?.length) {
+        const version = await ctx.prompter.select({
+          message: "Kubernetes version",
+          choices: [...supported].reverse().map((value) => ({ value })),
+          default: supported.includes(current) ? current : supported.at(-1),
+        });
+        answers.set("cluster.kubernetesVersion", version);
+      } else await askText("cluster.kubernetesVersion", "Kubernetes version", current);
+    }
+  }
+  const resolved = answers.size > 0 ? await resolveFromContext(ctx, flags, answers) : first;
+  const missing = requiredSettings(resolved.config, "cluster").filter((key) => !resolved.values.has(key));
+  if (missing.length > 0) throw missingSettingsError(missing);
+  const { cluster } = resolved.config;
+  const values = {
+    name: cluster.name,
+    region: cluster.region as string,
+    zones: cluster.zones,
+    kubernetesVersion: cluster.kubernetesVersion,
+    instanceType: cluster.instanceType,
+  };
+  return { resolved, values, clients: clients ?? aws.awsClients(values.region), offered };
+}
