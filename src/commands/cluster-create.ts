@@ -3,7 +3,8 @@
  * storage classes, verify), or with --sandbox the simulated cluster; both end in the same report.
  */
 import type { KubeStepContext } from "../steps/cluster/connect.js";
-import { clusterSettings, type Flags, kubeConnection } from "./cluster-settings.js";
+import { clusterSettings, type Flags } from "./cluster-settings.js";
+import { kubeConnection } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<void> {

@@ -3,7 +3,8 @@
  * system with --delete-data), then eksctl and the AWS leftovers; the EFS data is kept by default.
  */
 import type { DeleteContext } from "../steps/cluster/delete.js";
-import { clusterSettings, type Flags, kubeConnection } from "./cluster-settings.js";
+import { clusterSettings, type Flags } from "./cluster-settings.js";
+import { kubeConnection } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * What `cluster create`, `verify` and `delete` share: the cluster settings, resolved (and, at a terminal
- * for `create`, asked for), and how the commands reach the cluster's Kubernetes API.
+ * for `create`, asked for).
  */
 import type { AwsClients } from "../adapters/aws.js";
 import type { Source } from "../config/resolve.js";
@@ -11,16 +11,6 @@ import type { CommandContext } from "./context.js";
 export type Flags = Record<string, unknown>;
 
 const EXPLICIT: ReadonlySet<Source> = new Set(["flag", "env", "set", "file"]);
-
-/** The kubeconfig, context, environment and abort signal the command was run with. */
-export function kubeConnection(ctx: CommandContext) {
-  return {
-    kubeconfigPath: ctx.globals.kubeconfig,
-    context: ctx.globals.context,
-    env: ctx.io.env,
-    signal: ctx.io.signal,
-  };
-}
 
 /** Resolves the cluster settings; at a terminal, asks region, name, zones and version (defaults offered). */
 export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: boolean) {

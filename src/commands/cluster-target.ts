@@ -23,18 +23,23 @@ export function sandboxSpeed(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(speed) && speed > 0 ? speed : 50;
 }
 
+/** The kubeconfig, context, environment and abort signal the command was run with, for connectKube. */
+export function kubeConnection(ctx: CommandContext) {
+  return {
+    kubeconfigPath: ctx.globals.kubeconfig,
+    context: ctx.globals.context,
+    env: ctx.io.env,
+    signal: ctx.io.signal,
+  };
+}
+
 export async function openClusterTarget(
   ctx: CommandContext,
   options: { sandbox?: boolean },
 ): Promise<ClusterTarget> {
   const { connectKube } = await import("../adapters/kube.js");
-  const common = { env: ctx.io.env, signal: ctx.io.signal };
   if (!options.sandbox) {
-    const kube = await connectKube({
-      ...common,
-      kubeconfigPath: ctx.globals.kubeconfig,
-      context: ctx.globals.context,
-    });
+    const kube = await connectKube(kubeConnection(ctx));
     return { kube, label: `context ${kube.context}`, close: async () => {} };
   }
   const { defaultStateDir, startSandbox } = await import("../sandbox/index.js");
@@ -46,7 +51,11 @@ export async function openClusterTarget(
     ),
   );
   try {
-    const kube = await connectKube({ ...common, kubeconfigText: sandbox.kubeconfig() });
+    const kube = await connectKube({
+      env: ctx.io.env,
+      signal: ctx.io.signal,
+      kubeconfigText: sandbox.kubeconfig(),
+    });
     return {
       kube,
       sandbox,

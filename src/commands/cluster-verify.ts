@@ -1,6 +1,7 @@
 /** `clouddrove cluster verify`: the EKS cluster's (or the sandbox's) facts, judged and shown as a table. */
 import type { VerifyFacts } from "../core/cluster/verify.js";
-import { clusterSettings, type Flags, kubeConnection } from "./cluster-settings.js";
+import { clusterSettings, type Flags } from "./cluster-settings.js";
+import { kubeConnection } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
