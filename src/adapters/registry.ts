@@ -271,17 +271,31 @@ export async function getBlob(e: RegistryEndpoint, repo: string, digest: string)
   return bytes;
 }
 
-/** Every tag of a repository, following the Link header when the registry pages the list. */
-export async function listTags(e: RegistryEndpoint, repo: string): Promise<string[]> {
-  const tags: string[] = [];
-  let next: string | undefined = `/v2/${repoPath(repo)}/tags/list`;
+/** Every item of a paged list (tags, catalog), following the Link header when the registry pages it. */
+async function listPaged(
+  e: RegistryEndpoint,
+  first: string,
+  field: "tags" | "repositories",
+): Promise<string[]> {
+  const items: string[] = [];
+  let next: string | undefined = first;
   while (next) {
     const response: Response = await request(e, next, { expect: [200] });
-    const page = (await response.json()) as { tags?: string[] | null };
-    tags.push(...(page.tags ?? []));
+    const page = (await response.json()) as Record<string, string[] | null | undefined>;
+    items.push(...(page[field] ?? []));
     next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "")?.[1];
   }
-  return tags;
+  return items;
+}
+
+/** Every tag of a repository. */
+export function listTags(e: RegistryEndpoint, repo: string): Promise<string[]> {
+  return listPaged(e, `/v2/${repoPath(repo)}/tags/list`, "tags");
+}
+
+/** Every repository the registry holds (GET /v2/_catalog). */
+export function listRepositories(e: RegistryEndpoint): Promise<string[]> {
+  return listPaged(e, "/v2/_catalog?n=1000", "repositories");
 }
 
 export interface RandomImageOptions {

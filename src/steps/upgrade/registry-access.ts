@@ -9,6 +9,7 @@ import {
   checkAuth,
   getBlob,
   getManifest,
+  listRepositories,
   listTags,
   ping,
   pushRandomImage,
@@ -127,27 +128,6 @@ export async function checkEveryReplica(ctx: UpgradeContext): Promise<ReplicaChe
     );
   }
   return results;
-}
-
-/** GET /v2/_catalog, following the Link header (adapters/registry.ts has listTags but no catalog). */
-async function listRepositories(endpoint: RegistryEndpoint): Promise<string[]> {
-  const repositories: string[] = [];
-  const auth = `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString("base64")}`;
-  let next: string | undefined = "/v2/_catalog?n=1000";
-  while (next) {
-    const response: Response = await fetch(new URL(next, endpoint.baseUrl), {
-      headers: { Authorization: auth },
-      signal: AbortSignal.timeout(endpoint.timeoutMs ?? 30_000),
-    });
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      throw new OperationError(`GET /v2/_catalog answered ${response.status}`);
-    }
-    const page = (await response.json()) as { repositories?: string[] | null };
-    repositories.push(...(page.repositories ?? []));
-    next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "")?.[1];
-  }
-  return repositories;
 }
 
 /** The registry's repositories and tags, fingerprinted; null (with why) when they cannot be read. */
