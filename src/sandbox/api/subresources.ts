@@ -2,8 +2,10 @@
  * Subresources besides status: scale (autoscaling/v1 Scale for Deployments and ReplicaSets), pod
  * eviction (exactly the API server's PodDisruptionBudget checks), pod binding, and a simulated pod log.
  */
+
+import { admitEviction } from "../eviction.js";
 import { applyPatch, PATCH_TYPES } from "../patch.js";
-import { formatSelector, selectorMatches } from "../selectors.js";
+import { formatSelector } from "../selectors.js";
 import { ApiError, type KubeObject } from "../types.js";
 import { deleteOptionsOf, type HandlerResult, isDryRun, type RequestContext } from "./handlers.js";
 import { defaultFieldManager, parseBody, successStatus } from "./http.js";
@@ -56,35 +58,9 @@ export function handleScale(ctx: RequestContext, method: string): HandlerResult 
   return { code: 200, body: scaleOf(updated) };
 }
 
-function isReady(pod: KubeObject): boolean {
-  return (pod.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
-}
-
-/** Terminal, pending or already terminating pods are evicted without looking at budgets. */
-function canIgnoreBudget(pod: KubeObject): boolean {
-  const phase = pod.status?.phase;
-  return (
-    phase === "Succeeded" ||
-    phase === "Failed" ||
-    phase === "Pending" ||
-    pod.metadata.deletionTimestamp !== undefined
-  );
-}
-
-function budgetError(message: string, cause: string, retryAfterSeconds: number): ApiError {
-  return new ApiError(429, "TooManyRequests", message, {
-    causes: [{ reason: "DisruptionBudget", message: cause }],
-    retryAfterSeconds,
-  });
-}
-
-const BUDGET_MESSAGE = "Cannot evict pod as it would violate the pod's disruption budget.";
-
 /**
- * POST pods/NAME/eviction, as pkg/registry/core/pod/storage/eviction.go does it: the pod's budgets in
- * its namespace; more than one is a 500; a budget not yet observed at its generation or with no
- * disruptions allowed is a 429; otherwise the budget's disruptionsAllowed is decremented, the pod
- * recorded in disruptedPods, and the pod deleted (gracefully). 201 with a Success Status.
+ * POST pods/NAME/eviction: the Eviction object checked against the URL, the budgets' rules (../eviction.ts),
+ * then the pod deleted (gracefully, with the Eviction's delete options). 201 with a Success Status.
  */
 export function handleEviction(ctx: RequestContext): HandlerResult {
   const { store, route } = ctx;
@@ -102,84 +78,7 @@ export function handleEviction(ctx: RequestContext): HandlerResult {
     store.delete("Pod", route.namespace, name, { ...deleteOptions, dryRun });
     return { code: 201, body: successStatus(201) };
   };
-  if (canIgnoreBudget(pod)) return evict();
-  const budgets = store
-    .list("PodDisruptionBudget", { namespace: route.namespace })
-    .filter(
-      (pdb) =>
-        pdb.spec?.selector !== undefined &&
-        pdb.spec.selector !== null &&
-        selectorMatches(pdb.spec.selector, pod.metadata.labels),
-    );
-  if (budgets.length > 1) {
-    throw new ApiError(
-      500,
-      "InternalError",
-      "Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
-      {
-        causes: [
-          {
-            message:
-              "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
-          },
-        ],
-      },
-    );
-  }
-  const pdb = budgets[0];
-  if (pdb === undefined) return evict();
-  const status = pdb.status ?? {};
-  if (!isReady(pod) && pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow") return evict();
-  if (
-    !isReady(pod) &&
-    (status.currentHealthy ?? 0) >= (status.desiredHealthy ?? 0) &&
-    (status.desiredHealthy ?? 0) > 0
-  ) {
-    return evict();
-  }
-  if ((status.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) {
-    throw budgetError(
-      BUDGET_MESSAGE,
-      `The disruption budget ${pdb.metadata.name} is still being processed by the server.`,
-      10,
-    );
-  }
-  const allowed = status.disruptionsAllowed ?? 0;
-  if (allowed < 0) {
-    throw new ApiError(
-      403,
-      "Forbidden",
-      `poddisruptionbudgets.policy "${pdb.metadata.name}" is forbidden: pdb disruptions allowed is negative`,
-    );
-  }
-  if (allowed === 0) {
-    throw budgetError(
-      BUDGET_MESSAGE,
-      `The disruption budget ${pdb.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`,
-      0,
-    );
-  }
-  if (!dryRun) {
-    const updated = cloneJson(pdb);
-    updated.status = {
-      ...updated.status,
-      disruptionsAllowed: allowed - 1,
-      disruptedPods: { ...(updated.status?.disruptedPods ?? {}), [name]: timestamp(ctx.now()) },
-    };
-    if (allowed - 1 === 0) {
-      const condition = {
-        type: "DisruptionAllowed",
-        status: "False",
-        reason: "InsufficientPods",
-        message: "",
-        observedGeneration: pdb.metadata.generation,
-        lastTransitionTime: timestamp(ctx.now()),
-      };
-      const others = (updated.status.conditions ?? []).filter((c: Json) => c.type !== "DisruptionAllowed");
-      updated.status.conditions = [...others, condition];
-    }
-    store.updateStatus(updated);
-  }
+  admitEviction(store, pod, { now: ctx.now(), dryRun });
   return evict();
 }
 
