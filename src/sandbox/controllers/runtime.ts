@@ -4,6 +4,7 @@
  * reading and writing objects without ever writing what did not change (a write wakes every watcher,
  * including the writer, so an unchanged write would loop).
  */
+import { timestamp } from "../api/json.js";
 import { ApiError, type KubeObject, type ObjectStore, type SandboxClock } from "../types.js";
 import type { EventRecorder } from "./events.js";
 
@@ -190,10 +191,8 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return canonical(a ?? null) === canonical(b ?? null);
 }
 
-/** RFC 3339 with seconds, as the API server writes metav1.Time. */
-export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+/** RFC 3339 with seconds, as the API server writes metav1.Time: the API layer's, one format for both. */
+export { timestamp };
 
 export function parseTime(value: string | undefined): number | undefined {
   if (!value) return undefined;
