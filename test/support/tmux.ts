@@ -24,8 +24,10 @@ export class TmuxSession {
   static start(command: string, options: { cwd: string; env: Record<string, string> }): TmuxSession {
     const name = `clouddrove-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const statusFile = join(mkdtempSync(join(tmpdir(), "clouddrove-tmux-")), "status");
-    const envArgs = Object.entries(options.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const wrapped = `${command}; echo $? > ${statusFile}; sleep 600`;
+    // `env -i`: the pane sees exactly options.env. tmux would otherwise merge in its global
+    // environment (the test runner's, e.g. CI=true on a CI machine), which turns prompts off.
+    const envAssignments = Object.entries(options.env).map(([k, v]) => shellQuote(`${k}=${v}`));
+    const wrapped = `env -i ${envAssignments.join(" ")} ${command}; echo $? > ${statusFile}; sleep 600`;
     execFileSync("tmux", [
       "new-session",
       "-d",
@@ -37,7 +39,6 @@ export class TmuxSession {
       "50",
       "-c",
       options.cwd,
-      ...envArgs,
       wrapped,
     ]);
     return new TmuxSession(name, statusFile);
@@ -93,4 +94,9 @@ export class TmuxSession {
       // already gone
     }
   }
+}
+
+/** Single-quotes a word for sh. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
