@@ -159,8 +159,8 @@ export async function runName(base: string): Promise<string> {
 }
 
 export async function yamlOf(object: unknown): Promise<string> {
-  const { stringify } = await import("yaml");
-  return stringify(object);
+  const { toYaml } = await import("../core/yaml/emit.js");
+  return toYaml(object);
 }
 
 /** The bucket the Job writes to: the CronJob's own BACKUP_BUCKET, which is the truth in the cluster. */

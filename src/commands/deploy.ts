@@ -129,7 +129,7 @@ async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void
   if (ctx.out.format === "json") {
     await ctx.out.result({ apiVersion: "v1", kind: "List", items: shown }, () => "");
   } else {
-    ctx.out.stdout(await toYamlStream(shown));
+    ctx.out.stdout(toYamlStream(shown));
   }
 }
 

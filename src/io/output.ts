@@ -25,8 +25,8 @@ export class Output {
   async result(data: unknown, text: () => string): Promise<void> {
     if (this.format === "json") this.streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else if (this.format === "yaml") {
-      const { stringify } = await import("yaml");
-      this.streams.stdout.write(stringify(data));
+      const { toYaml } = await import("../core/yaml/emit.js");
+      this.streams.stdout.write(toYaml(data));
     } else {
       const body = text();
       if (body !== "") this.streams.stdout.write(body.endsWith("\n") ? body : `${body}\n`);

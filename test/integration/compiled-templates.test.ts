@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { renderRegistryConfigFromTemplate } from "../../src/core/render/registry-config.js";
 import * as source from "../../src/core/render/templates.js";
 
 const builtModule = new URL("../../dist/core/render/templates.js", import.meta.url);
@@ -24,6 +25,24 @@ describe("compiled registry templates", () => {
     const parsed = await source.loadTemplateObjects();
     expect(compiled.objects).toEqual(parsed);
     expect(await built.loadTemplateObjects()).toEqual(parsed);
+
+    // config.yml is compiled too, exactly as rendered from the ConfigMap template.
+    const builtConfig = (await import(
+      new URL("../../dist/core/render/registry-config.js", import.meta.url).href
+    )) as {
+      renderRegistryConfig(): Promise<string>;
+    };
+    const fromTemplate = await renderRegistryConfigFromTemplate();
+    expect(compiled.registryConfig).toBe(fromTemplate);
+    expect(await builtConfig.renderRegistryConfig()).toBe(fromTemplate);
+  });
+
+  it("hands every caller its own copy of the compiled objects", async () => {
+    const built = (await import(builtModule.href)) as typeof source;
+    const first = await built.loadTemplateObjects();
+    (first[0] as { metadata: { name: string } }).metadata.name = "changed";
+    const second = await built.loadTemplateObjects();
+    expect(second[0]?.metadata.name).not.toBe("changed");
   });
 
   it("a changed template changes the digest, so a stale copy is not used", () => {

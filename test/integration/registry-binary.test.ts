@@ -97,10 +97,15 @@ describe("two registry replicas from the rendered manifests on one volume", () =
 
   it("runs each replica with the Deployment's arguments and the shared secret from the Secret", () => {
     expect(replica.args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
-    expect(replica.env).toEqual({ REGISTRY_HTTP_SECRET: "a3f1c9e07b5d4e2a8c6f0b1d9e7a5c3f" });
+    expect(replica.env).toEqual({
+      REGISTRY_HTTP_SECRET: "a3f1c9e07b5d4e2a8c6f0b1d9e7a5c3f",
+      REGISTRY_LOG_FIELDS_NAMESPACE: "clouddrove",
+    });
     expect(replica.htpasswd).toMatch(/^clouddrove:\$2y\$10\$/);
     // Neither replica fell back to a random secret of its own.
     for (const r of [a, b]) expect(r.logs()).not.toContain("No HTTP secret provided");
+    // The registry took the namespace log field from the environment.
+    for (const r of [a, b]) expect(r.logs()).toContain("namespace=clouddrove");
   });
 
   it("answers the liveness probe's request without credentials on both replicas", async () => {

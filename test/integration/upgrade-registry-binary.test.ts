@@ -107,7 +107,11 @@ describe("the migrated registry config with the real 2.8.2 binary", () => {
 
   it("names the v3 path, keeps storage root, htpasswd and http.secret, and turns tracing off", async () => {
     expect(v3.args).toEqual(["serve", "/etc/distribution/config.yml"]);
-    expect(v3.env).toEqual({ REGISTRY_HTTP_SECRET: SECRET, OTEL_TRACES_EXPORTER: "none" });
+    expect(v3.env).toEqual({
+      REGISTRY_HTTP_SECRET: SECRET,
+      OTEL_TRACES_EXPORTER: "none",
+      REGISTRY_LOG_FIELDS_NAMESPACE: "clouddrove",
+    });
     expect(v3.htpasswd).toBe(v2.htpasswd);
     expect(await registryIdentity(v3.configYml)).toEqual(await registryIdentity(v2.configYml));
     expect(await registryIdentity(v3.configYml)).toMatchObject({

@@ -71,9 +71,19 @@ export function replicaSpec(objects: KubeObject[], containerName = "registry"): 
     Buffer.from(find("Secret", name).data[key], "base64").toString("utf8");
 
   const env: Record<string, string> = {};
+  // What the kubelet would resolve: Secret references and the pod's namespace (the only fieldRef used).
+  const fieldValue = (path: string) => {
+    if (path !== "metadata.namespace") throw new Error(`replicaSpec: no value for fieldRef ${path}`);
+    return deployment.metadata.namespace;
+  };
   for (const variable of container.env ?? []) {
     const ref = variable.valueFrom?.secretKeyRef;
-    env[variable.name] = ref ? secretValue(ref.name, ref.key) : variable.value;
+    const field = variable.valueFrom?.fieldRef;
+    env[variable.name] = ref
+      ? secretValue(ref.name, ref.key)
+      : field
+        ? fieldValue(field.fieldPath)
+        : variable.value;
   }
   const volume = (name: string) => pod.volumes.find((v: Any) => v.name === name);
   const configMap = find("ConfigMap", volume("config").configMap.name);

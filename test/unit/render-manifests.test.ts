@@ -218,6 +218,8 @@ describe("renderManifests with the defaults (efs)", async () => {
         name: "REGISTRY_HTTP_SECRET",
         valueFrom: { secretKeyRef: { name: http.metadata.name, key: "http-secret" } },
       },
+      // log.fields.namespace, from the pod itself: config.yml stays the same text in every namespace.
+      { name: "REGISTRY_LOG_FIELDS_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
     ]);
 
     const pull = find("Secret", "registry-clouddrove-pull");

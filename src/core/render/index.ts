@@ -42,7 +42,7 @@ export async function renderManifests(
     else if (!CLUSTER_SCOPED.has(object.kind)) object.metadata.namespace = ns;
   }
 
-  const registryConfig = await renderRegistryConfig(config);
+  const registryConfig = await renderRegistryConfig();
   at(findObject(objects, "ConfigMap", names.configMap), "data")[names.configMapKeys.registryConfig] =
     registryConfig;
   applySecrets(objects, ns, credentials);

@@ -2,14 +2,19 @@
  * The registry's config.yml. Its text lives in the ConfigMap template (with its comments, which explain
  * each choice to whoever reads the ConfigMap in the cluster); values are set on the parsed document.
  */
-import type { Config } from "../../config/schema.js";
 import { names } from "./names.js";
 import { at } from "./paths.js";
-import { readTemplate } from "./templates.js";
+import { compiledTemplates, readTemplate } from "./templates.js";
 import type { JsonObject } from "./types.js";
 
-/** The registry's config.yml text exactly as it goes into the ConfigMap. */
-export async function renderRegistryConfig(config: Config): Promise<string> {
+/** The registry's config.yml text exactly as it goes into the ConfigMap (the same in every namespace). */
+export async function renderRegistryConfig(): Promise<string> {
+  const copy = await compiledTemplates();
+  return copy ? copy.registryConfig : renderRegistryConfigFromTemplate();
+}
+
+/** config.yml from the ConfigMap template, with the paths and ports set from names.ts. */
+export async function renderRegistryConfigFromTemplate(): Promise<string> {
   const { parse, parseDocument } = await import("yaml");
   const configMap = parse(await readTemplate("02-configmap.yaml"), { version: "1.1" }) as JsonObject;
   const text = at(configMap, "data")[names.configMapKeys.registryConfig];
@@ -23,7 +28,7 @@ export async function renderRegistryConfig(config: Config): Promise<string> {
   doc.setIn(["http", "addr"], `:${names.ports.registry}`);
   doc.setIn(["http", "debug", "addr"], `:${names.ports.debug}`);
   doc.setIn(["auth", "htpasswd", "path"], names.htpasswdPath);
-  // Tells the logs of several installations apart where they are collected together.
-  doc.setIn(["log", "fields", "namespace"], config.namespace);
+  // No log.fields.namespace here: the Deployment sets REGISTRY_LOG_FIELDS_NAMESPACE from the pod's
+  // namespace, so this text (and the build's compiled copy of it) does not depend on the Config.
   return doc.toString({ lineWidth: 0 });
 }

@@ -19,12 +19,7 @@ export function maskSecrets(objects: KubeObject[]): KubeObject[] {
 }
 
 /**
- * One multi-document YAML stream ("---" separated), keys in template order. Written as YAML 1.1, the
- * version kubectl reads, so strings such as "on" or "0444" are quoted and stay strings there.
+ * One multi-document YAML stream ("---" separated), keys in template order. Strings such as "on" or "0444"
+ * are quoted, so they stay strings for kubectl, which reads YAML 1.1.
  */
-export async function toYamlStream(objects: KubeObject[]): Promise<string> {
-  const { Document } = await import("yaml");
-  return objects
-    .map((object) => new Document(object, { version: "1.1" }).toString({ lineWidth: 0 }))
-    .join("---\n");
-}
+export { toYamlStream } from "../yaml/emit.js";

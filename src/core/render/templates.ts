@@ -61,30 +61,47 @@ export function templatesDigest(texts: string[]): string {
 }
 
 /**
- * The build parses the templates once into JSON (scripts/compile-templates.mjs); parsing YAML is most of
- * a dry run's start-up time. The copy is used only while its digest matches the templates as they are
- * now, so an edited template is never shadowed by a stale copy. Absent (tests run from src/), or stale:
- * the YAML is parsed.
+ * The build parses the templates once into JSON (scripts/compile-templates.mjs), with the registry's
+ * config.yml already rendered; parsing YAML is most of a dry run's start-up time. The copy is used only
+ * while its digest matches the templates as they are now, so an edited template is never shadowed by a
+ * stale copy. Absent (tests run from src/), or stale: the YAML is parsed.
  */
 export const compiledTemplatesUrl = new URL("../../templates/registry.json", import.meta.url);
 
-async function readCompiled(digest: string): Promise<KubeObject[] | undefined> {
-  try {
-    const compiled = JSON.parse(await readFile(compiledTemplatesUrl, "utf8")) as {
-      digest: string;
-      objects: KubeObject[];
-    };
-    return compiled.digest === digest ? compiled.objects : undefined;
-  } catch {
-    return undefined;
-  }
+export interface CompiledTemplates {
+  digest: string;
+  objects: KubeObject[];
+  /** config.yml as renderRegistryConfig() writes it. */
+  registryConfig: string;
 }
 
-/** Every object of every template, in file and document order. */
-export async function loadTemplateObjects(): Promise<KubeObject[]> {
+let compiled: Promise<CompiledTemplates | undefined> | undefined;
+
+/** The compiled copy when it matches the templates (read once per process), else undefined. */
+export function compiledTemplates(): Promise<CompiledTemplates | undefined> {
+  compiled ??= (async () => {
+    const texts = await Promise.all(TEMPLATE_FILES.map(readTemplate));
+    try {
+      const copy = JSON.parse(await readFile(compiledTemplatesUrl, "utf8")) as CompiledTemplates;
+      return copy.digest === templatesDigest(texts) && typeof copy.registryConfig === "string"
+        ? copy
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return compiled;
+}
+
+/** Every object of every template, parsed from the YAML, in file and document order. */
+export async function parseTemplateObjects(): Promise<KubeObject[]> {
   const texts = await Promise.all(TEMPLATE_FILES.map(readTemplate));
-  const compiled = await readCompiled(templatesDigest(texts));
-  if (compiled) return compiled;
   const parsed = await Promise.all(TEMPLATE_FILES.map((file, i) => parseTemplate(file, texts[i] as string)));
   return parsed.flat();
+}
+
+/** Every object of every template, in file and document order: a fresh copy the caller may change. */
+export async function loadTemplateObjects(): Promise<KubeObject[]> {
+  const copy = await compiledTemplates();
+  return copy ? structuredClone(copy.objects) : parseTemplateObjects();
 }

@@ -56,8 +56,8 @@ export async function readLiveObjects(ctx: DeployContext): Promise<void> {
 
 async function toYaml(object: KubeObject | undefined): Promise<string> {
   if (!object) return "";
-  const { stringify } = await import("yaml");
-  return stringify(comparable(object));
+  const { toYaml } = await import("../../core/yaml/emit.js");
+  return toYaml(comparable(object));
 }
 
 function conflictError(error: unknown): OperationError | undefined {
