@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseSimpleYaml } from "../core/yaml/parse-simple.js";
 import { UsageError } from "../errors.js";
 import { SETTINGS, type SettingValue } from "./settings.js";
 
@@ -25,6 +26,10 @@ export async function loadConfigFile(
     });
   }
   const text = readFileSync(path, "utf8");
+  // The plain YAML config files are made of is read without loading the yaml package (start-up time);
+  // anything else, errors included, goes to the package.
+  const simple = parseSimpleYaml(text);
+  if (simple) return { path, data: simple.value };
   const { parseDocument } = await import("yaml");
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {

@@ -10,6 +10,7 @@ import { maskSecrets, renderManifests } from "../../src/core/render/index.js";
 import { toYaml, toYamlStream } from "../../src/core/yaml/emit.js";
 import { isSafePlain } from "../../src/core/yaml/scalars.js";
 import { configWith, credentials } from "../support/render-fixtures.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 function readsBackAs(value: unknown): void {
   const text = toYaml(value);
@@ -128,7 +129,7 @@ describe("toYaml", () => {
   });
 
   it("survives random data (seeded)", () => {
-    const random = seeded(20261126);
+    const random = seededRandom(20261126);
     const alphabet = [..."aZ09 -_.:/#'\"\\\n\t{}[],&*!|>?%@`~=<+", "é", "😀", "\u2028", "\r"];
     const randomString = () =>
       Array.from(
@@ -190,15 +191,3 @@ describe("toYamlStream", () => {
     expect(toYamlStream(objects)).toContain("  config.yml: |\n    version: 0.1\n");
   });
 });
-
-/** mulberry32: a small deterministic generator, so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
