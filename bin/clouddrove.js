@@ -7,6 +7,6 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  const { main } = await import("../dist/cli.js");
+  const { main } = await import("../dist/bundle/cli.js");
   process.exitCode = await main(argv);
 }

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Config } from "../../config/schema.js";
 import { OperationError, UsageError } from "../../errors.js";
+import { packageFile } from "../../package-files.js";
 import type { KubeObject } from "../../sandbox/types.js";
 
 type Json = Record<string, unknown>;
@@ -31,8 +32,7 @@ const RESTORE_TEMPLATE = "restore/restore-job.yaml";
 const SCRIPTS = ["archive.sh", "restore.sh"] as const;
 
 function templateUrl(file: string): URL {
-  // The same relative path from src/core/backup (tests) and dist/core/backup (the built CLI).
-  return new URL(`../../../templates/backup/${file}`, import.meta.url);
+  return packageFile(`templates/backup/${file}`);
 }
 
 async function readTemplateFile(file: string): Promise<string> {

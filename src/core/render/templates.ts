@@ -1,11 +1,11 @@
 /**
- * Reads templates/registry/*.yaml, located relative to this module so that the same code works from
- * src/core/render (tests) and dist/core/render (the built CLI). Parsed as YAML 1.1, the version kubectl
- * and the registry (Go yaml.v2) read, so the objects mean here what they mean there.
+ * Reads templates/registry/*.yaml from the package. Parsed as YAML 1.1, the version kubectl and the
+ * registry (Go yaml.v2) read, so the objects mean here what they mean there.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { OperationError } from "../../errors.js";
+import { packageFile } from "../../package-files.js";
 import type { JsonObject, KubeObject } from "./types.js";
 
 /** In apply order: each file's objects may depend on the ones before. */
@@ -23,7 +23,7 @@ export const TEMPLATE_FILES = [
 ] as const;
 
 export function templateUrl(file: string): URL {
-  return new URL(`../../../templates/registry/${file}`, import.meta.url);
+  return packageFile(`templates/registry/${file}`);
 }
 
 export async function readTemplate(file: string): Promise<string> {
@@ -64,9 +64,9 @@ export function templatesDigest(texts: string[]): string {
  * The build parses the templates once into JSON (scripts/compile-templates.mjs), with the registry's
  * config.yml already rendered; parsing YAML is most of a dry run's start-up time. The copy is used only
  * while its digest matches the templates as they are now, so an edited template is never shadowed by a
- * stale copy. Absent (tests run from src/), or stale: the YAML is parsed.
+ * stale copy. Absent (before the first build), or stale: the YAML is parsed.
  */
-export const compiledTemplatesUrl = new URL("../../templates/registry.json", import.meta.url);
+export const compiledTemplatesUrl = packageFile("dist/templates/registry.json");
 
 export interface CompiledTemplates {
   digest: string;

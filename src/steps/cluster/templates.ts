@@ -1,12 +1,12 @@
 /**
  * The cluster templates shipped with clouddrove (templates/cluster/), read from the package, so the same
- * files work from the sources (tests) and from the built dist/.
+ * files work from the sources (tests) and from the built CLI.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { packageFile } from "../../package-files.js";
 
-// src/steps/cluster/ and dist/steps/cluster/ are both three levels below the package root.
-const TEMPLATES = new URL("../../../templates/cluster/", import.meta.url);
+const TEMPLATES = packageFile("templates/cluster/");
 
 export function templatePath(name: "cluster.yaml" | "storage.yaml"): string {
   return fileURLToPath(new URL(name, TEMPLATES));
