@@ -7,10 +7,13 @@ import { Command, CommanderError, Option } from "commander";
 import { type AppIO, processIO, type RunState } from "./commands/context.js";
 import { registerCommands } from "./commands/index.js";
 import { ExitCode, InterruptedError, isClouddroveError } from "./errors.js";
+import { colorEnabled } from "./io/env.js";
+import { preparePainter } from "./io/paint.js";
 import { isPromptInterrupt } from "./io/prompter.js";
+import { packageFile } from "./package-files.js";
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as {
     version: string;
   };
   return pkg.version;
@@ -18,7 +21,12 @@ function packageVersion(): string {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function buildProgram(io: AppIO, state: RunState = { exitCode: 0 }): Command {
+/** The program with the command argv runs (or all of them: see commands/index.ts). */
+export async function buildProgram(
+  io: AppIO,
+  argv: readonly string[],
+  state: RunState = { exitCode: 0 },
+): Promise<Command> {
   const program = new Command("clouddrove")
     .description(
       "Stand up and keep alive a highly available private Docker registry on a regional EKS cluster.",
@@ -53,7 +61,7 @@ export function buildProgram(io: AppIO, state: RunState = { exitCode: 0 }): Comm
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  registerCommands(program, io, state);
+  await registerCommands(program, io, state, argv);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -96,8 +104,13 @@ export async function main(argv: string[], io: AppIO = processIO()): Promise<num
   const ownsProcess = io.signal === undefined;
   if (ownsProcess) process.once("SIGINT", onSigint);
   try {
+    // Colour can be on only with a terminal on stderr (or FORCE_COLOR); --no-color is not read yet, so
+    // chalk may load without being used, never the other way round.
+    await preparePainter(
+      colorEnabled({ stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY, env: io.env }, {}),
+    );
     const state: RunState = { exitCode: ExitCode.ok };
-    const program = buildProgram({ ...io, signal: io.signal ?? controller.signal }, state);
+    const program = await buildProgram({ ...io, signal: io.signal ?? controller.signal }, argv, state);
     await program.parseAsync(argv, { from: "user" });
     return state.exitCode;
   } catch (error) {

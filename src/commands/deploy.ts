@@ -4,7 +4,11 @@
  * --show-secrets); `--dry-run=server` and `--diff` send every write with dryRun=All and change nothing.
  */
 import { type Command, Option } from "commander";
+import { UsageError } from "../errors.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+// Static, not imported in the action: a dry run is the command whose start-up time matters most, and
+// each further import() is one more round through the module loader. Only `deploy` loads this module.
+import { renderOnly } from "./deploy-render.js";
 import { addSettingOptions, settingGroups } from "./setting-options.js";
 
 export interface DeployFlags extends Record<string, unknown> {
@@ -65,7 +69,6 @@ function dryRunMode(flags: DeployFlags): "none" | "client" | "server" {
 }
 
 export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promise<void> {
-  const { UsageError } = await import("../errors.js");
   const mode = dryRunMode(flags);
   if (flags.showSecrets && mode !== "client") {
     throw new UsageError("--show-secrets only applies to --dry-run (client).", {
@@ -82,64 +85,6 @@ export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promis
   }
   if (mode === "client") return renderOnly(ctx, flags);
   return deployToCluster(ctx, flags, mode === "server");
-}
-
-/** `--dry-run`: every object deploy would apply, rendered locally; no cluster needed. */
-async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
-  const { resolveForPurpose } = await import("../config/options.js");
-  const { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } = await import(
-    "../config/secrets.js"
-  );
-  const { maskSecrets, renderManifests, toYamlStream } = await import("../core/render/index.js");
-  const { renderBackupObjects } = await import("../core/backup/render.js");
-
-  const { config } = await resolveForPurpose(ctx, flags, "deploy");
-  const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));
-  const username = config.registry.username;
-  // A masked render never shows the htpasswd line, so it is not worth bcrypt's ~70 ms: a well-formed
-  // stand-in keeps the render (and its pod-template checksum) deterministic.
-  const htpasswd = flags.showSecrets
-    ? await htpasswdLine(username, password.value)
-    : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
-  const objects = [
-    ...(await renderManifests(config, {
-      username,
-      password: password.value,
-      httpSecret: generateSecret(),
-      htpasswd,
-    })),
-    // After the registry objects: the CronJob mounts the registry's claim.
-    ...(await renderBackupObjects(config)),
-  ];
-  const shown = flags.showSecrets ? objects : maskSecrets(objects);
-  warnIfClosed(ctx, config);
-  if (config.backup.bucket) {
-    const { backupDeployNotes } = await import("../core/backup/deploy-notes.js");
-    for (const warning of backupDeployNotes(config).warnings) ctx.out.warn(warning);
-    if (flags.retentionRule !== false) {
-      ctx.out.info(
-        `deploy also puts the lifecycle rule clouddrove-backup-retention on s3://${config.backup.bucket}/${config.backup.prefix} ` +
-          `(archives expire after ${config.backup.retentionDays} days); --no-retention-rule skips it.`,
-      );
-    }
-  }
-  if (password.source === "generated") {
-    ctx.out.info("A registry password was generated (set CLOUDDROVE_REGISTRY_PASSWORD to choose one).");
-  }
-  if (ctx.out.format === "json") {
-    await ctx.out.result({ apiVersion: "v1", kind: "List", items: shown }, () => "");
-  } else {
-    ctx.out.stdout(toYamlStream(shown));
-  }
-}
-
-function warnIfClosed(ctx: CommandContext, config: import("../config/schema.js").Config): void {
-  if (config.network.allowedCidrs.length === 0) {
-    ctx.out.warn(
-      "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +
-        `${config.namespace}, so nothing outside it can reach the registry (set --allowed-cidrs to open it).`,
-    );
-  }
 }
 
 async function deployToCluster(

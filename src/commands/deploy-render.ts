@@ -1,0 +1,62 @@
+/**
+ * `deploy --dry-run`: every object deploy would apply, rendered locally (one YAML stream, or a v1 List
+ * under -o json), secrets masked unless --show-secrets. No cluster is needed.
+ */
+import { resolveForPurpose } from "../config/options.js";
+import type { Config } from "../config/schema.js";
+import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
+import { renderBackupObjects } from "../core/backup/render.js";
+import { maskSecrets, renderManifests, toYamlStream } from "../core/render/index.js";
+import type { CommandContext } from "./context.js";
+import type { DeployFlags } from "./deploy.js";
+
+/** `--dry-run`: every object deploy would apply, rendered locally; no cluster needed. */
+export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
+  const { config } = await resolveForPurpose(ctx, flags, "deploy");
+  const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));
+  const username = config.registry.username;
+  // A masked render never shows the htpasswd line, so it is not worth bcrypt's ~70 ms: a well-formed
+  // stand-in keeps the render (and its pod-template checksum) deterministic.
+  const htpasswd = flags.showSecrets
+    ? await htpasswdLine(username, password.value)
+    : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
+  const objects = [
+    ...(await renderManifests(config, {
+      username,
+      password: password.value,
+      httpSecret: generateSecret(),
+      htpasswd,
+    })),
+    // After the registry objects: the CronJob mounts the registry's claim.
+    ...(await renderBackupObjects(config)),
+  ];
+  const shown = flags.showSecrets ? objects : maskSecrets(objects);
+  warnIfClosed(ctx, config);
+  if (config.backup.bucket) {
+    const { backupDeployNotes } = await import("../core/backup/deploy-notes.js");
+    for (const warning of backupDeployNotes(config).warnings) ctx.out.warn(warning);
+    if (flags.retentionRule !== false) {
+      ctx.out.info(
+        `deploy also puts the lifecycle rule clouddrove-backup-retention on s3://${config.backup.bucket}/${config.backup.prefix} ` +
+          `(archives expire after ${config.backup.retentionDays} days); --no-retention-rule skips it.`,
+      );
+    }
+  }
+  if (password.source === "generated") {
+    ctx.out.info("A registry password was generated (set CLOUDDROVE_REGISTRY_PASSWORD to choose one).");
+  }
+  if (ctx.out.format === "json") {
+    await ctx.out.result({ apiVersion: "v1", kind: "List", items: shown }, () => "");
+  } else {
+    ctx.out.stdout(toYamlStream(shown));
+  }
+}
+
+function warnIfClosed(ctx: CommandContext, config: Config): void {
+  if (config.network.allowedCidrs.length === 0) {
+    ctx.out.warn(
+      "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +
+        `${config.namespace}, so nothing outside it can reach the registry (set --allowed-cidrs to open it).`,
+    );
+  }
+}
