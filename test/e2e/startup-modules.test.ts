@@ -1,0 +1,47 @@
+/**
+ * What the built CLI loads to start (the start-up benchmark's reason, asserted without timing): a dry run
+ * reads no dependency from node_modules (no yaml package, Kubernetes client, listr2, prompts, execa) and no
+ * terminal module for colour in CI; --version loads nothing but bin/clouddrove.js.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../support/run-cli.js";
+import { CLI } from "../support/tmux.js";
+
+const register = fileURLToPath(new URL("../fixtures/module-log/register.mjs", import.meta.url));
+const example = fileURLToPath(new URL("../../examples/clouddrove.yaml", import.meta.url));
+
+/** Runs the built CLI as CI does and returns the URLs it resolved, with its exit status and output. */
+function modulesLoadedBy(args: string[]) {
+  const log = join(tempDir(), "modules.log");
+  const run = spawnSync(process.execPath, ["--import", register, CLI, ...args], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", HOME: tempDir(), CI: "true", MODULE_LOG: log },
+  });
+  const urls = readFileSync(log, "utf8").trim().split("\n");
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, urls };
+}
+
+describe("start-up module loading", () => {
+  it("renders a dry run without loading any package from node_modules", () => {
+    const run = modulesLoadedBy(["--config", example, "deploy", "--dry-run", "-o", "yaml"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("kind: Deployment");
+    expect(run.urls.filter((url) => url.includes("/node_modules/"))).toEqual([]);
+    expect(run.urls).not.toContain("node:tty");
+    // Only the bundle: one entry, its chunks, and the deploy command's module.
+    expect(run.urls.some((url) => url.endsWith("/dist/bundle/cli.js"))).toBe(true);
+    expect(run.urls.filter((url) => url.includes("/dist/") && !url.includes("/dist/bundle/"))).toEqual([]);
+    expect(run.urls.some((url) => /\/dist\/bundle\/(status|backup|upgrade|sandbox)-/.test(url))).toBe(false);
+  });
+
+  it("answers --version from bin/ alone", () => {
+    const run = modulesLoadedBy(["--version"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(run.urls.filter((url) => url.startsWith("file:"))).toEqual([`file://${CLI}`]);
+  });
+});
