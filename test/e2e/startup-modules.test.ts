@@ -45,3 +45,18 @@ describe("start-up module loading", () => {
     expect(run.urls.filter((url) => url.startsWith("file:"))).toEqual([`file://${CLI}`]);
   });
 });
+
+describe("the bundled CLI's stack traces", () => {
+  it("point into src/ under --verbose, through the bundle's source maps", () => {
+    const run = spawnSync(
+      process.execPath,
+      [CLI, "--verbose", "--config", "/nonexistent.yaml", "deploy", "--dry-run"],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", HOME: tempDir(), CI: "true" },
+      },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/at loadConfigFile \(.*\/src\/config\/load\.ts:\d+:\d+\)/);
+  });
+});
