@@ -52,6 +52,9 @@ export function resolveCorePlain(text: string): null | boolean | number | string
 
 /** True when either YAML version would read `text`, unquoted, as something other than that string. */
 export function looksLikeNonString(text: string): boolean {
+  // Most strings are ruled out by their first character and length alone: every other form starts with
+  // a digit, a sign, ".", "~", "<" or "=", or is a boolean or null word of at most five letters.
+  if (text.length > 5 && /^[A-Za-z_/]/.test(text)) return false;
   return resolveCorePlain(text) !== text || YAML_11_NON_STRINGS.some((pattern) => pattern.test(text));
 }
 
