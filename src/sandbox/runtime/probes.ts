@@ -130,6 +130,11 @@ export class Prober {
     return this.results.get(kind);
   }
 
+  /** Not answered yet, and still within the time a process may take to start. */
+  stillStarting(kind: ProbeKind): boolean {
+    return !this.answered.has(kind) && Date.now() - this.startedAt <= STARTUP_REAL_MS;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const cancel of this.cancels.splice(0)) cancel();

@@ -123,7 +123,21 @@ export class PodProcesses {
   private readonly pending = new Set<Promise<unknown>>();
   private stopped = false;
 
-  constructor(private readonly options: PodProcessesOptions) {}
+  /**
+   * The containers that were running when this runtime started, as "podUID/containerID": a saved sandbox
+   * resuming. Their processes start again, but the cluster the sandbox stands for kept running across
+   * the pause, so that start must not look like a container failing (see probeFailing).
+   */
+  private readonly resumedContainers = new Set<string>();
+
+  constructor(private readonly options: PodProcessesOptions) {
+    for (const pod of options.store.list("Pod")) {
+      for (const status of pod.status?.containerStatuses ?? []) {
+        if (status.state?.running && status.containerID)
+          this.resumedContainers.add(`${pod.metadata.uid}/${status.containerID}`);
+      }
+    }
+  }
 
   get available(): boolean {
     return this.options.binary !== undefined;
@@ -190,10 +204,22 @@ export class PodProcesses {
     // Until the process has answered, it is not ready; a liveness probe does not count against a process
     // that is still starting (at a high speed factor its start-up takes many simulated seconds).
     const unknown = kind !== "liveness";
-    if (run === undefined || run.state === "starting") return unknown;
+    // A resumed container's process starting again counts against neither its readiness nor its liveness,
+    // for as long as a process may take to start (a restart later gets a new container ID).
+    const resumed = this.isResumed(pod, container);
+    if (run === undefined || run.state === "starting") return resumed ? false : unknown;
     if (run.state === "exited") return true;
+    if (resumed && run.prober?.stillStarting(kind)) return false;
     const result = run.prober?.result(kind);
     return result === undefined ? unknown : !result.ok;
+  }
+
+  private isResumed(pod: KubeObject, container: string): boolean {
+    const status = (pod.status?.containerStatuses ?? []).find((s: Json) => s.name === container);
+    return (
+      status?.containerID !== undefined &&
+      this.resumedContainers.has(`${pod.metadata.uid}/${status.containerID}`)
+    );
   }
 
   /** Exits not yet reported to the pod simulation (each is reported once). */
