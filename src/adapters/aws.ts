@@ -8,6 +8,7 @@ import { EFSClient } from "@aws-sdk/client-efs";
 import { EKSClient } from "@aws-sdk/client-eks";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { aws } from "./aws/errors.js";
+import { silenceSdkNodeVersionWarning } from "./aws/node-warning.js";
 
 export * from "./aws/ec2.js";
 export * from "./aws/efs.js";
@@ -24,6 +25,7 @@ export interface AwsClients {
 }
 
 export function awsClients(region: string): AwsClients {
+  silenceSdkNodeVersionWarning();
   // A few retries with the SDK's own backoff cover throttling; the rest is mapped by mapAwsError.
   const config = { region, maxAttempts: 4 };
   return {

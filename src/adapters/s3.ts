@@ -4,11 +4,13 @@
  * the retention rule into the bucket's lifecycle configuration. An endpoint override (with path-style
  * addressing) points it at an S3-compatible server, as tests do.
  */
+
 import type { S3Client, LifecycleRule as SdkLifecycleRule } from "@aws-sdk/client-s3";
 import type { Config } from "../config/schema.js";
 import { type LifecycleRule, mergeLifecycleRules } from "../core/backup/lifecycle.js";
 import { parseChecksumFile } from "../core/backup/verify.js";
 import { ClouddroveError, CredentialsError, OperationError, UsageError } from "../errors.js";
+import { silenceSdkNodeVersionWarning } from "./aws/node-warning.js";
 
 export interface BackupBucketTarget {
   bucket: string;
@@ -166,6 +168,7 @@ export function s3Error(error: unknown, action: string, target: BackupBucketTarg
 
 export async function openBackupBucket(input: BackupBucketTarget): Promise<BackupBucket> {
   const sdk = await import("@aws-sdk/client-s3");
+  silenceSdkNodeVersionWarning();
   const target: BackupBucketTarget = { ...input, prefix: normalizePrefix(input.prefix) };
   const client: S3Client = new sdk.S3Client({
     ...(target.region ? { region: target.region } : {}),
