@@ -37,7 +37,7 @@ describe("deploy --sandbox, as CI runs it", () => {
     expect(first.stdout).toContain("docker login");
 
     const status = run(["status", "--sandbox"], cwd, env);
-    expect(status.status).toBe(0);
+    expect(status.status, `${status.stdout}\n${status.stderr}`).toBe(0);
     expect(status.stdout).toContain("3/3 ready");
     expect(status.stdout).toContain("Healthy.");
 

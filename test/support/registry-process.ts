@@ -7,23 +7,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeObject } from "../../src/core/render/index.js";
+import { freePort } from "../../src/sandbox/runtime/ports.js";
 
 export const REGISTRY_BINARY = "docker-registry";
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+// The same choice of port as the sandbox's (below the ephemeral range: see ports.ts).
+export { freePort };
 
 export interface LocalRewrite {
   rootDirectory: string;

@@ -8,12 +8,12 @@
  */
 import { accessSync, constants as fsConstants } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
 import { resolveEnv } from "./env.js";
 import { type RegistryMajor, registryMajor } from "./image.js";
 import { podDirectory } from "./layout.js";
+import { freePort } from "./ports.js";
 import { isRealProbe, type ProbeKind, Prober, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
@@ -82,19 +82,6 @@ export function findExecutable(name: string, path = process.env.PATH ?? ""): str
     }
   }
   return undefined;
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const keyOf = (pod: KubeObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
