@@ -7,6 +7,7 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { KubeObject, SandboxClock } from "../types.js";
+import { freePort } from "./ports.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Service specs are plain JSON
 type Json = any;
@@ -154,18 +155,22 @@ export class LoadBalancers {
 
   /**
    * Opens the listener of one Service port, on the port it had before when there is one (a sandbox that
-   * starts again keeps its load balancer's address, as a real one would), else on any free port.
+   * starts again keeps its load balancer's address, as a real one would), else on a free port below the
+   * ephemeral range (see ports.ts: there no outgoing connection takes it while the sandbox is stopped, so
+   * the address survives a restart), else on any free port.
    */
   private async listen(balancer: Balancer, servicePort: number, preferred?: number): Promise<void> {
-    if (preferred !== undefined) {
-      try {
-        await this.listenOn(balancer, servicePort, preferred);
-        return;
-      } catch {
-        // Taken by now: a new address, as when a real load balancer is replaced.
-      }
-    }
+    // A preferred port taken by now means a new address, as when a real load balancer is replaced.
+    if (preferred !== undefined && (await this.tryListenOn(balancer, servicePort, preferred))) return;
+    if (await this.tryListenOn(balancer, servicePort, await freePort())) return;
     await this.listenOn(balancer, servicePort, 0);
+  }
+
+  private tryListenOn(balancer: Balancer, servicePort: number, hostPort: number): Promise<boolean> {
+    return this.listenOn(balancer, servicePort, hostPort).then(
+      () => true,
+      () => false,
+    );
   }
 
   private listenOn(balancer: Balancer, servicePort: number, hostPort: number): Promise<void> {
