@@ -1,18 +1,26 @@
 /**
  * Records each step's title, outcome and times for the JSON report (`steps: [{title, status, startedAt,
- * endedAt}]`), without the steps knowing: the wrapper reads the title the step left behind.
+ * endedAt}]`), without the steps knowing: the wrapper reads the title the step left behind. A command
+ * whose steps also leave something in their context (upgrade: a detail, a reason for skipping) completes
+ * each record through the hooks.
  */
 import type { ListrTask } from "listr2";
+import type { StepRecord } from "../core/step-record.js";
 
-export interface StepRecord {
-  title: string;
-  status: "succeeded" | "failed" | "skipped" | "pending";
-  startedAt?: string;
-  endedAt?: string;
-  detail?: string;
+export type { StepRecord } from "../core/step-record.js";
+
+export interface RecordHooks<C> {
+  /** Before each step runs. */
+  starting?(ctx: C): void;
+  /** After each step, whatever its outcome (`failed`: it threw), once the record has its status. */
+  ended?(ctx: C, record: StepRecord, failed: boolean): void;
 }
 
-export function recorded<C>(tasks: ListrTask<C>[], records: StepRecord[]): ListrTask<C>[] {
+export function recorded<C>(
+  tasks: ListrTask<C>[],
+  records: StepRecord[],
+  hooks: RecordHooks<C> = {},
+): ListrTask<C>[] {
   return tasks.map((t) => {
     const record: StepRecord = { title: String(t.title ?? ""), status: "pending" };
     records.push(record);
@@ -31,6 +39,7 @@ export function recorded<C>(tasks: ListrTask<C>[], records: StepRecord[]): Listr
         : undefined,
       task: async (ctx, task) => {
         record.startedAt = new Date().toISOString();
+        hooks.starting?.(ctx);
         try {
           const result = await t.task(ctx, task);
           record.status = "succeeded";
@@ -42,6 +51,7 @@ export function recorded<C>(tasks: ListrTask<C>[], records: StepRecord[]): Listr
         } finally {
           record.endedAt = new Date().toISOString();
           record.title = String(task.title ?? record.title);
+          hooks.ended?.(ctx, record, record.status === "failed");
         }
       },
     };

@@ -4,15 +4,8 @@
  * that resume or roll back. A node is never left cordoned without this being said.
  */
 import type { HealthReport } from "../health/evaluate.js";
+import type { StepRecord } from "../step-record.js";
 import { describeTargets, type UpgradeTargets } from "./targets.js";
-
-export interface StepRecord {
-  title: string;
-  status: "succeeded" | "failed" | "skipped" | "pending";
-  startedAt?: string;
-  endedAt?: string;
-  detail?: string;
-}
 
 export interface Availability {
   /** The fewest ready registry replicas seen by the watcher during the run (null: never observed). */

@@ -11,14 +11,10 @@ import type { Kube } from "../../adapters/kube.js";
 import type { Config } from "../../config/schema.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
+import type { StepRecord } from "../../core/step-record.js";
 import { classifyPods } from "../../core/upgrade/drain-filter.js";
 import { registryContainer } from "../../core/upgrade/registry-v3.js";
-import {
-  type LeftState,
-  leftStateDetails,
-  type StepRecord,
-  type UpgradeReport,
-} from "../../core/upgrade/report.js";
+import { type LeftState, leftStateDetails, type UpgradeReport } from "../../core/upgrade/report.js";
 import { currentNode, liveName, reached, type UpgradeState } from "../../core/upgrade/state.js";
 import {
   imageTag,
