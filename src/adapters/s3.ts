@@ -4,7 +4,6 @@
  * the retention rule into the bucket's lifecycle configuration. An endpoint override (with path-style
  * addressing) points it at an S3-compatible server, as tests do.
  */
-
 import type { S3Client, LifecycleRule as SdkLifecycleRule } from "@aws-sdk/client-s3";
 import type { Config } from "../config/schema.js";
 import { type LifecycleRule, mergeLifecycleRules } from "../core/backup/lifecycle.js";

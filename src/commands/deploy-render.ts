@@ -10,7 +10,6 @@ import { maskSecrets, renderManifests, toYamlStream } from "../core/render/index
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy.js";
 
-/** `--dry-run`: every object deploy would apply, rendered locally; no cluster needed. */
 export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { config } = await resolveForPurpose(ctx, flags, "deploy");
   const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));

@@ -1,5 +1,6 @@
 /**
- * Ports for processes that bind them a moment after they are chosen (the sandbox's registry processes).
+ * Ports for the sandbox's registry processes, which bind them a moment after they are chosen, and for its
+ * load balancers, whose address should survive a restart.
  *
  * A port found with listen(0) comes from the kernel's ephemeral range, which is also where every outgoing
  * connection on the machine gets its local port: between the check and the process's own bind, a probe,

@@ -103,7 +103,8 @@ export async function probeOnce(
 }
 
 const FAST_REAL_MS = 50;
-const STARTUP_REAL_MS = 10_000;
+/** How long a registry process may take to start, in real time, before it counts as not starting. */
+export const STARTUP_REAL_MS = 10_000;
 
 /** Keeps the results of a container's real probes fresh while its process runs. */
 export class Prober {
@@ -175,8 +176,7 @@ export class Prober {
     // Fast while the process starts (until it has answered once, for at most STARTUP_REAL_MS), then on
     // the probe's period.
     if (result.ok) this.answered.add(kind);
-    if (this.answered.has(kind) || Date.now() - this.startedAt > STARTUP_REAL_MS)
-      this.schedule(kind, probe, FAST_REAL_MS, (probe.periodSeconds ?? 10) * 1000);
-    else this.schedule(kind, probe, FAST_REAL_MS);
+    if (this.stillStarting(kind)) this.schedule(kind, probe, FAST_REAL_MS);
+    else this.schedule(kind, probe, FAST_REAL_MS, (probe.periodSeconds ?? 10) * 1000);
   }
 }

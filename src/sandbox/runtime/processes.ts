@@ -14,7 +14,7 @@ import { resolveEnv } from "./env.js";
 import { type RegistryMajor, registryMajor } from "./image.js";
 import { podDirectory } from "./layout.js";
 import { freePort } from "./ports.js";
-import { isRealProbe, type ProbeKind, Prober, tcpProbe } from "./probes.js";
+import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
 import { materializeMounts } from "./volumes.js";
@@ -280,7 +280,7 @@ export class PodProcesses {
    * process that accepts connections on its API port, or has exited; or after `limitMs`. A saved sandbox
    * that starts again waits for this, so that its pause is invisible: the pods it restores as Ready answer.
    */
-  async settled(limitMs = 10_000): Promise<void> {
+  async settled(limitMs = STARTUP_REAL_MS): Promise<void> {
     const deadline = Date.now() + limitMs;
     while (Date.now() <= deadline) {
       let waiting = false;
