@@ -2,23 +2,15 @@
  * The built CLI as a user runs it against the sandbox: non-interactive as CI does (CI=true, stdin from
  * /dev/null), and the first interactive run in a real pseudo-terminal (init's questions, then deploy).
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, openSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { runBuiltCli } from "../support/built-cli.js";
 import { tempDir } from "../support/run-cli.js";
 import { CLI, TmuxSession } from "../support/tmux.js";
 
-function run(args: string[], cwd: string, env: Record<string, string>) {
-  return spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, CI: "true", ...env },
-    stdio: [openSync("/dev/null", "r"), "pipe", "pipe"],
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-}
+const run = (args: string[], cwd: string, env: Record<string, string>) => runBuiltCli(args, { cwd, env });
 
 const sessions: TmuxSession[] = [];
 afterEach(() => {

@@ -2,22 +2,11 @@
  * The non-interactive contract, with the built CLI as CI runs it: CI=true, stdin from /dev/null, no
  * config. Commands never hang: they finish on defaults or exit 2 naming what is missing.
  */
-import { spawnSync } from "node:child_process";
-import { openSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../support/run-cli.js";
-import { CLI } from "../support/tmux.js";
+import { runBuiltCli } from "../support/built-cli.js";
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const cwd = tempDir();
-  return spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, CI: "true", ...env },
-    stdio: [openSync("/dev/null", "r"), "pipe", "pipe"],
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) =>
+  runBuiltCli(args, { env, timeoutMs: 20_000 });
 
 describe("without a terminal", () => {
   it("init exits 2 naming the region's flag and env var", () => {

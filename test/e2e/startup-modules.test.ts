@@ -3,13 +3,12 @@
  * reads no dependency from node_modules (no yaml package, Kubernetes client, listr2, prompts, execa) and no
  * terminal module for colour in CI; --version loads nothing but bin/clouddrove.js.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { CLI, runBuiltCli } from "../support/built-cli.js";
 import { tempDir } from "../support/run-cli.js";
-import { CLI } from "../support/tmux.js";
 
 const register = fileURLToPath(new URL("../fixtures/module-log/register.mjs", import.meta.url));
 const example = fileURLToPath(new URL("../../examples/clouddrove.yaml", import.meta.url));
@@ -17,10 +16,7 @@ const example = fileURLToPath(new URL("../../examples/clouddrove.yaml", import.m
 /** Runs the built CLI as CI does and returns the URLs it resolved, with its exit status and output. */
 function modulesLoadedBy(args: string[]) {
   const log = join(tempDir(), "modules.log");
-  const run = spawnSync(process.execPath, ["--import", register, CLI, ...args], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", HOME: tempDir(), CI: "true", MODULE_LOG: log },
-  });
+  const run = runBuiltCli(args, { nodeArgs: ["--import", register], env: { MODULE_LOG: log } });
   const urls = readFileSync(log, "utf8").trim().split("\n");
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, urls };
 }
@@ -48,14 +44,7 @@ describe("start-up module loading", () => {
 
 describe("the bundled CLI's stack traces", () => {
   it("point into src/ under --verbose, through the bundle's source maps", () => {
-    const run = spawnSync(
-      process.execPath,
-      [CLI, "--verbose", "--config", "/nonexistent.yaml", "deploy", "--dry-run"],
-      {
-        encoding: "utf8",
-        env: { PATH: process.env.PATH ?? "", HOME: tempDir(), CI: "true" },
-      },
-    );
+    const run = runBuiltCli(["--verbose", "--config", "/nonexistent.yaml", "deploy", "--dry-run"]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/at loadConfigFile \(.*\/src\/config\/load\.ts:\d+:\d+\)/);
   });

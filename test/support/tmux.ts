@@ -6,9 +6,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-export const CLI = fileURLToPath(new URL("../../bin/clouddrove.js", import.meta.url));
+export { CLI } from "./built-cli.js";
 
 export class TmuxSession {
   private constructor(
