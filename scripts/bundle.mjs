@@ -10,7 +10,7 @@ import { build } from "esbuild";
 const root = new URL("../", import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8"));
 const bundled = new Set(["commander", "chalk"]);
-const external = Object.keys(pkg.dependencies)
+const external = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})]
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);
 

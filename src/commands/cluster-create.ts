@@ -117,8 +117,8 @@ async function reportCreate(
  */
 async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<void> {
   const { resolveFromContext } = await import("../config/options.js");
-  const { defaultStateDir } = await import("../sandbox/index.js");
-  const { loadState } = await import("../sandbox/persist.js");
+  const { defaultStateDir } = await import("@clouddrove/sandbox");
+  const { loadState } = await import("@clouddrove/sandbox");
   const { SANDBOX_EFS_ID, sandboxSpeed } = await import("./cluster-target.js");
   const { sandboxPlan } = await import("../core/cluster/plan.js");
   const { createInSandbox } = await import("../steps/cluster/sandbox.js");

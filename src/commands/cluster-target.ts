@@ -9,7 +9,7 @@ export interface ClusterTarget {
   kube: Kube;
   /** How to name it to the user: the context, or "the sandbox (simulated)". */
   label: string;
-  sandbox?: import("../sandbox/index.js").Sandbox;
+  sandbox?: import("@clouddrove/sandbox").Sandbox;
   /** Stops the sandbox, saving its state; a no-op for a real cluster. */
   close(): Promise<void>;
 }
@@ -42,7 +42,7 @@ export async function openClusterTarget(
     const kube = await connectKube(kubeConnection(ctx));
     return { kube, label: `context ${kube.context}`, close: async () => {} };
   }
-  const { defaultStateDir, startSandbox } = await import("../sandbox/index.js");
+  const { defaultStateDir, startSandbox } = await import("@clouddrove/sandbox");
   const stateDir = defaultStateDir(ctx.io.env);
   const sandbox = await startSandbox({ stateDir, speed: sandboxSpeed(ctx.io.env) });
   ctx.out.info(

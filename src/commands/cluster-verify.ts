@@ -16,8 +16,8 @@ export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<
   if (flags.sandbox === true) {
     const { resolveFromContext } = await import("../config/options.js");
     const { UsageError } = await import("../errors.js");
-    const { defaultStateDir } = await import("../sandbox/index.js");
-    const { loadState } = await import("../sandbox/persist.js");
+    const { defaultStateDir } = await import("@clouddrove/sandbox");
+    const { loadState } = await import("@clouddrove/sandbox");
     const { openClusterTarget } = await import("./cluster-target.js");
     const { config } = await resolveFromContext(ctx, flags);
     name = config.cluster.name;

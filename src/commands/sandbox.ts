@@ -105,8 +105,8 @@ function waitForStop(signal: AbortSignal | undefined): Promise<void> {
 export async function serveSandbox(ctx: CommandContext, flags: SandboxServeFlags): Promise<void> {
   const options = await parseServeFlags(flags);
   const { join } = await import("node:path");
-  const { defaultStateDir, SANDBOX_CONTEXT, startSandbox } = await import("../sandbox/index.js");
-  const { loadState } = await import("../sandbox/persist.js");
+  const { defaultStateDir, SANDBOX_CONTEXT, startSandbox } = await import("@clouddrove/sandbox");
+  const { loadState } = await import("@clouddrove/sandbox");
   const stateDir = defaultStateDir(ctx.io.env);
   const resuming = (await loadState(stateDir)) !== undefined;
   if (resuming && (options.nodes !== undefined || options.zones !== undefined)) {
@@ -171,8 +171,8 @@ export async function serveSandbox(ctx: CommandContext, flags: SandboxServeFlags
 export async function resetSandbox(ctx: CommandContext): Promise<void> {
   const { join } = await import("node:path");
   const { readdir, rm } = await import("node:fs/promises");
-  const { defaultStateDir } = await import("../sandbox/index.js");
-  const { resetState } = await import("../sandbox/persist.js");
+  const { defaultStateDir } = await import("@clouddrove/sandbox");
+  const { resetState } = await import("@clouddrove/sandbox");
   const stateDir = defaultStateDir(ctx.io.env);
   // The simulated volumes hold what was pushed to the sandbox's registry: deleting them is a data delete,
   // so it is confirmed like one.

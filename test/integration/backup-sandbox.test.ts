@@ -10,10 +10,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import type { KubeObject } from "../../sandbox/src/types.js";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 import { BAD, GOOD, s3Env, s3Flags, writeGoodAndBadArchives } from "./backup-fixtures.js";
 

@@ -7,9 +7,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
 import { connectKube } from "../../src/adapters/kube.js";
 import { networkPolicyAgent, snapshotController } from "../../src/core/cluster/sandbox.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
 import { fakeEksctl, removeTempDirs, tempDir } from "../support/fake-eksctl/index.js";
 

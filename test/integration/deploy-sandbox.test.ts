@@ -3,8 +3,8 @@
  * pointing at a sandbox the test started, so the test can break things and inject faults).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
 let sbx: TestSandbox;
 const PASSWORD = "correct-horse-battery-staple";

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../../sandbox/test/support/wait.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
-import { until } from "../support/wait.js";
 
 describe("clouddrove sandbox serve / reset", () => {
   const dir = tempDir("clouddrove-sandbox-serve-");

@@ -9,8 +9,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { findExecutable, REGISTRY_BINARY } from "../../src/sandbox/runtime/processes.js";
+import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { findExecutable, REGISTRY_BINARY } from "../../sandbox/src/runtime/processes.js";
 import {
   applyAll,
   connect,

@@ -3,15 +3,16 @@
  * started sandbox with @kubernetes/client-node (through the kube adapter), waits on the sandbox's store,
  * and registry endpoints reached through pods/portforward or the load balancer proxy.
  */
+
+import type { Sandbox } from "../../sandbox/src/index.js";
+import type { KubeObject as StoredObject } from "../../sandbox/src/types.js";
+import { until } from "../../sandbox/test/support/wait.js";
 import { connectKube, type Kube } from "../../src/adapters/kube.js";
 import { openPortForward } from "../../src/adapters/port-forward.js";
 import type { RegistryEndpoint } from "../../src/adapters/registry.js";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { htpasswdLine } from "../../src/config/secrets.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import type { KubeObject as StoredObject } from "../../src/sandbox/types.js";
-import { until } from "../support/wait.js";
 
 export { until };
 

@@ -7,6 +7,9 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { podDirectory } from "../../sandbox/src/runtime/layout.js";
+import type { KubeObject as StoredObject } from "../../sandbox/src/types.js";
 import type { Kube } from "../../src/adapters/kube.js";
 import {
   checkAuth,
@@ -15,9 +18,6 @@ import {
   type RegistryApiError,
 } from "../../src/adapters/registry.js";
 import { type KubeObject, names } from "../../src/core/render/index.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { podDirectory } from "../../src/sandbox/runtime/layout.js";
-import type { KubeObject as StoredObject } from "../../src/sandbox/types.js";
 import {
   applyAll,
   connect,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
 import type { Kube } from "../../src/adapters/kube.js";
 import {
   checkAuth,
@@ -21,7 +22,6 @@ import {
   sha256Digest,
 } from "../../src/adapters/registry.js";
 import { names } from "../../src/core/render/index.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import {
   applyAll,
   connect,

@@ -4,9 +4,9 @@
  * cordon/uncordon as strategic-merge patches.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { evictAndWait, newDrainStats, setUnschedulable } from "../../src/adapters/drain.js";
 import { connectKube, type Kube } from "../../src/adapters/kube.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
 type Any = any;

@@ -5,10 +5,10 @@
  * command's report.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import type { Sandbox } from "../../src/sandbox/index.js";
-import type { MemoryStore } from "../../src/sandbox/store.js";
+import type { Sandbox } from "../../sandbox/src/index.js";
+import type { MemoryStore } from "../../sandbox/src/store.js";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
 export const PASSWORD = "correct-horse-battery-staple";
 export const NAMESPACE = "clouddrove";

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Sandbox, upgradeNodegroup } from "../../src/sandbox/index.js";
+import { type Sandbox, upgradeNodegroup } from "../../sandbox/src/index.js";
 import { report, setKubelets, startHarness, type UpgradeHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them

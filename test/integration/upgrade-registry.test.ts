@@ -5,7 +5,7 @@
  * pod change, not taken from the command's report.
  */
 import { describe, expect, it } from "vitest";
-import { injectProbeFailure } from "../../src/sandbox/index.js";
+import { injectProbeFailure } from "../../sandbox/src/index.js";
 import { NAMESPACE, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them

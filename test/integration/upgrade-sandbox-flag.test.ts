@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSandbox } from "../../src/sandbox/index.js";
+import { startSandbox } from "../../sandbox/src/index.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { NAMESPACE, PASSWORD, report, setKubelets } from "./upgrade-harness.js";
 

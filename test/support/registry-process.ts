@@ -9,8 +9,8 @@ import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../sandbox/src/runtime/ports.js";
 import type { KubeObject } from "../../src/core/render/index.js";
-import { freePort } from "../../src/sandbox/runtime/ports.js";
 
 export const REGISTRY_BINARY = "docker-registry";
 

@@ -4,6 +4,7 @@ import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import type { KubeObject } from "../../sandbox/src/types.js";
 import { resolveConfig } from "../../src/config/resolve.js";
 import type { Config } from "../../src/config/schema.js";
 import {
@@ -14,7 +15,6 @@ import {
 } from "../../src/core/backup/render.js";
 import { names } from "../../src/core/render/names.js";
 import { UsageError } from "../../src/errors.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
 import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects

@@ -5,6 +5,7 @@
  */
 import bcrypt from "bcryptjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { jsonPatch } from "../../sandbox/src/patch.js";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import {
@@ -17,7 +18,6 @@ import {
 } from "../../src/core/upgrade/registry-v3.js";
 import { htpasswdLineOf, registryObjectsAt, withRegistryLayout } from "../../src/core/upgrade/render-v3.js";
 import { v3JsonPatch } from "../../src/core/upgrade/runbook.js";
-import { jsonPatch } from "../../src/sandbox/patch.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered objects are plain JSON
 type Any = any;

@@ -6,10 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { KubeObject } from "@clouddrove/sandbox";
 import type { Config } from "../../config/schema.js";
 import { OperationError, UsageError } from "../../errors.js";
 import { packageFile } from "../../package-files.js";
-import type { KubeObject } from "../../sandbox/types.js";
 
 type Json = Record<string, unknown>;
 

@@ -3,13 +3,14 @@
  * the simulated cluster (network policy agent, snapshot controller) and the record of the simulated AWS
  * side (control plane subnet zones, the EFS file system and its mount targets).
  */
+
+import { startSandbox } from "@clouddrove/sandbox";
 import type { ListrTask } from "listr2";
 import { connectKube, type Kube } from "../../adapters/kube.js";
 import type { ClusterValues } from "../../core/cluster/cluster-config.js";
 import { KUBE_SYSTEM, SNAPSHOT_CONTROLLER_DEPLOYMENT } from "../../core/cluster/constants.js";
 import { networkPolicyAgent, simulatedAwsConfigMap, snapshotController } from "../../core/cluster/sandbox.js";
 import { type RendererTarget, runTasks } from "../../io/renderer.js";
-import { startSandbox } from "../../sandbox/index.js";
 import type { KubeStepContext } from "./connect.js";
 import { verifyTask } from "./facts.js";
 import { storageTask } from "./storage.js";

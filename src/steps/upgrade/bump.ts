@@ -125,7 +125,7 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
   ctx.stats.lists++;
   if (ctx.sandbox) {
     task.output = `simulated nodegroup ${nodegroup}: a new node at ${version} joins, then ${node} is removed`;
-    const { upgradeNodegroup } = await import("../../sandbox/index.js");
+    const { upgradeNodegroup } = await import("@clouddrove/sandbox");
     await upgradeNodegroup(ctx.sandbox, nodegroup, version);
   } else {
     const { runEksctl } = await import("../../adapters/eksctl.js");

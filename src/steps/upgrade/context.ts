@@ -33,7 +33,7 @@ export interface UpgradeOptions {
 }
 
 /** The in-process sandbox (with --sandbox), whose node groups are upgraded without eksctl. */
-export type SandboxHandle = import("../../sandbox/index.js").Sandbox;
+export type SandboxHandle = import("@clouddrove/sandbox").Sandbox;
 
 export interface UpgradeContext {
   kube: Kube;

@@ -6,8 +6,8 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   selectorMatches,
-} from "../../src/sandbox/selectors.js";
-import { ApiError, type KubeObject } from "../../src/sandbox/types.js";
+} from "../../src/selectors.js";
+import { ApiError, type KubeObject } from "../../src/types.js";
 
 const labels = { app: "registry", tier: "backend", "topology.kubernetes.io/zone": "eu-west-1a" };
 

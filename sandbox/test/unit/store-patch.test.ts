@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { serverSideApply } from "../../src/sandbox/api/server-side-apply.js";
-import { FaultInjector } from "../../src/sandbox/faults.js";
-import { jsonPatch, mergePatch, strategicMergePatch } from "../../src/sandbox/patch.js";
-import { ApiError, type KubeObject } from "../../src/sandbox/types.js";
+import { serverSideApply } from "../../src/api/server-side-apply.js";
+import { FaultInjector } from "../../src/faults.js";
+import { jsonPatch, mergePatch, strategicMergePatch } from "../../src/patch.js";
+import { ApiError, type KubeObject } from "../../src/types.js";
 
 const deployment = (): KubeObject => ({
   apiVersion: "apps/v1",

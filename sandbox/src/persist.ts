@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { OperationError } from "../errors.js";
+import { OperationError } from "./errors.js";
 import type { KubeObject } from "./types.js";
 
 export const STATE_FORMAT = 1;

@@ -6,8 +6,8 @@ import {
   podRequests,
   type ScheduleResult,
   toleratesTaint,
-} from "../../src/sandbox/scheduling.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
+} from "../../src/scheduling.js";
+import type { KubeObject } from "../../src/types.js";
 import { onePerNode, requiredPodAffinity } from "../support/registry-objects.js";
 
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];

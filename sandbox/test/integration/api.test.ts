@@ -5,7 +5,7 @@
 import { request } from "node:https";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import type { KubeObject } from "../../src/types.js";
 import { addNodes, addRunningPod, startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 import { until } from "../support/wait.js";
 

@@ -4,8 +4,9 @@
  * eviction with a 15-minute limit, and terminated), a node going NotReady and back, and a probe that
  * starts or stops failing.
  */
-import { OperationError, UsageError } from "../../errors.js";
+
 import { sleep } from "../clock.js";
+import { OperationError, UsageError } from "../errors.js";
 import { ApiError, type KubeObject, type ObjectStore, type SandboxClock } from "../types.js";
 import { createEventRecorder } from "./events.js";
 import { evictPod } from "./eviction.js";

@@ -10,17 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createClock } from "../../src/sandbox/clock.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { resolveEnv } from "../../src/sandbox/runtime/env.js";
-import { registryMajor } from "../../src/sandbox/runtime/image.js";
-import { persistentVolumeDirectory } from "../../src/sandbox/runtime/layout.js";
-import { type Backend, LoadBalancers } from "../../src/sandbox/runtime/load-balancer.js";
-import { planLaunch, serveArguments } from "../../src/sandbox/runtime/registry-launch.js";
-import { hostPathOf, type MountTable, materializeMounts } from "../../src/sandbox/runtime/volumes.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
-import { until } from "./sandbox-runtime-support.js";
+import { createClock } from "../../src/clock.js";
+import { type Sandbox, startSandbox } from "../../src/index.js";
+import { resolveEnv } from "../../src/runtime/env.js";
+import { registryMajor } from "../../src/runtime/image.js";
+import { persistentVolumeDirectory } from "../../src/runtime/layout.js";
+import { type Backend, LoadBalancers } from "../../src/runtime/load-balancer.js";
+import { planLaunch, serveArguments } from "../../src/runtime/registry-launch.js";
+import { hostPathOf, type MountTable, materializeMounts } from "../../src/runtime/volumes.js";
+import { MemoryStore } from "../../src/store.js";
+import type { KubeObject } from "../../src/types.js";
+import { until } from "../support/wait.js";
 
 describe("which containers run for real", () => {
   it("recognizes registry 2 and 3 under the names people write", () => {

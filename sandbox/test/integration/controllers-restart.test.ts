@@ -4,9 +4,9 @@
  * driven by real timers.
  */
 import { expect, it } from "vitest";
-import { createClock } from "../../src/sandbox/clock.js";
-import { SandboxAnnotations, startControllers } from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
+import { createClock } from "../../src/clock.js";
+import { SandboxAnnotations, startControllers } from "../../src/controllers/index.js";
+import { MemoryStore } from "../../src/store.js";
 import { ONE_AT_A_TIME, registryDeployment } from "../support/registry-objects.js";
 import { seedTestCluster, startSimulatedCluster } from "../support/simulated-cluster.js";
 

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { startSandbox } from "../../src/sandbox/index.js";
-import { loadState, resetState } from "../../src/sandbox/persist.js";
-import { ApiError } from "../../src/sandbox/types.js";
+import { startSandbox } from "../../src/index.js";
+import { loadState, resetState } from "../../src/persist.js";
+import { ApiError } from "../../src/types.js";
 
 describe("sandbox state on disk", () => {
   let dir: string;

@@ -4,14 +4,10 @@
  * moves only when the test advances it, and `until`, which advances it until a condition holds.
  */
 import { afterEach, expect } from "vitest";
-import { createClock, type ManualClock } from "../../src/sandbox/clock.js";
-import {
-  type RunningControllers,
-  seedCluster,
-  startControllers,
-} from "../../src/sandbox/controllers/index.js";
-import { MemoryStore } from "../../src/sandbox/store.js";
-import type { ObjectStore, SandboxClock } from "../../src/sandbox/types.js";
+import { createClock, type ManualClock } from "../../src/clock.js";
+import { type RunningControllers, seedCluster, startControllers } from "../../src/controllers/index.js";
+import { MemoryStore } from "../../src/store.js";
+import type { ObjectStore, SandboxClock } from "../../src/types.js";
 import { TEST_ZONES } from "./sandbox.js";
 
 export const SIMULATED_START = Date.parse("2025-06-01T10:00:00Z");

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import type { MemoryStore } from "../../src/sandbox/store.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/index.js";
+import type { MemoryStore } from "../../src/store.js";
+import type { KubeObject } from "../../src/types.js";
 
 export interface TestSandbox {
   sandbox: Sandbox;

@@ -4,7 +4,7 @@
  * and a condition look-up for any object's status.
  */
 import { stringify } from "yaml";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import type { KubeObject } from "../../src/types.js";
 
 /** A required pod affinity (or anti-affinity) to the pods labelled app=`app` within `topologyKey`. */
 export function requiredPodAffinity(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStore } from "../../src/sandbox/store.js";
-import { ApiError, type KubeObject, type WatchEvent } from "../../src/sandbox/types.js";
+import { MemoryStore } from "../../src/store.js";
+import { ApiError, type KubeObject, type WatchEvent } from "../../src/types.js";
 
 function fakeClock(start = Date.parse("2025-01-01T00:00:00Z")) {
   let now = start;

@@ -1,7 +1,7 @@
 /** Ports for the sandbox's registry processes come from below the ephemeral range and are free. */
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ephemeralPortRange, freePort } from "../../src/sandbox/runtime/ports.js";
+import { ephemeralPortRange, freePort } from "../../src/runtime/ports.js";
 
 function listenOn(port: number): Promise<() => Promise<void>> {
   return new Promise((resolve, reject) => {

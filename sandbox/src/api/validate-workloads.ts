@@ -3,7 +3,7 @@
  * must match their templates, restart policies, rolling-update parameters, schedules, and the fields
  * that are immutable once created.
  */
-import { cronSchedule } from "../../core/validators.js";
+import { parseCron } from "../controllers/cron.js";
 import { selectorMatches } from "../selectors.js";
 import type { KubeObject } from "../types.js";
 import { type FieldError, forbidden, immutable, invalid, notSupported, required } from "./field-errors.js";
@@ -134,9 +134,12 @@ export function workloadErrors(kind: string, object: KubeObject): FieldError[] |
           ),
         );
       } else {
-        const problem = cronSchedule(schedule);
-        if (problem)
-          errors.push(invalid("spec.schedule", schedule, problem.replace(/^a valid cron expression: /, "")));
+        // The API server validates with the same parser the CronJob controller schedules with.
+        try {
+          parseCron(schedule);
+        } catch (error) {
+          errors.push(invalid("spec.schedule", schedule, (error as Error).message));
+        }
       }
       if (spec?.timeZone !== undefined) {
         try {

@@ -4,9 +4,9 @@
  * concurrencyPolicy, history limits, and a Job created by hand from a CronJob's template.
  */
 import { describe, expect, it } from "vitest";
-import { parseCron } from "../../src/sandbox/controllers/cron.js";
-import { SandboxAnnotations } from "../../src/sandbox/controllers/index.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import { parseCron } from "../../src/controllers/cron.js";
+import { SandboxAnnotations } from "../../src/controllers/index.js";
+import type { KubeObject } from "../../src/types.js";
 import { condition } from "../support/registry-objects.js";
 import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 

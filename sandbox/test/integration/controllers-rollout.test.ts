@@ -4,7 +4,7 @@
  * Recreate, rollback, scaling, readiness delays and minReadySeconds.
  */
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import type { KubeObject } from "../../src/types.js";
 import { condition, registryDeployment } from "../support/registry-objects.js";
 import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 

@@ -4,7 +4,7 @@
  * reclaim policies, and VolumeSnapshots (ready for EBS, refused for EFS).
  */
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import type { KubeObject } from "../../src/types.js";
 import { registryDeployment } from "../support/registry-objects.js";
 import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 

@@ -3,11 +3,11 @@
  * with required anti-affinity, NotReady nodes, and EKS managed node group upgrades.
  */
 import { describe, expect, it } from "vitest";
+import { evictPod } from "../../src/controllers/eviction.js";
+import { injectProbeFailure, setNodeReady, upgradeNodegroup } from "../../src/controllers/index.js";
+import type { ControllerContext } from "../../src/controllers/runtime.js";
 import { OperationError } from "../../src/errors.js";
-import { evictPod } from "../../src/sandbox/controllers/eviction.js";
-import { injectProbeFailure, setNodeReady, upgradeNodegroup } from "../../src/sandbox/controllers/index.js";
-import type { ControllerContext } from "../../src/sandbox/controllers/runtime.js";
-import { ApiError, type KubeObject } from "../../src/sandbox/types.js";
+import { ApiError, type KubeObject } from "../../src/types.js";
 import { ONE_AT_A_TIME, registryDeployment } from "../support/registry-objects.js";
 import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 

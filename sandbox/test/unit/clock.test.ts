@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createClock, isManualClock, sleep } from "../../src/sandbox/clock.js";
+import { createClock, isManualClock, sleep } from "../../src/clock.js";
 
 describe("manual clock", () => {
   it("only moves when advanced, and runs due tasks in time order", async () => {

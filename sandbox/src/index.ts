@@ -169,6 +169,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
 export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./controllers/index.js";
 export { SANDBOX_CONTEXT } from "./kubeconfig.js";
-export { defaultStateDir } from "./persist.js";
+export { defaultStateDir, loadState, resetState } from "./persist.js";
 export { MemoryStore } from "./store.js";
 export type { KubeObject, ObjectStore, SandboxClock } from "./types.js";

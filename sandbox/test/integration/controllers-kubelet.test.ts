@@ -4,8 +4,8 @@
  * LoadBalancer hostnames, and DaemonSets on cordoned nodes.
  */
 import { describe, expect, it } from "vitest";
-import { injectProbeFailure } from "../../src/sandbox/controllers/index.js";
-import type { KubeObject } from "../../src/sandbox/types.js";
+import { injectProbeFailure } from "../../src/controllers/index.js";
+import type { KubeObject } from "../../src/types.js";
 import { condition } from "../support/registry-objects.js";
 import { type SimulatedCluster, simulatedClusterPerTest } from "../support/simulated-cluster.js";
 
