@@ -8,6 +8,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "sandbox/test/**/*.test.ts"],
+    globalSetup: ["test/support/no-leftover-sandboxes.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real processes (registry, S3 server, sandbox); two cores are all we have.

@@ -4,11 +4,13 @@
  * its state loaded from and saved to a directory when one is given.
  */
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { createSelfSignedCertificate, isUsableKey } from "./api/certificate.js";
 import { type Clock, createClock, isManualClock } from "./clock.js";
 import { type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
+import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
 import { type ApiServer, startApiServer } from "./server.js";
@@ -39,6 +41,11 @@ export interface SandboxOptions {
    * Service and a real pods/portforward (default true; needs the controllers and the binary on PATH).
    */
   runtime?: boolean;
+  /**
+   * Who serves the state directory: one process at a time owns it (sandbox.json). Default "foreground";
+   * the daemon that `up` starts says "daemon".
+   */
+  ownerMode?: OwnerRecord["mode"];
 }
 
 export interface Sandbox {
@@ -67,6 +74,22 @@ export interface Sandbox {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const { stateDir } = options;
+  if (stateDir === undefined) return startUnowned(options);
+  // Two processes serving one state directory would each run its pods and prune the other's: claim it.
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  claimOwnership(stateDir, options.ownerMode ?? "foreground");
+  try {
+    const sandbox = await startUnowned(options);
+    const stop = sandbox.stop;
+    return { ...sandbox, stop: () => stop().finally(() => releaseOwnership(stateDir)) };
+  } catch (error) {
+    releaseOwnership(stateDir);
+    throw error;
+  }
+}
+
+async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   const region = options.region ?? "eu-west-1";
   const zones =
     options.zones && options.zones.length > 0 ? options.zones : ["a", "b", "c"].map((z) => `${region}${z}`);
@@ -168,7 +191,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./controllers/index.js";
+export {
+  OperationError as SandboxOperationError,
+  SandboxError,
+  UsageError as SandboxUsageError,
+} from "./errors.js";
 export { SANDBOX_CONTEXT } from "./kubeconfig.js";
+export * from "./lifecycle/index.js";
 export { defaultStateDir, loadState, resetState } from "./persist.js";
 export { MemoryStore } from "./store.js";
 export type { KubeObject, ObjectStore, SandboxClock } from "./types.js";

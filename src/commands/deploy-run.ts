@@ -28,7 +28,7 @@ import { deployTasks } from "../steps/deploy/index.js";
 import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
-import { type ClusterTarget, SANDBOX_EFS_ID } from "./cluster-target.js";
+import type { ClusterTarget } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy.js";
 
@@ -81,7 +81,7 @@ export async function executeDeploy(
   serverDryRun: boolean,
 ): Promise<void> {
   // The sandbox's simulated EFS driver takes any id; a configured one still wins.
-  const baseline = target.sandbox ? new Map([["storage.efs.fileSystemId", SANDBOX_EFS_ID]]) : undefined;
+  const baseline = target.defaults;
   const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
   const live = await target.kube.get<Obj & { metadata: Obj }>(
     "apps/v1",
@@ -137,6 +137,7 @@ export async function executeDeploy(
     ok,
     dryRun,
     target: target.label,
+    reach: target.reach,
     objects: deployContext.applied,
     registry: {
       address: deployContext.address ?? null,

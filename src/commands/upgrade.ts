@@ -299,7 +299,6 @@ async function executeUpgrade(
   }
   const upgrade = run.buildContext({
     kube,
-    sandbox: target.sandbox,
     config,
     options: { ...options, targets: state.targets },
     state,
@@ -315,7 +314,6 @@ async function executeUpgrade(
   const outcome = await run.runWithReport(upgrade, tasks, (t) => runTasks(ctx, t, upgrade), {
     node: flags.node ?? state.nodes[0] ?? null,
     clusterFlags: cluster,
-    requestCount: target.sandbox ? () => target.sandbox?.faults.state().requests ?? 0 : undefined,
   });
   if (outcome.error !== undefined) {
     if (ctx.out.format === "json") await ctx.out.result(outcome.report, () => "");

@@ -4,10 +4,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runBuiltCli } from "../support/built-cli.js";
 import { tempDir } from "../support/run-cli.js";
+import { stopSandbox } from "../support/sandbox-daemon.js";
 import { CLI, TmuxSession } from "../support/tmux.js";
 
 const run = (args: string[], cwd: string, env: Record<string, string>) => runBuiltCli(args, { cwd, env });
@@ -16,11 +17,17 @@ const sessions: TmuxSession[] = [];
 afterEach(() => {
   for (const s of sessions.splice(0)) s.kill();
 });
+// --sandbox starts the sandbox in the background; each test stops its own.
+const stateDirs: string[] = [];
+afterAll(async () => {
+  for (const dir of stateDirs) await stopSandbox(dir);
+});
 
 describe("deploy --sandbox, as CI runs it", () => {
   it("deploys, reports healthy, and a second deploy changes nothing", () => {
     const cwd = tempDir();
     const env = { CLOUDDROVE_SANDBOX_DIR: join(cwd, "sandbox"), CLOUDDROVE_SANDBOX_SPEED: "200" };
+    stateDirs.push(env.CLOUDDROVE_SANDBOX_DIR);
     const first = run(["deploy", "--sandbox", "--yes"], cwd, env);
     expect(first.stderr).not.toContain("Error:");
     expect(first.status).toBe(0);
@@ -43,6 +50,7 @@ describe("deploy --sandbox, as CI runs it", () => {
 describe("the first deploy at a terminal", () => {
   it("asks init's questions and the password, then deploys to the sandbox", async () => {
     const cwd = tempDir();
+    stateDirs.push(join(cwd, "sandbox"));
     const env = {
       PATH: process.env.PATH ?? "",
       HOME: cwd,

@@ -4,10 +4,15 @@
  */
 import { names } from "../render/names.js";
 
+/** The namespace a command uses without -n: a printed next step needs -n only for another one. */
+const DEFAULT_NAMESPACE = "clouddrove";
+
 export interface DeployReport {
   ok: boolean;
   dryRun: boolean;
   target: string;
+  /** The flags printed next steps need to reach the same cluster (kubectl's and clouddrove's). */
+  reach: { kubectl: string[]; clouddrove: string[] };
   objects: Array<{ kind: string; name: string; namespace?: string; action: string }>;
   registry: {
     address: string | null;
@@ -44,11 +49,19 @@ export function deployReportText(report: DeployReport, namespace: string): strin
     `User:           ${r.username} (password in Secret ${namespace}/${r.pullSecret})`,
     "",
     "Log in:",
-    `  kubectl get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
+    `  ${command("kubectl", report.reach.kubectl, `get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`)}`,
     `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
     "Next:",
-    "  clouddrove status                 # health of nodes, replicas, storage and service",
+    `  ${command("clouddrove status", report.reach.clouddrove, namespace === DEFAULT_NAMESPACE ? "" : `-n ${namespace}`)}   # health of nodes, replicas, storage and service`,
   ].join("\n");
+}
+
+/** A command line (program and subcommand first) with the flags that reach the cluster, quoted for a POSIX shell where needed. */
+function command(program: string, reach: string[], rest: string): string {
+  const quoted = reach.map((arg) =>
+    /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`,
+  );
+  return [program, ...quoted, rest].filter((part) => part !== "").join(" ");
 }
 
 export const credentialsSecretNames = {
