@@ -7,11 +7,18 @@ export default defineConfig({
     alias: { "@clouddrove/sandbox": fileURLToPath(new URL("sandbox/src/index.ts", import.meta.url)) },
   },
   test: {
-    include: ["test/**/*.test.ts", "sandbox/test/**/*.test.ts"],
-    globalSetup: ["test/support/no-leftover-sandboxes.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real processes (registry, S3 server, sandbox); two cores are all we have.
     maxWorkers: 2,
+    globalSetup: ["test/support/no-leftover-sandboxes.ts"],
+    // `vitest run --project unit` needs no build; integration and e2e run the built CLI and the
+    // sandbox's background process (npm test builds first).
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
+      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
+      { extends: true, test: { name: "sandbox", include: ["sandbox/test/**/*.test.ts"] } },
+    ],
   },
 });

@@ -18,7 +18,11 @@ if ! command -v kubectl >/dev/null 2>&1; then
   as_root apt-get install -y --no-install-recommends kubectl ||
     as_root apt-get install -y --no-install-recommends kubernetes-client
 fi
-# Debian's package may start a registry service on :5000 where an init system runs; the sandbox starts its own.
-as_root pkill -x docker-registry 2>/dev/null || true
+# Debian's package starts its own registry service on :5000 where systemd runs. The sandbox and the tests start
+# their own registries, so that one service is stopped and kept from starting at boot; any other registry
+# process on the machine (one of the user's own) is left alone.
+if [ -d /run/systemd/system ] && systemctl is-enabled --quiet docker-registry 2>/dev/null; then
+  as_root systemctl disable --now docker-registry
+fi
 
 npm ci
