@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, printTable, runCliInProcess } from "./lib.mjs";
 
-const { startSandbox } = await import("../dist/sandbox/index.js");
+const { startSandbox } = await import("../sandbox/dist/index.js");
 
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 

@@ -4,7 +4,7 @@
 // registry image on purpose: the sandbox would start a real registry process for each of those.
 import { median, printTable } from "./lib.mjs";
 
-const { startSandbox } = await import("../dist/sandbox/index.js");
+const { startSandbox } = await import("../sandbox/dist/index.js");
 const k8s = await import("@kubernetes/client-node");
 
 async function rate(count, fn) {

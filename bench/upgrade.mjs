@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { printTable, runCliInProcess } from "./lib.mjs";
 
-const { startSandbox } = await import("../dist/sandbox/index.js");
+const { startSandbox } = await import("../sandbox/dist/index.js");
 
 const VERBS = ["get", "list", "watch", "create", "patch", "update", "delete"];
 
