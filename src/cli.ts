@@ -116,6 +116,11 @@ export async function main(argv: string[], io: AppIO = processIO()): Promise<num
   } catch (error) {
     return report(error, io, verbose);
   } finally {
-    if (ownsProcess) process.removeListener("SIGINT", onSigint);
+    if (ownsProcess) {
+      process.removeListener("SIGINT", onSigint);
+      // The command is over: whatever still retries in its name (a read beside one that failed, in the same
+      // Promise.all) stops now instead of keeping the process alive for the rest of its retry budget.
+      controller.abort();
+    }
   }
 }

@@ -4,13 +4,14 @@
  * PodDisruptionBudget forbids it now and is retried every 5 s; 404 means the pod is already gone; a pod
  * counts as gone when it is 404 or comes back with another UID (a StatefulSet pod recreated under the
  * same name). One deadline covers the whole node. Waiting is a watch on the node's pods, not a poll.
- * Transient API failures (5xx other than the two-budgets refusal, connection resets) are retried within
- * the same deadline: a drain should survive a flaky control plane.
+ * Transient API failures (5xx other than the two-budgets refusal, connection resets) are retried by the
+ * connection's request path (kube.ts) within its budget and the node's deadline: a drain survives a flaky
+ * control plane.
  */
-import { ApiException } from "@kubernetes/client-node";
-import { CredentialsError, InterruptedError, OperationError } from "../errors.js";
-import type { Kube } from "./kube.js";
-import { isTransient } from "./kube.js";
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { InterruptedError, OperationError } from "../errors.js";
+import { sleep } from "./abort.js";
+import { FIELD_MANAGER, type Kube } from "./kube.js";
 import { waitUntil } from "./kube-watch.js";
 
 export interface DrainStats {
@@ -54,83 +55,39 @@ export interface EvictionOptions {
 
 export const EVICTION_RETRY_MS = 5_000;
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** A strategic-merge patch of a node, as `kubectl cordon` sends it: null removes a field. */
+export interface NodePatch {
+  spec?: { unschedulable?: true | null };
+  metadata?: { annotations?: Record<string, string | null> };
 }
 
-function apiMessage(error: unknown): string {
-  if (!(error instanceof ApiException)) return error instanceof Error ? error.message : String(error);
-  const body = error.body as unknown;
-  try {
-    const parsed = (typeof body === "string" ? JSON.parse(body) : body) as {
-      message?: string;
-      details?: { causes?: Array<{ message?: string }> };
-    };
-    const cause = parsed?.details?.causes?.[0]?.message;
-    return [parsed?.message, cause].filter(Boolean).join(" ") || error.message;
-  } catch {
-    return typeof body === "string" && body !== "" ? body : error.message;
-  }
-}
-
-async function coreApi(kube: Kube) {
-  const { CoreV1Api } = await import("@kubernetes/client-node");
-  return kube.config.makeApiClient(CoreV1Api);
-}
-
-/** A strategic-merge patch of a node (what `kubectl cordon` sends), retried on transient failures. */
+/** Patches a node through the connection's request path (transient failures retried there). */
 export async function patchNode(
   kube: Kube,
   node: string,
-  patch: Record<string, unknown>,
-  options: { signal?: AbortSignal; stats?: DrainStats; attempts?: number } = {},
+  patch: NodePatch,
+  options: { signal?: AbortSignal; stats?: DrainStats } = {},
 ): Promise<void> {
-  const { PatchStrategy, setHeaderOptions } = await import("@kubernetes/client-node");
-  const api = await coreApi(kube);
-  const attempts = options.attempts ?? 5;
-  for (let attempt = 1; ; attempt++) {
-    try {
+  const api = kube.client(CoreV1Api);
+  await kube.request(
+    `changing node ${node}`,
+    () => {
       if (options.stats) options.stats.patches++;
-      await api.patchNode(
-        { name: node, body: patch, fieldManager: "clouddrove" },
+      return api.patchNode(
+        { name: node, body: patch, fieldManager: FIELD_MANAGER },
         setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
       );
-      return;
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) {
-        throw new OperationError(`Node ${node} does not exist.`, {
-          hint: "List the nodes: `kubectl get nodes`.",
-        });
-      }
-      if (error instanceof ApiException && (error.code === 401 || error.code === 403)) {
-        throw new CredentialsError(
-          `The cluster refused to change node ${node} (${error.code}): ${apiMessage(error)}`,
-          {
-            hint: "The identity of this kubeconfig context needs permission to patch nodes.",
-          },
-        );
-      }
-      if (attempt < attempts && isTransient(error)) {
-        await pause(250 * 2 ** (attempt - 1), options.signal);
-        continue;
-      }
-      throw new OperationError(`Changing node ${node} failed: ${apiMessage(error)}`, {
-        cause: error,
-        hint: "Run the same command again; if it keeps failing, check the API server.",
-      });
-    }
-  }
+    },
+    {
+      signal: options.signal,
+      refine: (failure) =>
+        failure.status === 404
+          ? new OperationError(`Node ${node} does not exist.`, {
+              hint: "List the nodes: `kubectl get nodes`.",
+            })
+          : undefined,
+    },
+  );
 }
 
 /** kubectl cordon / uncordon. */
@@ -157,14 +114,17 @@ export function annotateNode(
 
 type EvictionResult = "evicted" | "gone";
 
-/** Evicts one pod, retrying 429 every retryIntervalMs and transient failures, until the deadline. */
+/**
+ * Evicts one pod: a 429 (a disruption budget refuses it now) is paced every retryIntervalMs until the
+ * deadline; transient failures are the request path's, within the same deadline.
+ */
 async function evictOne(
   kube: Kube,
   pod: PodRef,
   options: EvictionOptions,
   onRefused: (message: string) => void,
 ): Promise<EvictionResult> {
-  const api = await coreApi(kube);
+  const api = kube.client(CoreV1Api);
   const interval = options.retryIntervalMs ?? EVICTION_RETRY_MS;
   const body = {
     apiVersion: "policy/v1",
@@ -174,55 +134,35 @@ async function evictOne(
       ? { deleteOptions: { gracePeriodSeconds: options.gracePeriodSeconds } }
       : {}),
   };
-  let transientFailures = 0;
+  const name = `${pod.namespace}/${pod.name}`;
   let lastRefusal = "";
   for (;;) {
     if (options.signal?.aborted) throw new InterruptedError();
-    if (Date.now() >= options.deadline) {
-      throw new DrainTimeout(pod, lastRefusal);
-    }
-    try {
-      if (options.stats) options.stats.evictions++;
-      await api.createNamespacedPodEviction({ name: pod.name, namespace: pod.namespace, body });
-      return "evicted";
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return "gone";
-      const message = apiMessage(error);
-      if (error instanceof ApiException && error.code === 429) {
-        if (options.stats) options.stats.refusals++;
-        lastRefusal = message;
-        onRefused(`${pod.namespace}/${pod.name}: ${message}`);
-        await pause(Math.min(interval, Math.max(0, options.deadline - Date.now())), options.signal);
-        continue;
-      }
-      if (
-        error instanceof ApiException &&
-        error.code === 500 &&
-        /more than one PodDisruptionBudget/i.test(message)
-      ) {
-        throw new OperationError(`Pod ${pod.namespace}/${pod.name} cannot be evicted: ${message}`, {
-          hint: "Leave one PodDisruptionBudget per pod (kubectl get pdb -n NAMESPACE); the node stays cordoned.",
-        });
-      }
-      if (error instanceof ApiException && (error.code === 401 || error.code === 403)) {
-        throw new CredentialsError(
-          `The cluster refused to evict ${pod.namespace}/${pod.name} (${error.code}): ${message}`,
-          {
-            hint: "The identity of this kubeconfig context needs permission to create pods/eviction.",
-          },
-        );
-      }
-      if (isTransient(error)) {
-        transientFailures++;
-        lastRefusal = message;
-        await pause(Math.min(250 * 2 ** Math.min(transientFailures, 5), interval), options.signal);
-        continue;
-      }
-      throw new OperationError(`Evicting ${pod.namespace}/${pod.name} failed: ${message}`, {
-        cause: error,
-        hint: "See the message above; the node stays cordoned.",
-      });
-    }
+    if (Date.now() >= options.deadline) throw new DrainTimeout(pod, lastRefusal);
+    const result = await kube.request<EvictionResult | { refused: string }>(
+      `evicting pod ${name}`,
+      async () => {
+        if (options.stats) options.stats.evictions++;
+        await api.createNamespacedPodEviction({ name: pod.name, namespace: pod.namespace, body });
+        return "evicted";
+      },
+      {
+        signal: options.signal,
+        deadline: options.deadline,
+        answers: { 404: () => "gone", 429: (failure) => ({ refused: failure.message }) },
+        refine: (failure) =>
+          failure.status === 500 && /more than one PodDisruptionBudget/i.test(failure.message)
+            ? new OperationError(`Pod ${name} cannot be evicted: ${failure.message}`, {
+                hint: "Leave one PodDisruptionBudget per pod (kubectl get pdb -n NAMESPACE); the node stays cordoned.",
+              })
+            : undefined,
+      },
+    );
+    if (typeof result === "string") return result;
+    if (options.stats) options.stats.refusals++;
+    lastRefusal = result.refused;
+    onRefused(`${name}: ${result.refused}`);
+    await sleep(Math.min(interval, Math.max(0, options.deadline - Date.now())), options.signal);
   }
 }
 

@@ -1,15 +1,19 @@
 /**
- * Waiting on the cluster with watches, not sleep loops: list once, then watch from the list's
- * resourceVersion and re-evaluate on every event, until the condition holds or the deadline passes.
- * A cut watch is resumed from the last version seen; "too old" (410) falls back to a fresh list.
+ * The one watch engine: every wait in clouddrove is a list, then a watch from the list's resourceVersion,
+ * re-evaluating the condition on every event, until it holds or the deadline passes. The list and the
+ * start of each watch go through the connection's request path (kube.ts), so they are retried like any
+ * call. A watch the server closes or the network cuts is resumed from the last version seen (after a
+ * short jittered pause when it keeps ending at once); "too old" (410 Gone, as an ERROR event or as the
+ * answer to the watch) falls back to a fresh list. Ctrl-C stops it at once.
  */
 import { type KubernetesObject, Watch } from "@kubernetes/client-node";
 import { InterruptedError, OperationError } from "../errors.js";
+import { scopedSignal, sleep } from "./abort.js";
 import type { Kube } from "./kube.js";
+import type { KindRef } from "./kube-kinds.js";
+import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./kube-retry.js";
 
-export interface WatchTarget {
-  apiVersion: string;
-  kind: string;
+export interface WatchTarget<T extends KubernetesObject = KubernetesObject> extends KindRef<T> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -17,49 +21,59 @@ export interface WatchTarget {
 
 export interface WaitOptions<T> {
   timeoutMs: number;
+  /** Stops the wait (besides the connection's signal), with InterruptedError. */
   signal?: AbortSignal;
   /** Called with the current objects after every change (for live progress). */
   onChange?: (objects: T[]) => void;
   /** What to say when the deadline passes: the caller knows why things are stuck. */
   explainTimeout?: (objects: T[]) => Promise<string> | string;
+  /** The hint of the timeout error (default: fix it and run the command again). */
+  hint?: string;
   /** Requests made, for the request-count benchmark. */
   stats?: { lists: number; watches: number };
 }
 
+/** A watch stream that lasted less than this without an event counts as cut at once (paced). */
+const SHORT_STREAM_MS = 1_000;
+
+type StreamEnd = "done" | "ended" | "expired" | "timeout";
+
+interface OpenWatch {
+  controller: AbortController;
+  /** Resolves when the stream ends, however it ends. */
+  ended: Promise<void>;
+}
+
 /**
- * One object API per connection: KubernetesObjectApi caches discovery per instance, so a fresh instance
- * per wait would ask the server for /apis/GROUP/VERSION again every time.
+ * Starts one watch; resolves once the server accepted it (200), rejects with the failure that prevented
+ * it (an HTTP status, a network error), so that the request path can retry it.
  */
-interface PathApi {
-  path(t: WatchTarget): Promise<string>;
-  list<T extends KubernetesObject>(
-    ...args: Parameters<import("@kubernetes/client-node").KubernetesObjectApi["list"]>
-  ): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
-}
-const objectApis = new WeakMap<Kube, Promise<PathApi>>();
-
-function objectApi(kube: Kube): Promise<PathApi> {
-  let api = objectApis.get(kube);
-  if (!api) {
-    api = import("@kubernetes/client-node").then(({ KubernetesObjectApi }) => {
-      class Api extends KubernetesObjectApi {
-        path(t: WatchTarget): Promise<string> {
-          return this.specUriPath(
-            { apiVersion: t.apiVersion, kind: t.kind, metadata: { namespace: t.namespace } },
-            "list",
-          );
-        }
-      }
-      return kube.config.makeApiClient(Api) as unknown as PathApi;
+function openWatch<T>(
+  kube: Kube,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+  onEvent: (phase: string, object: T) => void,
+  signal: AbortSignal | undefined,
+): Promise<OpenWatch> {
+  return new Promise((resolve, reject) => {
+    let startError: unknown;
+    let endStream = () => {};
+    const ended = new Promise<void>((r) => {
+      endStream = r;
     });
-    objectApis.set(kube, api);
-  }
-  return api;
-}
-
-/** The list URL path of a kind (from discovery), e.g. /apis/apps/v1/namespaces/ns/deployments. */
-async function listPath(kube: Kube, target: WatchTarget): Promise<string> {
-  return (await objectApi(kube)).path(target);
+    const done = (error: unknown) => {
+      if (startError === undefined && error) startError = error;
+      endStream();
+    };
+    new Watch(kube.config).watch(path, query, onEvent, done).then((controller) => {
+      // A watch that would not start has called `done` already, before resolving.
+      if (startError !== undefined) return reject(startError);
+      startError = null;
+      // Started after the caller stopped waiting (Ctrl-C during a retry): close it at once.
+      if (signal?.aborted) controller.abort();
+      resolve({ controller, ended });
+    }, reject);
+  });
 }
 
 /**
@@ -68,78 +82,64 @@ async function listPath(kube: Kube, target: WatchTarget): Promise<string> {
  */
 export async function waitUntil<T extends KubernetesObject>(
   kube: Kube,
-  target: WatchTarget,
+  target: WatchTarget<T>,
   done: (objects: T[]) => boolean,
   options: WaitOptions<T>,
 ): Promise<T[]> {
   const deadline = Date.now() + options.timeoutMs;
-  const path = await listPath(kube, target);
-  const watch = new Watch(kube.config);
+  // This wait's own signal: its listeners are never the command's.
+  const signal = scopedSignal(options.signal, kube.signal);
   const objects = new Map<string, T>();
   const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
   const snapshot = () => [...objects.values()];
+  let resourceVersion: string | undefined;
 
-  const relist = async (): Promise<string | undefined> => {
+  const relist = async (): Promise<boolean> => {
     if (options.stats) options.stats.lists++;
-    const api = await objectApi(kube);
-    const list = await api.list<T>(
-      target.apiVersion,
-      target.kind,
-      target.namespace,
-      undefined,
-      undefined,
-      undefined,
-      target.fieldSelector,
-      target.labelSelector,
-    );
+    const list = await kube.listAt(target, {
+      namespace: target.namespace,
+      labelSelector: target.labelSelector,
+      fieldSelector: target.fieldSelector,
+      signal,
+    });
     objects.clear();
     for (const item of list.items) objects.set(key(item), item);
-    return list.metadata?.resourceVersion;
+    resourceVersion = list.resourceVersion;
+    options.onChange?.(snapshot());
+    return done(snapshot());
   };
 
-  let resourceVersion: string | undefined;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      resourceVersion = await relist();
-      break;
-    } catch (error) {
-      // The list itself goes through the same transient-error tolerance as everything else.
-      if (attempt >= 4 || Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-    }
-  }
-  options.onChange?.(snapshot());
-  if (done(snapshot())) return snapshot();
+  if (signal?.aborted) throw new InterruptedError();
+  const path = await kube.listPath(target, target.namespace, signal);
+  if (await relist()) return snapshot();
 
-  for (;;) {
-    if (options.signal?.aborted) throw new InterruptedError();
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      const why = options.explainTimeout ? await options.explainTimeout(snapshot()) : "";
-      throw new OperationError(
-        `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${target.kind}${why ? `: ${why}` : ""}`,
-        {
-          hint: "Fix what is stuck (see above) and run the same command again; it continues where it stopped.",
-        },
-      );
-    }
-    const outcome = await new Promise<"done" | "cut" | "gone" | "timeout" | "aborted">((resolve) => {
-      let controller: AbortController | undefined;
-      let settled = false;
-      const finish = (how: "done" | "cut" | "gone" | "timeout" | "aborted") => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        controller?.abort();
-        resolve(how);
-      };
-      const onAbort = () => finish("aborted");
-      const timer = setTimeout(() => finish("timeout"), remaining);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      if (options.stats) options.stats.watches++;
-      watch
-        .watch(
+  /** One watch from `resourceVersion`, until the condition holds, the stream ends, or the deadline. */
+  const watchOnce = async (remaining: number): Promise<{ end: StreamEnd; events: number }> => {
+    let events = 0;
+    let finish: (end: StreamEnd) => void = () => {};
+    const finished = new Promise<StreamEnd>((resolve) => {
+      finish = resolve;
+    });
+    const onEvent = (phase: string, object: T) => {
+      if (phase === "ERROR") {
+        // 410 Gone: the version is too old to resume from (any other Status: start over as well).
+        finish("expired");
+        return;
+      }
+      events++;
+      if (object?.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+      if (phase === "BOOKMARK") return;
+      if (phase === "DELETED") objects.delete(key(object));
+      else objects.set(key(object), object);
+      options.onChange?.(snapshot());
+      if (done(snapshot())) finish("done");
+    };
+    const opened = await kube.request<OpenWatch | "expired">(
+      `watching ${target.kind} objects`,
+      () => {
+        if (options.stats) options.stats.watches++;
+        return openWatch(
+          kube,
           path,
           {
             resourceVersion,
@@ -148,43 +148,54 @@ export async function waitUntil<T extends KubernetesObject>(
             fieldSelector: target.fieldSelector,
             timeoutSeconds: Math.max(1, Math.ceil(remaining / 1000)),
           },
-          (phase, object: T) => {
-            if (phase === "ERROR") {
-              // 410 Gone: our version is too old to resume from; relist.
-              finish("gone");
-              return;
-            }
-            if (object?.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
-            if (phase === "BOOKMARK") return;
-            if (phase === "DELETED") objects.delete(key(object));
-            else objects.set(key(object), object);
-            options.onChange?.(snapshot());
-            if (done(snapshot())) finish("done");
-          },
-          () => finish("cut"),
-        )
-        .then(
-          (c) => {
-            controller = c;
-            if (settled) c.abort();
-          },
-          () => finish("cut"),
+          onEvent,
+          signal,
         );
-    });
-    if (outcome === "done") return snapshot();
-    if (outcome === "aborted") throw new InterruptedError();
-    if (outcome === "gone" || outcome === "cut") {
-      // A cut watch resumes from the last version; after 410, or when the resume fails, relist.
-      if (outcome === "gone") {
-        try {
-          resourceVersion = await relist();
-        } catch {
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        options.onChange?.(snapshot());
-        if (done(snapshot())) return snapshot();
-      } else {
-        await new Promise((r) => setTimeout(r, 100));
+      },
+      { answers: { 410: () => "expired" }, deadline, signal },
+    );
+    if (opened === "expired") return { end: "expired", events };
+    const timer = setTimeout(() => finish("timeout"), remaining);
+    const onAbort = () => finish("timeout");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    opened.ended.then(() => finish("ended"));
+    try {
+      return { end: await finished, events };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      opened.controller.abort();
+    }
+  };
+
+  for (let shortStreams = 0; ; ) {
+    if (signal?.aborted) throw new InterruptedError();
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      const why = options.explainTimeout ? await options.explainTimeout(snapshot()) : "";
+      throw new OperationError(
+        `Timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${target.kind}${why ? `: ${why}` : ""}`,
+        {
+          hint:
+            options.hint ??
+            "Fix what is stuck (see above) and run the same command again; it continues where it stopped.",
+        },
+      );
+    }
+    const started = Date.now();
+    const { end, events } = await watchOnce(remaining);
+    if (end === "done") return snapshot();
+    if (end === "expired") {
+      if (await relist()) return snapshot();
+      continue;
+    }
+    if (end === "ended") {
+      // Resumed from the last version seen; a stream that keeps ending at once is paced, not hammered.
+      if (events > 0 || Date.now() - started >= SHORT_STREAM_MS) shortStreams = 0;
+      else {
+        shortStreams++;
+        const pause = backoffDelayMs(DEFAULT_RETRY_POLICY, shortStreams, Math.random);
+        await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), signal);
       }
     }
   }

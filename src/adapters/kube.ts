@@ -1,23 +1,40 @@
 /**
  * The Kubernetes API through @kubernetes/client-node: connect from --kubeconfig/--context (or a given
- * kubeconfig text), generic list/get/apply/delete by apiVersion and kind, and waits that watch instead of
- * sleeping. Connection failures and 401/403 are CredentialsError (exit 4) naming the context; transient
- * failures (5xx, 429, ECONNRESET) are retried with backoff. Writes are server-side apply with field
- * manager `clouddrove`. Other commands extend this module with the helpers they need.
+ * kubeconfig text), and the one request path every Kubernetes call of the adapters goes through
+ * (`request`): the retry policy of kube-retry.ts — transient failures (5xx, 429, connections cut during a
+ * call, watches that would not start) tried again with exponential backoff and full jitter within a time
+ * budget per call (30 s; CLOUDDROVE_API_RETRY_BUDGET), never sooner than Retry-After, and stopped at once
+ * by Ctrl-C — and the one error translation of kube-errors.ts (401/403 and an unreachable cluster are
+ * CredentialsError, exit 4, naming the context; other answers OperationError with the server's message).
+ * On top of it: list/get/apply/delete by typed kind (kube-kinds.ts), API discovery, the server's version,
+ * and waits through the one watch engine (kube-watch.ts). Writes are server-side apply with field manager
+ * `clouddrove`. Other adapters (drain, kube-workload) build their calls on `request` and `client`.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
-  ApiException,
+  type ApiConstructor,
+  type ApiType,
+  HttpMethod,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
-  Watch,
+  type V1APIResourceList,
+  VersionApi,
 } from "@kubernetes/client-node";
-import { CredentialsError, InterruptedError, OperationError } from "../errors.js";
+import { parseDurationMs } from "../core/validators.js";
+import { ClouddroveError, CredentialsError, UsageError } from "../errors.js";
+import { scopedSignal } from "./abort.js";
+import { failureOf, type KubeFailure, kubeError, verdictOf } from "./kube-errors.js";
+import type { KindRef, ObjectRef } from "./kube-kinds.js";
+import { type Clock, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./kube-retry.js";
+import { waitUntil } from "./kube-watch.js";
 
 export const FIELD_MANAGER = "clouddrove";
+
+/** The environment variable that sets each call's retry budget, as a duration (30s, 2m). */
+export const RETRY_BUDGET_ENV = "CLOUDDROVE_API_RETRY_BUDGET";
 
 export interface KubeConnectOptions {
   /** --kubeconfig; else $KUBECONFIG (from `env`), else ~/.kube/config. */
@@ -27,9 +44,11 @@ export interface KubeConnectOptions {
   /** --context; else the kubeconfig's current context. */
   context?: string;
   env?: NodeJS.ProcessEnv;
-  /** Attempts for transient failures (default 4) and the first backoff delay (default 250 ms). */
-  attempts?: number;
-  retryDelayMs?: number;
+  /** The retry policy of every call (default DEFAULT_RETRY_POLICY, its budget from RETRY_BUDGET_ENV). */
+  retry?: Partial<RetryPolicy>;
+  /** Time for the retries (tests give a fake one). */
+  clock?: Clock;
+  /** The command's signal (Ctrl-C): every call and wait stops when it fires. */
   signal?: AbortSignal;
 }
 
@@ -44,10 +63,42 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
+export interface RequestOptions<T> {
+  /**
+   * HTTP statuses that are answers rather than failures (404 for "not there", an eviction's 429): the
+   * value the handler returns is the call's result, and they are never retried.
+   */
+  answers?: Readonly<Partial<Record<number, (failure: KubeFailure) => T>>>;
+  /**
+   * A failure the caller names better than the generic translation, and that is final (not retried even
+   * when transient, e.g. an eviction refused by two disruption budgets); undefined for the others.
+   */
+  refine?: (failure: KubeFailure) => Error | undefined;
+  /** Epoch ms after which no attempt starts, when sooner than the end of the call's budget. */
+  deadline?: number;
+  /** Stops this call too (besides the connection's signal); a call started after either fired runs once. */
+  signal?: AbortSignal;
+}
+
 /** Resolves a resource's URL path from discovery (KubernetesObjectApi keeps this protected). */
 class ObjectApi extends KubernetesObjectApi {
   listPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
     return this.specUriPath({ apiVersion, kind, metadata: { namespace } }, "list");
+  }
+
+  /** GET /api/v1 or /apis/GROUP/VERSION, kept for later path lookups; an ApiException 404 when not served. */
+  async resourceList(apiVersion: string): Promise<V1APIResourceList> {
+    const request = this.configuration.baseServer.makeRequestContext(
+      this.apiVersionPath(apiVersion),
+      HttpMethod.GET,
+    );
+    request.setHeaderParam("Accept", "application/json");
+    const list = await this.requestPromise<V1APIResourceList & KubernetesObject>(
+      request,
+      "V1APIResourceList",
+    );
+    this.apiVersionResourceCache[apiVersion] = list;
+    return list;
   }
 }
 
@@ -55,12 +106,32 @@ export interface Kube {
   readonly context: string;
   readonly server: string;
   readonly config: KubeConfig;
+  /** The command's signal the connection was made with. */
+  readonly signal?: AbortSignal;
+  /**
+   * The one request path: runs `run` (one Kubernetes API call) with the retry policy, and translates the
+   * failure that ends it. `action` completes "… while ACTION" in messages ("reading Deployment x").
+   */
+  request<T>(action: string, run: () => Promise<T>, options?: RequestOptions<T>): Promise<T>;
+  /** A typed client-node API of this connection (made once per class); call it inside `request`. */
+  client<A extends ApiType>(api: ApiConstructor<A>): A;
+  list<T extends KubernetesObject>(kind: KindRef<T>, options?: ListOptions): Promise<T[]>;
+  /** The same, for a kind named by strings. */
   list<T extends KubernetesObject = KubernetesObject>(
     apiVersion: string,
     kind: string,
     options?: ListOptions,
   ): Promise<T[]>;
+  /** A list with the resourceVersion it was read at, to watch from. */
+  listAt<T extends KubernetesObject>(
+    kind: KindRef<T>,
+    options?: ListOptions & { signal?: AbortSignal },
+  ): Promise<{ items: T[]; resourceVersion?: string }>;
+  /** The URL path that lists a kind (from discovery), e.g. /apis/apps/v1/namespaces/ns/deployments. */
+  listPath(kind: KindRef, namespace?: string, signal?: AbortSignal): Promise<string>;
   /** Undefined when the object does not exist. */
+  get<T extends KubernetesObject>(ref: ObjectRef<T>): Promise<T | undefined>;
+  /** The same, for a kind named by strings. */
   get<T extends KubernetesObject = KubernetesObject>(
     apiVersion: string,
     kind: string,
@@ -70,8 +141,21 @@ export interface Kube {
   /** Server-side apply (field manager clouddrove); creates the object when absent. */
   apply<T extends KubernetesObject = KubernetesObject>(object: T, options?: ApplyOptions): Promise<T>;
   /** False when the object was already gone. */
+  delete(ref: ObjectRef): Promise<boolean>;
   delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<boolean>;
+  /**
+   * The kinds of a group/version the server serves (e.g. "policy/v1"); undefined only when the server
+   * answered 404 for it. Any other failure is retried, then thrown: never taken for "not served".
+   */
+  servedKinds(groupVersion: string): Promise<string[] | undefined>;
+  /** The control plane's version (gitVersion, e.g. v1.33.5-eks-1a2b3c4). */
+  serverVersion(): Promise<string>;
   /** Watches the object until `ready` holds for it (it may not exist yet), or fails at the deadline. */
+  waitFor<T extends KubernetesObject>(
+    ref: ObjectRef<T>,
+    ready: (object: T) => boolean,
+    timeoutMs: number,
+  ): Promise<T>;
   waitFor<T extends KubernetesObject = KubernetesObject>(
     apiVersion: string,
     kind: string,
@@ -81,6 +165,7 @@ export interface Kube {
     timeoutMs: number,
   ): Promise<T>;
   /** Watches until the object is gone, or fails at the deadline. */
+  waitForDeletion(ref: ObjectRef, timeoutMs: number): Promise<void>;
   waitForDeletion(
     apiVersion: string,
     kind: string,
@@ -97,47 +182,7 @@ function defaultKubeconfigPath(env: NodeJS.ProcessEnv): string | undefined {
   return home ? join(home, ".kube", "config") : undefined;
 }
 
-function networkCode(error: unknown): string | undefined {
-  const e = error as { code?: string; cause?: { code?: string }; errno?: string };
-  return e?.code ?? e?.cause?.code ?? e?.errno;
-}
-
-const TRANSIENT_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "EAI_AGAIN", "UND_ERR_SOCKET"]);
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "CERT_HAS_EXPIRED",
-]);
-
-export function isTransient(error: unknown): boolean {
-  if (error instanceof ApiException) return error.code === 429 || error.code >= 500;
-  const code = networkCode(error);
-  return code !== undefined && TRANSIENT_CODES.has(code);
-}
-
-function retryAfterMs(error: unknown): number | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  const header = error.headers?.["retry-after"] ?? error.headers?.["Retry-After"];
-  const seconds = header === undefined ? Number.NaN : Number(header);
-  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
-}
-
-function statusMessage(error: ApiException<unknown>): string {
-  const body = error.body as { message?: string } | string | undefined;
-  if (typeof body === "string") {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return body?.message ?? error.message;
-}
-
-export async function connectKube(options: KubeConnectOptions = {}): Promise<Kube> {
-  const env = options.env ?? process.env;
+function loadKubeConfig(options: KubeConnectOptions, env: NodeJS.ProcessEnv): KubeConfig {
   const kc = new KubeConfig();
   const path = options.kubeconfigPath ?? defaultKubeconfigPath(env);
   try {
@@ -170,6 +215,37 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
     }
     kc.setCurrentContext(options.context);
   }
+  return kc;
+}
+
+/** The retry policy: the defaults, the budget from the environment, then what the caller gave. */
+export function retryPolicy(env: NodeJS.ProcessEnv, given: Partial<RetryPolicy> = {}): RetryPolicy {
+  const text = env[RETRY_BUDGET_ENV];
+  let budgetMs: number | undefined;
+  if (text !== undefined && text !== "") {
+    try {
+      budgetMs = parseDurationMs(text);
+    } catch {
+      throw new UsageError(`${RETRY_BUDGET_ENV}=${text} is not a duration.`, {
+        hint: `Give how long each Kubernetes API call may keep retrying, e.g. ${RETRY_BUDGET_ENV}=30s or 2m.`,
+      });
+    }
+  }
+  return { ...DEFAULT_RETRY_POLICY, ...(budgetMs === undefined ? {} : { budgetMs }), ...given };
+}
+
+/** The arguments of get/delete/waitFor as a reference, however they were given. */
+function refFrom(args: unknown[]): { ref: ObjectRef; rest: unknown[] } {
+  if (typeof args[0] === "object") return { ref: args[0] as ObjectRef, rest: args.slice(1) };
+  const [apiVersion, kind, name, namespace, ...rest] = args as [string, string, string, string | undefined];
+  return { ref: { apiVersion, kind, name, namespace }, rest };
+}
+
+const byName = (name: string) => `metadata.name=${name}`;
+
+export async function connectKube(options: KubeConnectOptions = {}): Promise<Kube> {
+  const env = options.env ?? process.env;
+  const kc = loadKubeConfig(options, env);
   const context = kc.getCurrentContext();
   const server = kc.getCurrentCluster()?.server ?? "";
   if (!context || !server) {
@@ -177,134 +253,64 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
       hint: "Pass --context NAME, or run `clouddrove cluster create` to write one.",
     });
   }
-
-  const api = kc.makeApiClient(ObjectApi);
-  const attempts = options.attempts ?? 4;
-  const baseDelay = options.retryDelayMs ?? 250;
-
-  const explain = (error: unknown, action: string): Error => {
-    if (error instanceof ApiException && (error.code === 401 || error.code === 403)) {
-      return new CredentialsError(
-        `The cluster refused the credentials of context ${context} (${error.code}) while ${action}.`,
-        {
-          cause: error,
-          hint:
-            error.code === 401
-              ? `Refresh the credentials of context ${context} (for EKS: \`aws eks update-kubeconfig --name CLUSTER\`, then check AWS credentials).`
-              : `The identity of context ${context} lacks permission: ${statusMessage(error)}`,
-        },
-      );
+  const policy = retryPolicy(env, options.retry);
+  const where = { context, server };
+  const clients = new Map<unknown, unknown>();
+  const client = <A extends ApiType>(api: ApiConstructor<A>): A => {
+    let made = clients.get(api) as A | undefined;
+    if (!made) {
+      made = kc.makeApiClient(api);
+      clients.set(api, made);
     }
-    const code = networkCode(error);
-    if (
-      (code && (UNREACHABLE_CODES.has(code) || TRANSIENT_CODES.has(code))) ||
-      /fetch failed|ECONNREFUSED/.test(String(error))
-    ) {
-      return new CredentialsError(
-        `The cluster of context ${context} (${server}) could not be reached while ${action}.`,
-        {
-          cause: error,
-          hint: "Check that the cluster exists and is reachable, and that --kubeconfig/--context name it.",
-        },
-      );
-    }
-    if (error instanceof ApiException) {
-      return new OperationError(
-        `The Kubernetes API answered ${error.code} while ${action}: ${statusMessage(error)}`,
-        {
-          cause: error,
-          hint: "See the message above; run again with --verbose for details.",
-        },
-      );
-    }
-    return error instanceof Error ? error : new Error(String(error));
+    return made;
   };
+  // One object API per connection: it caches discovery, so paths are looked up once per group/version.
+  const objects = () => client(ObjectApi);
+  /** Whether the server has answered this connection yet: a refused connection after that is transient. */
+  let reached = false;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (options.signal?.aborted) return reject(new InterruptedError());
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new InterruptedError());
-      };
-      const timer = setTimeout(() => {
-        options.signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-    });
-
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (attempt < attempts && isTransient(error)) {
-          await sleep(retryAfterMs(error) ?? baseDelay * 2 ** (attempt - 1) * (1 + Math.random() / 4));
-          continue;
+  function request<T>(action: string, run: () => Promise<T>, opts: RequestOptions<T> = {}): Promise<T> {
+    // A call made after Ctrl-C is the command's clean-up (the record of an interrupted upgrade, where the
+    // node stands, the Secret that keeps the password): it runs once, to its end — nothing to interrupt,
+    // no retries to wait through. Calls under way when Ctrl-C comes stop at once.
+    const cleanUp = Boolean(options.signal?.aborted || opts.signal?.aborted);
+    return retrying(
+      async () => {
+        try {
+          const value = await run();
+          reached = true;
+          return value;
+        } catch (error) {
+          const failure = failureOf(error);
+          if (failure.status !== undefined) reached = true;
+          const answer = failure.status === undefined ? undefined : opts.answers?.[failure.status];
+          if (answer) return answer(failure);
+          // What the caller names itself is final: a ClouddroveError is never retried.
+          throw opts.refine?.(failure) ?? error;
         }
-        throw explain(error, action);
-      }
-    }
+      },
+      {
+        policy: cleanUp ? { ...policy, budgetMs: 0 } : policy,
+        clock: options.clock,
+        signal: cleanUp ? undefined : scopedSignal(opts.signal, options.signal),
+        deadline: opts.deadline,
+        classify: (error) =>
+          error instanceof ClouddroveError ? { retry: false } : verdictOf(failureOf(error), reached),
+        fail: (error, outcome) => kubeError(error, where, action, outcome),
+      },
+    );
   }
 
-  const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
-
-  /**
-   * One watch on `path` for the object `name`, from `resourceVersion`, until `stop(phase, object)` says so,
-   * the stream ends, or `remainingMs` pass. A stream that ends at once (an error) is followed by a short
-   * pause so that the caller's read-and-retry loop never spins.
-   */
-  const watchOnce = async (
-    path: string,
-    name: string,
-    resourceVersion: string | undefined,
-    remainingMs: number,
-    stop: (phase: string, object: KubernetesObject) => boolean,
-  ): Promise<void> => {
-    const watch = new Watch(kc);
-    const started = Date.now();
-    await new Promise<void>((resolve) => {
-      let controller: AbortController | undefined;
-      const finish = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", finish);
-        controller?.abort();
-        resolve();
-      };
-      const timer = setTimeout(finish, remainingMs);
-      options.signal?.addEventListener("abort", finish, { once: true });
-      watch
-        .watch(
-          path,
-          {
-            fieldSelector: `metadata.name=${name}`,
-            resourceVersion,
-            timeoutSeconds: Math.max(1, Math.ceil(remainingMs / 1000)),
-          },
-          (phase, object: KubernetesObject) => {
-            if (stop(phase, object)) finish();
-          },
-          () => finish(),
-        )
-        .then((c) => {
-          controller = c;
-        }, finish);
-    });
-    if (options.signal?.aborted) throw new InterruptedError();
-    const elapsed = Date.now() - started;
-    if (elapsed < 250) await sleep(Math.min(250 - elapsed, Math.max(0, remainingMs - elapsed)));
-  };
-
-  const kube: Kube = {
-    context,
-    server,
-    config: kc,
-    async list<T extends KubernetesObject>(apiVersion: string, kind: string, listOptions: ListOptions = {}) {
-      const answer = await call(`listing ${kind} objects`, () =>
-        api.list<T>(
-          apiVersion,
-          kind,
+  const listAt = async <T extends KubernetesObject>(
+    kind: KindRef<T>,
+    listOptions: ListOptions & { signal?: AbortSignal } = {},
+  ) => {
+    const answer = await request(
+      `listing ${kind.kind} objects`,
+      () =>
+        objects().list<T>(
+          kind.apiVersion,
+          kind.kind,
           listOptions.namespace,
           undefined,
           undefined,
@@ -312,28 +318,79 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
           listOptions.fieldSelector,
           listOptions.labelSelector,
         ),
+      { signal: listOptions.signal },
+    );
+    return { items: answer.items ?? [], resourceVersion: answer.metadata?.resourceVersion };
+  };
+
+  const get = <T extends KubernetesObject>(ref: ObjectRef<T>) =>
+    request<T | undefined>(
+      `reading ${ref.kind} ${ref.name}`,
+      () =>
+        objects().read<T>({
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, namespace: ref.namespace },
+        } as never),
+      { answers: { 404: () => undefined } },
+    );
+
+  const waitFor = async <T extends KubernetesObject>(
+    ref: ObjectRef<T>,
+    ready: (object: T) => boolean,
+    timeoutMs: number,
+  ): Promise<T> => {
+    const [object] = await waitUntil<T>(
+      kube,
+      { ...ref, fieldSelector: byName(ref.name) },
+      ([o]) => o !== undefined && ready(o),
+      {
+        timeoutMs,
+        explainTimeout: () => `${ref.name} is not ready yet`,
+        hint: `See why: \`kubectl describe ${ref.kind.toLowerCase()} ${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ""}\`.`,
+      },
+    );
+    return object as T;
+  };
+
+  const waitForDeletion = async (ref: ObjectRef, timeoutMs: number): Promise<void> => {
+    await waitUntil(kube, { ...ref, fieldSelector: byName(ref.name) }, (found) => found.length === 0, {
+      timeoutMs,
+      explainTimeout: () => `${ref.name} is still there`,
+      hint: `Something holds it (a finalizer?): \`kubectl get ${ref.kind.toLowerCase()} ${ref.name}${ref.namespace ? ` -n ${ref.namespace}` : ""} -o yaml\`.`,
+    });
+  };
+
+  const kube: Kube = {
+    context,
+    server,
+    config: kc,
+    signal: options.signal,
+    request,
+    client,
+    listAt,
+    async list<T extends KubernetesObject>(...args: unknown[]): Promise<T[]> {
+      const [kind, listOptions] =
+        typeof args[0] === "object"
+          ? [args[0] as KindRef<T>, args[1] as ListOptions | undefined]
+          : [{ apiVersion: args[0] as string, kind: args[1] as string }, args[2] as ListOptions | undefined];
+      return (await listAt<T>(kind, listOptions)).items;
+    },
+    listPath(kind, namespace, signal) {
+      return request(
+        `resolving ${kind.kind}`,
+        () => objects().listPath(kind.apiVersion, kind.kind, namespace),
+        {
+          signal,
+        },
       );
-      return answer.items ?? [];
     },
-    async get<T extends KubernetesObject>(
-      apiVersion: string,
-      kind: string,
-      name: string,
-      namespace?: string,
-    ) {
-      return call(`reading ${kind} ${name}`, async () => {
-        try {
-          return await api.read<T>({ apiVersion, kind, metadata: { name, namespace } } as never);
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      });
+    get<T extends KubernetesObject>(...args: unknown[]) {
+      return get(refFrom(args).ref as ObjectRef<T>);
     },
-    async apply<T extends KubernetesObject>(object: T, applyOptions: ApplyOptions = {}) {
-      const name = `${object.kind} ${object.metadata?.name ?? ""}`;
-      return call(`applying ${name}`, () =>
-        api.patch<T>(
+    apply<T extends KubernetesObject>(object: T, applyOptions: ApplyOptions = {}) {
+      return request(`applying ${object.kind} ${object.metadata?.name ?? ""}`, () =>
+        objects().patch<T>(
           object,
           undefined,
           applyOptions.dryRun ? "All" : undefined,
@@ -343,69 +400,40 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
         ),
       );
     },
-    async delete(apiVersion: string, kind: string, name: string, namespace?: string) {
-      return call(`deleting ${kind} ${name}`, async () => {
-        try {
-          await api.delete({ apiVersion, kind, metadata: { name, namespace } });
-          return true;
-        } catch (error) {
-          if (isNotFound(error)) return false;
-          throw error;
-        }
-      });
-    },
-    async waitFor<T extends KubernetesObject>(
-      apiVersion: string,
-      kind: string,
-      name: string,
-      namespace: string | undefined,
-      ready: (object: T) => boolean,
-      timeoutMs: number,
-    ) {
-      const path = await call(`resolving ${kind}`, () => api.listPath(apiVersion, kind, namespace));
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const current = await kube.get<T>(apiVersion, kind, name, namespace);
-        if (current && ready(current)) return current;
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) {
-          throw new OperationError(`${kind} ${name} was not ready after ${Math.round(timeoutMs / 1000)} s.`, {
-            hint: `See why: \`kubectl describe ${kind.toLowerCase()} ${name}${namespace ? ` -n ${namespace}` : ""}\`.`,
+    delete(...args: unknown[]) {
+      const { ref } = refFrom(args);
+      return request(
+        `deleting ${ref.kind} ${ref.name}`,
+        async () => {
+          await objects().delete({
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.name, namespace: ref.namespace },
           });
-        }
-        // Any change wakes the loop up to read and test again; a deletion after the read cannot be missed.
-        await watchOnce(
-          path,
-          name,
-          current?.metadata?.resourceVersion,
-          remaining,
-          (phase, object) => phase !== "DELETED" && ready(object as T),
-        );
-      }
+          return true;
+        },
+        { answers: { 404: () => false } },
+      );
     },
-    async waitForDeletion(apiVersion, kind, name, namespace, timeoutMs) {
-      const path = await call(`resolving ${kind}`, () => api.listPath(apiVersion, kind, namespace));
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const current = await kube.get(apiVersion, kind, name, namespace);
-        if (!current) return;
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) {
-          throw new OperationError(
-            `${kind} ${name} was still there after ${Math.round(timeoutMs / 1000)} s.`,
-            {
-              hint: `Something holds it (a finalizer?): \`kubectl get ${kind.toLowerCase()} ${name}${namespace ? ` -n ${namespace}` : ""} -o yaml\`.`,
-            },
-          );
-        }
-        await watchOnce(
-          path,
-          name,
-          current.metadata?.resourceVersion,
-          remaining,
-          (phase) => phase === "DELETED",
-        );
-      }
+    async servedKinds(groupVersion: string) {
+      const list = await request<V1APIResourceList | undefined>(
+        `discovering the resources of ${groupVersion}`,
+        () => objects().resourceList(groupVersion),
+        { answers: { 404: () => undefined } },
+      );
+      return list?.resources.filter((r) => !r.name.includes("/")).map((r) => r.kind);
+    },
+    async serverVersion() {
+      const info = await request("reading the server's version", () => client(VersionApi).getCode());
+      return info.gitVersion;
+    },
+    waitFor<T extends KubernetesObject>(...args: unknown[]) {
+      const { ref, rest } = refFrom(args);
+      return waitFor(ref as ObjectRef<T>, rest[0] as (object: T) => boolean, rest[1] as number);
+    },
+    waitForDeletion(...args: unknown[]) {
+      const { ref, rest } = refFrom(args);
+      return waitForDeletion(ref, rest[0] as number);
     },
   };
   return kube;

@@ -2,7 +2,8 @@
  * Running a command's steps as a listr2 task list. The renderer follows io/env's decision: the animated
  * default on a terminal, one timestamped line per event ("verbose") in CI and without a terminal, nothing
  * under -o json. Everything it draws goes to stderr, so stdout stays the command's result. The first
- * failing step stops the list; Ctrl-C (io.signal) stops it before the next step starts.
+ * failing step stops the list; Ctrl-C (io.signal) stops it before the next step starts, or during a step
+ * whose Kubernetes calls it interrupts.
  * listr2 is loaded only when a command runs steps.
  */
 import type { ListrTask } from "listr2";
@@ -81,18 +82,32 @@ export async function listrOptions(target: RendererTarget) {
   }
 }
 
-/** Stop before a step when Ctrl-C came in during the previous one. */
+/**
+ * Stop before a step when Ctrl-C came in during the previous one; a step that Ctrl-C stopped part-way
+ * (the Kubernetes calls under way stop at once) is named.
+ */
 function interruptible<C>(task: ListrTask<C>, signal?: AbortSignal): ListrTask<C> {
   const run = task.task;
+  const title = String(task.title ?? "the next step");
   return {
     ...task,
-    task: (context, wrapper) => {
+    task: async (context, wrapper) => {
       if (signal?.aborted) {
-        throw new InterruptedError(`Interrupted before "${String(task.title ?? "the next step")}".`, {
+        throw new InterruptedError(`Interrupted before "${title}".`, {
           hint: "Nothing after the interrupted step ran; run the same command again to continue.",
         });
       }
-      return run(context, wrapper);
+      try {
+        return await run(context, wrapper);
+      } catch (error) {
+        if (error instanceof InterruptedError && error.message === new InterruptedError().message) {
+          throw new InterruptedError(`Interrupted during "${title}".`, {
+            cause: error,
+            hint: "That step stopped part-way and nothing after it ran; run the same command again to continue.",
+          });
+        }
+        throw error;
+      }
     },
   };
 }

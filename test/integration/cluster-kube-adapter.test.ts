@@ -64,12 +64,24 @@ describe("the Kubernetes adapter", () => {
       if (next === "reset") return req.socket.destroy();
       json(res, 200, nodeList);
     });
-    const kube = await connectKube({ kubeconfigText: kubeconfig(url), retryDelayMs: 1, attempts: 4 });
+    // A small budget: the 503s that never stop below must end the call soon.
+    const kube = await connectKube({
+      kubeconfigText: kubeconfig(url),
+      retry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 500 },
+    });
     const nodes = await kube.list("v1", "Node");
     expect(nodes.map((n) => n.metadata?.name)).toEqual(["n1"]);
     expect(seen).toHaveLength(4);
-    failures = ["503", "503", "503", "503"];
-    await expect(kube.list("v1", "Node")).rejects.toBeInstanceOf(OperationError);
+    failures = Array.from({ length: 10_000 }, () => "503");
+    seen.length = 0;
+    const error = await kube.list("v1", "Node").catch((e) => e);
+    expect(error).toBeInstanceOf(OperationError);
+    expect(error.message).toMatch(
+      /^The Kubernetes API answered 503 while listing Node objects: etcdserver: leader changed \(still failing after \d+ attempts in \d+ s\)$/,
+    );
+    // Retried until the budget ran out, not given up after a fixed count.
+    expect(seen.length).toBeGreaterThan(4);
+    expect(error.message).toContain(`after ${seen.length} attempts`);
   });
 
   it("401 is a credentials error (exit 4) naming the context", async () => {
@@ -77,7 +89,7 @@ describe("the Kubernetes adapter", () => {
       if (req.url === "/api/v1") return json(res, 200, resourceList);
       json(res, 401, { kind: "Status", message: "Unauthorized", reason: "Unauthorized", code: 401 });
     });
-    const kube = await connectKube({ kubeconfigText: kubeconfig(url, "prod-admin"), retryDelayMs: 1 });
+    const kube = await connectKube({ kubeconfigText: kubeconfig(url, "prod-admin") });
     const error = await kube.list("v1", "Node").catch((e) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect(error.exitCode).toBe(ExitCode.credentials);
@@ -88,7 +100,7 @@ describe("the Kubernetes adapter", () => {
     const url = await serve(() => {});
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     server = undefined;
-    const kube = await connectKube({ kubeconfigText: kubeconfig(url, "gone"), retryDelayMs: 1, attempts: 2 });
+    const kube = await connectKube({ kubeconfigText: kubeconfig(url, "gone") });
     const error = await kube.list("v1", "Node").catch((e) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect(error.message).toContain(`The cluster of context gone (${url}) could not be reached`);

@@ -2,7 +2,8 @@
  * AWS has no watch API: waiting for an EFS file system or mount target means asking again. One deadline
  * for the whole wait, a fixed interval, and an abort signal so Ctrl-C stops it.
  */
-import { InterruptedError, OperationError } from "../../errors.js";
+import { OperationError } from "../../errors.js";
+import { sleep } from "../abort.js";
 
 export interface PollOptions {
   /** What is awaited, for the timeout message: "file system fs-1 to become available". */
@@ -10,21 +11,6 @@ export interface PollOptions {
   timeoutMs: number;
   intervalMs: number;
   signal?: AbortSignal;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Calls `check` until it returns a value (not undefined), or fails at the deadline. */

@@ -2,7 +2,6 @@
  * Gathering what `cluster verify` judges: the control plane's subnet zones and the EFS mount targets from
  * AWS (or, for the sandbox, from its record), everything else from the Kubernetes API.
  */
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import {
   type AwsClients,
@@ -13,6 +12,7 @@ import {
   subnetZones,
 } from "../../adapters/aws.js";
 import type { Kube, KubeConnectOptions } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import {
   CLUSTER_TAG,
   efsCreationToken,
@@ -78,13 +78,13 @@ async function awsFacts(sources: FactSources): Promise<Pick<VerifyFacts, "contro
 export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
   const { kube } = sources;
   const [nodes, awsNode, csiDrivers, snapshotController, fromAws] = await Promise.all([
-    kube.list("v1", "Node"),
-    kube.get("apps/v1", "DaemonSet", VPC_CNI_DAEMONSET, KUBE_SYSTEM),
-    kube.list("storage.k8s.io/v1", "CSIDriver"),
-    kube.get("apps/v1", "Deployment", SNAPSHOT_CONTROLLER_DEPLOYMENT, KUBE_SYSTEM),
+    kube.list(Kinds.Node),
+    kube.get(named(Kinds.DaemonSet, VPC_CNI_DAEMONSET, KUBE_SYSTEM)),
+    kube.list(Kinds.CSIDriver),
+    kube.get(named(Kinds.Deployment, SNAPSHOT_CONTROLLER_DEPLOYMENT, KUBE_SYSTEM)),
     awsFacts(sources),
   ]);
-  const networkPolicy = networkPolicyFromDaemonSet(awsNode as never);
+  const networkPolicy = networkPolicyFromDaemonSet(awsNode);
   if (!networkPolicy.enabled && sources.aws) {
     // Tell "never asked for" apart from "asked for, not rolled out yet": the addon's own configuration.
     const values = await addonConfiguration(sources.aws.eks, sources.clusterName, "vpc-cni");
@@ -95,21 +95,16 @@ export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
   }
   return {
     ...fromAws,
-    nodes: nodeFacts(nodes as never),
+    nodes: nodeFacts(nodes),
     networkPolicy,
     csiDrivers: csiDrivers.map((d) => d.metadata?.name ?? "").filter(Boolean),
-    snapshotController: deploymentAvailable(snapshotController as never),
+    snapshotController: deploymentAvailable(snapshotController),
   };
 }
 
 /** The simulated AWS facts `cluster create --sandbox` recorded in the sandbox, or undefined. */
 export async function readSimulatedAws(kube: Kube): Promise<SimulatedAwsFacts | undefined> {
-  const configMap = await kube.get<{ data?: Record<string, string> } & KubernetesObject>(
-    "v1",
-    "ConfigMap",
-    SIMULATED_AWS.name,
-    SIMULATED_AWS.namespace,
-  );
+  const configMap = await kube.get(named(Kinds.ConfigMap, SIMULATED_AWS.name, SIMULATED_AWS.namespace));
   return simulatedAwsFromConfigMap(configMap);
 }
 

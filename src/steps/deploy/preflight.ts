@@ -4,42 +4,26 @@
  */
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds } from "../../adapters/kube-kinds.js";
 import { evaluatePreflight, type PreflightFacts } from "../../core/deploy/preflight.js";
 import { OperationError } from "../../errors.js";
 import type { DeployContext } from "./context.js";
 
 const CHECKED_GROUP_VERSIONS = ["apps/v1", "policy/v1", "networking.k8s.io/v1", "batch/v1"];
 
-/** Resource kinds of a few group/versions, from discovery (404: the group/version is not served). */
+/**
+ * Resource kinds of a few group/versions, from discovery. A group/version is missing (no kinds) only when
+ * the server answered 404 for it; any other failure is retried, then fails the step as an API error.
+ */
 async function discoverKinds(kube: Kube): Promise<Record<string, string[]>> {
-  const { AppsV1Api, BatchV1Api, NetworkingV1Api, PolicyV1Api } = await import("@kubernetes/client-node");
-  const apis = {
-    "apps/v1": kube.config.makeApiClient(AppsV1Api),
-    "policy/v1": kube.config.makeApiClient(PolicyV1Api),
-    "networking.k8s.io/v1": kube.config.makeApiClient(NetworkingV1Api),
-    "batch/v1": kube.config.makeApiClient(BatchV1Api),
-  };
-  const kinds: Record<string, string[]> = {};
-  await Promise.all(
-    CHECKED_GROUP_VERSIONS.map(async (gv) => {
-      try {
-        const list = await apis[gv as keyof typeof apis].getAPIResources();
-        kinds[gv] = list.resources.filter((r) => !r.name.includes("/")).map((r) => r.kind);
-      } catch {
-        kinds[gv] = [];
-      }
-    }),
-  );
-  return kinds;
+  const served = await Promise.all(CHECKED_GROUP_VERSIONS.map((gv) => kube.servedKinds(gv)));
+  return Object.fromEntries(CHECKED_GROUP_VERSIONS.map((gv, i) => [gv, served[i] ?? []]));
 }
 
 export async function gatherPreflightFacts(kube: Kube): Promise<PreflightFacts> {
   // Nodes first: the first request is the one that tells an unreachable cluster or bad credentials (exit 4).
-  const nodes = await kube.list("v1", "Node");
-  const [kinds, drivers] = await Promise.all([
-    discoverKinds(kube),
-    kube.list("storage.k8s.io/v1", "CSIDriver"),
-  ]);
+  const nodes = await kube.list(Kinds.Node);
+  const [kinds, drivers] = await Promise.all([discoverKinds(kube), kube.list(Kinds.CSIDriver)]);
   return {
     groupVersions: Object.keys(kinds).filter((gv) => (kinds[gv] ?? []).length > 0),
     kinds,

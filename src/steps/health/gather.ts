@@ -4,6 +4,7 @@
  * re-gather only when a watch says something changed).
  */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { ClusterSnapshot, Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 
@@ -12,31 +13,31 @@ const BACKUP_SELECTOR = "app.kubernetes.io/component=backup";
 export async function gatherSnapshot(kube: Kube, namespace: string): Promise<ClusterSnapshot> {
   const [nodes, deployment, pods, claim, volume, service, endpoints, policies, pdb, jobs, troubled] =
     await Promise.all([
-      kube.list<Obj & { metadata: Obj }>("v1", "Node"),
-      kube.get("apps/v1", "Deployment", names.deployment, namespace),
-      kube.list("v1", "Pod", { namespace, labelSelector: names.registryPodSelector }),
-      kube.get("v1", "PersistentVolumeClaim", names.claim, namespace),
-      kube.get("v1", "PersistentVolume", names.volume(namespace)),
-      kube.get("v1", "Service", names.service, namespace),
-      kube.get("v1", "Endpoints", names.service, namespace),
-      kube.list("networking.k8s.io/v1", "NetworkPolicy", { namespace }),
-      kube.get("policy/v1", "PodDisruptionBudget", names.podDisruptionBudget, namespace),
-      kube.list("batch/v1", "Job", { namespace, labelSelector: BACKUP_SELECTOR }),
-      kube.list("v1", "Pod", { fieldSelector: "status.phase!=Running,status.phase!=Succeeded" }),
+      kube.list(Kinds.Node),
+      kube.get(named(Kinds.Deployment, names.deployment, namespace)),
+      kube.list(Kinds.Pod, { namespace, labelSelector: names.registryPodSelector }),
+      kube.get(named(Kinds.PersistentVolumeClaim, names.claim, namespace)),
+      kube.get(named(Kinds.PersistentVolume, names.volume(namespace))),
+      kube.get(named(Kinds.Service, names.service, namespace)),
+      kube.get(named(Kinds.Endpoints, names.service, namespace)),
+      kube.list(Kinds.NetworkPolicy, { namespace }),
+      kube.get(named(Kinds.PodDisruptionBudget, names.podDisruptionBudget, namespace)),
+      kube.list(Kinds.Job, { namespace, labelSelector: BACKUP_SELECTOR }),
+      kube.list(Kinds.Pod, { fieldSelector: "status.phase!=Running,status.phase!=Succeeded" }),
     ]);
   const snapshot: ClusterSnapshot = {
     namespace,
-    nodes: nodes as Obj[],
-    deployment: deployment as Obj | undefined,
-    pods: pods as Obj[],
-    troubledPods: troubled as Obj[],
-    claim: claim as Obj | undefined,
-    volume: volume as Obj | undefined,
-    service: service as Obj | undefined,
-    endpoints: endpoints as Obj | undefined,
-    networkPolicies: policies as Obj[],
-    disruptionBudget: pdb as Obj | undefined,
-    backupJobs: jobs as Obj[],
+    nodes,
+    deployment,
+    pods,
+    troubledPods: troubled,
+    claim,
+    volume,
+    service,
+    endpoints,
+    networkPolicies: policies,
+    disruptionBudget: pdb,
+    backupJobs: jobs,
   };
   snapshot.podEvents = await latestPodEvents(kube, namespace, snapshot.pods);
   return snapshot;
@@ -49,17 +50,15 @@ async function latestPodEvents(kube: Kube, namespace: string, pods: Obj[]): Prom
       !(p.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True"),
   );
   if (notReady.length === 0) return {};
-  const events = (await kube.list("v1", "Event", {
-    namespace,
-    fieldSelector: "involvedObject.kind=Pod",
-  })) as Obj[];
+  const events = await kube.list(Kinds.Event, { namespace, fieldSelector: "involvedObject.kind=Pod" });
   const latest: Record<string, string> = {};
-  const sorted = [...events].sort((a, b) =>
-    String(a.lastTimestamp ?? a.eventTime ?? "").localeCompare(String(b.lastTimestamp ?? b.eventTime ?? "")),
-  );
+  // Lists give dates as Date objects: compared as times, not as their strings ("Mon …" < "Tue …").
+  const time = (event: (typeof events)[number]) =>
+    new Date(event.lastTimestamp ?? event.eventTime ?? 0).getTime() || 0;
+  const sorted = [...events].sort((a, b) => time(a) - time(b));
   for (const event of sorted) {
     if (event.type !== "Warning") continue;
-    const pod = event.involvedObject?.name as string | undefined;
+    const pod = event.involvedObject?.name;
     if (pod && notReady.some((p) => p.metadata.name === pod))
       latest[pod] = `${event.reason}: ${event.message}`;
   }

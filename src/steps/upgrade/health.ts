@@ -27,7 +27,7 @@ type Watched = Obj & { metadata: Obj };
 function watchWithinDeadline(
   ctx: UpgradeContext,
   deadline: number,
-  target: WatchTarget,
+  target: WatchTarget<Watched>,
   done: (objects: Watched[]) => boolean,
   report: Pick<WaitOptions<Watched>, "onChange" | "explainTimeout">,
 ): Promise<Watched[]> {
@@ -40,7 +40,12 @@ function watchWithinDeadline(
 }
 
 /** The one object of `kind` named `name` in the registry's namespace. */
-function namedInNamespace(ctx: UpgradeContext, apiVersion: string, kind: string, name: string): WatchTarget {
+function namedInNamespace(
+  ctx: UpgradeContext,
+  apiVersion: string,
+  kind: string,
+  name: string,
+): WatchTarget<Watched> {
   return { apiVersion, kind, namespace: ctx.namespace, fieldSelector: `metadata.name=${name}` };
 }
 

@@ -8,6 +8,7 @@
 
 import { newDrainStats } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Config } from "../../config/schema.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
@@ -29,12 +30,6 @@ import type { SandboxHandle, UpgradeContext, UpgradeOptions } from "./context.js
 import { recordedSteps } from "./record.js";
 import { type StoredUpgrade, saveState } from "./state-store.js";
 
-export async function controlPlaneVersion(kube: Kube): Promise<string> {
-  const { VersionApi } = await import("@kubernetes/client-node");
-  const info = await kube.config.makeApiClient(VersionApi).getCode();
-  return info.gitVersion;
-}
-
 export interface ClusterView {
   nodes: Obj[];
   deployment?: Obj;
@@ -43,11 +38,11 @@ export interface ClusterView {
 
 export async function readClusterView(kube: Kube, namespace: string): Promise<ClusterView> {
   const [nodes, deployment, controlPlane] = await Promise.all([
-    kube.list<Obj & { metadata: Obj }>("v1", "Node"),
-    kube.get<Obj & { metadata: Obj }>("apps/v1", "Deployment", names.deployment, namespace),
-    controlPlaneVersion(kube),
+    kube.list(Kinds.Node),
+    kube.get(named(Kinds.Deployment, names.deployment, namespace)),
+    kube.serverVersion(),
   ]);
-  return { nodes: nodes as Obj[], deployment: deployment as Obj | undefined, controlPlane };
+  return { nodes, deployment, controlPlane };
 }
 
 /** Refuses (exit 2, nothing changed) targets the cluster cannot take. */
@@ -134,9 +129,9 @@ export async function leftState(ctx: UpgradeContext, clusterFlags: string): Prom
   const node = currentNode(ctx.state) ?? ctx.state.nodes.at(-1) ?? "";
   const name = liveName(ctx.state, node);
   const [live, pods, deployment] = await Promise.all([
-    ctx.kube.get("v1", "Node", name) as Promise<Obj | undefined>,
-    ctx.kube.list("v1", "Pod", { fieldSelector: `spec.nodeName=${name}` }) as Promise<Obj[]>,
-    ctx.kube.get("apps/v1", "Deployment", names.deployment, ctx.namespace) as Promise<Obj | undefined>,
+    ctx.kube.get(named(Kinds.Node, name)),
+    ctx.kube.list(Kinds.Pod, { fieldSelector: `spec.nodeName=${name}` }),
+    ctx.kube.get(named(Kinds.Deployment, names.deployment, ctx.namespace)),
   ]);
   return {
     node: name,
