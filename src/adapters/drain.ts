@@ -8,7 +8,6 @@
  * connection's request path (kube.ts) within its budget and the node's deadline: a drain survives a flaky
  * control plane.
  */
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { InterruptedError, OperationError } from "../errors.js";
 import { sleep } from "./abort.js";
 import { FIELD_MANAGER, type Kube } from "./kube.js";
@@ -68,15 +67,16 @@ export async function patchNode(
   patch: NodePatch,
   options: { signal?: AbortSignal; stats?: DrainStats } = {},
 ): Promise<void> {
-  const api = kube.client(CoreV1Api);
   await kube.request(
     `changing node ${node}`,
     () => {
       if (options.stats) options.stats.patches++;
-      return api.patchNode(
-        { name: node, body: patch, fieldManager: FIELD_MANAGER },
-        setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
-      );
+      return kube.http.json({
+        method: "PATCH",
+        path: `/api/v1/nodes/${encodeURIComponent(node)}?fieldManager=${FIELD_MANAGER}`,
+        contentType: "application/strategic-merge-patch+json",
+        body: patch,
+      });
     },
     {
       signal: options.signal,
@@ -124,7 +124,6 @@ async function evictOne(
   options: EvictionOptions,
   onRefused: (message: string) => void,
 ): Promise<EvictionResult> {
-  const api = kube.client(CoreV1Api);
   const interval = options.retryIntervalMs ?? EVICTION_RETRY_MS;
   const body = {
     apiVersion: "policy/v1",
@@ -143,7 +142,11 @@ async function evictOne(
       `evicting pod ${name}`,
       async () => {
         if (options.stats) options.stats.evictions++;
-        await api.createNamespacedPodEviction({ name: pod.name, namespace: pod.namespace, body });
+        await kube.http.json({
+          method: "POST",
+          path: `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/eviction`,
+          body,
+        });
         return "evicted";
       },
       {

@@ -4,8 +4,8 @@
  * (src/errors.ts) with a hint that the user finally sees. Every call in the adapters goes through
  * kube.ts `request`, which uses these.
  */
-import { ApiException } from "@kubernetes/client-node";
 import { ClouddroveError, CredentialsError, OperationError } from "../errors.js";
+import { KubeApiError } from "./kube-http.js";
 import type { RetryOutcome, Verdict } from "./kube-retry.js";
 
 /** A failed call as the server (or the network) put it. */
@@ -56,20 +56,24 @@ function statusBody(body: unknown): StatusBody | undefined {
   return typeof body === "object" && body !== null ? (body as StatusBody) : undefined;
 }
 
-function retryAfterMs(headers: Record<string, string> | undefined, status: StatusBody | undefined) {
-  const header = headers?.["retry-after"] ?? headers?.["Retry-After"];
+function retryAfterMs(
+  headers: Record<string, string | string[] | undefined>,
+  status: StatusBody | undefined,
+) {
+  const raw = headers["retry-after"];
+  const header = Array.isArray(raw) ? raw[0] : raw;
   const seconds = header === undefined ? status?.details?.retryAfterSeconds : Number(header);
   return seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
-/** Reads a failed call: a client-node ApiException, a watch that did not start, or a network error. */
+/** Reads a failed call: an answer other than 2xx (a watch that did not start too), or a network error. */
 export function failureOf(error: unknown): KubeFailure {
-  if (error instanceof ApiException) {
+  if (error instanceof KubeApiError) {
     const status = statusBody(error.body);
     const cause = status?.details?.causes?.[0]?.message;
-    const message = [status?.message, cause].filter(Boolean).join(" ") || `HTTP ${error.code}`;
+    const message = [status?.message, cause].filter(Boolean).join(" ") || `HTTP ${error.statusCode}`;
     return {
-      status: error.code,
+      status: error.statusCode,
       reason: status?.reason,
       message,
       retryAfterMs: retryAfterMs(error.headers, status),

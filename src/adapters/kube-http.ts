@@ -24,6 +24,19 @@ export interface HttpRequest {
   timeoutMs?: number;
 }
 
+/** A request the API server answered with a status other than 2xx: the status, its headers and body. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly headers: http.IncomingHttpHeaders,
+    readonly body: string,
+    request: Pick<HttpRequest, "method" | "path">,
+  ) {
+    super(`${request.method} ${request.path.split("?")[0]}: HTTP ${statusCode}`);
+    this.name = "KubeApiError";
+  }
+}
+
 export interface HttpResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -224,14 +237,31 @@ export class KubeHttp {
     }
   }
 
+  /** One request whose 2xx answer is JSON (or empty); any other answer throws a KubeApiError. */
+  async json<T>(request: HttpRequest): Promise<T> {
+    const answer = await this.request(request);
+    if (answer.status < 200 || answer.status > 299)
+      throw new KubeApiError(answer.status, answer.headers, answer.text, request);
+    const type = String(answer.headers["content-type"] ?? "");
+    return (
+      answer.text === "" ? undefined : type.includes("json") ? JSON.parse(answer.text) : answer.text
+    ) as T;
+  }
+
   /**
    * A streamed answer (a watch): `onLine` gets each line as it arrives. Resolves with the status when the
-   * server ends the stream; a non-2xx answer is read whole and returned (its text) instead of lines.
+   * server ends the stream; `onAccepted` is called once the server accepted it (2xx). A non-2xx answer is
+   * read whole and returned (its text) instead of lines.
    */
-  async stream(request: HttpRequest, onLine: (line: string) => void): Promise<HttpResponse> {
+  async stream(
+    request: HttpRequest,
+    onLine: (line: string) => void,
+    onAccepted: () => void = () => {},
+  ): Promise<HttpResponse> {
     const response = await this.open(request, await this.credentials());
     const status = response.statusCode ?? 0;
-    if (status < 200 || status > 299) {
+    if (status >= 200 && status <= 299) onAccepted();
+    else {
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
       return { status, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") };

@@ -3,8 +3,8 @@
  * its objects, so `kube.list(Kinds.Node)` is a V1Node[] and `kube.get(named(Kinds.Deployment, name, ns))`
  * a V1Deployment. Types only from the client here: importing this module loads nothing.
  *
- * Lists and gets return what client-node deserialises (dates as Date); watch events carry the JSON as the
- * server sent it (dates as strings). Code that reads timestamps should accept both.
+ * Objects are the JSON the server sent: timestamps are RFC 3339 strings where the models say Date (read
+ * them with `new Date(...)`, never as Date objects).
  */
 import type {
   CoreV1Event,

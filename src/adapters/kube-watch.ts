@@ -6,10 +6,11 @@
  * short jittered pause when it keeps ending at once); "too old" (410 Gone, as an ERROR event or as the
  * answer to the watch) falls back to a fresh list. Ctrl-C stops it at once.
  */
-import { type KubernetesObject, Watch } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import { InterruptedError, OperationError } from "../errors.js";
 import { scopedSignal, sleep } from "./abort.js";
 import type { Kube } from "./kube.js";
+import { KubeApiError } from "./kube-http.js";
 import type { KindRef } from "./kube-kinds.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./kube-retry.js";
 
@@ -55,24 +56,42 @@ function openWatch<T>(
   onEvent: (phase: string, object: T) => void,
   signal: AbortSignal | undefined,
 ): Promise<OpenWatch> {
+  const controller = new AbortController();
+  if (signal?.aborted) controller.abort();
+  const parameters = new URLSearchParams({ watch: "true" });
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined) parameters.set(name, String(value));
   return new Promise((resolve, reject) => {
-    let startError: unknown;
-    let endStream = () => {};
-    const ended = new Promise<void>((r) => {
-      endStream = r;
-    });
-    const done = (error: unknown) => {
-      if (startError === undefined && error) startError = error;
-      endStream();
-    };
-    new Watch(kube.config).watch(path, query, onEvent, done).then((controller) => {
-      // A watch that would not start has called `done` already, before resolving.
-      if (startError !== undefined) return reject(startError);
-      startError = null;
-      // Started after the caller stopped waiting (Ctrl-C during a retry): close it at once.
-      if (signal?.aborted) controller.abort();
-      resolve({ controller, ended });
-    }, reject);
+    let started = false;
+    const request = { method: "GET" as const, path: `${path}?${parameters}`, signal: controller.signal };
+    const ended = kube.http
+      .stream(
+        request,
+        (line) => {
+          let event: { type?: string; object?: T };
+          try {
+            event = JSON.parse(line);
+          } catch {
+            return; // a torn line of a cut stream: the watch resumes from the last version seen
+          }
+          if (event.type) onEvent(event.type, event.object as T);
+        },
+        () => {
+          started = true;
+          resolve({ controller, ended });
+        },
+      )
+      .then(
+        (answer) => {
+          if (answer.status < 200 || answer.status > 299)
+            throw new KubeApiError(answer.status, answer.headers, answer.text, request);
+        },
+        (error: unknown) => {
+          if (!started) throw error;
+          // Cut after it started: the caller resumes it.
+        },
+      );
+    ended.catch(reject);
   });
 }
 

@@ -4,8 +4,8 @@
  * apply of a partial Deployment by the field manager that applied the whole one would remove every field
  * it left out. Both go through the connection's one request path (retries, error translation).
  */
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type V1Deployment } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Kube } from "./kube.js";
+import { Kinds } from "./kube-kinds.js";
 
 /**
  * Sets a Deployment's replicas, and (in the same write) annotations: a string sets one, null removes it.
@@ -17,17 +17,18 @@ export async function scaleDeployment(
   replicas: number,
   annotations: Record<string, string | null> = {},
 ): Promise<void> {
-  const api = kube.client(KubernetesObjectApi);
-  // A merge patch: null removes an annotation, which V1ObjectMeta's type cannot say.
+  const path = await kube.listPath(Kinds.Deployment, namespace);
+  // A merge patch: null removes an annotation.
   const patch = {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    metadata: Object.keys(annotations).length > 0 ? { annotations } : {},
     spec: { replicas },
-  } as V1Deployment;
-  await kube.request(`scaling deployment ${name} to ${replicas}`, () =>
-    api.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
-  );
+  };
+  await kube.call(`scaling deployment ${name} to ${replicas}`, {
+    method: "PATCH",
+    path: `${path}/${encodeURIComponent(name)}?fieldManager=${FIELD_MANAGER}`,
+    contentType: "application/merge-patch+json",
+    body: patch,
+  });
 }
 
 /** The last `tailLines` lines of one container's log; "" when the pod (or its log) is gone. */
@@ -38,12 +39,15 @@ export async function podLogTail(
   container: string,
   tailLines: number,
 ): Promise<string> {
-  const api = kube.client(CoreV1Api);
   // A pod already removed (TTL, history limits) or a container that never started has no log.
   const noLog = () => "";
-  return kube.request(
+  const query = new URLSearchParams({ container, tailLines: String(tailLines) });
+  const path = `${await kube.listPath(Kinds.Pod, namespace)}/${encodeURIComponent(pod)}/log?${query}`;
+  return kube.call<string>(
     `reading the log of pod ${pod}`,
-    () => api.readNamespacedPodLog({ name: pod, namespace, container, tailLines }),
-    { answers: { 400: noLog, 404: noLog } },
+    { method: "GET", path, accept: "text/plain" },
+    {
+      answers: { 400: noLog, 404: noLog },
+    },
   );
 }

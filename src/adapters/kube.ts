@@ -1,6 +1,7 @@
 /**
- * The Kubernetes API through @kubernetes/client-node: connect from --kubeconfig/--context (or a given
- * kubeconfig text), and the one request path every Kubernetes call of the adapters goes through
+ * The Kubernetes API: connect from --kubeconfig/--context (or a given kubeconfig text) through the
+ * project's own HTTP layer (kube-config.ts, kube-http.ts — no client library is loaded: it cost more memory
+ * and start-up time than all the rest of a command), and the one request path every Kubernetes call of the adapters goes through
  * (`request`): the retry policy of kube-retry.ts — transient failures (5xx, 429, connections cut during a
  * call, watches that would not start) tried again with exponential backoff and full jitter within a time
  * budget per call (30 s; CLOUDDROVE_API_RETRY_BUDGET), never sooner than Retry-After, and stopped at once
@@ -8,26 +9,18 @@
  * CredentialsError, exit 4, naming the context; other answers OperationError with the server's message).
  * On top of it: list/get/apply/delete by typed kind (kube-kinds.ts), API discovery, the server's version,
  * and waits through the one watch engine (kube-watch.ts). Writes are server-side apply with field manager
- * `clouddrove`. Other adapters (drain, kube-workload) build their calls on `request` and `client`.
+ * `clouddrove`. Other adapters (drain, kube-workload) build their calls on `call`. Objects are the JSON the
+ * server sent, typed with @kubernetes/client-node's models (types only; timestamps are RFC 3339 strings).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import {
-  type ApiConstructor,
-  type ApiType,
-  HttpMethod,
-  KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type V1APIResourceList,
-  VersionApi,
-} from "@kubernetes/client-node";
+import type { KubernetesObject, V1APIResourceList } from "@kubernetes/client-node";
 import { parseDurationMs } from "../core/validators.js";
-import { ClouddroveError, CredentialsError, UsageError } from "../errors.js";
+import { ClouddroveError, UsageError } from "../errors.js";
 import { scopedSignal } from "./abort.js";
+import { resolveKubeconfig } from "./kube-config.js";
 import { failureOf, type KubeFailure, kubeError, verdictOf } from "./kube-errors.js";
+import { type HttpRequest, KubeHttp } from "./kube-http.js";
 import type { KindRef, ObjectRef } from "./kube-kinds.js";
+import { type Resource, ResourcePaths, resourcePath } from "./kube-paths.js";
 import { type Clock, DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./kube-retry.js";
 import { waitUntil } from "./kube-watch.js";
 
@@ -80,32 +73,11 @@ export interface RequestOptions<T> {
   signal?: AbortSignal;
 }
 
-/** Resolves a resource's URL path from discovery (KubernetesObjectApi keeps this protected). */
-class ObjectApi extends KubernetesObjectApi {
-  listPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
-    return this.specUriPath({ apiVersion, kind, metadata: { namespace } }, "list");
-  }
-
-  /** GET /api/v1 or /apis/GROUP/VERSION, kept for later path lookups; an ApiException 404 when not served. */
-  async resourceList(apiVersion: string): Promise<V1APIResourceList> {
-    const request = this.configuration.baseServer.makeRequestContext(
-      this.apiVersionPath(apiVersion),
-      HttpMethod.GET,
-    );
-    request.setHeaderParam("Accept", "application/json");
-    const list = await this.requestPromise<V1APIResourceList & KubernetesObject>(
-      request,
-      "V1APIResourceList",
-    );
-    this.apiVersionResourceCache[apiVersion] = list;
-    return list;
-  }
-}
-
 export interface Kube {
   readonly context: string;
   readonly server: string;
-  readonly config: KubeConfig;
+  /** The HTTP connection to the API server (for what is not a request/answer, such as port-forwards). */
+  readonly http: KubeHttp;
   /** The command's signal the connection was made with. */
   readonly signal?: AbortSignal;
   /**
@@ -113,8 +85,10 @@ export interface Kube {
    * failure that ends it. `action` completes "… while ACTION" in messages ("reading Deployment x").
    */
   request<T>(action: string, run: () => Promise<T>, options?: RequestOptions<T>): Promise<T>;
-  /** A typed client-node API of this connection (made once per class); call it inside `request`. */
-  client<A extends ApiType>(api: ApiConstructor<A>): A;
+  /** One API call through the request path: its JSON answer; an answer other than 2xx is its failure. */
+  call<T>(action: string, request: HttpRequest, options?: RequestOptions<T>): Promise<T>;
+  /** Where a kind lives (from the built-in table or discovery); a UsageError when it is not served. */
+  resource(kind: KindRef, signal?: AbortSignal): Promise<Resource>;
   list<T extends KubernetesObject>(kind: KindRef<T>, options?: ListOptions): Promise<T[]>;
   /** The same, for a kind named by strings. */
   list<T extends KubernetesObject = KubernetesObject>(
@@ -175,49 +149,6 @@ export interface Kube {
   ): Promise<void>;
 }
 
-function defaultKubeconfigPath(env: NodeJS.ProcessEnv): string | undefined {
-  const fromEnv = env.KUBECONFIG?.split(":").find((p) => p !== "");
-  if (fromEnv) return fromEnv;
-  const home = env.HOME ?? env.USERPROFILE;
-  return home ? join(home, ".kube", "config") : undefined;
-}
-
-function loadKubeConfig(options: KubeConnectOptions, env: NodeJS.ProcessEnv): KubeConfig {
-  const kc = new KubeConfig();
-  const path = options.kubeconfigPath ?? defaultKubeconfigPath(env);
-  try {
-    if (options.kubeconfigText !== undefined) kc.loadFromString(options.kubeconfigText);
-    else if (path && existsSync(path)) kc.loadFromFile(path);
-    else {
-      throw new CredentialsError(`No kubeconfig found${path ? ` at ${path}` : ""}.`, {
-        hint: "Point --kubeconfig at one, or create the context with `clouddrove cluster create` (or `aws eks update-kubeconfig`).",
-      });
-    }
-  } catch (error) {
-    if (error instanceof CredentialsError) throw error;
-    throw new CredentialsError(
-      `The kubeconfig ${path ?? "(given)"} could not be read: ${(error as Error).message}`,
-      {
-        hint: "Fix the file or point --kubeconfig at another one.",
-      },
-    );
-  }
-  if (options.context) {
-    if (!kc.getContexts().some((c) => c.name === options.context)) {
-      throw new CredentialsError(`The kubeconfig has no context named ${options.context}.`, {
-        hint: `Use one of: ${
-          kc
-            .getContexts()
-            .map((c) => c.name)
-            .join(", ") || "(none)"
-        } (--context).`,
-      });
-    }
-    kc.setCurrentContext(options.context);
-  }
-  return kc;
-}
-
 /** The retry policy: the defaults, the budget from the environment, then what the caller gave. */
 export function retryPolicy(env: NodeJS.ProcessEnv, given: Partial<RetryPolicy> = {}): RetryPolicy {
   const text = env[RETRY_BUDGET_ENV];
@@ -245,27 +176,18 @@ const byName = (name: string) => `metadata.name=${name}`;
 
 export async function connectKube(options: KubeConnectOptions = {}): Promise<Kube> {
   const env = options.env ?? process.env;
-  const kc = loadKubeConfig(options, env);
-  const context = kc.getCurrentContext();
-  const server = kc.getCurrentCluster()?.server ?? "";
-  if (!context || !server) {
-    throw new CredentialsError("The kubeconfig has no current context with a cluster.", {
-      hint: "Pass --context NAME, or run `clouddrove cluster create` to write one.",
-    });
-  }
+  const access = resolveKubeconfig({
+    path: options.kubeconfigPath,
+    text: options.kubeconfigText,
+    context: options.context,
+    env,
+  });
+  const { context, server } = access;
   const policy = retryPolicy(env, options.retry);
   const where = { context, server };
-  const clients = new Map<unknown, unknown>();
-  const client = <A extends ApiType>(api: ApiConstructor<A>): A => {
-    let made = clients.get(api) as A | undefined;
-    if (!made) {
-      made = kc.makeApiClient(api);
-      clients.set(api, made);
-    }
-    return made;
-  };
-  // One object API per connection: it caches discovery, so paths are looked up once per group/version.
-  const objects = () => client(ObjectApi);
+  const http = new KubeHttp(access, env);
+  // One table of paths per connection: discovery is asked once per group/version.
+  const paths = new ResourcePaths(http);
   /** Whether the server has answered this connection yet: a refused connection after that is transient. */
   let reached = false;
 
@@ -301,37 +223,54 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
     );
   }
 
+  const call = <T>(action: string, httpRequest: HttpRequest, opts: RequestOptions<T> = {}) =>
+    request<T>(action, () => http.json<T>(httpRequest), opts);
+
+  const resource = async (kind: KindRef, signal?: AbortSignal): Promise<Resource> => {
+    const found = await request(`resolving ${kind.kind}`, () => paths.resource(kind.apiVersion, kind.kind), {
+      signal,
+    });
+    if (!found) {
+      throw new UsageError(
+        `The cluster of context ${context} does not serve ${kind.apiVersion} ${kind.kind}.`,
+        {
+          hint: "Install what provides it (a CRD or an add-on), or use a cluster that serves it.",
+        },
+      );
+    }
+    return found;
+  };
+
+  const objectPath = async (ref: ObjectRef, signal?: AbortSignal) =>
+    resourcePath(await resource(ref, signal), { namespace: ref.namespace, name: ref.name });
+
+  const query = (parameters: Record<string, string | undefined>) => {
+    const defined = Object.entries(parameters).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    );
+    return defined.length === 0 ? "" : `?${new URLSearchParams(defined).toString()}`;
+  };
+
   const listAt = async <T extends KubernetesObject>(
     kind: KindRef<T>,
     listOptions: ListOptions & { signal?: AbortSignal } = {},
   ) => {
-    const answer = await request(
+    const path = resourcePath(await resource(kind, listOptions.signal), { namespace: listOptions.namespace });
+    const answer = await call<{ items?: T[]; metadata?: { resourceVersion?: string } }>(
       `listing ${kind.kind} objects`,
-      () =>
-        objects().list<T>(
-          kind.apiVersion,
-          kind.kind,
-          listOptions.namespace,
-          undefined,
-          undefined,
-          undefined,
-          listOptions.fieldSelector,
-          listOptions.labelSelector,
-        ),
+      {
+        method: "GET",
+        path: `${path}${query({ labelSelector: listOptions.labelSelector, fieldSelector: listOptions.fieldSelector })}`,
+      },
       { signal: listOptions.signal },
     );
     return { items: answer.items ?? [], resourceVersion: answer.metadata?.resourceVersion };
   };
 
-  const get = <T extends KubernetesObject>(ref: ObjectRef<T>) =>
-    request<T | undefined>(
+  const get = async <T extends KubernetesObject>(ref: ObjectRef<T>) =>
+    call<T | undefined>(
       `reading ${ref.kind} ${ref.name}`,
-      () =>
-        objects().read<T>({
-          apiVersion: ref.apiVersion,
-          kind: ref.kind,
-          metadata: { name: ref.name, namespace: ref.namespace },
-        } as never),
+      { method: "GET", path: await objectPath(ref) },
       { answers: { 404: () => undefined } },
     );
 
@@ -364,10 +303,11 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
   const kube: Kube = {
     context,
     server,
-    config: kc,
+    http,
     signal: options.signal,
     request,
-    client,
+    call,
+    resource,
     listAt,
     async list<T extends KubernetesObject>(...args: unknown[]): Promise<T[]> {
       const [kind, listOptions] =
@@ -376,55 +316,56 @@ export async function connectKube(options: KubeConnectOptions = {}): Promise<Kub
           : [{ apiVersion: args[0] as string, kind: args[1] as string }, args[2] as ListOptions | undefined];
       return (await listAt<T>(kind, listOptions)).items;
     },
-    listPath(kind, namespace, signal) {
-      return request(
-        `resolving ${kind.kind}`,
-        () => objects().listPath(kind.apiVersion, kind.kind, namespace),
-        {
-          signal,
-        },
-      );
+    async listPath(kind, namespace, signal) {
+      return resourcePath(await resource(kind, signal), { namespace });
     },
     get<T extends KubernetesObject>(...args: unknown[]) {
       return get(refFrom(args).ref as ObjectRef<T>);
     },
-    apply<T extends KubernetesObject>(object: T, applyOptions: ApplyOptions = {}) {
-      return request(`applying ${object.kind} ${object.metadata?.name ?? ""}`, () =>
-        objects().patch<T>(
-          object,
-          undefined,
-          applyOptions.dryRun ? "All" : undefined,
-          FIELD_MANAGER,
-          applyOptions.force ?? false,
-          PatchStrategy.ServerSideApply,
-        ),
-      );
+    async apply<T extends KubernetesObject>(object: T, applyOptions: ApplyOptions = {}) {
+      const ref = {
+        apiVersion: object.apiVersion ?? "",
+        kind: object.kind ?? "",
+        name: object.metadata?.name ?? "",
+        namespace: object.metadata?.namespace,
+      };
+      return call<T>(`applying ${ref.kind} ${ref.name}`, {
+        method: "PATCH",
+        path: `${await objectPath(ref)}${query({
+          fieldManager: FIELD_MANAGER,
+          force: String(applyOptions.force ?? false),
+          dryRun: applyOptions.dryRun ? "All" : undefined,
+        })}`,
+        // Server-side apply takes YAML; JSON is YAML.
+        contentType: "application/apply-patch+yaml",
+        body: object,
+      });
     },
-    delete(...args: unknown[]) {
+    async delete(...args: unknown[]) {
       const { ref } = refFrom(args);
-      return request(
+      return call(
         `deleting ${ref.kind} ${ref.name}`,
-        async () => {
-          await objects().delete({
-            apiVersion: ref.apiVersion,
-            kind: ref.kind,
-            metadata: { name: ref.name, namespace: ref.namespace },
-          });
-          return true;
-        },
+        // Dependents (a Job's pods) go too, in the background, as kubectl delete does.
+        { method: "DELETE", path: await objectPath(ref), body: { propagationPolicy: "Background" } },
         { answers: { 404: () => false } },
-      );
+      ).then((answer) => answer !== false);
     },
     async servedKinds(groupVersion: string) {
-      const list = await request<V1APIResourceList | undefined>(
+      const list = await call<V1APIResourceList | undefined>(
         `discovering the resources of ${groupVersion}`,
-        () => objects().resourceList(groupVersion),
+        {
+          method: "GET",
+          path: groupVersion.includes("/") ? `/apis/${groupVersion}` : `/api/${groupVersion}`,
+        },
         { answers: { 404: () => undefined } },
       );
       return list?.resources.filter((r) => !r.name.includes("/")).map((r) => r.kind);
     },
     async serverVersion() {
-      const info = await request("reading the server's version", () => client(VersionApi).getCode());
+      const info = await call<{ gitVersion: string }>("reading the server's version", {
+        method: "GET",
+        path: "/version",
+      });
       return info.gitVersion;
     },
     waitFor<T extends KubernetesObject>(...args: unknown[]) {

@@ -5,8 +5,8 @@
  * fails with the API's error and no MaxListenersExceededWarning.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 
 let sbx: TestSandbox;
 

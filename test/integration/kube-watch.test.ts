@@ -5,12 +5,12 @@
  * kube.ts's waitFor/waitForDeletion, which use it.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
+import { until } from "../../sandbox/test/support/wait.js";
 import { connectKube, type Kube } from "../../src/adapters/kube.js";
 import { Kinds, named } from "../../src/adapters/kube-kinds.js";
 import { waitUntil } from "../../src/adapters/kube-watch.js";
 import { InterruptedError, OperationError } from "../../src/errors.js";
-import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
-import { until } from "../support/wait.js";
 
 let t: TestSandbox;
 let kube: Kube;

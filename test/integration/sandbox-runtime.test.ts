@@ -9,7 +9,6 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
 import type { Kube } from "../../src/adapters/kube.js";
@@ -179,8 +178,10 @@ describe("the sandbox runs clouddrove's registry manifests as real registry proc
 
   it("serves what the registry wrote as the pod's log", async () => {
     const [pod] = await readyRegistryPods(sandbox);
-    const core = kube.config.makeApiClient(CoreV1Api);
-    const log = await core.readNamespacedPodLog({ name: pod!.metadata.name, namespace: NAMESPACE });
+    const log = await kube.http.json<string>({
+      method: "GET",
+      path: `/api/v1/namespaces/${NAMESPACE}/pods/${pod!.metadata.name}/log`,
+    });
     expect(log).toMatch(/level=info msg="listening on 127\.0\.0\.1:\d+"/);
     expect(log).not.toContain("No HTTP secret provided");
   });
@@ -203,8 +204,10 @@ describe("the sandbox runs clouddrove's registry manifests as real registry proc
     const [after] = sandbox.runtime!.processes.describe(NAMESPACE, name);
     expect(after!.pid).not.toBe(before!.pid);
     expect(after!.containerID).toBe(restarted.status.containerStatuses[0].containerID);
-    const core = kube.config.makeApiClient(CoreV1Api);
-    const previous = await core.readNamespacedPodLog({ name, namespace: NAMESPACE, previous: true });
+    const previous = await kube.http.json<string>({
+      method: "GET",
+      path: `/api/v1/namespaces/${NAMESPACE}/pods/${name}/log?previous=true`,
+    });
     expect(previous).toContain("listening on 127.0.0.1");
     await throughPortForward(kube, name, async (baseUrl) => {
       expect((await getManifest(withCredentials(baseUrl), "team/app", "v1")).digest).toBe(

@@ -2,16 +2,22 @@
  * src/adapters/kube-errors.ts: what a failed Kubernetes call means — the Status read from the answer,
  * which failures are worth retrying, and the typed error (with its exit code and hint) the user sees.
  */
-import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { failureOf, kubeError, verdictOf } from "../../src/adapters/kube-errors.js";
+import { KubeApiError } from "../../src/adapters/kube-http.js";
 import { CredentialsError, ExitCode, OperationError, UsageError } from "../../src/errors.js";
 
 const status = (message: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", message, ...extra });
 
+/** An answer as kube-http.ts reports it: Node gives header names in lower case, the body as text. */
 const api = (code: number, body: unknown, headers: Record<string, string> = {}) =>
-  new ApiException(code, `HTTP-Code: ${code}`, body, headers);
+  new KubeApiError(
+    code,
+    Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+    typeof body === "string" ? body : JSON.stringify(body),
+    { method: "GET", path: "/api/v1/pods" },
+  );
 
 const network = (code: string) => Object.assign(new Error(`request failed, reason: ${code}`), { code });
 
@@ -101,7 +107,7 @@ describe("the error the user sees", () => {
     expect(conflict.message).toBe(
       "The Kubernetes API answered 409 while applying Deployment x: conflict on .spec.replicas",
     );
-    expect((conflict.cause as ApiException<unknown>).code).toBe(409);
+    expect((conflict.cause as KubeApiError).statusCode).toBe(409);
     const busy = kubeError(api(503, status("etcd leader changed")), where, "listing Pod objects", {
       attempts: 17,
       elapsedMs: 29_400,

@@ -1,5 +1,5 @@
 /**
- * src/adapters/pod-port-forward.ts: a local port forwarded over the WebSocket channel protocol to a
+ * src/adapters/port-forward.ts: a local port forwarded over the WebSocket channel protocol to a
  * registry pod of the sandbox, which runs the real docker-registry: requests pass both ways, several
  * connections at once, and a refused forward is reported, not hung on.
  */
@@ -8,9 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
-import { resolveKubeconfig } from "../../src/adapters/kube-config.js";
-import { KubeHttp } from "../../src/adapters/kube-http.js";
-import { forwardPodPort } from "../../src/adapters/pod-port-forward.js";
+import type { Kube } from "../../src/adapters/kube.js";
+import { openPortForward } from "../../src/adapters/port-forward.js";
 import {
   applyAll,
   connect,
@@ -22,25 +21,24 @@ import {
 } from "./sandbox-runtime-support.js";
 
 let sandbox: Sandbox;
-let http: KubeHttp;
+let kube: Kube;
 let pod: string;
 beforeAll(async () => {
   sandbox = await startSandbox({ stateDir: mkdtempSync(join(tmpdir(), "clouddrove-pf-")), speed: 200 });
-  const kube = await connect(sandbox);
+  kube = await connect(sandbox);
   await applyAll(kube, await renderedRegistry());
   pod = (await readyRegistryPods(sandbox))[0]?.metadata.name as string;
-  http = new KubeHttp(resolveKubeconfig({ text: sandbox.kubeconfig(), env: {} }), {});
 }, 120_000);
 afterAll(async () => {
-  http?.close();
+  kube?.http.close();
   await sandbox?.stop();
 });
 
 const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`;
 
-describe("forwardPodPort", () => {
+describe("openPortForward", () => {
   it("reaches the registry in the pod: GET / and an authenticated /v2/, over several connections at once", async () => {
-    const forward = await forwardPodPort(http, NAMESPACE, pod, 5000);
+    const forward = await openPortForward(kube, NAMESPACE, pod, 5000);
     try {
       const base = `http://127.0.0.1:${forward.localPort}`;
       const answers = await Promise.all([
@@ -57,7 +55,7 @@ describe("forwardPodPort", () => {
   });
 
   it("reports a forward the API server refuses (no such pod) and ends the local connection", async () => {
-    const forward = await forwardPodPort(http, NAMESPACE, "no-such-pod", 5000);
+    const forward = await openPortForward(kube, NAMESPACE, "no-such-pod", 5000);
     try {
       await expect(fetch(`http://127.0.0.1:${forward.localPort}/`)).rejects.toThrow();
       expect(forward.errors().join("\n")).toMatch(/HTTP 404/);
