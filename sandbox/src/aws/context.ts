@@ -11,3 +11,11 @@ export interface AwsContext {
   /** The Kubernetes API server's URL and CA certificate (PEM), as DescribeCluster reports them. */
   apiServer: { url: string; certificate: string };
 }
+
+/** A REST-JSON request (EKS, EFS): its method, URL and JSON body. */
+export interface RestRequest {
+  method: string;
+  url: URL;
+  /** The body as JSON ({} when empty). */
+  input: Record<string, unknown>;
+}

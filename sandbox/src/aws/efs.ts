@@ -1,6 +1,6 @@
 /** EFS (REST-JSON): file systems and mount targets, as clouddrove finds, creates and deletes them. */
 import type { ServerResponse } from "node:http";
-import type { AwsContext } from "./context.js";
+import type { AwsContext, RestRequest } from "./context.js";
 import { AwsServiceError, epochSeconds, sendJsonResult } from "./protocol.js";
 import {
   type FileSystemRecord,
@@ -62,14 +62,12 @@ function fileSystemOrThrow(ctx: AwsContext, id: string): FileSystemRecord {
 
 export async function handleEfs(
   ctx: AwsContext,
-  method: string,
-  url: URL,
-  body: string,
+  request: RestRequest,
   response: ServerResponse,
 ): Promise<void> {
+  const { method, url } = request;
   const [collection, id] = url.pathname.slice(PREFIX.length).split("/").map(decodeURIComponent);
   const query = url.searchParams;
-  const input = () => (body ? (JSON.parse(body) as Record<string, unknown>) : {});
   if (collection === "file-systems") {
     if (method === "GET" && id === undefined) {
       const fsId = query.get("FileSystemId");
@@ -89,14 +87,14 @@ export async function handleEfs(
       });
     }
     if (method === "POST" && id === undefined) {
-      const request = input() as {
+      const body = request.input as {
         CreationToken?: string;
         Encrypted?: boolean;
         PerformanceMode?: string;
         ThroughputMode?: string;
         Tags?: Array<{ Key: string; Value: string }>;
       };
-      const token = request.CreationToken ?? "";
+      const token = body.CreationToken ?? "";
       const existing = ctx.state.fileSystems.find((f) => f.CreationToken === token);
       if (existing) {
         throw new AwsServiceError(
@@ -110,10 +108,10 @@ export async function handleEfs(
         CreationToken: token,
         CreationTime: ctx.clock.now(),
         LifeCycleState: "available",
-        Encrypted: request.Encrypted === true,
-        PerformanceMode: request.PerformanceMode ?? "generalPurpose",
-        ThroughputMode: request.ThroughputMode ?? "bursting",
-        Tags: request.Tags ?? [],
+        Encrypted: body.Encrypted === true,
+        PerformanceMode: body.PerformanceMode ?? "generalPurpose",
+        ThroughputMode: body.ThroughputMode ?? "bursting",
+        Tags: body.Tags ?? [],
       };
       ctx.state.fileSystems.push(fs);
       // EFS answers while the file system is still being created; it is available by the next look.
@@ -148,12 +146,12 @@ export async function handleEfs(
       return sendJsonResult(response, 200, { MountTargets: found.map((m) => mountTargetView(ctx, m)) });
     }
     if (method === "POST" && id === undefined) {
-      const request = input() as { FileSystemId?: string; SubnetId?: string; SecurityGroups?: string[] };
-      fileSystemOrThrow(ctx, request.FileSystemId ?? "");
-      const subnet = subnetsOf(ctx.cluster()).find((s) => s.SubnetId === request.SubnetId);
+      const body = request.input as { FileSystemId?: string; SubnetId?: string; SecurityGroups?: string[] };
+      fileSystemOrThrow(ctx, body.FileSystemId ?? "");
+      const subnet = subnetsOf(ctx.cluster()).find((s) => s.SubnetId === body.SubnetId);
       if (!subnet)
-        throw new AwsServiceError("SubnetNotFound", `The subnet ID '${request.SubnetId}' does not exist`);
-      const groups = request.SecurityGroups ?? [];
+        throw new AwsServiceError("SubnetNotFound", `The subnet ID '${body.SubnetId}' does not exist`);
+      const groups = body.SecurityGroups ?? [];
       const unknown = groups.filter((g) => !ctx.state.securityGroups.some((s) => s.GroupId === g));
       if (unknown.length > 0) {
         throw new AwsServiceError(
@@ -162,14 +160,14 @@ export async function handleEfs(
         );
       }
       const taken = ctx.state.mountTargets.some(
-        (m) => m.FileSystemId === request.FileSystemId && m.AvailabilityZoneName === subnet.AvailabilityZone,
+        (m) => m.FileSystemId === body.FileSystemId && m.AvailabilityZoneName === subnet.AvailabilityZone,
       );
       if (taken) {
         throw new AwsServiceError("MountTargetConflict", `mount target already exists in this AZ`, 409);
       }
       const target: MountTargetRecord = {
         MountTargetId: nextId(ctx.state, "fsmt"),
-        FileSystemId: request.FileSystemId as string,
+        FileSystemId: body.FileSystemId as string,
         SubnetId: subnet.SubnetId,
         AvailabilityZoneName: subnet.AvailabilityZone,
         IpAddress: mountTargetIp(subnet, ctx.state.counter),

@@ -8,7 +8,7 @@ import { minorOf } from "../controllers/nodes.js";
 import { checkNodegroupUpgrade, upgradeNodegroup } from "../controllers/operations.js";
 import { SandboxError } from "../errors.js";
 import type { KubeObject } from "../types.js";
-import type { AwsContext } from "./context.js";
+import type { AwsContext, RestRequest } from "./context.js";
 import { AwsServiceError, epochSeconds, sendJsonResult } from "./protocol.js";
 import {
   type ClusterShape,
@@ -157,13 +157,11 @@ function updateNodegroupVersion(
 
 export async function handleEks(
   ctx: AwsContext,
-  method: string,
-  url: URL,
-  body: string,
+  request: RestRequest,
   response: ServerResponse,
 ): Promise<void> {
+  const { method, url } = request;
   const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  const json = () => (body ? (JSON.parse(body) as Record<string, unknown>) : {});
   if (method === "GET" && parts.length === 1 && parts[0] === "cluster-versions") {
     const [major, minor] = ctx.cluster().kubernetesVersion.split(".").map(Number) as [number, number];
     const minors = [minor - 3, minor - 2, minor - 1, minor, minor + 1].filter((m) => m >= 0);
@@ -242,7 +240,7 @@ export async function handleEks(
       return sendJsonResult(response, 200, { nodegroup: describeNodegroup(ctx, cluster, item) });
     }
     if (method === "POST" && item !== undefined && action === "update-version") {
-      return sendJsonResult(response, 200, updateNodegroupVersion(ctx, cluster, item, json()));
+      return sendJsonResult(response, 200, updateNodegroupVersion(ctx, cluster, item, request.input));
     }
   }
   if (collection === "updates" && method === "GET" && item !== undefined) {

@@ -102,8 +102,9 @@ async function handle(ctx: AwsContext, request: IncomingMessage, response: Serve
     checkAuthorization(ctx, service, request.headers.authorization);
     if (service === "sts") return handleSts(ctx, form as URLSearchParams, response);
     if (service === "ec2") return handleEc2(ctx, form as URLSearchParams, response);
-    if (service === "elasticfilesystem") return await handleEfs(ctx, method, url, body, response);
-    return await handleEks(ctx, method, url, body, response);
+    const rest = { method, url, input: body ? (JSON.parse(body) as Record<string, unknown>) : {} };
+    if (service === "elasticfilesystem") return await handleEfs(ctx, rest, response);
+    return await handleEks(ctx, rest, response);
   } catch (error) {
     if (error instanceof AwsServiceError) return sendError(service, response, error);
     sendError(
