@@ -1,15 +1,17 @@
 /**
- * `cluster create | verify | delete` against the sandbox: first with --sandbox (no eksctl, no AWS), then
- * the real EKS path with the sandbox standing in for the cluster eksctl made (the fake eksctl writes the
- * sandbox's kubeconfig) and the fake AWS account behind the SDK clients.
+ * `cluster create | verify | delete` against the sandbox: first with --sandbox (no eksctl; the AWS side is
+ * the sandbox's AWS endpoint, reached through the same adapters as AWS), then the real EKS path with the
+ * sandbox standing in for the cluster eksctl made (the fake eksctl writes the sandbox's kubeconfig) and
+ * the fake AWS account behind the SDK clients.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DescribeFileSystemsCommand, EFSClient } from "@aws-sdk/client-efs";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { awsEnvironment, installEksAddons, type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { awsClientConfig } from "../../src/adapters/aws.js";
 import { connectKube } from "../../src/adapters/kube.js";
-import { networkPolicyAgent, snapshotController } from "../../src/core/cluster/sandbox.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
 import { fakeEksctl, removeTempDirs, tempDir } from "../support/fake-eksctl/index.js";
 
@@ -59,11 +61,21 @@ describe("cluster --sandbox", () => {
 
     const again = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
     expect(again.code).toBe(0);
+    // The file system is the one the sandbox's EFS holds for the cluster, asked of it as of AWS.
+    const sandbox = await startSandbox({ stateDir: env.CLOUDDROVE_SANDBOX_DIR, speed: 200, runtime: false });
+    cleanups.push(() => sandbox.stop());
+    const efs = new EFSClient(awsClientConfig("EFS", sandbox.aws.region, awsEnvironment(sandbox.aws)));
+    const fileSystems = (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
+    expect(fileSystems).toHaveLength(1);
+    expect(fileSystems[0]?.Tags).toContainEqual({ Key: "clouddrove.io/cluster", Value: "clouddrove" });
     expect(JSON.parse(again.stdout)).toMatchObject({
       sandbox: true,
       reconciled: true,
-      fileSystemId: "fs-05a4db0c5a4db0c5a",
+      fileSystemId: fileSystems[0]?.FileSystemId,
     });
+    expect(create.stdout).toContain(
+      `EFS file system ${fileSystems[0]?.FileSystemId}, on the sandbox's AWS endpoint`,
+    );
   });
 
   it("verify fails a simulated cluster whose nodes are in two zones", async () => {
@@ -78,9 +90,10 @@ describe("cluster --sandbox", () => {
     });
     await seeded.stop();
 
+    // As on EKS: the cluster's VPC has no subnet in the region's third zone for a mount target.
     const create = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
     expect(create.code).toBe(1);
-    expect(JSON.parse(create.stdout).verify.ok).toBe(false);
+    expect(create.stderr).toMatch(/The cluster's VPC vpc-0[0-9a-f]{16} has no subnet in eu-west-1c\./);
 
     const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
     expect(verify.code).toBe(1);
@@ -108,10 +121,7 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
     cleanups.push(() => sandbox.stop());
     // What the EKS addons in the ClusterConfig would do on a real cluster.
     const kube = await connectKube({ kubeconfigText: sandbox.kubeconfig() });
-    if (options.addons !== false) {
-      await kube.apply(networkPolicyAgent("eu-west-1"), { force: true });
-      await kube.apply(snapshotController(), { force: true });
-    }
+    if (options.addons !== false) await installEksAddons(sandbox);
     const dir = tempDir();
     const sandboxKubeconfig = join(dir, "sandbox-kubeconfig");
     writeFileSync(sandboxKubeconfig, sandbox.kubeconfig());

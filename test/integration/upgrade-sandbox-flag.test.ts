@@ -1,7 +1,7 @@
 /**
  * `clouddrove upgrade --sandbox --kubernetes-version`: the sandbox started in-process from its saved state
- * (as every --sandbox command does), the simulated managed-nodegroup upgrade run in-process instead of
- * eksctl. (Its own file: a worker of its own, apart from the kubeconfig-mode sandboxes of other tests.)
+ * (as every --sandbox command does), the nodegroup update asked of its AWS endpoint's EKS API exactly as
+ * of EKS. (Its own file: a worker of its own, apart from the kubeconfig-mode sandboxes of other tests.)
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 describe("upgrade --sandbox --kubernetes-version", () => {
-  it("runs the simulated nodegroup upgrade in-process", async () => {
+  it("asks the sandbox's EKS API to update the nodegroup, as on EKS", async () => {
     const dir = tempDir();
     dirs.push(dir);
     const stateDir = join(dir, "sandbox");
@@ -57,5 +57,11 @@ describe("upgrade --sandbox --kubernetes-version", () => {
       result.health.nodes.find((n: Any) => n.name === result.replacements[target]).kubeletVersion,
     ).toMatch(/^v1\.33\./);
     expect(result.availability.minReadyReplicas).toBeGreaterThanOrEqual(2);
+    const bump = result.steps.find((s: Any) => s.title.startsWith(`Upgraded ${target}`));
+    expect(bump.detail).toMatch(
+      new RegExp(
+        `^nodegroup ng-eu-west-1[abc] at 1\\.33 \\(EKS update [0-9a-f]{16}\\): ${target} replaced by ip-`,
+      ),
+    );
   });
 });
