@@ -182,7 +182,7 @@ async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<
     speed: sandboxSpeed(ctx.io.env),
   });
   try {
-    await useSandboxAws(ctx, sandbox);
+    await useSandboxAws(ctx, sandbox.aws);
     await installEksAddons(sandbox);
     // The sandbox's own name and region win over flags: a saved sandbox keeps them.
     const settings = await clusterSettings(

@@ -56,7 +56,7 @@ export async function openClusterTarget(
     ),
   );
   try {
-    await useSandboxAws(ctx, sandbox);
+    await useSandboxAws(ctx, sandbox.aws);
     const kube = await connectKube({
       env: ctx.io.env,
       signal: ctx.io.signal,
@@ -76,14 +76,17 @@ export async function openClusterTarget(
   }
 }
 
-/** The command's environment from now on has the sandbox's AWS endpoint, credentials and region. */
+/**
+ * The command's environment from now on has the sandbox's AWS endpoint, credentials and region (a
+ * sandbox in this process, or one running in the background that published its `aws`).
+ */
 export async function useSandboxAws(
   ctx: CommandContext,
-  sandbox: import("@clouddrove/sandbox").Sandbox,
+  aws: import("@clouddrove/sandbox").SandboxAws,
 ): Promise<void> {
   const { awsEnvironment } = await import("@clouddrove/sandbox");
   const env: NodeJS.ProcessEnv = { ...ctx.io.env };
-  for (const [name, value] of Object.entries(awsEnvironment(sandbox.aws))) {
+  for (const [name, value] of Object.entries(awsEnvironment(aws))) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
@@ -91,7 +94,10 @@ export async function useSandboxAws(
 }
 
 /** The sandbox's cluster name and region, as flag values (commander's names) for resolving settings. */
-export function sandboxSettings(sandbox: import("@clouddrove/sandbox").Sandbox): Record<string, unknown> {
+export function sandboxSettings(sandbox: {
+  clusterName: string;
+  aws: { region: string };
+}): Record<string, unknown> {
   return { clusterName: sandbox.clusterName, region: sandbox.aws.region };
 }
 

@@ -50,9 +50,11 @@ describe("no product code below src/commands knows the sandbox", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the command layer is where the sandbox is chosen", () => {
-    const target = readFileSync(join(SRC, "commands/cluster-target.ts"), "utf8");
-    expect(target).toContain('await import("@clouddrove/sandbox")');
-    expect(target).toContain("awsEnvironment(sandbox.aws)");
+  it("the command layer is where the sandbox is chosen and its AWS environment put in", () => {
+    const commands = productFiles(SRC)
+      .filter((file) => file.startsWith("commands"))
+      .map((file) => readFileSync(join(SRC, file), "utf8"));
+    expect(commands.some((text) => text.includes('import("@clouddrove/sandbox")'))).toBe(true);
+    expect(commands.some((text) => text.includes("awsEnvironment("))).toBe(true);
   });
 });
