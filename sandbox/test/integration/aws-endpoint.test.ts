@@ -243,6 +243,37 @@ describe("the sandbox's AWS endpoint", () => {
     expect(after.nodegroup?.version).toBe("1.33");
   });
 
+  it("a node group update the sandbox was stopped in the middle of is Failed after a restart, saying why", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "clouddrove-sandbox-aws-"));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // Time moves only when the test says so: the update cannot finish before the stop.
+    const first = await startSandbox({ runtime: false, manualClock: true, stateDir });
+    const node = first.store
+      .list("Node")
+      .find((n) => n.metadata.labels?.["eks.amazonaws.com/nodegroup"] === "ng-eu-west-1b");
+    const aged = structuredClone(node as NonNullable<typeof node>);
+    aged.status.nodeInfo.kubeletVersion = "v1.32.3-eks-473151a";
+    first.store.updateStatus(aged);
+    const { update } = await clients(first).eks.send(
+      new UpdateNodegroupVersionCommand({
+        clusterName: "clouddrove",
+        nodegroupName: "ng-eu-west-1b",
+        version: "1.33",
+      }),
+    );
+    expect(update?.status).toBe("InProgress");
+    await first.stop();
+
+    const second = await sandboxWith({ stateDir, manualClock: true });
+    const again = await clients(second).eks.send(
+      new DescribeUpdateCommand({ name: "clouddrove", updateId: update?.id, nodegroupName: "ng-eu-west-1b" }),
+    );
+    expect(again.update?.status).toBe("Failed");
+    expect(again.update?.errors?.[0]?.errorMessage).toBe(
+      "The sandbox stopped while the update was in progress.",
+    );
+  });
+
   it("refuses requests that do not carry the sandbox's access key or are scoped to another region", async () => {
     const sandbox = await sandboxWith();
     const stranger = clients(sandbox, {
