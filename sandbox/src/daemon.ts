@@ -5,6 +5,7 @@
  * saves the state and stops every process it started. Exit 3: another process already serves the directory.
  *
  *   clouddrove-sandbox --state-dir DIR [--port N] [--nodes N] [--zones a,b,c] [--speed N]
+ *                      [--kubernetes-version 1.33] [--cluster-name NAME]
  */
 import { parseArgs } from "node:util";
 import { AlreadyRunningError } from "./lifecycle/owner.js";
@@ -21,6 +22,8 @@ const { values } = parseArgs({
     nodes: { type: "string" },
     zones: { type: "string" },
     speed: { type: "string" },
+    "kubernetes-version": { type: "string" },
+    "cluster-name": { type: "string" },
   },
 });
 const stateDir = values["state-dir"];
@@ -40,6 +43,8 @@ try {
     zones,
     region: zones?.[0]?.slice(0, -1),
     speed: number(values.speed),
+    kubernetesVersion: values["kubernetes-version"],
+    clusterName: values["cluster-name"],
   });
   log(
     `${serving.resumed ? "resumed" : "started"} the sandbox at ${serving.sandbox.url} (pid ${process.pid}); kubeconfig ${serving.kubeconfig}`,

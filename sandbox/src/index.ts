@@ -1,13 +1,17 @@
 /**
  * startSandbox: a simulated EKS-like cluster in this process — the object store, the API server on
  * 127.0.0.1, the clock, and the simulated controllers (scheduler, kubelet, workload controllers) — with
- * its state loaded from and saved to a directory when one is given.
+ * its state loaded from and saved to a directory when one is given — and the AWS endpoint (aws/) that
+ * answers for the cluster's EKS, EC2, EFS and STS side.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createSelfSignedCertificate, isUsableKey } from "./api/certificate.js";
+import type { AwsContext } from "./aws/context.js";
+import { type AwsEndpoint, startAwsEndpoint } from "./aws/server.js";
+import { type AwsAccountState, newAccountState, restoredAccount, seedAccount } from "./aws/state.js";
 import { type Clock, createClock, isManualClock } from "./clock.js";
-import { type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
+import { clusterInfo, type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
 import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
@@ -24,6 +28,10 @@ export interface SandboxOptions {
   region?: string;
   /** API server port (default: any free port). */
   port?: number;
+  /** The AWS endpoint's port (default: any free port). */
+  awsPort?: number;
+  /** The EKS cluster's name as the sandbox's AWS endpoint reports it (default "clouddrove"). */
+  clusterName?: string;
   /** Simulated ms per real ms (default 1); ignored with manualClock. */
   speed?: number;
   /** Load state from here when present; save() and stop() write it back. */
@@ -48,6 +56,36 @@ export interface SandboxOptions {
   ownerMode?: OwnerRecord["mode"];
 }
 
+/** Where the sandbox's AWS endpoint is and the static credentials it accepts. */
+export interface SandboxAws {
+  /** e.g. http://127.0.0.1:41235 — STS, EC2, EKS and EFS answer here. */
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * The environment that points AWS SDK clients (and the AWS CLI) at the sandbox: its endpoint for the
+ * services it serves, its static credentials and region. AWS_PROFILE and AWS_SESSION_TOKEN are set to
+ * undefined: merged over an environment, they remove a profile or a session token that would otherwise
+ * be used instead of (or signed along with) the sandbox's key.
+ */
+export function awsEnvironment(aws: SandboxAws): Record<string, string | undefined> {
+  return {
+    AWS_ENDPOINT_URL_STS: aws.endpoint,
+    AWS_ENDPOINT_URL_EC2: aws.endpoint,
+    AWS_ENDPOINT_URL_EKS: aws.endpoint,
+    AWS_ENDPOINT_URL_EFS: aws.endpoint,
+    AWS_ACCESS_KEY_ID: aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
+    AWS_REGION: aws.region,
+    AWS_DEFAULT_REGION: aws.region,
+    AWS_PROFILE: undefined,
+    AWS_SESSION_TOKEN: undefined,
+  };
+}
+
 export interface Sandbox {
   /** The API server, e.g. https://127.0.0.1:41234 */
   readonly url: string;
@@ -63,6 +101,10 @@ export interface Sandbox {
   readonly controllers: RunningControllers | undefined;
   /** The real runtime (undefined with runtime: false or controllers: false). */
   readonly runtime: SandboxRuntime | undefined;
+  /** The EKS cluster's name, as the AWS endpoint reports it. */
+  readonly clusterName: string;
+  /** The AWS endpoint (STS, EC2, EKS, EFS) and its credentials; see awsEnvironment. */
+  readonly aws: SandboxAws;
   /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
   kubeconfig(contextName?: string): string;
   /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
@@ -117,7 +159,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   let runtime: SandboxRuntime | undefined;
   if (useControllers) {
     if (saved === undefined)
-      seedCluster(store, clock, { nodes: options.nodes ?? 3, zones, region, kubernetesVersion });
+      seedCluster(store, clock, {
+        nodes: options.nodes ?? 3,
+        zones,
+        region,
+        kubernetesVersion,
+        clusterName: options.clusterName,
+      });
     // Volumes live in <stateDir>/volumes when there is a stateDir, so data outlives a stop like a real
     // volume; else in a temporary directory removed at stop.
     if (options.runtime ?? true)
@@ -128,7 +176,14 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     if (saved !== undefined && runtime && !isManualClock(clock)) await runtime.processes.settled();
   }
   const faults = new FaultInjector();
+  const account: AwsAccountState = saved?.aws ? restoredAccount(saved.aws) : newAccountState();
+  const shape = () => {
+    const info = clusterInfo(store);
+    return { ...info, kubernetesVersion };
+  };
+  if (!saved?.aws) seedAccount(account, shape(), clock.now());
   let server: ApiServer;
+  let awsEndpoint: AwsEndpoint;
   try {
     server = await startApiServer({
       store,
@@ -139,6 +194,17 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       faults,
       port: options.port,
       runtime,
+    });
+    const awsContext: AwsContext = {
+      state: account,
+      store,
+      clock,
+      cluster: shape,
+      apiServer: { url: server.url, certificate: tls.cert },
+    };
+    awsEndpoint = await startAwsEndpoint(awsContext, options.awsPort).catch(async (error: unknown) => {
+      await server.close();
+      throw error;
     });
   } catch (error) {
     controllers?.stop();
@@ -159,6 +225,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       tls,
       kubernetesVersion,
       objects: snapshot.objects,
+      aws: account,
     });
   };
   let stopped = false;
@@ -172,6 +239,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     kubernetesVersion,
     controllers,
     runtime,
+    clusterName: shape().name,
+    aws: {
+      endpoint: awsEndpoint.url,
+      region: shape().region,
+      accessKeyId: account.accessKeyId,
+      secretAccessKey: account.secretAccessKey,
+    },
     kubeconfig: (contextName = SANDBOX_CONTEXT) =>
       kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
     writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
@@ -184,12 +258,14 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       // After the controllers: nothing restarts what the runtime stops now.
       await runtime?.stop();
       await save();
+      await awsEndpoint.close();
       await server.close();
       clock.stop();
     },
   };
 }
 
+export { installEksAddons } from "./controllers/addons.js";
 export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./controllers/index.js";
 export {
   OperationError as SandboxOperationError,

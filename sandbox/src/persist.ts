@@ -1,11 +1,12 @@
 /**
  * The sandbox's state on disk between CLI commands: every object, the resourceVersion counter, the
- * simulated time, the bearer token and the server certificate, as one JSON file written atomically (write, then rename) under
+ * simulated time, the bearer token and the server certificate, the simulated AWS account, as one JSON file written atomically (write, then rename) under
  * CLOUDDROVE_SANDBOX_DIR (default ~/.clouddrove/sandbox).
  */
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { AwsAccountState } from "./aws/state.js";
 import { OperationError } from "./errors.js";
 import type { KubeObject } from "./types.js";
 
@@ -22,6 +23,8 @@ export interface SandboxState {
   tls: { cert: string; key: string };
   kubernetesVersion: string;
   objects: KubeObject[];
+  /** The sandbox's AWS account: its access key, file systems, mount targets, security groups, updates. */
+  aws?: AwsAccountState;
 }
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {

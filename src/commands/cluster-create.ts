@@ -1,7 +1,10 @@
 /**
  * `clouddrove cluster create`: on EKS through eksctl (preflight -> plan -> confirm -> eksctl, EFS, record,
- * storage classes, verify), or with --sandbox the simulated cluster; both end in the same report.
+ * storage classes, verify), or with --sandbox the same steps after eksctl against the sandbox's cluster and
+ * AWS endpoint; both end in the same report.
  */
+import type { ClusterValues } from "../core/cluster/cluster-config.js";
+import type { CreateWording } from "../core/cluster/report.js";
 import type { KubeStepContext } from "../steps/cluster/connect.js";
 import { clusterSettings, type Flags } from "./cluster-settings.js";
 import { kubeConnection } from "./cluster-target.js";
@@ -94,34 +97,53 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  await reportCreate(ctx, context, { reconciled: pre.existing !== undefined });
+  await reportCreate(ctx, context, { reconciled: pre.existing !== undefined, extra: { sandbox: false } });
 }
 
 /** The result of `cluster create` (real or sandbox): what was done, where things are, the verify table. */
 async function reportCreate(
   ctx: CommandContext,
   context: KubeStepContext,
-  options: { reconciled: boolean; sandboxDir?: string },
+  options: { reconciled: boolean; wording?: CreateWording; extra?: Record<string, unknown> },
 ): Promise<void> {
   const { createResult } = await import("../core/cluster/report.js");
   for (const warning of context.warnings) ctx.out.warn(warning);
   if (context.report && !context.report.ok) ctx.state.exitCode = 1;
   const { data, text } = createResult({ ...context, ...options }, ctx.out.paint);
-  await ctx.out.result(data, text);
+  await ctx.out.result({ ...data, ...options.extra }, text);
+}
+
+/** What `cluster create --sandbox --dry-run` prints: nothing is started, so the state is not touched. */
+function sandboxPlan(input: { values: ClusterValues; existing: boolean; stateDir: string }): string[] {
+  const { values } = input;
+  return [
+    `${input.existing ? "Reconcile" : "Create"} the simulated cluster ${values.name} (state in ${input.stateDir}):`,
+    input.existing
+      ? "  - keep its nodes and zones"
+      : `  - one worker node in each of ${values.zones.join(", ")}, its EKS, EC2 and EFS side on the sandbox's AWS endpoint`,
+    "  - the addons eksctl would install: network policy enforcement in the VPC CNI, the snapshot controller",
+    "  - then as on EKS, through the AWS API (the sandbox's endpoint): the EFS file system (the sandbox's own, found by tag), its security group and a mount target in each zone",
+    "  - apply the storage classes, verify (the config file is left alone: it describes the real cluster)",
+  ];
 }
 
 /**
- * `cluster create --sandbox`: the simulated cluster (started from its saved state, or seeded with the
- * requested zones), the addons' and EFS's simulated counterparts, the same record, storage classes and
- * verify as for EKS.
+ * `cluster create --sandbox`. eksctl cannot run against the sandbox, and need not: the sandbox's cluster
+ * already exists (started from its saved state, or seeded with the requested region and zones), and the
+ * sandbox installs what eksctl's addons would. The rest is the EKS path itself, with the command's AWS
+ * environment pointed at the sandbox's AWS endpoint: the same preflight (without the eksctl check), EFS
+ * step, storage classes and verify. The EFS id is not written to clouddrove.yaml, which describes the
+ * real cluster; `deploy --sandbox` finds the file system through EFS.
  */
 async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<void> {
   const { resolveFromContext } = await import("../config/options.js");
-  const { defaultStateDir } = await import("@clouddrove/sandbox");
-  const { loadState } = await import("@clouddrove/sandbox");
-  const { SANDBOX_EFS_ID, sandboxSpeed } = await import("./cluster-target.js");
-  const { sandboxPlan } = await import("../core/cluster/plan.js");
-  const { createInSandbox } = await import("../steps/cluster/sandbox.js");
+  const { loadSandboxPackage } = await import("./sandbox-package.js");
+  const { runningSandbox, sandboxSettings, withTargetSettings } = await import("./cluster-target.js");
+  const { preflightCreate } = await import("../steps/cluster/preflight.js");
+  const { efsTask } = await import("../steps/cluster/efs.js");
+  const { storageTask } = await import("../steps/cluster/storage.js");
+  const { verifyTask } = await import("../steps/cluster/facts.js");
+  const { runTasks } = await import("../io/renderer.js");
 
   const { config } = await resolveFromContext(ctx, flags);
   const region = config.cluster.region ?? "eu-west-1";
@@ -133,28 +155,63 @@ async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<
     kubernetesVersion: config.cluster.kubernetesVersion,
     instanceType: config.cluster.instanceType,
   };
+  const { defaultStateDir, loadState } = await loadSandboxPackage();
   const stateDir = defaultStateDir(ctx.io.env);
   const existing = (await loadState(stateDir)) !== undefined;
-  const fileSystemId = config.storage.efs.fileSystemId ?? SANDBOX_EFS_ID;
   if (flags.dryRun === true) {
-    const plan = sandboxPlan({ values, existing, stateDir, fileSystemId });
+    const plan = sandboxPlan({ values, existing, stateDir });
     await ctx.out.result({ dryRun: true, sandbox: true, plan }, () =>
       [...plan, "", "Dry run: nothing was changed."].join("\n"),
     );
     return;
   }
-  ctx.out.info(
-    ctx.out.paint.yellow(
-      `The sandbox: a simulated three-zone cluster on this machine (no AWS); state in ${stateDir}.`,
-    ),
-  );
-  const context = await createInSandbox({
-    target: ctx,
-    values,
-    stateDir,
-    speed: sandboxSpeed(ctx.io.env),
-    fileSystemId,
-    env: ctx.io.env,
+  // A saved sandbox keeps its own name, region and zones; these shape a new one. Its cluster comes with
+  // what eksctl's addons install (network policy enforcement, the snapshot controller).
+  const sandbox = await runningSandbox(ctx, {
+    zones: values.zones,
+    nodes: values.zones.length,
+    kubernetesVersion: values.kubernetesVersion,
+    clusterName: values.name,
   });
-  await reportCreate(ctx, context, { reconciled: existing, sandboxDir: stateDir });
+  // The sandbox's own name and region win over flags: a saved sandbox keeps them.
+  const settings = await clusterSettings(
+    ctx,
+    { ...withTargetSettings(undefined, flags), ...sandboxSettings(sandbox) },
+    false,
+  );
+  const pre = await preflightCreate({ clients: settings.clients, values: settings.values });
+  const connect = {
+    kubeconfigPath: sandbox.kubeconfig,
+    context: sandbox.context,
+    env: ctx.io.env,
+    signal: ctx.io.signal,
+  };
+  const context: KubeStepContext = {
+    values: pre.values,
+    clusterConfig: "",
+    existing: pre.existing,
+    clients: settings.clients,
+    mountTargetsCreated: [],
+    warnings: [],
+    done: [],
+  };
+  await runTasks(
+    ctx,
+    [
+      efsTask({ timeoutMs: 60_000, pollIntervalMs: 1000, signal: ctx.io.signal }),
+      storageTask(connect),
+      verifyTask(connect),
+    ],
+    context,
+  );
+  await reportCreate(ctx, context, {
+    reconciled: existing,
+    wording: {
+      kind: "Simulated cluster",
+      efs: `EFS file system ${context.fileSystemId}, on the sandbox's AWS endpoint (not written to the config file, which describes the real cluster).`,
+      where: `The simulated cluster's state is saved in ${stateDir}; use it with --sandbox (e.g. \`clouddrove deploy --sandbox\`).`,
+      next: "clouddrove deploy --sandbox",
+    },
+    extra: { sandbox: true, kubeContext: sandbox.context },
+  });
 }

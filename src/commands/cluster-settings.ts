@@ -51,7 +51,7 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
     const region =
       (answers.get("cluster.region") as string | undefined) ?? (first.config.cluster.region as string);
     if (needs("cluster.name")) await askText("cluster.name", "EKS cluster name", first.config.cluster.name);
-    clients = aws.awsClients(region);
+    clients = aws.awsClients(region, ctx.io.env);
     if (needs("cluster.zones")) {
       offered = await aws.listZones(clients.ec2, region);
       const usable = usableZones(offered);
@@ -91,5 +91,5 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
     kubernetesVersion: cluster.kubernetesVersion,
     instanceType: cluster.instanceType,
   };
-  return { resolved, values, clients: clients ?? aws.awsClients(values.region), offered };
+  return { resolved, values, clients: clients ?? aws.awsClients(values.region, ctx.io.env), offered };
 }

@@ -1,52 +1,50 @@
-/** `clouddrove cluster verify`: the EKS cluster's (or the sandbox's) facts, judged and shown as a table. */
-import type { VerifyFacts } from "../core/cluster/verify.js";
+/**
+ * `clouddrove cluster verify`: the EKS cluster's facts (from EKS, EC2 and EFS through the AWS adapters,
+ * and from the Kubernetes API), judged and shown as a table. With --sandbox the same, against the
+ * sandbox's cluster and its AWS endpoint.
+ */
+import type { Kube } from "../adapters/kube.js";
 import { clusterSettings, type Flags } from "./cluster-settings.js";
-import { kubeConnection } from "./cluster-target.js";
+import { type ClusterTarget, kubeConnection, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
   const { connectKube } = await import("../adapters/kube.js");
-  const { describeCluster } = await import("../adapters/aws.js");
-  const { assertContextReaches } = await import("../steps/cluster/connect.js");
-  const { gatherFacts, readSimulatedAws } = await import("../steps/cluster/facts.js");
-  const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
-
-  let facts: VerifyFacts;
-  let name: string;
+  let target: ClusterTarget | undefined;
   if (flags.sandbox === true) {
-    const { resolveFromContext } = await import("../config/options.js");
     const { UsageError } = await import("../errors.js");
-    const { defaultStateDir } = await import("@clouddrove/sandbox");
-    const { loadState } = await import("@clouddrove/sandbox");
-    const { openClusterTarget } = await import("./cluster-target.js");
-    const { config } = await resolveFromContext(ctx, flags);
-    name = config.cluster.name;
+    const { defaultStateDir, loadState } = await import("@clouddrove/sandbox");
     if ((await loadState(defaultStateDir(ctx.io.env))) === undefined) {
       throw new UsageError("There is no sandbox cluster yet.", {
         hint: "Create it with `clouddrove cluster create --sandbox`.",
       });
     }
-    const target = await openClusterTarget(ctx, { sandbox: true });
-    try {
-      const simulated = await readSimulatedAws(target.kube);
-      facts = await gatherFacts({ kube: target.kube, clusterName: name, simulated });
-    } finally {
-      await target.close();
-    }
-  } else {
-    const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
-    name = values.name;
-    const cluster = await describeCluster(clients.eks, values.name);
-    const kube = await connectKube(kubeConnection(ctx));
-    if (cluster) assertContextReaches(kube, cluster, values.region);
-    facts = await gatherFacts({
-      kube,
-      clusterName: values.name,
-      aws: clients,
-      fileSystemId: resolved.config.storage.efs.fileSystemId,
-    });
+    const { openClusterTarget } = await import("./cluster-target.js");
+    target = await openClusterTarget(ctx, { sandbox: true });
   }
-  const report = evaluateCluster(name, facts);
+  try {
+    const kube = target?.kube ?? (await connectKube(kubeConnection(ctx)));
+    await verify(ctx, withTargetSettings(target?.settings, flags), kube);
+  } finally {
+    await target?.close();
+  }
+}
+
+async function verify(ctx: CommandContext, flags: Flags, kube: Kube): Promise<void> {
+  const { describeCluster } = await import("../adapters/aws.js");
+  const { assertContextReaches } = await import("../steps/cluster/connect.js");
+  const { gatherFacts } = await import("../steps/cluster/facts.js");
+  const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
+  const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
+  const cluster = await describeCluster(clients.eks, values.name);
+  if (cluster) assertContextReaches(kube, cluster, values.region);
+  const facts = await gatherFacts({
+    kube,
+    clusterName: values.name,
+    aws: clients,
+    fileSystemId: resolved.config.storage.efs.fileSystemId,
+  });
+  const report = evaluateCluster(values.name, facts);
   if (!report.ok) ctx.state.exitCode = 1;
   await ctx.out.result(report, () => renderVerifyTable(report, ctx.out.paint));
 }

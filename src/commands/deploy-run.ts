@@ -3,7 +3,7 @@
  * before the task list starts), render, then run the steps and report.
  */
 import { backupBucketTarget } from "../adapters/s3.js";
-import { resolveForPurpose } from "../config/options.js";
+import { resolveForPurpose, resolveFromContext } from "../config/options.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import {
   backupDeployNotes,
@@ -24,11 +24,12 @@ import { runTasks } from "../io/renderer.js";
 import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
+import { clusterFileSystemId } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
 import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
-import type { ClusterTarget } from "./cluster-target.js";
+import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy.js";
 
@@ -80,9 +81,13 @@ export async function executeDeploy(
   target: ClusterTarget,
   serverDryRun: boolean,
 ): Promise<void> {
-  // The sandbox's simulated EFS driver takes any id; a configured one still wins.
-  const baseline = target.defaults;
-  const { config } = await resolveForPurpose(ctx, flags, "deploy", baseline);
+  // The target's settings (the sandbox's cluster and region) rank like flags; a flag given still wins.
+  const settings = withTargetSettings(target.settings, flags);
+  // No EFS id configured: the cluster's file system, asked of EFS (a configured one still wins).
+  const first = await resolveFromContext(ctx, settings);
+  const found = await clusterFileSystemId(first.config, ctx.io.env, (w) => ctx.out.warn(w));
+  const baseline = found ? new Map([["storage.efs.fileSystemId", found]]) : undefined;
+  const { config } = await resolveForPurpose(ctx, settings, "deploy", baseline);
   const live = await target.kube.get<Obj & { metadata: Obj }>(
     "apps/v1",
     "Deployment",

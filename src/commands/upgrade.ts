@@ -124,12 +124,13 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
     });
   }
   const { resolveFromContext } = await import("../config/options.js");
-  // Only global settings: the command's own --registry-version/--timeout are targets, not settings.
-  const resolved = await resolveFromContext(ctx, {});
-  const { config } = resolved;
   const { openClusterTarget } = await import("./cluster-target.js");
   const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
   try {
+    // Only global settings (and the target's): the command's own --registry-version/--timeout are
+    // targets, not settings.
+    const resolved = await resolveFromContext(ctx, target.settings);
+    const { config } = resolved;
     const upgraded = await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
     // `deploy` renders registry.version from the configuration: left at the old version, the next deploy
     // would quietly move the registry back.
@@ -304,7 +305,7 @@ async function executeUpgrade(
     state,
     stored,
     view,
-    eksctl: { env: ctx.io.env, cwd: ctx.io.cwd },
+    environment: { env: ctx.io.env, cwd: ctx.io.cwd },
   });
   const { rollbackTasks } = await import("../steps/upgrade/rollback.js");
   const { upgradeTasks } = await import("../steps/upgrade/index.js");

@@ -26,7 +26,7 @@ export async function resolveForPurpose(
   ctx: CommandContext,
   commandFlags: Record<string, unknown>,
   purpose: Purpose,
-  /** Values that rank like prompt answers (below the file): e.g. the sandbox's simulated EFS id. */
+  /** Values that rank like prompt answers (below the file): e.g. the EFS id EFS reports for the cluster. */
   baseline?: Map<string, SettingValue>,
 ): Promise<ResolvedConfig> {
   let resolved = await resolveFromContext(ctx, commandFlags, baseline);

@@ -1,15 +1,29 @@
 /**
- * `cluster create | verify | delete` against the sandbox: first with --sandbox (no eksctl, no AWS), then
- * the real EKS path with the sandbox standing in for the cluster eksctl made (the fake eksctl writes the
- * sandbox's kubeconfig) and the fake AWS account behind the SDK clients.
+ * `cluster create | verify | delete` against the sandbox: first with --sandbox (no eksctl; the AWS side is
+ * the sandbox's AWS endpoint, reached through the same adapters as AWS), then the real EKS path with the
+ * sandbox standing in for the cluster eksctl made (the fake eksctl writes the sandbox's kubeconfig) and
+ * the fake AWS account behind the SDK clients (a cluster that exists only once eksctl ran); last, verify
+ * on the EKS path with the real SDK clients reaching the sandbox's AWS endpoint.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  DeleteMountTargetCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from "@aws-sdk/client-efs";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import {
+  awsEnvironment,
+  down,
+  installEksAddons,
+  type Sandbox,
+  startSandbox,
+} from "../../sandbox/src/index.js";
+import { awsClientConfig } from "../../src/adapters/aws.js";
 import { connectKube } from "../../src/adapters/kube.js";
-import { networkPolicyAgent, snapshotController } from "../../src/core/cluster/sandbox.js";
 import { type FakeAws, fakeAws } from "../support/fake-eksctl/aws.js";
 import { fakeEksctl, removeTempDirs, tempDir } from "../support/fake-eksctl/index.js";
 
@@ -25,8 +39,11 @@ afterEach(async () => {
   removeTempDirs();
 });
 
+/** A sandbox state directory of the test's own; the sandbox its commands start is stopped after it. */
 function sandboxEnv(dir = tempDir()) {
-  return { CLOUDDROVE_SANDBOX_DIR: join(dir, "sandbox"), CLOUDDROVE_SANDBOX_SPEED: "200" };
+  const stateDir = join(dir, "sandbox");
+  cleanups.push(() => down(stateDir));
+  return { CLOUDDROVE_SANDBOX_DIR: stateDir, CLOUDDROVE_SANDBOX_SPEED: "200" };
 }
 
 const failedChecks = (stdout: string) =>
@@ -59,11 +76,23 @@ describe("cluster --sandbox", () => {
 
     const again = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
     expect(again.code).toBe(0);
+    // The file system is the one the sandbox's EFS holds for the cluster, asked of it as of AWS (in this
+    // process, once the background sandbox the commands used is stopped).
+    await down(env.CLOUDDROVE_SANDBOX_DIR as string);
+    const sandbox = await startSandbox({ stateDir: env.CLOUDDROVE_SANDBOX_DIR, speed: 200, runtime: false });
+    cleanups.push(() => sandbox.stop());
+    const efs = new EFSClient(awsClientConfig("EFS", sandbox.aws.region, awsEnvironment(sandbox.aws)));
+    const fileSystems = (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
+    expect(fileSystems).toHaveLength(1);
+    expect(fileSystems[0]?.Tags).toContainEqual({ Key: "clouddrove.io/cluster", Value: "clouddrove" });
     expect(JSON.parse(again.stdout)).toMatchObject({
       sandbox: true,
       reconciled: true,
-      fileSystemId: "fs-05a4db0c5a4db0c5a",
+      fileSystemId: fileSystems[0]?.FileSystemId,
     });
+    expect(create.stdout).toContain(
+      `EFS file system ${fileSystems[0]?.FileSystemId}, on the sandbox's AWS endpoint`,
+    );
   });
 
   it("verify fails a simulated cluster whose nodes are in two zones", async () => {
@@ -78,9 +107,10 @@ describe("cluster --sandbox", () => {
     });
     await seeded.stop();
 
+    // As on EKS: the cluster's VPC has no subnet in the region's third zone for a mount target.
     const create = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
     expect(create.code).toBe(1);
-    expect(JSON.parse(create.stdout).verify.ok).toBe(false);
+    expect(create.stderr).toMatch(/The cluster's VPC vpc-0[0-9a-f]{16} has no subnet in eu-west-1c\./);
 
     const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
     expect(verify.code).toBe(1);
@@ -103,15 +133,12 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
   let sandbox: Sandbox;
   let aws: FakeAws;
 
-  async function setUp(options: { addons?: boolean } = {}) {
+  async function setUp() {
     sandbox = await startSandbox({ speed: 200 });
     cleanups.push(() => sandbox.stop());
     // What the EKS addons in the ClusterConfig would do on a real cluster.
     const kube = await connectKube({ kubeconfigText: sandbox.kubeconfig() });
-    if (options.addons !== false) {
-      await kube.apply(networkPolicyAgent("eu-west-1"), { force: true });
-      await kube.apply(snapshotController(), { force: true });
-    }
+    await installEksAddons(sandbox);
     const dir = tempDir();
     const sandboxKubeconfig = join(dir, "sandbox-kubeconfig");
     writeFileSync(sandboxKubeconfig, sandbox.kubeconfig());
@@ -245,33 +272,46 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
     expect(remove.stdout).toContain("deleted 1 LoadBalancer Service(s)");
     expect(remove.stdout).toContain(`EFS file system ${fs?.FileSystemId} was kept with the registry's data.`);
   });
+});
+
+describe("cluster verify on EKS, the AWS side on the sandbox's AWS endpoint (real SDK clients)", () => {
+  /** A sandbox named `prod`, and the environment that points the AWS SDK at its endpoint. */
+  async function prodSandbox(options: { addons?: boolean } = {}) {
+    const prod = await startSandbox({ speed: 200, clusterName: "prod", runtime: false });
+    cleanups.push(() => prod.stop());
+    if (options.addons !== false) await installEksAddons(prod);
+    return { prod, env: cleanEnv(awsEnvironment(prod.aws)) };
+  }
 
   it("verify refuses a kubeconfig context that points at another cluster", async () => {
-    const { eksctl, kubeconfig } = await setUp();
-    // EKS says the cluster exists at another endpoint than the kubeconfig's server.
-    aws.restore();
-    aws = fakeAws({
-      clusterName: "prod",
-      clusterExists: () => true,
-      endpoint: "https://0ABC.gr7.eu-west-1.eks.amazonaws.com",
-    });
-    sandbox.writeKubeconfig(kubeconfig);
+    const { prod, env } = await prodSandbox();
+    // EKS says cluster prod is at its own endpoint; the kubeconfig reaches another cluster.
+    const other = await startSandbox({ speed: 200, runtime: false });
+    cleanups.push(() => other.stop());
+    const kubeconfig = join(tempDir(), "kubeconfig");
+    other.writeKubeconfig(kubeconfig);
+    expect(other.url).not.toBe(prod.url);
     const run = await runCli(
       ["--kubeconfig", kubeconfig, "cluster", "verify", "--cluster-name", "prod", "--region", "eu-west-1"],
-      { env: cleanEnv(eksctl.env) },
+      { env },
     );
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("not at cluster prod (https://0ABC.gr7.eu-west-1.eks.amazonaws.com)");
+    expect(run.stderr).toContain(`not at cluster prod (${prod.url})`);
     expect(run.stderr).toContain("aws eks update-kubeconfig --name prod --region eu-west-1");
   });
 
   it("verify reports network policy off, and what the vpc-cni addon asks for", async () => {
-    const { eksctl } = await setUp({ addons: false });
-    aws.restore();
-    aws = fakeAws({ clusterName: "prod", clusterExists: () => true, endpoint: sandbox.url });
-    const dir = tempDir();
-    const kubeconfig = join(dir, "kubeconfig");
-    sandbox.writeKubeconfig(kubeconfig);
+    const { prod, env } = await prodSandbox({ addons: false });
+    // The cluster's file system without its mount target in eu-west-1c.
+    const efs = new EFSClient(awsClientConfig("EFS", prod.aws.region, env));
+    const [fileSystem] = (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
+    const targets = await efs.send(
+      new DescribeMountTargetsCommand({ FileSystemId: fileSystem?.FileSystemId }),
+    );
+    const inC = targets.MountTargets?.find((m) => m.AvailabilityZoneName === "eu-west-1c");
+    await efs.send(new DeleteMountTargetCommand({ MountTargetId: inC?.MountTargetId }));
+    const kubeconfig = join(tempDir(), "kubeconfig");
+    prod.writeKubeconfig(kubeconfig);
     const run = await runCli(
       [
         "--kubeconfig",
@@ -285,7 +325,7 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
         "-o",
         "json",
       ],
-      { env: cleanEnv(eksctl.env) },
+      { env },
     );
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as { checks: Array<{ id: string; ok: boolean; detail: string }> };

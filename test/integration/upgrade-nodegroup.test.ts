@@ -1,14 +1,14 @@
 /**
- * `clouddrove upgrade --kubernetes-version` replaces the node through its EKS nodegroup. Against a
- * kubeconfig it runs `eksctl upgrade nodegroup`: here a stand-in eksctl on PATH hands the call to this
- * test over loopback, which runs the sandbox's simulated managed-nodegroup upgrade (new node first in the
- * same zone, the old one drained and removed). (upgrade-sandbox-flag.test.ts: the same with --sandbox.)
+ * `clouddrove upgrade --kubernetes-version` replaces the node through its EKS managed nodegroup: the EKS
+ * API's UpdateNodegroupVersion, waited on with DescribeUpdate. Against a kubeconfig, with the AWS
+ * environment pointing the SDK at the sandbox's AWS endpoint, which carries the update out as EKS does
+ * (new node first in the same zone, the old one drained and removed). (upgrade-sandbox-flag.test.ts: the
+ * same with --sandbox.)
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { join } from "node:path";
+import { DescribeNodegroupCommand, DescribeUpdateCommand, EKSClient } from "@aws-sdk/client-eks";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Sandbox, upgradeNodegroup } from "../../sandbox/src/index.js";
+import { awsEnvironment } from "../../sandbox/src/index.js";
+import { awsClientConfig } from "../../src/adapters/aws.js";
 import { report, setKubelets, startHarness, type UpgradeHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
@@ -19,55 +19,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** An `eksctl` on PATH that asks the test to perform `upgrade nodegroup` and prints eksctl-style lines. */
-async function eksctlStandIn(sandbox: Sandbox, dir: string) {
-  const calls: string[][] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => {
-      body += chunk;
-    });
-    req.on("end", async () => {
-      const argv = JSON.parse(body) as string[];
-      calls.push(argv);
-      const flag = (name: string) => argv[argv.indexOf(name) + 1] as string;
-      try {
-        const result = await upgradeNodegroup(sandbox, flag("--name"), flag("--kubernetes-version"));
-        res.end(
-          `2024-01-01 12:00:00 [ℹ]  will upgrade nodes in nodegroup "${flag("--name")}"\n` +
-            `2024-01-01 12:00:00 [✔]  nodegroup successfully upgraded (${result.oldNode} -> ${result.newNode})\n`,
-        );
-      } catch (error) {
-        res.statusCode = 500;
-        res.end(`Error: ${(error as Error).message}\n`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address() as { port: number };
-  const bin = join(dir, "bin");
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(
-    join(bin, "eksctl"),
-    `#!/usr/bin/env node
-const res = await fetch(process.env.STAND_IN_URL, { method: "POST", body: JSON.stringify(process.argv.slice(2)) });
-const text = await res.text();
-(res.ok ? process.stdout : process.stderr).write(text);
-process.exit(res.ok ? 0 : 1);
-`,
-  );
-  chmodSync(join(bin, "eksctl"), 0o755);
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-  return {
-    calls,
-    env: { PATH: `${bin}:${process.env.PATH}`, STAND_IN_URL: `http://127.0.0.1:${address.port}/` },
-  };
-}
-
 describe("upgrade --kubernetes-version", () => {
   let h: UpgradeHarness;
 
-  it("runs eksctl upgrade nodegroup; the replacement node is waited for and uncordoned", async () => {
+  it("asks EKS to update the nodegroup; the replacement node is waited for and uncordoned", async () => {
     h = await startHarness();
     cleanups.push(() => h.stop());
     expect((await h.deploy()).code).toBe(0);
@@ -85,23 +40,27 @@ describe("upgrade --kubernetes-version", () => {
     expect(skipped.stderr).toContain("skips 1 minor version(s)");
 
     setKubelets(sandbox, "v1.32.9-eks-1a2b3c4");
-    const eksctl = await eksctlStandIn(sandbox, h.sbx.dir);
+    // The only AWS environment: the sandbox's endpoint, key and region.
+    const aws = awsEnvironment(sandbox.aws);
     const ready = h.watchReady();
-    const run = await h.upgrade(["--node", target, "--kubernetes-version", "1.33"], { env: eksctl.env });
+    const run = await h.upgrade(["--node", target, "--kubernetes-version", "1.33"], { env: aws });
     ready.stop();
     expect(run.code, run.stderr).toBe(0);
-    expect(eksctl.calls).toEqual([
-      [
-        "upgrade",
-        "nodegroup",
-        "--cluster",
-        "clouddrove",
-        "--name",
-        `ng-${zone}`,
-        "--kubernetes-version",
-        "1.33",
-      ],
-    ]);
+    const eks = new EKSClient(awsClientConfig("EKS", sandbox.aws.region, aws));
+    const bump = report(run.stdout).steps.find((s: Any) => s.title.startsWith(`Upgraded ${target}`));
+    const updateId = /EKS update (\S+)\)/.exec(bump?.detail ?? "")?.[1];
+    expect(updateId, bump?.detail).toBeDefined();
+    const { update } = await eks.send(
+      new DescribeUpdateCommand({ name: "clouddrove", updateId, nodegroupName: `ng-${zone}` }),
+    );
+    expect(update?.status).toBe("Successful");
+    expect(update?.params).toContainEqual({ type: "Version", value: "1.33" });
+    for (const zoneOfGroup of ["eu-west-1a", "eu-west-1b", "eu-west-1c"]) {
+      const { nodegroup } = await eks.send(
+        new DescribeNodegroupCommand({ clusterName: "clouddrove", nodegroupName: `ng-${zoneOfGroup}` }),
+      );
+      expect(nodegroup?.version).toBe(zoneOfGroup === zone ? "1.33" : "1.32");
+    }
     const result = report(run.stdout);
     const replacement = result.replacements[target] as string;
     expect(replacement).toBeDefined();

@@ -1,12 +1,12 @@
 /**
- * `clouddrove upgrade --sandbox --kubernetes-version`: the sandbox started in-process from its saved state
- * (as every --sandbox command does), the simulated managed-nodegroup upgrade run in-process instead of
- * eksctl. (Its own file: a worker of its own, apart from the kubeconfig-mode sandboxes of other tests.)
+ * `clouddrove upgrade --sandbox --kubernetes-version`: the sandbox running in the background (started by
+ * the first --sandbox command), the nodegroup update asked of its AWS endpoint's EKS API exactly as of
+ * EKS. (Its own file: a worker of its own, apart from the kubeconfig-mode sandboxes of other tests.)
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSandbox } from "../../sandbox/src/index.js";
+import { down, startSandbox } from "../../sandbox/src/index.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { NAMESPACE, PASSWORD, report, setKubelets } from "./upgrade-harness.js";
 
@@ -14,12 +14,15 @@ import { NAMESPACE, PASSWORD, report, setKubelets } from "./upgrade-harness.js";
 type Any = any;
 
 const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) {
+    await down(join(dir, "sandbox"));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe("upgrade --sandbox --kubernetes-version", () => {
-  it("runs the simulated nodegroup upgrade in-process", async () => {
+  it("asks the sandbox's EKS API to update the nodegroup, as on EKS", async () => {
     const dir = tempDir();
     dirs.push(dir);
     const stateDir = join(dir, "sandbox");
@@ -31,7 +34,9 @@ describe("upgrade --sandbox --kubernetes-version", () => {
     });
     const deployed = await runCli(["deploy", "--sandbox", "--yes", "--no-smoke-test"], { env, cwd: dir });
     expect(deployed.code, deployed.stderr).toBe(0);
-    // Between two commands the sandbox is stopped: age its kubelets through the saved state.
+    // Stopped between two commands, the sandbox's kubelets are aged through its saved state; the next
+    // --sandbox command starts it again from there.
+    await down(stateDir);
     const offline = await startSandbox({ stateDir, speed: 300 });
     setKubelets(offline, "v1.32.9-eks-1a2b3c4");
     const target = offline.store
@@ -57,5 +62,11 @@ describe("upgrade --sandbox --kubernetes-version", () => {
       result.health.nodes.find((n: Any) => n.name === result.replacements[target]).kubeletVersion,
     ).toMatch(/^v1\.33\./);
     expect(result.availability.minReadyReplicas).toBeGreaterThanOrEqual(2);
+    const bump = result.steps.find((s: Any) => s.title.startsWith(`Upgraded ${target}`));
+    expect(bump.detail).toMatch(
+      new RegExp(
+        `^nodegroup ng-eu-west-1[abc] at 1\\.33 \\(EKS update [0-9a-f]{16}\\): ${target} replaced by ip-`,
+      ),
+    );
   });
 });

@@ -160,7 +160,10 @@ describe("what the operator is told", () => {
       "kubectl drain n1 --ignore-daemonsets --force --delete-emptydir-data --grace-period=30 --timeout=600s",
     );
     expect(commands).toContain(
-      "eksctl upgrade nodegroup --cluster prod --name ng-eu-west-1a --kubernetes-version 1.33 --region eu-west-1",
+      "aws eks update-nodegroup-version --cluster-name prod --nodegroup-name ng-eu-west-1a --kubernetes-version 1.33 --region eu-west-1",
+    );
+    expect(commands).toContain(
+      "aws eks describe-update --name prod --nodegroup-name ng-eu-west-1a --update-id UPDATE_ID --region eu-west-1 --query update.status",
     );
     expect(commands).toContain("kubectl uncordon NEW_NODE");
     expect(commands.at(-1)).toContain("curl -fsS http://127.0.0.1:5000/");

@@ -22,7 +22,7 @@ import { startSnapshotController } from "./snapshot.js";
 import { startVolumeController } from "./volumes.js";
 
 export type { NodeReplacement, SandboxContext } from "./operations.js";
-export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./operations.js";
+export { checkNodegroupUpgrade, injectProbeFailure, setNodeReady, upgradeNodegroup } from "./operations.js";
 export { SandboxAnnotations } from "./pod-runs.js";
 export type { ControllerError } from "./runtime.js";
 export { CLUSTER_INFO, clusterInfo, nodegroupName, type SeedOptions, seedCluster } from "./seed.js";

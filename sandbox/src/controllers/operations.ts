@@ -207,6 +207,57 @@ export interface NodeReplacement {
 }
 
 /**
+ * What a node group upgrade to `kubernetesVersion` would replace, checked as EKS checks an
+ * UpdateNodegroupVersion request before it starts: a Kubernetes minor, within the skew policy of the
+ * control plane, for a node group that exists. Throws UsageError / OperationError otherwise.
+ */
+export function checkNodegroupUpgrade(
+  sandbox: SandboxContext,
+  nodegroup: string,
+  kubernetesVersion: string,
+): { target: ReturnType<typeof kubeletVersionFor>; nodes: KubeObject[]; outdated: KubeObject[] } {
+  const store = sandbox.store;
+  let target: ReturnType<typeof kubeletVersionFor>;
+  try {
+    target = kubeletVersionFor(kubernetesVersion);
+  } catch {
+    throw new UsageError(`"${kubernetesVersion}" is not a Kubernetes version.`, {
+      hint: 'Give a minor version such as "1.33".',
+    });
+  }
+  const info = clusterInfo(store);
+  const [cpMajor, cpMinor] = info.kubernetesVersion.split(".").map(Number) as [number, number];
+  const [major, minor] = target.minor.split(".").map(Number) as [number, number];
+  if (major !== cpMajor || minor > cpMinor || minor < cpMinor - 3) {
+    throw new OperationError(
+      `InvalidParameterException: Requested Nodegroup Kubernetes version ${target.minor} is not supported with a cluster at version ${info.kubernetesVersion}.`,
+      {
+        hint: `A kubelet may not be newer than the control plane nor more than 3 minors older: choose ${cpMinor - 3 >= 0 ? `1.${cpMinor - 3}` : "1.0"} to ${info.kubernetesVersion}, or upgrade the control plane first.`,
+      },
+    );
+  }
+  const nodes = store
+    .list("Node", { labelSelector: `${NODEGROUP_LABEL}=${nodegroup}` })
+    .filter((n) => !n.metadata.deletionTimestamp)
+    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""));
+  if (nodes.length === 0) {
+    const groups = [
+      ...new Set(
+        store
+          .list("Node")
+          .map((n) => n.metadata.labels?.[NODEGROUP_LABEL])
+          .filter(Boolean),
+      ),
+    ];
+    throw new UsageError(`There is no node group "${nodegroup}" in the sandbox.`, {
+      hint: `Node groups: ${groups.join(", ") || "(none)"}.`,
+    });
+  }
+  const outdated = nodes.filter((n) => minorOf(n.status?.nodeInfo?.kubeletVersion) !== target.minor);
+  return { target, nodes, outdated };
+}
+
+/**
  * Upgrades a node group's nodes to `kubernetesVersion`, one node at a time, as an EKS managed node
  * group update does. Resolves with the first replacement (and all of them in `replaced`); rejects with
  * an OperationError when a drain exceeds the 15-minute limit (the new node stays, the old one stays
@@ -218,47 +269,12 @@ export async function upgradeNodegroup(
   kubernetesVersion: string,
 ): Promise<NodeReplacement & { replaced: NodeReplacement[] }> {
   const ctx = contextFor(sandbox);
-  let target: ReturnType<typeof kubeletVersionFor>;
-  try {
-    target = kubeletVersionFor(kubernetesVersion);
-  } catch {
-    throw new UsageError(`"${kubernetesVersion}" is not a Kubernetes version.`, {
-      hint: 'Give a minor version such as "1.33".',
-    });
-  }
-  const info = clusterInfo(ctx.store);
-  const [cpMajor, cpMinor] = info.kubernetesVersion.split(".").map(Number) as [number, number];
-  const [major, minor] = target.minor.split(".").map(Number) as [number, number];
-  if (major !== cpMajor || minor > cpMinor || minor < cpMinor - 3) {
-    throw new OperationError(
-      `InvalidParameterException: Requested Nodegroup Kubernetes version ${target.minor} is not supported with a cluster at version ${info.kubernetesVersion}.`,
-      {
-        hint: `A kubelet may not be newer than the control plane nor more than 3 minors older: choose ${cpMinor - 3 >= 0 ? `1.${cpMinor - 3}` : "1.0"} to ${info.kubernetesVersion}, or upgrade the control plane first.`,
-      },
-    );
-  }
-  const nodes = ctx.store
-    .list("Node", { labelSelector: `${NODEGROUP_LABEL}=${nodegroup}` })
-    .filter((n) => !n.metadata.deletionTimestamp)
-    .sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""));
-  if (nodes.length === 0) {
-    const groups = [
-      ...new Set(
-        ctx.store
-          .list("Node")
-          .map((n) => n.metadata.labels?.[NODEGROUP_LABEL])
-          .filter(Boolean),
-      ),
-    ];
-    throw new UsageError(`There is no node group "${nodegroup}" in the sandbox.`, {
-      hint: `Node groups: ${groups.join(", ") || "(none)"}.`,
-    });
-  }
-  const outdated = nodes.filter((n) => minorOf(n.status?.nodeInfo?.kubeletVersion) !== target.minor);
+  const { target, nodes, outdated } = checkNodegroupUpgrade(ctx, nodegroup, kubernetesVersion);
   if (outdated.length === 0) {
     const name = nodes[0]!.metadata.name;
     return { oldNode: name, newNode: name, replaced: [] };
   }
+  const info = clusterInfo(ctx.store);
   const replaced: NodeReplacement[] = [];
   for (const old of outdated) {
     const zone = zoneOf(old) ?? info.zones[0]!;

@@ -23,7 +23,13 @@ export interface SeedOptions {
 /** Where the sandbox keeps what it was seeded with (read back by node group upgrades and by the API server). */
 export const CLUSTER_INFO = { namespace: "kube-system", name: "clouddrove-sandbox" } as const;
 
-export const DEFAULTS = { nodes: 3, region: "eu-west-1", kubernetesVersion: "1.33" } as const;
+/** The cluster is named as clouddrove names one by default (its setting cluster.name). */
+export const DEFAULTS = {
+  nodes: 3,
+  region: "eu-west-1",
+  kubernetesVersion: "1.33",
+  clusterName: "clouddrove",
+} as const;
 
 export function nodegroupName(zone: string): string {
   return `ng-${zone}`;
@@ -303,8 +309,9 @@ export function seedCluster(store: ObjectStore, clock: SandboxClock, options: Se
   createIfMissing(store, kubernetesService());
 }
 
-/** What seedCluster recorded (region, zones, control plane version), or the defaults. */
+/** What seedCluster recorded (cluster name, region, zones, control plane version), or the defaults. */
 export function clusterInfo(store: ObjectStore): {
+  name: string;
   region: string;
   zones: string[];
   kubernetesVersion: string;
@@ -312,6 +319,7 @@ export function clusterInfo(store: ObjectStore): {
   const data = store.get("ConfigMap", CLUSTER_INFO.namespace, CLUSTER_INFO.name)?.data ?? {};
   const region = data.region ?? DEFAULTS.region;
   return {
+    name: data.clusterName ?? DEFAULTS.clusterName,
     region,
     zones: data.zones ? String(data.zones).split(",") : ["a", "b", "c"].map((z) => `${region}${z}`),
     kubernetesVersion: data.kubernetesVersion ?? DEFAULTS.kubernetesVersion,

@@ -17,6 +17,8 @@ export interface UpOptions {
   /** Shape of a new sandbox (a saved one keeps its own). */
   nodes?: number;
   zones?: string[];
+  kubernetesVersion?: string;
+  clusterName?: string;
   port?: number;
   /** Simulated ms per real ms. */
   speed?: number;
@@ -35,6 +37,9 @@ export interface RunningSandbox {
   logFile: string;
   /** True when this call started it; false when it was already running. */
   started: boolean;
+  /** The EKS cluster it stands in for, and its AWS endpoint (see awsEnvironment). */
+  clusterName: string;
+  aws: NonNullable<OwnerRecord["aws"]>;
 }
 
 /** The daemon's script: the built one, also when this module runs from its sources under a test runner. */
@@ -60,6 +65,8 @@ function running(owner: OwnerRecord, stateDir: string, started: boolean): Runnin
     startedAt: owner.startedAt,
     logFile: logFile(stateDir),
     started,
+    clusterName: owner.clusterName ?? "clouddrove",
+    aws: owner.aws as NonNullable<OwnerRecord["aws"]>,
   };
 }
 
@@ -100,6 +107,8 @@ export async function up(options: UpOptions): Promise<RunningSandbox> {
   if (options.nodes !== undefined) args.push("--nodes", String(options.nodes));
   if (options.zones !== undefined) args.push("--zones", options.zones.join(","));
   if (options.speed !== undefined) args.push("--speed", String(options.speed));
+  if (options.kubernetesVersion !== undefined) args.push("--kubernetes-version", options.kubernetesVersion);
+  if (options.clusterName !== undefined) args.push("--cluster-name", options.clusterName);
   const log = openSync(logFile(stateDir), "a", 0o600);
   let exited: number | null | undefined;
   try {
@@ -186,7 +195,7 @@ export interface SandboxNode {
 
 export type SandboxStatus =
   | { running: false; stateDir: string; saved: boolean }
-  | (Omit<RunningSandbox, "started"> & { running: true; stateDir: string; nodes: SandboxNode[] });
+  | (Omit<RunningSandbox, "started" | "aws"> & { running: true; stateDir: string; nodes: SandboxNode[] });
 
 interface NodeList {
   items?: Array<{
@@ -237,7 +246,7 @@ export async function status(stateDir: string): Promise<SandboxStatus> {
     ready: node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
     kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "",
   }));
-  const { started: _started, ...where } = running(owner, stateDir, false);
+  const { started: _started, aws: _aws, ...where } = running(owner, stateDir, false);
   return { running: true, stateDir, ...where, nodes };
 }
 

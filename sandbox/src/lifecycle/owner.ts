@@ -2,7 +2,8 @@
  * One process owns a state directory: the owner record (`sandbox.json`) is created exclusively by the
  * process that serves the directory's cluster and removed when it stops. A record whose process is gone
  * (killed, machine restarted) is stale and is taken over. The record holds where the cluster answers,
- * never a credential (those stay in the state file and the kubeconfig).
+ * never a credential of the cluster (those stay in the state file and the kubeconfig); the AWS keys it
+ * names are the sandbox's own made-up ones, which its endpoint alone accepts.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,9 @@ export interface OwnerRecord {
   url?: string;
   kubeconfig?: string;
   context?: string;
+  /** The EKS cluster the sandbox stands in for, and its AWS endpoint with the sandbox's own static keys. */
+  clusterName?: string;
+  aws?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
 }
 
 export function ownerFile(stateDir: string): string {

@@ -5,12 +5,17 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../index.js";
+import { installEksAddons } from "../controllers/addons.js";
+import { type Sandbox, type SandboxAws, type SandboxOptions, startSandbox } from "../index.js";
 import { SANDBOX_CONTEXT } from "../kubeconfig.js";
 import { stateFile } from "../persist.js";
 import { kubeconfigFile, type OwnerRecord, readOwner, updateOwner } from "./owner.js";
 
-export interface ServeOptions extends Pick<SandboxOptions, "port" | "nodes" | "zones" | "region" | "speed"> {
+export interface ServeOptions
+  extends Pick<
+    SandboxOptions,
+    "port" | "nodes" | "zones" | "region" | "speed" | "kubernetesVersion" | "clusterName"
+  > {
   stateDir: string;
   mode: OwnerRecord["mode"];
 }
@@ -56,13 +61,23 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const sandbox = await startOnPreferredPort({ ...shape, stateDir, ownerMode: mode }, lastPort(stateDir));
   const kubeconfig = kubeconfigFile(stateDir);
   try {
+    // The cluster stands in for one `clouddrove cluster create` made on EKS, whose addons are always there
+    // (network policy enforcement in the VPC CNI, the snapshot controller).
+    await installEksAddons(sandbox);
     // Saved at once: the token and certificate the kubeconfig names survive a crash of this process.
     await sandbox.save();
     sandbox.writeKubeconfig(kubeconfig);
     writeFileSync(join(stateDir, "api-port"), `${new URL(sandbox.url).port}\n`);
     const owner = readOwner(stateDir);
     if (owner?.pid !== process.pid) throw new Error(`lost the ownership of ${stateDir}`);
-    const ready: OwnerRecord = { ...owner, url: sandbox.url, kubeconfig, context: SANDBOX_CONTEXT };
+    const ready: OwnerRecord = {
+      ...owner,
+      url: sandbox.url,
+      kubeconfig,
+      context: SANDBOX_CONTEXT,
+      clusterName: sandbox.clusterName,
+      aws: sandbox.aws,
+    };
     updateOwner(stateDir, ready);
     let stopping: Promise<void> | undefined;
     return {

@@ -1,14 +1,21 @@
 /**
  * EKS: whether the cluster exists and where its control plane's subnets are, its addons' configuration,
- * and the Kubernetes versions EKS offers.
+ * the Kubernetes versions EKS offers, and a managed node group's version update (what `eksctl upgrade
+ * nodegroup` asks EKS for, and waits on, for a node group on an EKS-managed AMI).
  */
 import {
   DescribeAddonCommand,
   DescribeClusterCommand,
   DescribeClusterVersionsCommand,
+  DescribeNodegroupCommand,
+  DescribeUpdateCommand,
   type EKSClient,
+  UpdateNodegroupVersionCommand,
+  type UpdateNodegroupVersionCommandOutput,
 } from "@aws-sdk/client-eks";
+import { OperationError } from "../../errors.js";
 import { aws, isAwsError } from "./errors.js";
+import { type PollOptions, pollUntil } from "./poll.js";
 
 export interface ClusterInfo {
   name: string;
@@ -79,4 +86,75 @@ export async function supportedVersions(eks: EKSClient): Promise<string[] | unde
     return aws("listing the Kubernetes versions EKS offers", () => Promise.reject(error));
   }
   return [...new Set(versions)].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+}
+
+export interface NodegroupInfo {
+  name: string;
+  /** Kubernetes minor of the group's nodes, e.g. "1.33". */
+  version?: string;
+  status: string;
+}
+
+export async function describeNodegroup(
+  eks: EKSClient,
+  clusterName: string,
+  nodegroupName: string,
+): Promise<NodegroupInfo> {
+  const answer = await aws(`describing nodegroup ${nodegroupName} of EKS cluster ${clusterName}`, () =>
+    eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
+  );
+  return {
+    name: nodegroupName,
+    version: answer.nodegroup?.version,
+    status: answer.nodegroup?.status ?? "UNKNOWN",
+  };
+}
+
+/**
+ * Asks EKS to move the node group to `version` (it starts new nodes, drains and removes the old ones)
+ * and waits until the update succeeded; a failed or cancelled update is an OperationError naming EKS's
+ * reasons. Returns the update's id.
+ */
+export async function updateNodegroupVersion(
+  eks: EKSClient,
+  input: { clusterName: string; nodegroupName: string; version: string },
+  poll: Omit<PollOptions, "what">,
+  onStatus?: (status: string) => void,
+): Promise<string> {
+  const { clusterName, nodegroupName, version } = input;
+  let started: UpdateNodegroupVersionCommandOutput;
+  try {
+    started = await eks.send(new UpdateNodegroupVersionCommand({ clusterName, nodegroupName, version }));
+  } catch (error) {
+    if (isAwsError(error, "ResourceInUseException")) {
+      throw new OperationError(`EKS is already updating nodegroup ${nodegroupName}.`, {
+        cause: error,
+        hint: `Wait until \`aws eks list-updates --name ${clusterName} --nodegroup-name ${nodegroupName}\` shows it finished, then run again with --resume.`,
+      });
+    }
+    return aws(`asking EKS to update nodegroup ${nodegroupName} to ${version}`, () => Promise.reject(error));
+  }
+  const updateId = started.update?.id as string;
+  onStatus?.(`EKS update ${updateId}: ${started.update?.status ?? "InProgress"}`);
+  const final = await pollUntil(
+    async () => {
+      const answer = await aws(`reading EKS update ${updateId}`, () =>
+        eks.send(new DescribeUpdateCommand({ name: clusterName, updateId, nodegroupName })),
+      );
+      const status = answer.update?.status ?? "InProgress";
+      onStatus?.(`EKS update ${updateId}: ${status}`);
+      return status === "InProgress" ? undefined : answer.update;
+    },
+    { ...poll, what: `EKS update ${updateId} of nodegroup ${nodegroupName} to finish` },
+  );
+  if (final.status !== "Successful") {
+    throw new OperationError(
+      `EKS update ${updateId} of nodegroup ${nodegroupName} to ${version}: ${final.status}.`,
+      {
+        details: (final.errors ?? []).map((e) => `${e.errorCode}: ${e.errorMessage}`),
+        hint: `See \`aws eks describe-update --name ${clusterName} --nodegroup-name ${nodegroupName} --update-id ${updateId}\`; fix the cause (e.g. a PodDisruptionBudget that allows no eviction), then --resume.`,
+      },
+    );
+  }
+  return updateId;
 }

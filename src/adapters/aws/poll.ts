@@ -10,12 +10,15 @@ export interface PollOptions {
   what: string;
   timeoutMs: number;
   intervalMs: number;
+  /** When set, the interval doubles after each look, up to this (quick at first, patient later). */
+  maxIntervalMs?: number;
   signal?: AbortSignal;
 }
 
 /** Calls `check` until it returns a value (not undefined), or fails at the deadline. */
 export async function pollUntil<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
+  let interval = options.intervalMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
@@ -24,6 +27,7 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
         hint: "AWS is slow or the resource is stuck; check it in the AWS console, then run the command again.",
       });
     }
-    await sleep(options.intervalMs, options.signal);
+    await sleep(interval, options.signal);
+    if (options.maxIntervalMs) interval = Math.min(interval * 2, options.maxIntervalMs);
   }
 }

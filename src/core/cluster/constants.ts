@@ -8,7 +8,7 @@ export const MANAGED_BY_TAG = "clouddrove.io/managed-by";
 export const CLUSTER_TAG = "clouddrove.io/cluster";
 export const MANAGED_BY_VALUE = "clouddrove";
 
-/** The worker node groups: one per zone, named after it (the sandbox seeds the same names). */
+/** The worker node groups: one per zone, named after it. */
 export function nodegroupName(zone: string): string {
   return `ng-${zone}`;
 }
@@ -28,7 +28,7 @@ export const NFS_PORT = 2049;
 export const EFS_CSI_DRIVER = "efs.csi.aws.com";
 export const EBS_CSI_DRIVER = "ebs.csi.aws.com";
 
-/** Where the addons put their workloads on EKS (and the sandbox seeds them). */
+/** Where the addons put their workloads on EKS. */
 export const KUBE_SYSTEM = "kube-system";
 export const VPC_CNI_DAEMONSET = "aws-node";
 export const SNAPSHOT_CONTROLLER_DEPLOYMENT = "snapshot-controller";

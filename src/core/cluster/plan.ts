@@ -61,21 +61,3 @@ export function deletePlan(input: DeletePlanInput): string[] {
   if (input.clusterExists) lines.push(`  - run: ${input.eksctlCommand}`);
   return lines;
 }
-
-export function sandboxPlan(input: {
-  values: ClusterValues;
-  existing: boolean;
-  stateDir: string;
-  fileSystemId: string;
-}): string[] {
-  const { values } = input;
-  return [
-    `${input.existing ? "Reconcile" : "Create"} the simulated cluster ${values.name} (state in ${input.stateDir}):`,
-    input.existing
-      ? "  - keep its nodes and zones"
-      : `  - one worker node in each of ${values.zones.join(", ")}`,
-    "  - simulated addons: network policy enforcement in the VPC CNI, the snapshot controller",
-    `  - a simulated EFS file system ${input.fileSystemId} with a mount target in each zone`,
-    "  - apply the storage classes, verify (the config file is left alone: it describes the real cluster)",
-  ];
-}

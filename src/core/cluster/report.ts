@@ -6,11 +6,22 @@ import type { Painter } from "../../io/paint.js";
 import type { ClusterValues } from "./cluster-config.js";
 import { renderVerifyTable, type VerifyReport } from "./verify.js";
 
+/** How the result names what was made, where that differs from an EKS cluster made with eksctl. */
+export interface CreateWording {
+  /** e.g. "Simulated cluster" (default "Cluster"). */
+  kind: string;
+  /** The line about the EFS file system (default: where its id was recorded). */
+  efs: string;
+  /** The line about how to reach the cluster (default: the kubeconfig context eksctl set). */
+  where: string;
+  /** The command to run next (default `clouddrove deploy`). */
+  next: string;
+}
+
 export interface CreateOutcome {
   values: ClusterValues;
   reconciled: boolean;
-  /** The sandbox's state directory, for `create --sandbox`. */
-  sandboxDir?: string;
+  wording?: CreateWording;
   fileSystemId?: string;
   recordedIn?: string;
   kubeContext?: string;
@@ -20,33 +31,34 @@ export interface CreateOutcome {
 }
 
 export function createResult(outcome: CreateOutcome, paint?: Pick<Painter, "green" | "red" | "bold">) {
-  const { values, sandboxDir, report } = outcome;
+  const { values, report } = outcome;
+  const wording: CreateWording = outcome.wording ?? {
+    kind: "Cluster",
+    efs: `EFS file system ${outcome.fileSystemId} recorded in ${outcome.recordedIn} as storage.efs.fileSystemId.`,
+    where: `kubectl now points at it: current context ${outcome.kubeContext}.`,
+    next: "clouddrove deploy",
+  };
   const data = {
     cluster: values.name,
     region: values.region,
     zones: values.zones,
     kubernetesVersion: values.kubernetesVersion,
-    sandbox: sandboxDir !== undefined,
     reconciled: outcome.reconciled,
     fileSystemId: outcome.fileSystemId ?? null,
     configFile: outcome.recordedIn ?? null,
-    kubeContext: sandboxDir ? null : (outcome.kubeContext ?? null),
+    kubeContext: outcome.kubeContext ?? null,
     done: outcome.done,
     warnings: outcome.warnings,
     verify: report ?? null,
   };
   const text = () =>
     [
-      `${sandboxDir ? "Simulated cluster" : "Cluster"} ${values.name} (${values.region}: ${values.zones.join(", ")}) ${outcome.reconciled ? "reconciled" : "created"}.`,
-      sandboxDir
-        ? `Simulated EFS file system ${outcome.fileSystemId} (not written to the config file, which describes the real cluster).`
-        : `EFS file system ${outcome.fileSystemId} recorded in ${outcome.recordedIn} as storage.efs.fileSystemId.`,
-      sandboxDir
-        ? `The simulated cluster's state is saved in ${sandboxDir}; use it with --sandbox (e.g. \`clouddrove deploy --sandbox\`).`
-        : `kubectl now points at it: current context ${outcome.kubeContext}.`,
+      `${wording.kind} ${values.name} (${values.region}: ${values.zones.join(", ")}) ${outcome.reconciled ? "reconciled" : "created"}.`,
+      wording.efs,
+      wording.where,
       "",
       report ? renderVerifyTable(report, paint) : "",
-      report?.ok ? `\nNext: clouddrove deploy${sandboxDir ? " --sandbox" : ""}` : "",
+      report?.ok ? `\nNext: ${wording.next}` : "",
     ].join("\n");
   return { data, text };
 }

@@ -1,6 +1,6 @@
 /**
  * `cluster verify`: what makes a cluster fit for the registry, judged from plain facts gathered by the
- * adapters (AWS and the Kubernetes API) or the sandbox. Pure, so every verdict is unit-testable.
+ * adapters (AWS and the Kubernetes API). Pure, so every verdict is unit-testable.
  */
 import type { Painter } from "../../io/paint.js";
 import { EBS_CSI_DRIVER, EFS_CSI_DRIVER } from "./constants.js";

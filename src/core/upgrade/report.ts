@@ -82,7 +82,7 @@ export interface LeftState {
   registryReady: number;
   registryDesired: number;
   bumped: boolean;
-  /** The flags that select the cluster (--sandbox, --kubeconfig, --context, -n) for the commands. */
+  /** The flags that select the cluster (as given: --kubeconfig, --context, -n, ...) for the commands. */
   clusterFlags: string;
 }
 

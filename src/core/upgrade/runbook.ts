@@ -116,8 +116,12 @@ export function runbook(input: RunbookInput): string[] {
   }
   if (targets.kubernetesVersion) {
     const region = input.region ? ` --region ${input.region}` : "";
+    const cluster = input.cluster ?? "CLUSTER";
+    const nodegroup = input.nodegroup ?? "NODEGROUP";
     lines.push(
-      `eksctl upgrade nodegroup --cluster ${input.cluster ?? "CLUSTER"} --name ${input.nodegroup ?? "NODEGROUP"} --kubernetes-version ${targets.kubernetesVersion}${region}`,
+      `aws eks update-nodegroup-version --cluster-name ${cluster} --nodegroup-name ${nodegroup} --kubernetes-version ${targets.kubernetesVersion}${region}`,
+      `# wait until the update (its id is in the answer) is Successful:`,
+      `aws eks describe-update --name ${cluster} --nodegroup-name ${nodegroup} --update-id UPDATE_ID${region} --query update.status`,
       `# the nodegroup's new node replaces ${node}; find it with:`,
       `kubectl get nodes -l eks.amazonaws.com/nodegroup=${input.nodegroup ?? "NODEGROUP"}`,
     );

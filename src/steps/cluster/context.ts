@@ -14,7 +14,7 @@ export interface ClusterContext {
   existing?: ClusterInfo;
   /** The cluster as EKS describes it after eksctl ran (its endpoint is what kubectl must reach). */
   described?: ClusterInfo;
-  /** The AWS clients; absent for the sandbox, which has no AWS. */
+  /** The AWS clients (EKS, EC2, EFS, STS), configured from the command's environment. */
   clients?: AwsClients;
   fileSystemId?: string;
   createdFileSystem?: boolean;

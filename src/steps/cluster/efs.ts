@@ -3,6 +3,7 @@
  * security group admitting NFS from the nodes, and a mount target in each worker zone's subnet.
  * Idempotent: what exists is kept, only what is missing is created.
  */
+import type { EFSClient } from "@aws-sdk/client-efs";
 import type { ListrTask } from "listr2";
 import {
   createFileSystem,
@@ -37,6 +38,15 @@ export function clusterTags(cluster: string): Record<string, string> {
   return { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [CLUSTER_TAG]: cluster };
 }
 
+/** The cluster's file system: the one tagged for it, else the one made with its creation token. */
+export function findClusterFileSystem(efs: EFSClient, clusterName: string) {
+  return findFileSystem(efs, {
+    tagKey: CLUSTER_TAG,
+    tagValue: clusterName,
+    creationToken: efsCreationToken(clusterName),
+  });
+}
+
 export function efsTask(options: EfsStepOptions): ListrTask<ClusterContext> {
   const poll = { timeoutMs: options.timeoutMs, intervalMs: options.pollIntervalMs, signal: options.signal };
   return {
@@ -56,11 +66,7 @@ export function efsTask(options: EfsStepOptions): ListrTask<ClusterContext> {
         );
       }
 
-      let fileSystem = await findFileSystem(efs, {
-        tagKey: CLUSTER_TAG,
-        tagValue: name,
-        creationToken: efsCreationToken(name),
-      });
+      let fileSystem = await findClusterFileSystem(efs, name);
       if (fileSystem) {
         task.output = `Found EFS file system ${fileSystem.id}`;
       } else {

@@ -1,21 +1,19 @@
 /**
  * Gathering what `cluster verify` judges: the control plane's subnet zones and the EFS mount targets from
- * AWS (or, for the sandbox, from its record), everything else from the Kubernetes API.
+ * AWS (EKS, EC2, EFS through the adapters, wherever the environment points them), everything else from
+ * the Kubernetes API.
  */
 import type { ListrTask } from "listr2";
 import {
   type AwsClients,
   addonConfiguration,
   describeCluster,
-  findFileSystem,
   listMountTargets,
   subnetZones,
 } from "../../adapters/aws.js";
 import type { Kube, KubeConnectOptions } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import {
-  CLUSTER_TAG,
-  efsCreationToken,
   KUBE_SYSTEM,
   SNAPSHOT_CONTROLLER_DEPLOYMENT,
   VPC_CNI_DAEMONSET,
@@ -26,44 +24,27 @@ import {
   networkPolicyFromDaemonSet,
   nodeFacts,
 } from "../../core/cluster/facts.js";
-import { SIMULATED_AWS, type SimulatedAws, simulatedAwsFromConfigMap } from "../../core/cluster/sandbox.js";
 import { evaluateCluster, type VerifyFacts } from "../../core/cluster/verify.js";
 import { type KubeStepContext, kubeFor } from "./connect.js";
-
-/** What the sandbox records in place of AWS (it has no control plane subnets or EFS of its own). */
-export type SimulatedAwsFacts = SimulatedAws;
+import { findClusterFileSystem } from "./efs.js";
 
 export interface FactSources {
   kube: Kube;
   clusterName: string;
-  /** Real AWS; or `simulated` for the sandbox. */
   aws?: AwsClients;
-  simulated?: SimulatedAwsFacts;
   /** The EFS id from the configuration, when known (else it is found by tag). */
   fileSystemId?: string;
 }
 
 async function awsFacts(sources: FactSources): Promise<Pick<VerifyFacts, "controlPlaneSubnetZones" | "efs">> {
-  if (!sources.aws) {
-    const simulated = sources.simulated;
-    if (!simulated)
-      return { controlPlaneSubnetZones: { unknown: "no AWS access" }, efs: { unknown: "no AWS access" } };
-    return { controlPlaneSubnetZones: simulated.controlPlaneSubnetZones, efs: simulated.efs };
-  }
+  if (!sources.aws)
+    return { controlPlaneSubnetZones: { unknown: "no AWS access" }, efs: { unknown: "no AWS access" } };
   const { eks, ec2, efs } = sources.aws;
   const cluster = await describeCluster(eks, sources.clusterName);
   const controlPlaneSubnetZones = cluster
     ? [...(await subnetZones(ec2, cluster.subnetIds)).values()]
     : { unknown: `EKS has no cluster named ${sources.clusterName} in ${sources.aws.region}` };
-  const fileSystemId =
-    sources.fileSystemId ??
-    (
-      await findFileSystem(efs, {
-        tagKey: CLUSTER_TAG,
-        tagValue: sources.clusterName,
-        creationToken: efsCreationToken(sources.clusterName),
-      })
-    )?.id;
+  const fileSystemId = sources.fileSystemId ?? (await findClusterFileSystem(efs, sources.clusterName))?.id;
   const efsFacts = fileSystemId
     ? {
         fileSystemId,
@@ -102,20 +83,8 @@ export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {
   };
 }
 
-/** The simulated AWS facts `cluster create --sandbox` recorded in the sandbox, or undefined. */
-export async function readSimulatedAws(kube: Kube): Promise<SimulatedAwsFacts | undefined> {
-  const configMap = await kube.get(named(Kinds.ConfigMap, SIMULATED_AWS.name, SIMULATED_AWS.namespace));
-  return simulatedAwsFromConfigMap(configMap);
-}
-
-/**
- * The last step of `cluster create`: verify what was made (the report decides the exit code). With
- * `simulated`, the AWS facts come from the sandbox's record instead of AWS.
- */
-export function verifyTask(
-  connect: KubeConnectOptions,
-  options: { simulated?: boolean } = {},
-): ListrTask<KubeStepContext> {
+/** The last step of `cluster create`: verify what was made (the report decides the exit code). */
+export function verifyTask(connect: KubeConnectOptions): ListrTask<KubeStepContext> {
   return {
     title: "Verify: zones, workers, network policy, CSI drivers, EFS mount targets",
     task: async (context, task) => {
@@ -123,8 +92,7 @@ export function verifyTask(
       const facts = await gatherFacts({
         kube,
         clusterName: context.values.name,
-        aws: options.simulated ? undefined : context.clients,
-        simulated: options.simulated ? await readSimulatedAws(kube) : undefined,
+        aws: context.clients,
         fileSystemId: context.fileSystemId,
       });
       context.report = evaluateCluster(context.values.name, facts);

@@ -68,7 +68,9 @@ export function backupStep(): ListrTask<UpgradeContext> {
       }
       const archive = parseArchiveResult(outcome.log);
       if (outcome.simulated) {
-        ctx.warnings.push(`the backup Job ${name} was simulated by the sandbox: no archive was written`);
+        ctx.warnings.push(
+          `the backup Job ${name} ran no container (its log says it was simulated): no archive was written`,
+        );
       }
       ctx.state.backup = archive ? `Job ${name}: ${archive.key} (${archive.bytes} bytes)` : `Job ${name}`;
       ctx.detail = `${ctx.state.backup} completed`;

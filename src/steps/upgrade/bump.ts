@@ -1,8 +1,9 @@
 /**
  * Step: the bump, while the node is drained — the registry's version (ConfigMap and Deployment moved to
  * the new version's layout by server-side apply, after the rollback payload and the registry's tag
- * fingerprint are saved), the node's Kubernetes version through its EKS nodegroup (a replacement node
- * joins; with --sandbox the simulated nodegroup does the same in-process), and/or the user's command.
+ * fingerprint are saved), the node's Kubernetes version through its EKS managed nodegroup (the EKS API's
+ * UpdateNodegroupVersion, waited on with DescribeUpdate: a replacement node joins, the old one is drained
+ * and removed), and/or the user's command.
  */
 import type { ListrTask } from "listr2";
 import { comparable } from "../../core/deploy/objects.js";
@@ -123,34 +124,35 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
     ((await ctx.kube.list("v1", "Node")) as Obj[]).map((n) => n.metadata.name as string),
   );
   ctx.stats.lists++;
-  if (ctx.sandbox) {
-    task.output = `simulated nodegroup ${nodegroup}: a new node at ${version} joins, then ${node} is removed`;
-    const { upgradeNodegroup } = await import("@clouddrove/sandbox");
-    await upgradeNodegroup(ctx.sandbox, nodegroup, version);
-  } else {
-    const { runEksctl } = await import("../../adapters/eksctl.js");
-    const cluster = info?.cluster ?? ctx.config.cluster.name;
-    const args = [
-      "upgrade",
-      "nodegroup",
-      "--cluster",
-      cluster,
-      "--name",
-      nodegroup,
-      "--kubernetes-version",
-      version,
-    ];
-    if (ctx.config.cluster.region) args.push("--region", ctx.config.cluster.region);
-    await runEksctl(args, {
-      ...ctx.eksctl,
-      timeoutMs: ctx.options.eksctlTimeoutMs,
-      timeoutText: ctx.options.eksctlTimeoutText,
-      signal: ctx.options.signal,
-      onLine: (line) => {
-        task.output = line.message;
-      },
-      context: { cluster, region: ctx.config.cluster.region },
+  const cluster = info?.cluster ?? ctx.config.cluster.name;
+  const env = ctx.environment.env;
+  const region = ctx.config.cluster.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new OperationError(`The AWS region of cluster ${cluster} is not known.`, {
+      hint: "Set cluster.region (--region, CLOUDDROVE_CLUSTER_REGION) or AWS_REGION, then --resume. The node stays cordoned.",
     });
+  }
+  const { awsClients, describeNodegroup, updateNodegroupVersion } = await import("../../adapters/aws.js");
+  const { eks } = awsClients(region, env);
+  const group = await describeNodegroup(eks, cluster, nodegroup);
+  let through = `nodegroup ${nodegroup} already at ${version}`;
+  if (group.version !== version) {
+    task.output = `asking EKS to update nodegroup ${nodegroup} to ${version}: a new node joins, then ${node} is drained and removed`;
+    const updateId = await updateNodegroupVersion(
+      eks,
+      { clusterName: cluster, nodegroupName: nodegroup, version },
+      // EKS updates take minutes: look again after 1 s, 2 s, 4 s ... at most every 15 s.
+      {
+        timeoutMs: ctx.options.eksctlTimeoutMs,
+        intervalMs: 1000,
+        maxIntervalMs: 15_000,
+        signal: ctx.options.signal,
+      },
+      (status) => {
+        task.output = status;
+      },
+    );
+    through = `EKS update ${updateId}`;
   }
   const after = (await ctx.kube.list("v1", "Node", {
     labelSelector: `eks.amazonaws.com/nodegroup=${nodegroup}`,
@@ -164,14 +166,14 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
   const replacement = after.find((n) => !before.has(n.metadata.name) && atTarget(n));
   if (replacement) {
     ctx.state.replacements[node] = replacement.metadata.name;
-    return `nodegroup ${nodegroup} at ${version}: ${node} replaced by ${replacement.metadata.name}`;
+    return `nodegroup ${nodegroup} at ${version} (${through}): ${node} replaced by ${replacement.metadata.name}`;
   }
   const same = after.find((n) => n.metadata.name === node);
-  if (same && atTarget(same)) return `nodegroup ${nodegroup}: ${node} already runs ${version}`;
+  if (same && atTarget(same)) return `nodegroup ${nodegroup} (${through}): ${node} already runs ${version}`;
   throw new OperationError(
     `After the nodegroup upgrade no node of ${nodegroup} runs Kubernetes ${version}.`,
     {
-      hint: `Check the nodegroup (eksctl get nodegroup --cluster CLUSTER; kubectl get nodes -l eks.amazonaws.com/nodegroup=${nodegroup}), then --resume.`,
+      hint: `Check the nodegroup (aws eks describe-nodegroup --cluster-name ${cluster} --nodegroup-name ${nodegroup}; kubectl get nodes -l eks.amazonaws.com/nodegroup=${nodegroup}), then --resume.`,
     },
   );
 }
@@ -189,9 +191,9 @@ async function runUpgradeCommand(ctx: UpgradeContext, node: string, task: Task):
   };
   const result = await execa(command, {
     shell: true,
-    env: { ...ctx.eksctl.env, NODE: node },
+    env: { ...ctx.environment.env, NODE: node },
     extendEnv: false,
-    cwd: ctx.eksctl.cwd,
+    cwd: ctx.environment.cwd,
     stdin: "ignore",
     stdout: [tap],
     stderr: [tap],

@@ -32,20 +32,16 @@ export interface UpgradeOptions {
   signal?: AbortSignal;
 }
 
-/** The in-process sandbox (with --sandbox), whose node groups are upgraded without eksctl. */
-export type SandboxHandle = import("@clouddrove/sandbox").Sandbox;
-
 export interface UpgradeContext {
   kube: Kube;
-  sandbox?: SandboxHandle;
   config: Config;
   namespace: string;
   options: UpgradeOptions;
   state: UpgradeState;
   /** Rollback payload kept beside the state: the registry's config and Deployment before the bump. */
   previous: { config?: string; deployment?: Obj };
-  /** eksctl's environment (PATH, AWS_*, KUBECONFIG). */
-  eksctl: { env: NodeJS.ProcessEnv; cwd: string };
+  /** The command's environment (PATH, AWS_*, KUBECONFIG) and directory: the AWS clients' and the upgrade command's. */
+  environment: { env: NodeJS.ProcessEnv; cwd: string };
   /** The API server's version (for the skew policy and the expected kubelets). */
   controlPlaneVersion?: string;
   /** Each node's kubelet when the run started, to check that the ones not upgraded kept theirs. */

@@ -26,7 +26,7 @@ import {
 } from "../../core/upgrade/targets.js";
 import { ClouddroveError, UsageError } from "../../errors.js";
 import { watchAvailability } from "./availability.js";
-import type { SandboxHandle, UpgradeContext, UpgradeOptions } from "./context.js";
+import type { UpgradeContext, UpgradeOptions } from "./context.js";
 import { recordedSteps } from "./record.js";
 import { type StoredUpgrade, saveState } from "./state-store.js";
 
@@ -84,13 +84,12 @@ export function targetProblems(view: ClusterView, targets: UpgradeTargets, nodes
 
 export interface ContextInputs {
   kube: Kube;
-  sandbox?: SandboxHandle;
   config: Config;
   options: UpgradeOptions;
   state: UpgradeState;
   stored: StoredUpgrade;
   view: ClusterView;
-  eksctl: { env: NodeJS.ProcessEnv; cwd: string };
+  environment: { env: NodeJS.ProcessEnv; cwd: string };
 }
 
 export function buildContext(inputs: ContextInputs): UpgradeContext {
@@ -105,13 +104,12 @@ export function buildContext(inputs: ContextInputs): UpgradeContext {
   }
   return {
     kube: inputs.kube,
-    sandbox: inputs.sandbox,
     config: inputs.config,
     namespace: inputs.config.namespace,
     options: inputs.options,
     state,
     previous: { ...inputs.stored.previous },
-    eksctl: inputs.eksctl,
+    environment: inputs.environment,
     controlPlaneVersion: view.controlPlane,
     kubeletBefore: Object.fromEntries(
       view.nodes.map((n) => [n.metadata?.name as string, n.status?.nodeInfo?.kubeletVersion as string]),

@@ -1,0 +1,260 @@
+/**
+ * EKS (REST-JSON): the cluster, its addons and the Kubernetes versions offered, its managed node groups
+ * (one per zone, read from the nodes' labels), and the node group version update, which the sandbox
+ * performs as EKS does (a replacement node, then the old one drained and removed: upgradeNodegroup).
+ */
+import type { ServerResponse } from "node:http";
+import { minorOf } from "../controllers/nodes.js";
+import { checkNodegroupUpgrade, upgradeNodegroup } from "../controllers/operations.js";
+import { SandboxError } from "../errors.js";
+import type { KubeObject } from "../types.js";
+import type { AwsContext, RestRequest } from "./context.js";
+import { AwsServiceError, epochSeconds, sendJsonResult } from "./protocol.js";
+import {
+  type ClusterShape,
+  clusterSecurityGroupId,
+  type NodegroupUpdateRecord,
+  nextId,
+  SANDBOX_ACCOUNT,
+  subnetsOf,
+  vpcId,
+} from "./state.js";
+
+const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
+
+/** The addons clouddrove's ClusterConfig installs, with the configuration it gives them. */
+const ADDONS: Record<string, { version: string; configurationValues?: string }> = {
+  "vpc-cni": { version: "v1.19.6-eksbuild.1", configurationValues: '{"enableNetworkPolicy":"true"}' },
+  "kube-proxy": { version: "v1.33.0-eksbuild.2" },
+  coredns: { version: "v1.11.4-eksbuild.14" },
+  "aws-ebs-csi-driver": { version: "v1.45.0-eksbuild.2" },
+  "aws-efs-csi-driver": { version: "v2.1.9-eksbuild.1" },
+  "snapshot-controller": { version: "v8.2.0-eksbuild.1" },
+  "eks-pod-identity-agent": { version: "v1.3.7-eksbuild.2" },
+};
+
+function clusterOrThrow(ctx: AwsContext, name: string): ClusterShape {
+  const cluster = ctx.cluster();
+  if (name !== cluster.name) {
+    throw new AwsServiceError("ResourceNotFoundException", `No cluster found for name: ${name}.`, 404);
+  }
+  return cluster;
+}
+
+function nodegroupNodes(ctx: AwsContext, name: string): KubeObject[] {
+  return ctx.store
+    .list("Node", { labelSelector: `${NODEGROUP_LABEL}=${name}` })
+    .filter((n) => !n.metadata.deletionTimestamp);
+}
+
+function nodegroupNames(ctx: AwsContext): string[] {
+  const names = ctx.store.list("Node").map((n) => n.metadata.labels?.[NODEGROUP_LABEL] as string | undefined);
+  return [...new Set(names.filter((n): n is string => Boolean(n)))].sort();
+}
+
+function describeNodegroup(ctx: AwsContext, cluster: ClusterShape, name: string) {
+  const nodes = nodegroupNodes(ctx, name);
+  if (nodes.length === 0) {
+    throw new AwsServiceError("ResourceNotFoundException", `No node group found for name: ${name}.`, 404);
+  }
+  const minors = nodes.map((n) => minorOf(n.status?.nodeInfo?.kubeletVersion) ?? cluster.kubernetesVersion);
+  // EKS reports the version the group's launch configuration has: the oldest node's until an update ends.
+  const version = minors.sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]))[0];
+  const updating = ctx.state.updates.some((u) => u.nodegroupName === name && u.status === "InProgress");
+  const zones = new Set(nodes.map((n) => n.metadata.labels?.["topology.kubernetes.io/zone"]));
+  const created = Math.min(
+    ...nodes.map((n) => Date.parse(n.metadata.creationTimestamp ?? "") || ctx.clock.now()),
+  );
+  return {
+    nodegroupName: name,
+    nodegroupArn: `arn:aws:eks:${cluster.region}:${SANDBOX_ACCOUNT}:nodegroup/${cluster.name}/${name}/sandbox`,
+    clusterName: cluster.name,
+    version,
+    releaseVersion: `${version}.0-20250715`,
+    createdAt: epochSeconds(created),
+    modifiedAt: epochSeconds(ctx.clock.now()),
+    status: updating ? "UPDATING" : "ACTIVE",
+    capacityType: "ON_DEMAND",
+    scalingConfig: { minSize: 1, maxSize: 2, desiredSize: 1 },
+    instanceTypes: [nodes[0]?.metadata.labels?.["node.kubernetes.io/instance-type"] ?? "m5.large"],
+    subnets: subnetsOf(cluster)
+      .filter((s) => s.private && zones.has(s.AvailabilityZone))
+      .map((s) => s.SubnetId),
+    amiType: "AL2023_x86_64_STANDARD",
+    nodeRole: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/eksctl-${cluster.name}-nodegroup-NodeInstanceRole`,
+    labels: { "alpha.eksctl.io/nodegroup-name": name },
+    health: { issues: [] },
+    updateConfig: { maxUnavailable: 1 },
+    tags: { "alpha.eksctl.io/cluster-name": cluster.name },
+  };
+}
+
+function updateView(update: NodegroupUpdateRecord) {
+  return {
+    id: update.id,
+    status: update.status,
+    type: "VersionUpdate",
+    params: [
+      { type: "Version", value: update.version },
+      { type: "ReleaseVersion", value: `${update.version}.0-20250715` },
+    ],
+    createdAt: epochSeconds(update.createdAt),
+    errors: update.errors,
+  };
+}
+
+/** Starts the update; the sandbox carries it out in the background, as EKS does. */
+function updateNodegroupVersion(
+  ctx: AwsContext,
+  cluster: ClusterShape,
+  name: string,
+  body: { version?: string },
+) {
+  describeNodegroup(ctx, cluster, name);
+  if (ctx.state.updates.some((u) => u.nodegroupName === name && u.status === "InProgress")) {
+    throw new AwsServiceError(
+      "ResourceInUseException",
+      `Nodegroup ${name} is currently being updated. Please wait for the update to complete.`,
+      409,
+    );
+  }
+  const version = body.version ?? cluster.kubernetesVersion;
+  try {
+    checkNodegroupUpgrade(ctx, name, version);
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    throw new AwsServiceError(
+      "InvalidParameterException",
+      error.message.replace(/^InvalidParameterException: /, ""),
+    );
+  }
+  const update: NodegroupUpdateRecord = {
+    id: nextId(ctx.state, "update").replace(/^update-0/, ""),
+    clusterName: cluster.name,
+    nodegroupName: name,
+    version,
+    status: "InProgress",
+    createdAt: ctx.clock.now(),
+    errors: [],
+  };
+  ctx.state.updates.push(update);
+  upgradeNodegroup(ctx, name, version).then(
+    () => {
+      update.status = "Successful";
+    },
+    (error: unknown) => {
+      update.status = "Failed";
+      const message = error instanceof Error ? error.message : String(error);
+      update.errors.push({
+        errorCode: /^PodEvictionFailure/.test(message) ? "PodEvictionFailure" : "Unknown",
+        errorMessage: message,
+        resourceIds: [name],
+      });
+    },
+  );
+  return { update: updateView(update) };
+}
+
+export async function handleEks(
+  ctx: AwsContext,
+  request: RestRequest,
+  response: ServerResponse,
+): Promise<void> {
+  const { method, url } = request;
+  const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  if (method === "GET" && parts.length === 1 && parts[0] === "cluster-versions") {
+    const [major, minor] = ctx.cluster().kubernetesVersion.split(".").map(Number) as [number, number];
+    const minors = [minor - 3, minor - 2, minor - 1, minor, minor + 1].filter((m) => m >= 0);
+    return sendJsonResult(response, 200, {
+      clusterVersions: minors.map((m) => ({
+        clusterVersion: `${major}.${m}`,
+        clusterType: "eks",
+        defaultPlatformVersion: "eks.9",
+        defaultVersion: m === minor,
+        status: "standard-support",
+        versionStatus: "STANDARD_SUPPORT",
+        kubernetesPatchVersion: `${major}.${m}.4`,
+      })),
+    });
+  }
+  if (parts[0] !== "clusters" || parts.length < 2) {
+    throw new AwsServiceError(
+      "UnknownOperationException",
+      `The sandbox's EKS does not serve ${method} ${url.pathname}.`,
+      404,
+    );
+  }
+  const cluster = clusterOrThrow(ctx, parts[1] as string);
+  const [, , collection, item, action] = parts;
+  if (method === "GET" && collection === undefined) {
+    return sendJsonResult(response, 200, {
+      cluster: {
+        name: cluster.name,
+        arn: `arn:aws:eks:${cluster.region}:${SANDBOX_ACCOUNT}:cluster/${cluster.name}`,
+        createdAt: epochSeconds(ctx.clock.now()),
+        version: cluster.kubernetesVersion,
+        endpoint: ctx.apiServer.url,
+        roleArn: `arn:aws:iam::${SANDBOX_ACCOUNT}:role/eksctl-${cluster.name}-cluster-ServiceRole`,
+        resourcesVpcConfig: {
+          subnetIds: subnetsOf(cluster).map((s) => s.SubnetId),
+          securityGroupIds: [],
+          clusterSecurityGroupId: clusterSecurityGroupId(cluster),
+          vpcId: vpcId(cluster),
+          endpointPublicAccess: true,
+          endpointPrivateAccess: false,
+          publicAccessCidrs: ["0.0.0.0/0"],
+        },
+        kubernetesNetworkConfig: { serviceIpv4Cidr: "10.100.0.0/16", ipFamily: "ipv4" },
+        status: "ACTIVE",
+        certificateAuthority: { data: Buffer.from(ctx.apiServer.certificate).toString("base64") },
+        platformVersion: "eks.9",
+        tags: { "alpha.eksctl.io/cluster-name": cluster.name },
+      },
+    });
+  }
+  if (collection === "addons" && method === "GET" && item !== undefined) {
+    const addon = ADDONS[item];
+    if (!addon) {
+      throw new AwsServiceError(
+        "ResourceNotFoundException",
+        `No addon: ${item} found in cluster: ${cluster.name}`,
+        404,
+      );
+    }
+    return sendJsonResult(response, 200, {
+      addon: {
+        addonName: item,
+        clusterName: cluster.name,
+        status: "ACTIVE",
+        addonVersion: addon.version,
+        configurationValues: addon.configurationValues,
+        health: { issues: [] },
+      },
+    });
+  }
+  if (collection === "node-groups") {
+    if (method === "GET" && item === undefined) {
+      return sendJsonResult(response, 200, { nodegroups: nodegroupNames(ctx) });
+    }
+    if (method === "GET" && item !== undefined && action === undefined) {
+      return sendJsonResult(response, 200, { nodegroup: describeNodegroup(ctx, cluster, item) });
+    }
+    if (method === "POST" && item !== undefined && action === "update-version") {
+      return sendJsonResult(response, 200, updateNodegroupVersion(ctx, cluster, item, request.input));
+    }
+  }
+  if (collection === "updates" && method === "GET" && item !== undefined) {
+    const nodegroup = url.searchParams.get("nodegroupName");
+    const update = ctx.state.updates.find(
+      (u) => u.id === item && u.clusterName === cluster.name && (!nodegroup || u.nodegroupName === nodegroup),
+    );
+    if (!update)
+      throw new AwsServiceError("ResourceNotFoundException", `No update found for ID: ${item}.`, 404);
+    return sendJsonResult(response, 200, { update: updateView(update) });
+  }
+  throw new AwsServiceError(
+    "UnknownOperationException",
+    `The sandbox's EKS does not serve ${method} ${url.pathname}.`,
+    404,
+  );
+}
