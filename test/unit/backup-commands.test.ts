@@ -273,6 +273,18 @@ describe("the bucket as the CLI reaches it", () => {
       credentials: { accessKeyId: "AKIA", secretAccessKey: "secret" },
     });
   });
+
+  it("takes an endpoint from the command's AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL; a configured one wins", () => {
+    const s3Only = { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:4568", AWS_ENDPOINT_URL: "http://127.0.0.1:1" };
+    expect(backupBucketTarget(config(), s3Only).endpoint).toBe("http://127.0.0.1:4568");
+    expect(backupBucketTarget(config(), { AWS_ENDPOINT_URL: "http://127.0.0.1:1" }).endpoint).toBe(
+      "http://127.0.0.1:1",
+    );
+    expect(backupBucketTarget(config("backup.endpoint=https://minio.example.com"), s3Only).endpoint).toBe(
+      "https://minio.example.com",
+    );
+    expect(backupBucketTarget(config(), { AWS_ENDPOINT_URL_S3: "" }).endpoint).toBeUndefined();
+  });
 });
 
 describe("an S3-compatible endpoint", () => {
