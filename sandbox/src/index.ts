@@ -11,6 +11,7 @@ import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
+import { startSandboxS3 } from "./s3.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
 
@@ -56,6 +57,8 @@ export interface Sandbox {
   readonly controllers: RunningControllers | undefined;
   /** The real runtime (undefined with runtime: false or controllers: false). */
   readonly runtime: SandboxRuntime | undefined;
+  /** The sandbox's S3 on 127.0.0.1 (path-style; keys and variables: s3Environment). */
+  readonly s3: { readonly endpoint: string; readonly region: string };
   /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
   kubeconfig(contextName?: string): string;
   /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
@@ -89,6 +92,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (saved) store.restore({ resourceVersion: saved.resourceVersion, objects: saved.objects });
   const token = saved?.token ?? randomBytes(24).toString("hex");
   const tls = saved?.tls && isUsableKey(saved.tls.key) ? saved.tls : createSelfSignedCertificate();
+  const s3 = await startSandboxS3({ stateDir: options.stateDir, region });
   const useControllers = options.controllers ?? true;
   let controllers: RunningControllers | undefined;
   let runtime: SandboxRuntime | undefined;
@@ -120,6 +124,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   } catch (error) {
     controllers?.stop();
     await runtime?.stop();
+    await s3.stop();
     clock.stop();
     throw error;
   }
@@ -149,6 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     kubernetesVersion,
     controllers,
     runtime,
+    s3: { endpoint: s3.endpoint, region: s3.region },
     kubeconfig: (contextName = SANDBOX_CONTEXT) =>
       kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
     writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
@@ -160,6 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       controllers?.stop();
       // After the controllers: nothing restarts what the runtime stops now.
       await runtime?.stop();
+      await s3.stop();
       await save();
       await server.close();
       clock.stop();
@@ -170,5 +177,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 export { injectProbeFailure, setNodeReady, upgradeNodegroup } from "./controllers/index.js";
 export { SANDBOX_CONTEXT } from "./kubeconfig.js";
 export { defaultStateDir, loadState, resetState } from "./persist.js";
+export { s3Environment } from "./s3.js";
 export { MemoryStore } from "./store.js";
 export type { KubeObject, ObjectStore, SandboxClock } from "./types.js";
