@@ -102,7 +102,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Volumes live in <stateDir>/volumes when there is a stateDir, so data outlives a stop like a real
     // volume; else in a temporary directory removed at stop.
     if (options.runtime ?? true)
-      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir });
+      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir, s3 });
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
     // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).

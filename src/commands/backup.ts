@@ -42,7 +42,7 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     const command = backup
       .command(name)
       .description(description)
-      .option("--sandbox", "work on the simulated sandbox cluster (its Jobs are simulated: no data moves)");
+      .option("--sandbox", "work on the sandbox cluster (its backup Jobs run for real against its own S3)");
     command.action(async (flags: BackupFlags, cmd: Command) => run(createContext(io, cmd, state), flags));
     return command;
   };
@@ -211,7 +211,6 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
       namespace: ns,
       cronJob: backupNames.cronJob,
       job: job.metadata.name,
-      simulated: context.outcome?.simulated ?? false,
       archive: context.result ?? null,
       location: context.result && bucket ? `s3://${bucket}/${context.result.key}` : null,
       jobSeconds: context.outcome ? jobSeconds(context.outcome) : null,

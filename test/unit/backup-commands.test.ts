@@ -9,7 +9,6 @@ import { resolveConfig } from "../../src/config/resolve.js";
 import { backupDeployNotes } from "../../src/core/backup/deploy-notes.js";
 import {
   formatBytes,
-  isSimulatedLog,
   lastLines,
   parseArchiveResult,
   parseRestoreResult,
@@ -21,7 +20,6 @@ import {
   nowReportText,
   type RestoreReport,
   restoreReportText,
-  SIMULATED_ARCHIVE,
 } from "../../src/core/backup/report.js";
 import {
   checkConfirmation,
@@ -75,15 +73,6 @@ describe("the scripts' result lines", () => {
       notes: 1,
       previous: "/var/lib/clouddrove/docker.pre-restore-20250131T040000Z",
     });
-  });
-
-  it("recognises only the sandbox's stand-in log as simulated", () => {
-    expect(
-      isSimulatedLog(
-        '2025-01-31T03:00:00Z clouddrove sandbox: container "archive" of pod "x-1" is simulated; it writes no log',
-      ),
-    ).toBe(true);
-    expect(isSimulatedLog("archive: streaming with rclone; this is simulated traffic")).toBe(false);
   });
 
   it("keeps the last non-empty lines, and formats sizes and names", () => {
@@ -320,11 +309,10 @@ describe("the reports", () => {
   const now: NowReport = {
     ok: true,
     dryRun: false,
-    target: "the sandbox (simulated)",
+    target: "context prod",
     namespace: "clouddrove",
     cronJob: "registry-clouddrove-backup",
     job: "registry-clouddrove-backup-now-x",
-    simulated: true,
     archive: null,
     location: null,
     jobSeconds: 5,
@@ -333,11 +321,12 @@ describe("the reports", () => {
     steps: [],
   };
 
-  it("says plainly when the sandbox only simulated the Job", () => {
-    expect(nowReportText(now)).toContain(SIMULATED_ARCHIVE);
+  it("names the archive a Job wrote, and says when a completed Job reported none", () => {
+    expect(nowReportText(now)).toBe(
+      "Job registry-clouddrove-backup-now-x completed, but it reported no archive (see the warning above).",
+    );
     const real = nowReportText({
       ...now,
-      simulated: false,
       archive: { key: "clouddrove/20250131T030000Z.tar", bytes: 2048, seconds: 90, sha256: SHA },
       location: "s3://acme-backups/clouddrove/20250131T030000Z.tar",
     });
@@ -362,7 +351,6 @@ describe("the reports", () => {
       plan: [],
       verified: null,
       restored: null,
-      simulated: false,
       health: null,
       stoppedIn: "restore",
       state: "The registry is stopped.",
