@@ -18,11 +18,11 @@ import {
   GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   ListObjectsV2Command,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { s3Environment } from "../../sandbox/src/index.js";
 import type { KubeObject } from "../../sandbox/src/types.js";
+import { sandboxS3Client } from "../../sandbox/test/support/s3-client.js";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import {
   getBlob,
@@ -108,16 +108,7 @@ function sandboxS3(): S3Server {
   };
 }
 
-/** An S3 client on the sandbox's S3, with its keys. */
-function s3Client(): S3Client {
-  const e = s3Environment(sbx.sandbox);
-  return new S3Client({
-    region: REGION,
-    endpoint: e.AWS_ENDPOINT_URL_S3,
-    forcePathStyle: true,
-    credentials: { accessKeyId: e.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: e.AWS_SECRET_ACCESS_KEY ?? "" },
-  });
-}
+const s3Client = () => sandboxS3Client(sbx.sandbox);
 
 /** A good and a corrupted archive in the sandbox's bucket, written by the real archive.sh. */
 async function writeArchives(): Promise<{ goodKey: string; badKey: string }> {

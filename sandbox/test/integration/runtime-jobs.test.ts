@@ -3,9 +3,9 @@
  * script from its ConfigMap, rclone reaching the sandbox's S3 with the injected keys, nothing of this
  * process's environment, and the pod's phase, exit code and log taken from the process.
  */
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { s3Environment } from "../../src/index.js";
+import { sandboxS3Client } from "../support/s3-client.js";
 import { startTestSandbox, type TestSandbox } from "../support/sandbox.js";
 import { until } from "../support/wait.js";
 
@@ -77,16 +77,7 @@ describe("a script Job in the sandbox", () => {
     expect(lines[0]).toMatch(/^ca=unset tmp=\/\S+\/rootfs\/tmp\/\S+ data=\/\S+\/volumes\/scripts$/);
     expect(lines.at(-1)).toBe("read back: written by a pod");
 
-    const env = s3Environment(sbx.sandbox);
-    const s3 = new S3Client({
-      region: env.AWS_REGION,
-      endpoint: env.AWS_ENDPOINT_URL_S3,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-      },
-    });
+    const s3 = sandboxS3Client(sbx.sandbox);
     const object = await s3.send(new GetObjectCommand({ Bucket: "jobs-bucket", Key: "out.txt" }));
     expect(await object.Body?.transformToString()).toBe("written by a pod");
     expect(store.get("Job", "jobs", "script")?.status.conditions).toContainEqual(

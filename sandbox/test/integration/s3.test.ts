@@ -17,11 +17,11 @@ import {
   ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Sandbox, s3Environment, startSandbox } from "../../src/index.js";
+import { sandboxS3Client } from "../support/s3-client.js";
 
 let dir: string;
 let sandbox: Sandbox | undefined;
@@ -32,18 +32,7 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function client(target: Sandbox, keys?: { accessKeyId: string; secretAccessKey: string }): S3Client {
-  const env = s3Environment(target);
-  return new S3Client({
-    region: env.AWS_REGION,
-    endpoint: env.AWS_ENDPOINT_URL_S3,
-    forcePathStyle: true,
-    credentials: keys ?? {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-    },
-  });
-}
+const client = sandboxS3Client;
 
 const text = async (body: unknown) => (body as { transformToString(): Promise<string> }).transformToString();
 
