@@ -1,10 +1,10 @@
 /**
  * The container runtime behind the simulated kubelet, for the containers the sandbox runs for real
  * (registry images serving, and the backup image's shell scripts: see script-launch.ts): a process per
- * running container, started when the simulation brings the
- * container to running (a new containerID means a new process), stopped when the simulation stops it
- * (liveness kill, image change) or the pod is deleted (SIGTERM, SIGKILL after the grace period), its
- * exit reported back so the simulation terminates and restarts the container. Probes of such containers
+ * running container, started when the simulation brings the container to running (a new containerID
+ * means a new process), stopped when the simulation stops it (liveness kill, image change) or the pod is
+ * deleted (SIGTERM, SIGKILL after the grace period), its exit reported back so the simulation terminates
+ * the container (and restarts it, or the Job's pod ends, as its restartPolicy says). Probes of such containers
  * are answered by the real process; everything else about the pod stays simulated.
  */
 import { accessSync, constants as fsConstants } from "node:fs";
