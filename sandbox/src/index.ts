@@ -17,6 +17,7 @@ import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconf
 import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
+import { startSandboxS3 } from "./s3.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
 
@@ -63,6 +64,8 @@ export interface SandboxAws {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** The sandbox's S3 (same keys), when it runs one. */
+  s3Endpoint?: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export function awsEnvironment(aws: SandboxAws): Record<string, string | undefin
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_EKS: aws.endpoint,
     AWS_ENDPOINT_URL_EFS: aws.endpoint,
+    ...(aws.s3Endpoint ? { AWS_ENDPOINT_URL_S3: aws.s3Endpoint } : {}),
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
     AWS_REGION: aws.region,
@@ -105,6 +109,8 @@ export interface Sandbox {
   readonly clusterName: string;
   /** The AWS endpoint (STS, EC2, EKS, EFS) and its credentials; see awsEnvironment. */
   readonly aws: SandboxAws;
+  /** The sandbox's S3 on 127.0.0.1 (path-style; keys and variables: s3Environment). */
+  readonly s3: { readonly endpoint: string; readonly region: string };
   /** A kubeconfig (YAML text) whose current context is the sandbox (default name clouddrove-sandbox). */
   kubeconfig(contextName?: string): string;
   /** Adds the sandbox's context to the kubeconfig file at `path` (created when missing). */
@@ -154,6 +160,14 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   if (saved) store.restore({ resourceVersion: saved.resourceVersion, objects: saved.objects });
   const token = saved?.token ?? randomBytes(24).toString("hex");
   const tls = saved?.tls && isUsableKey(saved.tls.key) ? saved.tls : createSelfSignedCertificate();
+  // One account for the whole AWS side: the S3 store accepts the same keys as the AWS endpoint, so one
+  // environment (awsEnvironment) reaches both.
+  const account: AwsAccountState = saved?.aws ? restoredAccount(saved.aws) : newAccountState();
+  const s3 = await startSandboxS3({
+    stateDir: options.stateDir,
+    region,
+    credentials: { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey },
+  });
   const useControllers = options.controllers ?? true;
   let controllers: RunningControllers | undefined;
   let runtime: SandboxRuntime | undefined;
@@ -169,14 +183,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     // Volumes live in <stateDir>/volumes when there is a stateDir, so data outlives a stop like a real
     // volume; else in a temporary directory removed at stop.
     if (options.runtime ?? true)
-      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir });
+      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir, s3 });
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
     // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).
     if (saved !== undefined && runtime && !isManualClock(clock)) await runtime.processes.settled();
   }
   const faults = new FaultInjector();
-  const account: AwsAccountState = saved?.aws ? restoredAccount(saved.aws) : newAccountState();
   const shape = () => {
     const info = clusterInfo(store);
     return { ...info, kubernetesVersion };
@@ -209,6 +222,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   } catch (error) {
     controllers?.stop();
     await runtime?.stop();
+    await s3.stop();
     clock.stop();
     throw error;
   }
@@ -245,7 +259,9 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       region: shape().region,
       accessKeyId: account.accessKeyId,
       secretAccessKey: account.secretAccessKey,
+      s3Endpoint: s3.endpoint,
     },
+    s3: { endpoint: s3.endpoint, region: s3.region },
     kubeconfig: (contextName = SANDBOX_CONTEXT) =>
       kubeconfigYaml({ server: server.url, token, certificateAuthority: tls.cert, contextName }),
     writeKubeconfig: (path, contextName = SANDBOX_CONTEXT) =>
@@ -257,6 +273,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       controllers?.stop();
       // After the controllers: nothing restarts what the runtime stops now.
       await runtime?.stop();
+      await s3.stop();
       await save();
       await awsEndpoint.close();
       await server.close();
@@ -275,5 +292,6 @@ export {
 export { SANDBOX_CONTEXT } from "./kubeconfig.js";
 export * from "./lifecycle/index.js";
 export { defaultStateDir, loadState, resetState } from "./persist.js";
+export { s3Environment } from "./s3.js";
 export { MemoryStore } from "./store.js";
 export type { KubeObject, ObjectStore, SandboxClock } from "./types.js";

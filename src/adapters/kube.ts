@@ -32,7 +32,7 @@ export const RETRY_BUDGET_ENV = "CLOUDDROVE_API_RETRY_BUDGET";
 export interface KubeConnectOptions {
   /** --kubeconfig; else $KUBECONFIG (from `env`), else ~/.kube/config. */
   kubeconfigPath?: string;
-  /** A kubeconfig document to use instead of a file (e.g. the sandbox's). */
+  /** A kubeconfig document to use instead of a file (e.g. one a test writes). */
   kubeconfigText?: string;
   /** --context; else the kubeconfig's current context. */
   context?: string;

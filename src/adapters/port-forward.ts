@@ -1,7 +1,7 @@
 /**
  * A local TCP port forwarded to a pod's port through the API server's pods/portforward subresource over
- * WebSocket (subprotocol v4.channel.k8s.io, served by API servers since Kubernetes 1.31 and by the
- * sandbox): every binary frame starts with its channel byte — 0 for the port's data, 1 for its errors —
+ * WebSocket (subprotocol v4.channel.k8s.io, served by API servers since Kubernetes 1.31): every binary
+ * frame starts with its channel byte — 0 for the port's data, 1 for its errors —
  * and each channel's first frame from the server is the port number (2 bytes, little endian). One
  * WebSocket per local connection, as kubectl opens one stream pair per connection. Port-forwarded traffic
  * enters the pod through the kubelet, so it reaches the registry where the NetworkPolicy admits nothing

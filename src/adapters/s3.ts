@@ -51,10 +51,13 @@ export interface BackupBucket {
 /**
  * Where the backups of `config` are, as the CLI reaches them: the configured bucket, prefix, region and
  * endpoint; static keys only when the environment holds both (else the SDK's own chain: profiles, SSO,
- * instance roles). Throws (exit 2) when no bucket is configured.
+ * instance roles). Without a configured endpoint, the command's environment may name one as the AWS SDKs
+ * and CLI read it: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL (how a local S3-compatible store is named). Read
+ * from `env` (the command's), never from this process's. Throws (exit 2) when no bucket is configured.
  */
 export function backupBucketTarget(config: Config, env: NodeJS.ProcessEnv): BackupBucketTarget {
-  const { bucket, prefix, endpoint } = config.backup;
+  const { bucket, prefix } = config.backup;
+  const endpoint = config.backup.endpoint ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
   if (!bucket) {
     throw new UsageError("No backup bucket is configured", {
       hint: "Set --backup-bucket (CLOUDDROVE_BACKUP_BUCKET, file key backup.bucket) to the S3 bucket of the archives.",

@@ -128,7 +128,6 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
             }
           : null,
         restored: context.result ?? null,
-        simulated: context.outcome?.simulated ?? false,
         health: context.health
           ? { healthy: context.health.healthy, problems: context.health.problems }
           : null,

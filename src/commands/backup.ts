@@ -42,7 +42,7 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     const command = backup
       .command(name)
       .description(description)
-      .option("--sandbox", "work on the simulated sandbox cluster (its Jobs are simulated: no data moves)");
+      .option("--sandbox", "work on the sandbox cluster (its backup Jobs run for real against its own S3)");
     command.action(async (flags: BackupFlags, cmd: Command) => run(createContext(io, cmd, state), flags));
     return command;
   };
@@ -104,7 +104,12 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
 
 export async function resolveSettings(ctx: CommandContext, flags: BackupFlags): Promise<Config> {
   const { resolveFromContext } = await import("../config/options.js");
-  return (await resolveFromContext(ctx, flags)).config;
+  if (!flags.sandbox) return (await resolveFromContext(ctx, flags)).config;
+  // With --sandbox, the bucket is the sandbox's S3 (its environment comes before the settings are read),
+  // and the sandbox's cluster name and region rank like flags, as for deploy.
+  const { runningSandbox, sandboxSettings, withTargetSettings } = await import("./cluster-target.js");
+  const running = await runningSandbox(ctx);
+  return (await resolveFromContext(ctx, withTargetSettings(sandboxSettings(running), flags))).config;
 }
 
 export async function timeoutMs(flags: BackupFlags): Promise<number> {
@@ -211,7 +216,6 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
       namespace: ns,
       cronJob: backupNames.cronJob,
       job: job.metadata.name,
-      simulated: context.outcome?.simulated ?? false,
       archive: context.result ?? null,
       location: context.result && bucket ? `s3://${bucket}/${context.result.key}` : null,
       jobSeconds: context.outcome ? jobSeconds(context.outcome) : null,

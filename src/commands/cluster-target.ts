@@ -36,14 +36,29 @@ export function kubeConnection(ctx: CommandContext) {
   };
 }
 
-/** The running sandbox (started in the background when it is not running), said so either way. */
-export async function runningSandbox(
-  ctx: CommandContext,
-  shape: Pick<
-    Parameters<SandboxPackage["up"]>[0],
-    "zones" | "nodes" | "kubernetesVersion" | "clusterName"
-  > = {},
-) {
+type SandboxShape = Pick<
+  Parameters<SandboxPackage["up"]>[0],
+  "zones" | "nodes" | "kubernetesVersion" | "clusterName"
+>;
+type RunningSandbox = Awaited<ReturnType<typeof startOrFind>>;
+
+/** Once per command: a command that reaches the bucket first and the cluster later asks once. */
+const found = new WeakMap<CommandContext, Promise<RunningSandbox>>();
+
+/**
+ * The running sandbox (started in the background when it is not running), said so either way; from then
+ * on the command's environment has the sandbox's AWS side (its endpoint, S3 and keys).
+ */
+export function runningSandbox(ctx: CommandContext, shape: SandboxShape = {}): Promise<RunningSandbox> {
+  let running = found.get(ctx);
+  if (!running) {
+    running = startOrFind(ctx, shape);
+    found.set(ctx, running);
+  }
+  return running;
+}
+
+async function startOrFind(ctx: CommandContext, shape: SandboxShape) {
   if (ctx.globals.kubeconfig || ctx.globals.context) {
     const { UsageError } = await import("../errors.js");
     throw new UsageError("--sandbox names the cluster already; --kubeconfig and --context name another.", {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runBuiltCli } from "../support/built-cli.js";
 import { tempDir } from "../support/run-cli.js";
+import { runMark } from "../support/run-mark.js";
 import { stopSandbox } from "../support/sandbox-daemon.js";
 import { CLI, TmuxSession } from "../support/tmux.js";
 
@@ -57,6 +58,7 @@ describe("the first deploy at a terminal", () => {
       TERM: "xterm-256color",
       CLOUDDROVE_SANDBOX_DIR: join(cwd, "sandbox"),
       CLOUDDROVE_SANDBOX_SPEED: "200",
+      ...runMark(),
     };
     const tty = TmuxSession.start(`${process.execPath} ${CLI} deploy --sandbox`, { cwd, env });
     sessions.push(tty);

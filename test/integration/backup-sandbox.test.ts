@@ -1,67 +1,150 @@
 /**
  * The backup commands against the sandbox as a user runs them (in-process CLI, kubeconfig pointing at a
- * sandbox the test started) with s3rver as the bucket: deploy renders the CronJob and prunes it when the
- * bucket goes; `backup now` starts a Job from the CronJob's template and waits for it (success, and a
- * failure reported with the pod's last log lines); `snapshot` on EBS and EFS; `restore` refuses without a
- * confirmation, refuses an archive that does not verify, and runs its steps in order. The sandbox runs
- * no containers: every Job is simulated, and the commands say so.
+ * sandbox the test started), with the sandbox's own S3 as the bucket and no AWS credentials but the
+ * sandbox's (s3Environment): deploy puts the retention rule on the bucket, renders the CronJob and
+ * prunes it when the bucket goes; `backup now` runs the real archive.sh in a Job made from the CronJob's
+ * template against the registry's real data, `backup verify` checks that archive and `backup restore`
+ * brings the registry back to it (every tag and blob compared through the load balancer); a Job that
+ * fails for real is reported with the pod's last log lines; `snapshot` on EBS and EFS; `restore` refuses
+ * without a confirmation, refuses an archive that does not verify, and runs its steps in order. The one
+ * store without a lifecycle API is s3rver on its own, behind --backup-endpoint.
  */
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { down, s3Environment } from "../../sandbox/src/index.js";
 import type { KubeObject } from "../../sandbox/src/types.js";
+import { sandboxS3Client } from "../../sandbox/test/support/s3-client.js";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
+import {
+  getBlob,
+  getManifest,
+  listRepositories,
+  listTags,
+  pushRandomImage,
+  type RegistryEndpoint,
+} from "../../src/adapters/registry.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { type S3Server, startS3Server } from "../support/s3-server.js";
+import { rcloneEnv, type S3Server, startS3Server } from "../support/s3-server.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 import { BAD, GOOD, s3Env, s3Flags, writeGoodAndBadArchives } from "./backup-fixtures.js";
+import {
+  loadBalancerUrl,
+  PASSWORD,
+  readyRegistryPods,
+  until,
+  withCredentials,
+} from "./sandbox-runtime-support.js";
 
-const PASSWORD = "correct-horse-battery-staple";
 const NS = "clouddrove";
 const ROLE = "arn:aws:iam::123456789012:role/clouddrove-backup";
+const BUCKET = "clouddrove-backups";
+const REGION = "eu-west-1";
 
-let s3: S3Server;
+/** A store without the lifecycle API (s3rver alone), for the one test that needs it. */
+let plainS3: S3Server;
 let work: string;
 let sbx: TestSandbox;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "clouddrove-backup-sbx-"));
-  s3 = await startS3Server();
-  await writeGoodAndBadArchives(s3, join(work, "data"));
+  plainS3 = await startS3Server();
 }, 60_000);
 afterAll(async () => {
-  await s3?.stop();
+  await plainS3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
+let stateDir: string;
 beforeEach(async () => {
-  sbx = await startTestSandbox({ controllers: true, speed: 200 });
+  // A state directory, so that the test knows where the sandbox's S3 keeps its objects on disk.
+  stateDir = await mkdtemp(join(work, "state-"));
+  sbx = await startTestSandbox({ controllers: true, speed: 200, stateDir });
 });
 afterEach(async () => {
   await sbx.stop();
 });
 
-const env = () => cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD, ...s3Env(s3) });
-const cli = (args: string[]) => runCli(["--kubeconfig", sbx.kubeconfigPath, ...args], { env: env() });
-const bucketFlags = (prefix = GOOD) => [...s3Flags(s3, prefix), "--backup-role-arn", ROLE];
+/** No AWS credentials of this machine: only the sandbox's S3 endpoint and keys. */
+const env = () =>
+  cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD, ...s3Environment(sbx.sandbox) });
+const cli = (args: string[], runEnv = env()) =>
+  runCli(["--kubeconfig", sbx.kubeconfigPath, ...args], { env: runEnv });
+const bucketFlags = (prefix = GOOD) => [
+  "--backup-bucket",
+  BUCKET,
+  "--backup-prefix",
+  prefix,
+  "--backup-region",
+  REGION,
+  "--backup-role-arn",
+  ROLE,
+];
+
+/** The sandbox's S3 as the archive fixtures reach it (the host's rclone, the sandbox's keys). */
+function sandboxS3(): S3Server {
+  const { AWS_ACCESS_KEY_ID: accessKeyId = "", AWS_SECRET_ACCESS_KEY: secretAccessKey = "" } = s3Environment(
+    sbx.sandbox,
+  );
+  const endpoint = sbx.sandbox.s3.endpoint;
+  const directory = join(stateDir, "s3", "buckets");
+  return {
+    endpoint,
+    bucket: BUCKET,
+    directory,
+    accessKeyId,
+    secretAccessKey,
+    region: REGION,
+    objectPath: (key) => join(directory, BUCKET, `${key}._S3rver_object`),
+    rcloneEnv: () => rcloneEnv({ endpoint, accessKeyId, secretAccessKey, region: REGION }),
+    stop: async () => {},
+  };
+}
+
+const s3Client = () => sandboxS3Client(sbx.sandbox);
+
+/** A good and a corrupted archive in the sandbox's bucket, written by the real archive.sh. */
+async function writeArchives(): Promise<{ goodKey: string; badKey: string }> {
+  return writeGoodAndBadArchives(sandboxS3(), await mkdtemp(join(work, "data-")));
+}
+
+/** Flips one byte in the middle of an object as the sandbox's S3 stores it (again: flips it back). */
+function flipByte(key: string): void {
+  const path = sandboxS3().objectPath(key);
+  const bytes = readFileSync(path);
+  const at = Math.floor(bytes.length / 2);
+  bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+  writeFileSync(path, bytes);
+}
+
 /** A stuck wait fails the test in seconds, not after the default hours. */
 const SHORT = ["--timeout", "20s"];
 
-function deploy(extra: string[] = []) {
-  return cli([
-    "-o",
-    "json",
-    "deploy",
-    "--yes",
-    "--no-smoke-test",
-    "--efs-file-system-id",
-    "fs-0123456789abcdef0",
-    ...extra,
-  ]);
+function deploy(extra: string[] = [], runEnv = env()) {
+  return cli(
+    [
+      "-o",
+      "json",
+      "deploy",
+      "--yes",
+      "--no-smoke-test",
+      "--efs-file-system-id",
+      "fs-0123456789abcdef0",
+      ...extra,
+    ],
+    runEnv,
+  );
 }
 
 async function deployWithBucket(prefix = GOOD): Promise<void> {
-  const run = await deploy([...bucketFlags(prefix), "--no-retention-rule"]);
+  const run = await deploy(bucketFlags(prefix));
   expect(run.stderr).not.toContain("Error");
   expect(run.code).toBe(0);
 }
@@ -116,19 +199,40 @@ function createBoundClaim(
   });
 }
 
-/** Adds annotations to the backup CronJob's Job template (as kubectl edit would). */
-function annotateJobTemplate(annotations: Record<string, string>): void {
-  const cronJob = structuredClone(store().get("CronJob", NS, "registry-clouddrove-backup") as KubeObject);
-  cronJob.spec.jobTemplate.metadata.annotations = {
-    ...cronJob.spec.jobTemplate.metadata.annotations,
-    ...annotations,
-  };
-  store().update(cronJob);
+/** The registry's content as clients see it: every repository, tag -> manifest digest, blob -> sha256. */
+async function registryContent(e: RegistryEndpoint): Promise<Record<string, unknown>> {
+  const content: Record<string, unknown> = {};
+  for (const repo of (await listRepositories(e)).sort()) {
+    const tags: Record<string, string> = {};
+    const blobs: Record<string, string> = {};
+    for (const tag of (await listTags(e, repo)).sort()) {
+      const manifest = await getManifest(e, repo, tag);
+      tags[tag] = manifest.digest;
+      const parsed = JSON.parse(manifest.body) as {
+        config: { digest: string };
+        layers: { digest: string }[];
+      };
+      for (const { digest } of [parsed.config, ...parsed.layers]) {
+        // getBlob checks the bytes against the digest too; the sha256 here is computed from what came back.
+        const bytes = await getBlob(e, repo, digest);
+        blobs[digest] = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      }
+    }
+    content[repo] = { tags, blobs };
+  }
+  return content;
+}
+
+/** The registry behind the sandbox's load balancer, once all three replicas are ready. */
+async function liveRegistry(): Promise<RegistryEndpoint> {
+  await readyRegistryPods(sbx.sandbox);
+  return withCredentials(await until("the load balancer address", () => loadBalancerUrl(sbx.sandbox)));
 }
 
 describe("deploy with a backup bucket", () => {
-  it("applies ServiceAccount, scripts and CronJob after the registry objects; prunes them when the bucket goes", async () => {
-    const run = await deploy([...bucketFlags(), "--no-retention-rule"]);
+  it("puts the retention rule on the sandbox's bucket with the sandbox's keys alone; applies ServiceAccount, scripts and CronJob after the registry objects; prunes them when the bucket goes", async () => {
+    const run = await deploy(bucketFlags());
+    expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     const applied = report.objects.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`);
@@ -140,9 +244,17 @@ describe("deploy with a backup bucket", () => {
     expect(applied.indexOf("Deployment/registry-clouddrove")).toBeLessThan(applied.length - 3);
     expect(report.backup).toMatchObject({
       cronJob: "registry-clouddrove-backup",
-      archives: `s3://${s3.bucket}/${GOOD}`,
-      retentionRule: { action: "skipped", reason: "--no-retention-rule" },
+      archives: `s3://${BUCKET}/${GOOD}`,
+      retentionRule: { action: "created" },
     });
+    const lifecycle = await s3Client().send(new GetBucketLifecycleConfigurationCommand({ Bucket: BUCKET }));
+    expect(lifecycle.Rules).toEqual([
+      expect.objectContaining({
+        ID: "clouddrove-backup-retention",
+        Status: "Enabled",
+        Filter: { Prefix: GOOD },
+      }),
+    ]);
 
     const cronJob = store().get("CronJob", NS, "registry-clouddrove-backup") as KubeObject;
     expect(cronJob.spec).toMatchObject({
@@ -162,17 +274,16 @@ describe("deploy with a backup bucket", () => {
     });
     const container = pod.spec.containers[0];
     const envOf = (name: string) => container.env.find((e: { name: string }) => e.name === name)?.value;
-    expect(envOf("BACKUP_BUCKET")).toBe(s3.bucket);
-    expect(envOf("RCLONE_CONFIG_BACKUP_ENDPOINT")).toBe(s3.endpoint);
+    expect(envOf("BACKUP_BUCKET")).toBe(BUCKET);
+    // The endpoint is the sandbox's business (it injects it into the pods, as EKS injects credentials):
+    // nothing of it is rendered into the CronJob.
+    expect(envOf("RCLONE_CONFIG_BACKUP_ENDPOINT")).toBeUndefined();
     expect(
       store().get("ServiceAccount", NS, "registry-clouddrove-backup")?.metadata.annotations?.[
         "eks.amazonaws.com/role-arn"
       ],
     ).toBe(ROLE);
-    // s3rver listens on a port the backup pods' NetworkPolicy does not open: deploy says so.
-    expect(report.warnings.join("\n")).toContain("TCP 443 only");
-
-    const again = await deploy([...bucketFlags(), "--no-retention-rule"]);
+    const again = await deploy(bucketFlags());
     expect(new Set(JSON.parse(again.stdout).objects.map((o: { action: string }) => o.action))).toEqual(
       new Set(["unchanged"]),
     );
@@ -205,7 +316,10 @@ describe("deploy with a backup bucket", () => {
   });
 
   it("stops before changing anything when the bucket's store has no lifecycle API", async () => {
-    const run = await deploy(bucketFlags());
+    const run = await deploy(
+      [...s3Flags(plainS3, GOOD), "--backup-role-arn", ROLE],
+      cleanEnv({ CI: "true", CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD, ...s3Env(plainS3) }),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("does not implement lifecycle rules");
     expect(run.stderr).toContain("--no-retention-rule");
@@ -214,53 +328,108 @@ describe("deploy with a backup bucket", () => {
   });
 });
 
-describe("backup now", () => {
-  it("creates a Job from the CronJob's template, waits for it, and says the sandbox simulated it", async () => {
+describe("backup now, verify and restore, for real", () => {
+  it("archives the registry's real data into the sandbox's S3, verifies it, and restores it: every tag and blob as before", async () => {
     await deployWithBucket();
+    const registry = await liveRegistry();
+    await pushRandomImage(registry, "team/app", "v1", { layers: 2, layerSize: 64 * 1024 });
+    await pushRandomImage(registry, "team/app", "v2", { layers: 1, layerSize: 4096 });
+    await pushRandomImage(registry, "base/alpine", "3.20", { layers: 3, layerSize: 16 * 1024 });
+    const before = await registryContent(registry);
+    expect(Object.keys(before)).toEqual(["base/alpine", "team/app"]);
+
     const run = await cli(["-o", "json", "backup", "now", ...bucketFlags(), ...SHORT]);
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({
-      ok: true,
-      simulated: true,
-      archive: null,
-      cronJob: "registry-clouddrove-backup",
-    });
+    expect(report).toMatchObject({ ok: true, cronJob: "registry-clouddrove-backup", warnings: [] });
     expect(report.job).toMatch(/^registry-clouddrove-backup-now-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    expect(report.archive.key).toMatch(/^good\/\d{8}T\d{6}Z\.tar$/);
+    expect(report.archive.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.location).toBe(`s3://${BUCKET}/${report.archive.key}`);
 
+    // The Job was made from the CronJob's template and really ran archive.sh: its log ends with the line.
     const cronJob = store().get("CronJob", NS, "registry-clouddrove-backup") as KubeObject;
     const job = store().get("Job", NS, report.job) as KubeObject;
     expect(job.metadata.ownerReferences?.[0]).toMatchObject({ kind: "CronJob", uid: cronJob.metadata.uid });
     expect(job.metadata.annotations?.["cronjob.kubernetes.io/instantiate"]).toBe("manual");
-    expect(job.metadata.labels?.["app.kubernetes.io/component"]).toBe("backup");
     expect(job.spec.template.spec.containers).toEqual(cronJob.spec.jobTemplate.spec.template.spec.containers);
-    expect(
-      job.status.conditions.some(
-        (c: { type: string; status: string }) => c.type === "Complete" && c.status === "True",
-      ),
-    ).toBe(true);
+    const log = await sbx.kubectl("-n", NS, "logs", `job/${report.job}`);
+    expect(log.stdout).toContain(`archive: streaming /`);
+    expect(log.stdout.trim().split("\n").at(-1)).toBe(
+      `clouddrove-backup key=${report.archive.key} bytes=${report.archive.bytes} seconds=${report.archive.seconds} sha256=${report.archive.sha256}`,
+    );
 
-    const text = await cli(["backup", "now", ...bucketFlags(), ...SHORT]);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toContain("sandbox: the Job was simulated; no archive was written");
+    // The archive and its checksum are in the sandbox's S3, the checksum of exactly those bytes.
+    const client = s3Client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: GOOD }));
+    expect(listed.Contents?.map((o) => [o.Key, o.Key === report.archive.key ? o.Size : "sum"])).toEqual([
+      [report.archive.key, report.archive.bytes],
+      [`${report.archive.key}.sha256`, "sum"],
+    ]);
+    const archive = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: report.archive.key }));
+    const bytes = Buffer.from(
+      await (archive.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(report.archive.sha256);
+    const sum = await client.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: `${report.archive.key}.sha256` }),
+    );
+    expect(await sum.Body?.transformToString()).toBe(
+      `${report.archive.sha256}  ${report.archive.key.slice(GOOD.length)}\n`,
+    );
+
+    const verify = await cli(["-o", "json", "backup", "verify", "--from", "latest", ...bucketFlags()]);
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({
+      ok: true,
+      key: report.archive.key,
+      checksumOk: true,
+      sha256: report.archive.sha256,
+      repositories: ["base/alpine", "team/app"],
+      tags: 3,
+      manifests: 3,
+      problems: [],
+    });
+
+    // After the backup the registry changes: a new repository, and a tag moved to another image.
+    await pushRandomImage(registry, "team/extra", "v1");
+    await pushRandomImage(registry, "team/app", "v1", { layers: 1, layerSize: 1024 });
+    expect(await registryContent(registry)).not.toEqual(before);
+
+    const restore = await cli(restoreArgs(["--confirm", NS], { json: true }));
+    expect(restore.stderr).not.toContain("Error");
+    expect(restore.code).toBe(0);
+    const restored = JSON.parse(restore.stdout);
+    expect(restored).toMatchObject({
+      ok: true,
+      key: report.archive.key,
+      replicas: 3,
+      health: { healthy: true },
+      restored: {
+        key: report.archive.key,
+        sha256: report.archive.sha256,
+        repositories: 2,
+        tags: 3,
+        manifests: 3,
+      },
+    });
+    expect(restored.restored.previous).toMatch(/docker\.pre-restore-\d{8}T\d{6}Z$/);
+    expect(await registryContent(await liveRegistry())).toEqual(before);
   });
 
-  it("reports a failed Job with the pod's last log lines and exit code, exit 1", async () => {
+  it("reports a Job that fails for real with the pod's last log lines and exit code, exit 1", async () => {
+    // Nothing was pushed: the registry's storage holds no repositories yet, and archive.sh says so.
     await deployWithBucket();
-    annotateJobTemplate({
-      "sandbox.clouddrove.io/fail": "true",
-      "sandbox.clouddrove.io/fail-message": "archive: FAILED: rclone rcat: AccessDenied",
-    });
     const run = await cli(["-o", "json", "backup", "now", ...bucketFlags(), ...SHORT]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.ok).toBe(false);
     const failure = report.failure.join("\n");
     expect(failure).toContain("BackoffLimitExceeded");
-    expect(failure).toMatch(/exit code 1.*archive: FAILED: rclone rcat: AccessDenied/);
-    expect(failure).toMatch(/last 1 log line\(s\) of pod registry-clouddrove-backup-now-/);
-    expect(failure).toContain('container "archive"');
+    expect(failure).toMatch(/pod registry-clouddrove-backup-now-\S+: exit code 1 \(Error\)/);
+    expect(failure).toMatch(/last \d+ log line\(s\) of pod registry-clouddrove-backup-now-/);
+    expect(failure).toMatch(/archive: FAILED: no registry data in \S+\/docker\/registry\/v2/);
     expect(run.stderr).toContain(`kubectl -n ${NS} logs job/${report.job}`);
     // Three attempts (backoffLimit 2), each a pod kept for its log.
     expect(
@@ -268,6 +437,8 @@ describe("backup now", () => {
         .list("Pod", { namespace: NS })
         .filter((p) => p.metadata.labels?.["job-name"] === report.job),
     ).toHaveLength(3);
+    const listed = await s3Client().send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: GOOD }));
+    expect(listed.Contents ?? []).toEqual([]);
   });
 
   it("--dry-run has the server check the Job and creates nothing; no CronJob is exit 2", async () => {
@@ -289,9 +460,7 @@ describe("backup snapshot", () => {
     const run = await cli(["backup", "snapshot", ...bucketFlags(), ...SHORT]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("EFS does not implement CSI snapshots");
-    expect(run.stderr).toContain(
-      `clouddrove backup now: a verified tar archive in s3://${s3.bucket}/${GOOD}`,
-    );
+    expect(run.stderr).toContain(`clouddrove backup now: a verified tar archive in s3://${BUCKET}/${GOOD}`);
     expect(run.stderr).toContain("AWS Backup");
     expect(run.stderr).toContain("fs-0123456789abcdef0");
     expect(store().list("VolumeSnapshot", { namespace: NS })).toEqual([]);
@@ -302,6 +471,7 @@ describe("backup snapshot", () => {
 
   it("snapshots an EBS-backed claim and waits until it is ready to use; list shows it", async () => {
     await deployWithBucket();
+    await writeArchives();
     createBoundClaim("data-ebs", {
       storage: "20Gi",
       accessModes: ["ReadWriteOnce"],
@@ -330,6 +500,11 @@ describe("backup snapshot", () => {
 });
 
 describe("backup restore", () => {
+  let goodKey: string;
+  beforeEach(async () => {
+    ({ goodKey } = await writeArchives());
+  }, 60_000);
+
   it("refuses without --confirm in CI (exit 2), and with a wrong one, changing nothing", async () => {
     await deployWithBucket();
     const before = store().get("Deployment", NS, "registry-clouddrove")?.metadata.resourceVersion;
@@ -373,7 +548,13 @@ describe("backup restore", () => {
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ ok: true, simulated: true, replicas: 3, health: { healthy: true } });
+    expect(report).toMatchObject({
+      ok: true,
+      key: goodKey,
+      replicas: 3,
+      health: { healthy: true },
+      restored: { key: goodKey, repositories: 1, tags: 1, manifests: 1, notes: 0 },
+    });
     expect(report.verified).toMatchObject({ repositories: 1, tags: 1 });
     expect(events).toEqual(["replicas=0", `job ${report.job} (registry pods: 0)`, "replicas=3"]);
     const deployment = store().get("Deployment", NS, "registry-clouddrove") as KubeObject;
@@ -383,24 +564,30 @@ describe("backup restore", () => {
     expect(restoreEnv.find((e: { name: string }) => e.name === "RESTORE_KEY").value).toMatch(
       /^good\/\d{8}T\d{6}Z\.tar$/,
     );
+    // The registry serves what the archive holds: the fixture's one image.
+    const registry = await liveRegistry();
+    expect(await listRepositories(registry)).toEqual(["library/app"]);
+    expect(await listTags(registry, "library/app")).toEqual(["1.0"]);
     const text = await cli(restoreArgs(["--confirm", NS]));
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("sandbox: the restore Job was simulated; no data was restored");
+    expect(text.stdout).toContain(`Restored ${goodKey} into claim registry-clouddrove-data.`);
+    expect(text.stdout).toContain("repositories, 1 tags");
   });
 
   it("a failed restore Job leaves the registry stopped and says how to finish; a re-run finishes", async () => {
     await deployWithBucket();
-    const unsubscribe = store().subscribe("Job", (event) => {
-      if (event.type !== "ADDED") return;
-      // As if restore.sh failed: every attempt of the restore Job exits 1.
-      setImmediate(() => {
-        const job = structuredClone(store().get("Job", NS, event.object.metadata.name) as KubeObject);
-        job.metadata.annotations = { ...job.metadata.annotations, "sandbox.clouddrove.io/fail": "true" };
-        store().update(job);
-      });
+    // The archive verified, then changes in the bucket before the restore Job reads it (a byte flipped
+    // once writes are stopped): restore.sh refuses it for real and exits 1.
+    let flipped = false;
+    const unsubscribe = store().subscribe("Deployment", (event) => {
+      if (flipped || event.object.spec?.replicas !== 0) return;
+      flipped = true;
+      flipByte(goodKey);
     });
     const failed = await cli(restoreArgs(["--confirm", NS]));
     unsubscribe();
+    expect(flipped).toBe(true);
+    expect(failed.stderr).toContain("restore: REFUSED: checksum mismatch");
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/The restore Job registry-clouddrove-restore-\S+ failed/);
     expect(failed.stderr).toContain("State: The registry is stopped (0 replicas, was 3)");
@@ -409,6 +596,7 @@ describe("backup restore", () => {
     expect(stopped.spec.replicas).toBe(0);
     expect(stopped.metadata.annotations?.["clouddrove.io/replicas-before-restore"]).toBe("3");
 
+    flipByte(goodKey); // the archive as it was written
     const rerun = await cli(restoreArgs(["--confirm", NS], { json: true }));
     expect(rerun.stderr).not.toContain("Error");
     expect(rerun.code).toBe(0);
@@ -480,11 +668,13 @@ describe("backup restore", () => {
 });
 
 describe("backup restore at a terminal", () => {
+  beforeEach(writeArchives, 60_000);
+
   it("asks for the namespace, rejecting anything else; Ctrl-C there changes nothing (exit 130)", async () => {
     await deployWithBucket();
     const restore = (prompter: ScriptedPrompter) =>
       runCli(["--kubeconfig", sbx.kubeconfigPath, ...restoreArgs([])], {
-        env: cleanEnv({ ...s3Env(s3) }),
+        env: cleanEnv({ ...s3Environment(sbx.sandbox) }),
         tty: true,
         prompter,
       });
@@ -508,24 +698,60 @@ describe("backup restore at a terminal", () => {
 });
 
 describe("--sandbox", () => {
-  it("deploy --sandbox with a bucket, then backup now --sandbox: a simulated Job, said plainly", async () => {
-    const env = cleanEnv({
+  it("with no AWS settings at all: deploy with a bucket, then backup now, verify and restore --sandbox give back the registry's content", async () => {
+    // --sandbox starts the sandbox in the background and gives each command its AWS environment: the
+    // sandbox's own endpoint, S3 and keys. Nothing else is set.
+    const stateDir = join(work, "sandbox-state");
+    const runEnv = cleanEnv({
       CI: "true",
       CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD,
-      CLOUDDROVE_SANDBOX_DIR: join(work, "sandbox-state"),
+      CLOUDDROVE_SANDBOX_DIR: stateDir,
       CLOUDDROVE_SANDBOX_SPEED: "200",
-      ...s3Env(s3),
     });
-    const deployed = await runCli(
-      ["deploy", "--sandbox", "--yes", "--no-smoke-test", "--no-retention-rule", ...bucketFlags()],
-      { env },
-    );
-    expect(deployed.stderr).not.toContain("Error");
-    expect(deployed.code).toBe(0);
-    expect(deployed.stdout).toContain("Backups:        CronJob registry-clouddrove-backup");
-    const now = await runCli(["backup", "now", "--sandbox", ...SHORT], { env });
-    expect(now.code).toBe(0);
-    expect(now.stderr).toContain("Using the sandbox");
-    expect(now.stdout).toContain("sandbox: the Job was simulated; no archive was written");
+    expect(Object.keys(runEnv).filter((name) => name.startsWith("AWS_"))).toEqual([]);
+    const bucket = ["--backup-bucket", BUCKET, "--backup-prefix", "sandbox/", "--backup-role-arn", ROLE];
+    try {
+      const deployed = await runCli(["-o", "json", "deploy", "--sandbox", "--yes", ...bucket], {
+        env: runEnv,
+      });
+      expect(deployed.stderr).not.toContain("Error");
+      expect(deployed.code).toBe(0);
+      const report = JSON.parse(deployed.stdout);
+      expect(report.backup.retentionRule).toMatchObject({ action: "created" });
+      const registry = withCredentials(`http://${report.registry.address}`);
+      await pushRandomImage(registry, "library/app", "1.0", { layers: 2, layerSize: 100_000 });
+      await pushRandomImage(registry, "team/tools/cli", "latest", { layers: 1, layerSize: 50_000 });
+      const before = await registryContent(registry);
+
+      const now = await runCli(["-o", "json", "backup", "now", "--sandbox", ...bucket, ...SHORT], {
+        env: runEnv,
+      });
+      expect(now.stderr).toContain("Using the sandbox");
+      expect(now.code, now.stderr).toBe(0);
+      const { archive } = JSON.parse(now.stdout);
+      expect(archive.key).toMatch(/^sandbox\//);
+      expect(archive.bytes).toBeGreaterThan(150_000);
+
+      const verify = await runCli(["backup", "verify", "--sandbox", "--from", archive.key, ...bucket], {
+        env: runEnv,
+      });
+      expect(verify.code, verify.stderr).toBe(0);
+
+      // What changes after the backup is gone after the restore.
+      await pushRandomImage(registry, "library/app", "2.0", { layers: 1, layerSize: 10_000 });
+      expect(await registryContent(registry)).not.toEqual(before);
+      const restored = await runCli(
+        ["backup", "restore", "--sandbox", "--from", archive.key, "--confirm", NS, ...bucket, ...SHORT],
+        { env: runEnv },
+      );
+      expect(restored.code, restored.stderr).toBe(0);
+      // The restore stopped every replica: connections this process kept alive to the load balancer were
+      // closed with them, and the first request on one fails ("other side closed"), as against an NLB
+      // whose targets went away. Asked again, on a new connection.
+      const after = await registryContent(registry).catch(() => registryContent(registry));
+      expect(after).toEqual(before);
+    } finally {
+      await down(stateDir);
+    }
   });
 });

@@ -99,8 +99,14 @@ describe("the sandbox runs clouddrove's registry manifests as real registry proc
         .list("Event", { namespace: NAMESPACE })
         .filter((e) => e.involvedObject.name === pod.metadata.name && e.reason === "Unhealthy")
         .reduce((sum, e) => sum + (e.count ?? 1), 0);
-    // A simulated probe would pass; this one is performed against the real process, so it fails on.
-    await until("three failed readiness probes", () => unhealthy() >= 3);
+    // A simulated probe would pass; this one is performed against the real process, so it fails on. (The
+    // process first: until it answers, a pod is not ready either, and on a loaded machine three probe
+    // periods can pass before it is spawned.)
+    await until("the pod's registry process", () =>
+      sandbox.runtime?.processes.hasProcess(NAMESPACE, pod.metadata.name),
+    );
+    const before = unhealthy();
+    await until("three failed readiness probes against the process", () => unhealthy() >= before + 3);
     const current = sandbox.store.get("Pod", NAMESPACE, pod.metadata.name);
     expect(current?.status.containerStatuses[0].state.running).toBeDefined();
     expect(sandbox.runtime?.processes.hasProcess(NAMESPACE, pod.metadata.name)).toBe(true);

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { tempDir } from "./run-cli.js";
+import { runMark } from "./run-mark.js";
 
 export const CLI = fileURLToPath(new URL("../../bin/clouddrove.js", import.meta.url));
 
@@ -22,7 +23,14 @@ export function runBuiltCli(args: string[], options: BuiltCliOptions = {}) {
   const cwd = options.cwd ?? tempDir();
   return spawnSync(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, CI: "true", ...options.env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: cwd,
+      CI: "true",
+      // Marks the sandboxes this run starts (test/support/no-leftover-sandboxes.ts).
+      ...runMark(),
+      ...options.env,
+    },
     stdio: [openSync("/dev/null", "r"), "pipe", "pipe"],
     encoding: "utf8",
     timeout: options.timeoutMs ?? 60_000,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { main } from "../../src/cli.js";
 import type { Prompter } from "../../src/io/prompter.js";
+import { runMark } from "./run-mark.js";
 
 export interface CliRun {
   code: number;
@@ -40,7 +41,14 @@ export function tempDir(prefix = "clouddrove-test-"): string {
 
 /** A clean environment: nothing from the developer's shell leaks into a test (no CI, no CLOUDDROVE_*). */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...extra };
+  // CLOUDDROVE_TEST_RUN marks the sandboxes this run starts (test/support/no-leftover-sandboxes.ts).
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NO_COLOR: "1",
+    ...runMark(),
+    ...extra,
+  };
 }
 
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {

@@ -41,6 +41,25 @@ export interface S3Server {
 const ACCESS_KEY_ID = "S3RVER";
 const SECRET_ACCESS_KEY = "S3RVER";
 
+/** The backup scripts' rclone remote "backup" pointed at an S3-compatible server with static keys. */
+export function rcloneEnv(target: {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}): Record<string, string> {
+  return {
+    RCLONE_CONFIG_BACKUP_TYPE: "s3",
+    RCLONE_CONFIG_BACKUP_PROVIDER: "Other",
+    RCLONE_CONFIG_BACKUP_ENV_AUTH: "false",
+    RCLONE_CONFIG_BACKUP_ACCESS_KEY_ID: target.accessKeyId,
+    RCLONE_CONFIG_BACKUP_SECRET_ACCESS_KEY: target.secretAccessKey,
+    RCLONE_CONFIG_BACKUP_ENDPOINT: target.endpoint,
+    RCLONE_CONFIG_BACKUP_REGION: target.region,
+    RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE: "true",
+  };
+}
+
 export async function startS3Server(bucket = "clouddrove-test"): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), "clouddrove-s3-"));
   const S3rver = createRequire(import.meta.url)("s3rver") as S3rverConstructor;
@@ -62,16 +81,8 @@ export async function startS3Server(bucket = "clouddrove-test"): Promise<S3Serve
     secretAccessKey: SECRET_ACCESS_KEY,
     region,
     objectPath: (key) => join(directory, bucket, `${key}._S3rver_object`),
-    rcloneEnv: () => ({
-      RCLONE_CONFIG_BACKUP_TYPE: "s3",
-      RCLONE_CONFIG_BACKUP_PROVIDER: "Other",
-      RCLONE_CONFIG_BACKUP_ENV_AUTH: "false",
-      RCLONE_CONFIG_BACKUP_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      RCLONE_CONFIG_BACKUP_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
-      RCLONE_CONFIG_BACKUP_ENDPOINT: endpoint,
-      RCLONE_CONFIG_BACKUP_REGION: region,
-      RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE: "true",
-    }),
+    rcloneEnv: () =>
+      rcloneEnv({ endpoint, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, region }),
     stop: async () => {
       await server.close();
       await rm(directory, { recursive: true, force: true });

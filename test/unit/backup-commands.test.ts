@@ -9,7 +9,6 @@ import { resolveConfig } from "../../src/config/resolve.js";
 import { backupDeployNotes } from "../../src/core/backup/deploy-notes.js";
 import {
   formatBytes,
-  isSimulatedLog,
   lastLines,
   parseArchiveResult,
   parseRestoreResult,
@@ -21,7 +20,6 @@ import {
   nowReportText,
   type RestoreReport,
   restoreReportText,
-  SIMULATED_ARCHIVE,
 } from "../../src/core/backup/report.js";
 import {
   checkConfirmation,
@@ -75,15 +73,6 @@ describe("the scripts' result lines", () => {
       notes: 1,
       previous: "/var/lib/clouddrove/docker.pre-restore-20250131T040000Z",
     });
-  });
-
-  it("recognises only the sandbox's stand-in log as simulated", () => {
-    expect(
-      isSimulatedLog(
-        '2025-01-31T03:00:00Z clouddrove sandbox: container "archive" of pod "x-1" is simulated; it writes no log',
-      ),
-    ).toBe(true);
-    expect(isSimulatedLog("archive: streaming with rclone; this is simulated traffic")).toBe(false);
   });
 
   it("keeps the last non-empty lines, and formats sizes and names", () => {
@@ -273,6 +262,18 @@ describe("the bucket as the CLI reaches it", () => {
       credentials: { accessKeyId: "AKIA", secretAccessKey: "secret" },
     });
   });
+
+  it("takes an endpoint from the command's AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL; a configured one wins", () => {
+    const s3Only = { AWS_ENDPOINT_URL_S3: "http://127.0.0.1:4568", AWS_ENDPOINT_URL: "http://127.0.0.1:1" };
+    expect(backupBucketTarget(config(), s3Only).endpoint).toBe("http://127.0.0.1:4568");
+    expect(backupBucketTarget(config(), { AWS_ENDPOINT_URL: "http://127.0.0.1:1" }).endpoint).toBe(
+      "http://127.0.0.1:1",
+    );
+    expect(backupBucketTarget(config("backup.endpoint=https://minio.example.com"), s3Only).endpoint).toBe(
+      "https://minio.example.com",
+    );
+    expect(backupBucketTarget(config(), { AWS_ENDPOINT_URL_S3: "" }).endpoint).toBeUndefined();
+  });
 });
 
 describe("an S3-compatible endpoint", () => {
@@ -308,11 +309,10 @@ describe("the reports", () => {
   const now: NowReport = {
     ok: true,
     dryRun: false,
-    target: "the sandbox (simulated)",
+    target: "context prod",
     namespace: "clouddrove",
     cronJob: "registry-clouddrove-backup",
     job: "registry-clouddrove-backup-now-x",
-    simulated: true,
     archive: null,
     location: null,
     jobSeconds: 5,
@@ -321,11 +321,12 @@ describe("the reports", () => {
     steps: [],
   };
 
-  it("says plainly when the sandbox only simulated the Job", () => {
-    expect(nowReportText(now)).toContain(SIMULATED_ARCHIVE);
+  it("names the archive a Job wrote, and says when a completed Job reported none", () => {
+    expect(nowReportText(now)).toBe(
+      "Job registry-clouddrove-backup-now-x completed, but it reported no archive (see the warning above).",
+    );
     const real = nowReportText({
       ...now,
-      simulated: false,
       archive: { key: "clouddrove/20250131T030000Z.tar", bytes: 2048, seconds: 90, sha256: SHA },
       location: "s3://acme-backups/clouddrove/20250131T030000Z.tar",
     });
@@ -350,7 +351,6 @@ describe("the reports", () => {
       plan: [],
       verified: null,
       restored: null,
-      simulated: false,
       health: null,
       stoppedIn: "restore",
       state: "The registry is stopped.",

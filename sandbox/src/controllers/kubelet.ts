@@ -107,7 +107,8 @@ export function startKubelet(ctx: ControllerContext, processes?: PodProcesses): 
     const existing = runtimes.get(keyOf(pod));
     if (existing && existing.uid === uid) return existing;
     existing?.wake?.cancel();
-    const completion = completionFor(pod, jobAnnotations(pod));
+    // runtime hook: a container that runs for real ends when its process does, not after a set time.
+    const completion = processes?.runsForReal(pod) ? undefined : completionFor(pod, jobAnnotations(pod));
     const sim = pod.status?.startTime
       ? PodSim.fromStatus(pod, completion, attemptOf(pod), clock.now())
       : new PodSim(pod, clock.now(), completion, attemptOf(pod));

@@ -21,7 +21,13 @@ export interface OwnerRecord {
   context?: string;
   /** The EKS cluster the sandbox stands in for, and its AWS endpoint with the sandbox's own static keys. */
   clusterName?: string;
-  aws?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  aws?: {
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    s3Endpoint?: string;
+  };
 }
 
 export function ownerFile(stateDir: string): string {

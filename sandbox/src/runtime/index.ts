@@ -1,6 +1,7 @@
 /**
  * The sandbox's real runtime: registry pods run the real registry binary (Debian's docker-registry,
- * Distribution 2.8.2) with their volumes, env and config; LoadBalancer Services in front of them get a
+ * Distribution 2.8.2) with their volumes, env and config; the backup and restore Jobs' containers run
+ * their real scripts with the host's sh, rclone and tar against the sandbox's S3 (script-launch.ts); LoadBalancer Services in front of them get a
  * TCP proxy on 127.0.0.1; pods/portforward reaches their processes; pods/log serves what they wrote.
  * Everything else in the sandbox stays simulated. The simulated controllers call in through small hooks:
  * the kubelet (processes), the service controller (loadBalancers), the API server (portForward, podLog).
@@ -11,10 +12,11 @@ import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
+import type { SandboxS3 } from "../s3.js";
 import type { ObjectStore, SandboxClock } from "../types.js";
 import { type LoadBalancerOptions, LoadBalancers } from "./load-balancer.js";
 import { createPortForwardHandler } from "./port-forward.js";
-import { findExecutable, PodProcesses, REGISTRY_BINARY } from "./processes.js";
+import { findExecutable, PodProcesses, REGISTRY_BINARY, SCRIPT_TOOLS } from "./processes.js";
 
 export { registryMajor } from "./image.js";
 export type { Backend, LoadBalancerAddress } from "./load-balancer.js";
@@ -29,6 +31,8 @@ export interface SandboxRuntimeOptions {
   stateDir?: string;
   /** The registry binary (default: docker-registry found on PATH). */
   binary?: string;
+  /** The sandbox's S3: script containers (the backup Jobs) get its endpoint and keys. */
+  s3?: SandboxS3;
 }
 
 export interface SandboxRuntime {
@@ -56,7 +60,15 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
   const removeOnExit = () => rmSync(dataDir, { recursive: true, force: true });
   if (temporary) process.once("exit", removeOnExit);
   const binary = options.binary ?? findExecutable(REGISTRY_BINARY);
-  const processes = new PodProcesses({ store: options.store, clock: options.clock, dataDir, binary });
+  const shell = SCRIPT_TOOLS.every((tool) => findExecutable(tool)) ? findExecutable("sh") : undefined;
+  const processes = new PodProcesses({
+    store: options.store,
+    clock: options.clock,
+    dataDir,
+    binary,
+    shell,
+    s3: options.s3,
+  });
   await processes.pruneOrphans();
   const balancers: LoadBalancers[] = [];
   const portForward = createPortForwardHandler({

@@ -1,14 +1,16 @@
 /**
  * The container runtime behind the simulated kubelet, for the containers the sandbox runs for real
- * (registry images serving): a process per running container, started when the simulation brings the
- * container to running (a new containerID means a new process), stopped when the simulation stops it
- * (liveness kill, image change) or the pod is deleted (SIGTERM, SIGKILL after the grace period), its
- * exit reported back so the simulation terminates and restarts the container. Probes of such containers
+ * (registry images serving, and the backup image's shell scripts: see script-launch.ts): a process per
+ * running container, started when the simulation brings the container to running (a new containerID
+ * means a new process), stopped when the simulation stops it (liveness kill, image change) or the pod is
+ * deleted (SIGTERM, SIGKILL after the grace period), its exit reported back so the simulation terminates
+ * the container (and restarts it, or the Job's pod ends, as its restartPolicy says). Probes of such containers
  * are answered by the real process; everything else about the pod stays simulated.
  */
 import { accessSync, constants as fsConstants } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { delimiter, join } from "node:path";
+import type { SandboxS3 } from "../s3.js";
 import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
 import { resolveEnv } from "./env.js";
 import { type RegistryMajor, registryMajor } from "./image.js";
@@ -17,12 +19,18 @@ import { freePort } from "./ports.js";
 import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
+import { planScriptLaunch, scriptArguments } from "./script-launch.js";
 import { materializeMounts } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: pod specs and statuses are plain JSON
 type Json = any;
 
 export const REGISTRY_BINARY = "docker-registry";
+/** What a script container needs on the host: its shell, and the tool the backup scripts are built on. */
+export const SCRIPT_TOOLS = ["sh", "rclone"] as const;
+
+/** How a container runs for real: the registry serving (of a major version), or a shell script. */
+export type RealKind = { kind: "registry"; major: RegistryMajor } | { kind: "script" };
 
 export type EventFn = (
   type: "Normal" | "Warning",
@@ -100,8 +108,12 @@ export interface PodProcessesOptions {
   store: ObjectStore;
   clock: SandboxClock;
   dataDir: string;
-  /** The registry binary; undefined when it is not installed (then every pod stays simulated). */
+  /** The registry binary; undefined when it is not installed (then registry pods stay simulated). */
   binary: string | undefined;
+  /** The host's shell for script containers; undefined when sh or rclone is missing (they stay simulated). */
+  shell?: string | undefined;
+  /** The sandbox's S3, injected into script containers (see script-launch.ts). */
+  s3?: SandboxS3;
 }
 
 export class PodProcesses {
@@ -130,10 +142,20 @@ export class PodProcesses {
     return this.options.binary !== undefined;
   }
 
+  /** How this container runs for real here, or undefined when it stays simulated. */
+  kindOf(container: Json): RealKind | undefined {
+    if (this.options.binary !== undefined) {
+      const major = realContainer(container);
+      if (major !== undefined) return { kind: "registry", major };
+    }
+    if (this.options.shell !== undefined && scriptArguments(container) !== undefined)
+      return { kind: "script" };
+    return undefined;
+  }
+
   /** Whether some container of the pod runs as a real process here (by its spec). */
   runsForReal(pod: KubeObject): boolean {
-    if (!this.available) return false;
-    return (pod.spec?.containers ?? []).some((c: Json) => realContainer(c) !== undefined);
+    return (pod.spec?.containers ?? []).some((c: Json) => this.kindOf(c) !== undefined);
   }
 
   /** Calls back with the pod's key whenever something the kubelet should look at changed. */
@@ -170,22 +192,22 @@ export class PodProcesses {
     if (entry.terminating) return;
     for (const spec of pod.spec?.containers ?? []) {
       // A container whose image was changed to one that is simulated loses its process like any other.
-      const major = this.available ? realContainer(spec) : undefined;
+      const kind = this.kindOf(spec);
       const containerStatus = (status?.containerStatuses ?? []).find((c: Json) => c.name === spec.name);
       const runningID: string | undefined =
-        major !== undefined && containerStatus?.state?.running ? containerStatus.containerID : undefined;
+        kind !== undefined && containerStatus?.state?.running ? containerStatus.containerID : undefined;
       const current = entry.runs.get(spec.name);
       if (current && current.containerID === runningID) continue;
       if (current && current.state !== "exited") this.stopRun(current, graceSecondsOf(pod));
-      if (runningID && major !== undefined) this.startRun(entry, pod, spec, major, runningID, event);
+      if (runningID && kind !== undefined) this.startRun(entry, pod, spec, kind, runningID, event);
     }
   }
 
   /** The real probe's verdict, or undefined when this probe is simulated (not a real container or probe). */
   probeFailing(pod: KubeObject, container: string, kind: ProbeKind): boolean | undefined {
-    if (!this.available) return undefined;
     const spec = (pod.spec?.containers ?? []).find((c: Json) => c.name === container);
-    if (!spec || realContainer(spec) === undefined || !isRealProbe(spec[`${kind}Probe`])) return undefined;
+    if (!spec || this.kindOf(spec)?.kind !== "registry" || !isRealProbe(spec[`${kind}Probe`]))
+      return undefined;
     const entry = this.entries.get(keyOf(pod));
     const run = entry?.uid === pod.metadata.uid ? entry?.runs.get(container) : undefined;
     // Until the process has answered, it is not ready; a liveness probe does not count against a process
@@ -288,7 +310,8 @@ export class PodProcesses {
         if (pod.metadata.deletionTimestamp || !this.runsForReal(pod) || !this.onReadyNode(pod)) continue;
         for (const status of pod.status?.containerStatuses ?? []) {
           const spec = (pod.spec?.containers ?? []).find((c: Json) => c.name === status.name);
-          if (!status.state?.running || realContainer(spec) === undefined) continue;
+          // Only serving containers have a port to wait for; a script simply runs.
+          if (!status.state?.running || this.kindOf(spec)?.kind !== "registry") continue;
           const run = this.entries.get(keyOf(pod))?.runs.get(status.name);
           if (run?.state === "exited") continue;
           if (run?.state === "running" && (await this.accepts(run))) continue;
@@ -414,7 +437,7 @@ export class PodProcesses {
     entry: PodEntry,
     pod: KubeObject,
     spec: Json,
-    major: RegistryMajor,
+    kind: RealKind,
     containerID: string,
     event: EventFn,
   ): void {
@@ -438,12 +461,12 @@ export class PodProcesses {
     };
     entry.runs.set(spec.name, run);
     const fieldPath = `spec.containers{${spec.name}}`;
-    if (major === 3 && !entry.standInNoted) {
+    if (kind.kind === "registry" && kind.major === 3 && !entry.standInNoted) {
       entry.standInNoted = true;
       event("Normal", "SandboxStandIn", STAND_IN_MESSAGE, fieldPath);
     }
     this.track(
-      this.launch(entry, pod, spec, major, run, event, fieldPath).catch((error: unknown) => {
+      this.launch(entry, pod, spec, kind, run, event, fieldPath).catch((error: unknown) => {
         run.logs.write(`sandbox: could not start the container: ${(error as Error).message}\n`);
         this.exited(entry, run, 128);
       }),
@@ -454,37 +477,52 @@ export class PodProcesses {
     entry: PodEntry,
     pod: KubeObject,
     spec: Json,
-    major: RegistryMajor,
+    kind: RealKind,
     run: ContainerRun,
     event: EventFn,
     fieldPath: string,
   ): Promise<void> {
-    const { store, dataDir, binary } = this.options;
+    const { store, dataDir } = this.options;
     const mounts = await materializeMounts(store, dataDir, pod, spec);
     const env = resolveEnv(store, pod, spec);
     for (const problem of mounts.problems)
       event("Warning", "FailedMount", `MountVolume.SetUp failed: ${problem}`, fieldPath);
     for (const problem of env.problems) event("Warning", "Failed", `Error: ${problem}`, fieldPath);
-    const plan = await planLaunch({ major, container: spec, mounts, env: env.env, freePort });
-    if (run.stopRequested || this.stopped || binary === undefined) {
+    let command: { binary: string; args: string[]; env: Record<string, string> } | undefined;
+    if (kind.kind === "registry") {
+      const plan = await planLaunch({ major: kind.major, container: spec, mounts, env: env.env, freePort });
+      if (plan.kind === "refuse") {
+        // The stand-in's own refusal, for a rule of Distribution 3 the 2.8.2 binary would not enforce.
+        run.logs.write(plan.log);
+        this.exited(entry, run, plan.exitCode);
+        return;
+      }
+      run.ports = plan.ports;
+      if (this.options.binary) command = { binary: this.options.binary, args: plan.args, env: plan.env };
+    } else {
+      const plan = planScriptLaunch({
+        container: spec,
+        mounts,
+        env: env.env,
+        podName: pod.metadata.name,
+        s3: this.options.s3,
+      });
+      for (const note of plan.notes) event("Normal", "SandboxS3", note, fieldPath);
+      await mkdir(plan.env.TMPDIR ?? mounts.rootfs, { recursive: true });
+      if (this.options.shell) command = { binary: this.options.shell, args: plan.args, env: plan.env };
+    }
+    if (run.stopRequested || this.stopped || command === undefined) {
       this.exited(entry, run, 0);
       return;
     }
-    if (plan.kind === "refuse") {
-      // The stand-in's own refusal, for a rule of Distribution 3 the 2.8.2 binary would not enforce.
-      run.logs.write(plan.log);
-      this.exited(entry, run, plan.exitCode);
-      return;
-    }
     const process = new ManagedProcess(
-      binary,
-      plan.args,
-      plan.env,
+      command.binary,
+      command.args,
+      command.env,
       podDirectory(dataDir, entry.uid),
       run.logs,
     );
     run.process = process;
-    run.ports = plan.ports;
     run.state = "running";
     run.prober = new Prober(
       this.options.clock,

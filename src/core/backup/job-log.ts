@@ -1,7 +1,7 @@
 /**
  * Reading what a backup or restore Job said: the machine-readable last line archive.sh and restore.sh
- * print (`clouddrove-backup key=... bytes=...`, `clouddrove-restore key=...`), the last lines of a failed
- * pod's log, and whether the log is the sandbox's stand-in (no container really ran there).
+ * print (`clouddrove-backup key=... bytes=...`, `clouddrove-restore key=...`) and the last lines of a
+ * failed pod's log.
  */
 
 export interface ArchiveResult {
@@ -74,14 +74,6 @@ export function parseRestoreResult(log: string): RestoreResult | undefined {
     notes: count(fields.notes),
     previous: fields.previous ?? "none",
   };
-}
-
-/**
- * The sandbox runs no containers; its pods/log answers with one line saying so. Only that line, never a
- * real cluster's log, matches.
- */
-export function isSimulatedLog(log: string): boolean {
-  return /clouddrove sandbox: container "[^"]*" of pod "[^"]*" is simulated/.test(log);
 }
 
 /** The last `n` non-empty lines, for an error report. */

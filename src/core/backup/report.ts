@@ -12,10 +12,6 @@ export interface StepSummary {
   status: string;
 }
 
-/** Said plainly wherever a result depends on a Job the sandbox only pretended to run. */
-export const SIMULATED_ARCHIVE = "sandbox: the Job was simulated; no archive was written";
-export const SIMULATED_RESTORE = "sandbox: the restore Job was simulated; no data was restored";
-
 export interface NowReport {
   ok: boolean;
   dryRun: boolean;
@@ -23,8 +19,7 @@ export interface NowReport {
   namespace: string;
   cronJob: string;
   job: string;
-  simulated: boolean;
-  /** archive.sh's result: key, bytes, seconds, sha256 (null when simulated, failed or a dry run). */
+  /** archive.sh's result: key, bytes, seconds, sha256 (null when the Job failed, reported none, or a dry run). */
   archive: ArchiveResult | null;
   /** Where the archive is, s3://bucket/key. */
   location: string | null;
@@ -40,12 +35,6 @@ export function nowReportText(report: NowReport): string {
     return `Dry run on ${report.target}: Job ${report.job} would be created from CronJob ${report.cronJob} in ${report.namespace}; nothing was changed.`;
   }
   if (!report.ok) return `The backup Job ${report.job} failed; no new archive was written.`;
-  if (report.simulated) {
-    return [
-      `${SIMULATED_ARCHIVE}.`,
-      `Job ${report.job} was created from CronJob ${report.cronJob} and completed in the simulated cluster.`,
-    ].join("\n");
-  }
   const archive = report.archive;
   if (!archive) return `Job ${report.job} completed, but it reported no archive (see the warning above).`;
   return [
@@ -214,7 +203,6 @@ export interface RestoreReport {
   plan: string[];
   verified: { sha256: string; repositories: number; tags: number; manifests: number; blobs: number } | null;
   restored: RestoreResult | null;
-  simulated: boolean;
   health: { healthy: boolean; problems: string[] } | null;
   /** Set when the restore stopped before the end: where, the state it left, and how to finish. */
   stoppedIn: string | null;
@@ -238,11 +226,7 @@ export function restoreReportText(report: RestoreReport): string {
       ...(report.finish.length > 0 ? ["To finish:", ...report.finish.map((c) => `  ${c}`)] : []),
     ].join("\n");
   }
-  const lines = [
-    report.simulated
-      ? `${SIMULATED_RESTORE}: Job ${report.job} completed in the simulated cluster.`
-      : `Restored ${report.key} into claim ${report.claim}.`,
-  ];
+  const lines = [`Restored ${report.key} into claim ${report.claim}.`];
   if (report.verified) {
     lines.push(
       `  verified first:  sha256 ${report.verified.sha256}, ${report.verified.repositories} repositories, ${report.verified.tags} tags`,

@@ -5,7 +5,7 @@
 import type { Kube } from "../../adapters/kube.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { podLogTail } from "../../adapters/kube-workload.js";
-import { isSimulatedLog, lastLines } from "../../core/backup/job-log.js";
+import { lastLines } from "../../core/backup/job-log.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
@@ -37,8 +37,6 @@ export interface JobOutcome {
   pod: string | null;
   exit: { code: number; reason: string | null; message: string | null } | null;
   log: string;
-  /** The sandbox ran nothing: its log says the container is simulated. */
-  simulated: boolean;
 }
 
 /** A short description of where a running Job is, for progress lines. */
@@ -133,7 +131,6 @@ export async function jobOutcome(kube: Kube, job: Obj, container: string): Promi
         }
       : null,
     log,
-    simulated: isSimulatedLog(log),
   };
 }
 

@@ -49,14 +49,12 @@ export function backupNowTasks(): ListrTask<BackupNowContext>[] {
           });
         }
         ctx.result = parseArchiveResult(outcome.log);
-        if (!ctx.result && !outcome.simulated) {
+        if (!ctx.result) {
           ctx.warnings.push(
             `the Job completed but its log holds no "clouddrove-backup key=..." line; see kubectl -n ${ctx.namespace} logs job/${name}`,
           );
         }
-        task.title = outcome.simulated
-          ? `Job ${name} completed (simulated by the sandbox: no archive was written)`
-          : `Job ${name} completed`;
+        task.title = `Job ${name} completed`;
       },
     },
   ];

@@ -126,15 +126,13 @@ function restoreJobTask(): ListrTask<RestoreContext> {
         throw new OperationError(`The restore Job ${name} failed`, { details: failureDetails(outcome) });
       }
       ctx.result = parseRestoreResult(outcome.log);
-      if (!ctx.result && !outcome.simulated) {
+      if (!ctx.result) {
         ctx.warnings.push(
           `the restore Job completed but its log holds no "clouddrove-restore key=..." line; see kubectl -n ${ctx.namespace} logs job/${name}`,
         );
       }
       const claim = ctx.target.toClaim ?? backupNames.claim;
-      task.title = outcome.simulated
-        ? `Job ${name} completed (simulated by the sandbox: no data was restored into claim ${claim})`
-        : `Restored ${ctx.target.key} into claim ${claim}${ctx.result ? `: ${ctx.result.repositories} repositories, ${ctx.result.tags} tags` : ""}`;
+      task.title = `Restored ${ctx.target.key} into claim ${claim}${ctx.result ? `: ${ctx.result.repositories} repositories, ${ctx.result.tags} tags` : ""}`;
     },
   };
 }

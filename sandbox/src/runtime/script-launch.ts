@@ -1,0 +1,117 @@
+/**
+ * How a script container runs for real: the backup and restore Jobs' `rclone/rclone` containers, whose
+ * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`). The host's tools stand in
+ * for the image's (sh, rclone, tar, find, sha256sum, ... on PATH), so the container runs as a host
+ * process of that shell with:
+ *
+ * - its arguments and env values that are container paths inside a volume mount (the script from its
+ *   ConfigMap, DATA_DIR on the claim) or under /tmp (the container's own scratch space) translated to
+ *   where those files are on the host; any other path (/dev/null, /bin/sh) is the host's own;
+ * - exactly its own env plus PATH, HOSTNAME and TMPDIR (nothing of this process leaks in: not
+ *   AWS_CA_BUNDLE, proxies or credentials);
+ * - the sandbox's S3, injected the way the EKS Pod Identity webhook injects credentials: AWS_REGION,
+ *   AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the sandbox's static keys) and
+ *   AWS_ENDPOINT_URL_S3, each only when the container does not set it itself; and for rclone, whose s3
+ *   backend addresses buckets by virtual host when its provider is AWS (so an endpoint variable alone
+ *   cannot point it at a path-style store on 127.0.0.1), the remote `backup` of clouddrove's scripts is
+ *   pointed at the sandbox's S3 (provider Other, endpoint, path style) unless the container names an
+ *   endpoint on 127.0.0.1 itself. A container naming any other endpoint is pointed at the sandbox's S3
+ *   too, and an event says so: nothing in the sandbox connects beyond 127.0.0.1.
+ */
+import type { SandboxS3 } from "../s3.js";
+import { splitImage } from "./image.js";
+import { hostPathOf, type MountTable, mountFor } from "./volumes.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: container specs are plain JSON
+type Json = any;
+
+/** The shells a script container may name as its command (the image's /bin/sh is busybox ash). */
+const SHELLS = new Set(["sh", "ash", "dash", "bash"]);
+
+/** The images whose shell scripts run for real: rclone's (Alpine with busybox, plus rclone). */
+function isScriptImage(image: string | undefined): boolean {
+  if (!image) return false;
+  const { repository } = splitImage(image);
+  return repository === "rclone/rclone" || repository.endsWith("/rclone/rclone");
+}
+
+/** The container's argv after the shell when it is a script container the sandbox runs, else undefined. */
+export function scriptArguments(container: Json): string[] | undefined {
+  if (!isScriptImage(container?.image)) return undefined;
+  const command: string[] = container.command ?? [];
+  const shell = command[0]?.split("/").pop();
+  if (shell === undefined || !SHELLS.has(shell)) return undefined;
+  return [...command.slice(1), ...(container.args ?? [])].map(String);
+}
+
+/** The rclone remote clouddrove's backup scripts use (RCLONE_CONFIG_BACKUP_*). */
+const RCLONE_REMOTE = "RCLONE_CONFIG_BACKUP";
+
+function isLoopback(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+  } catch {
+    return false;
+  }
+}
+
+export interface ScriptLaunchInput {
+  container: Json;
+  mounts: MountTable;
+  /** The container's resolved environment. */
+  env: Record<string, string>;
+  podName: string;
+  /** The sandbox's S3 (undefined: none is injected). */
+  s3: Pick<SandboxS3, "endpoint" | "region" | "accessKeyId" | "secretAccessKey"> | undefined;
+}
+
+export interface ScriptLaunchPlan {
+  args: string[];
+  env: Record<string, string>;
+  /** What the pod's events should say (the sandbox replaced an endpoint). */
+  notes: string[];
+}
+
+/** A container path as the host sees it, for paths a volume covers or the container's /tmp. */
+function translate(mounts: MountTable, value: string): string {
+  if (!value.startsWith("/")) return value;
+  if (mountFor(mounts, value) === undefined && value !== "/tmp" && !value.startsWith("/tmp/")) return value;
+  return hostPathOf(mounts, value).hostPath;
+}
+
+export function planScriptLaunch(input: ScriptLaunchInput): ScriptLaunchPlan {
+  const { mounts, s3 } = input;
+  const args = (scriptArguments(input.container) ?? []).map((arg) => translate(mounts, arg));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.env)) env[name] = translate(mounts, value);
+  const notes: string[] = [];
+  if (s3) {
+    const defaults: Record<string, string> = {
+      AWS_REGION: s3.region,
+      AWS_DEFAULT_REGION: s3.region,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+    };
+    for (const [name, value] of Object.entries(defaults)) env[name] ??= value;
+    const own = env[`${RCLONE_REMOTE}_ENDPOINT`];
+    if (own === undefined || !isLoopback(own)) {
+      if (own !== undefined)
+        notes.push(`endpoint ${own} is outside the sandbox: the container uses the sandbox's S3 instead`);
+      env[`${RCLONE_REMOTE}_PROVIDER`] = "Other";
+      env[`${RCLONE_REMOTE}_ENDPOINT`] = s3.endpoint;
+      env[`${RCLONE_REMOTE}_FORCE_PATH_STYLE`] = "true";
+    }
+  }
+  return {
+    args,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOSTNAME: input.podName,
+      TMPDIR: hostPathOf(mounts, "/tmp").hostPath,
+      ...env,
+    },
+    notes,
+  };
+}

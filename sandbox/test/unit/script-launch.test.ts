@@ -1,0 +1,112 @@
+/**
+ * How the sandbox runs a backup Job's container on the host: which containers are script containers,
+ * container paths translated through the mounts, exactly the container's env (nothing of this process),
+ * and the sandbox's S3 injected without overriding what the container sets itself.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { planScriptLaunch, scriptArguments } from "../../src/runtime/script-launch.js";
+import type { MountTable } from "../../src/runtime/volumes.js";
+
+const mounts: MountTable = {
+  mounts: [
+    { containerPath: "/var/lib/clouddrove", hostPath: "/data/efs/fs-1", readOnly: true },
+    { containerPath: "/scripts", hostPath: "/data/pods/uid/volumes/scripts", readOnly: true },
+  ],
+  rootfs: "/data/pods/uid/rootfs",
+  problems: [],
+};
+const s3 = {
+  endpoint: "http://127.0.0.1:40000",
+  region: "eu-west-1",
+  accessKeyId: "SANDBOXKEY",
+  secretAccessKey: "sandbox-secret",
+};
+const archive = {
+  name: "archive",
+  image: "rclone/rclone:1.68.2",
+  command: ["/bin/sh", "/scripts/archive.sh"],
+};
+
+describe("script containers", () => {
+  it("are the backup image's shell scripts, nothing else", () => {
+    expect(scriptArguments(archive)).toEqual(["/scripts/archive.sh"]);
+    expect(
+      scriptArguments({ image: "docker.io/rclone/rclone:1.68", command: ["sh"], args: ["-c", "echo hi"] }),
+    ).toEqual(["-c", "echo hi"]);
+    // The image's own entrypoint (rclone), another image, or no command: simulated.
+    expect(scriptArguments({ image: "rclone/rclone:1.68", args: ["version"] })).toBeUndefined();
+    expect(scriptArguments({ image: "alpine:3.20.3", command: ["/bin/sh", "-c", "true"] })).toBeUndefined();
+    expect(scriptArguments({ image: "rclone/rclone:1.68", command: ["rclone", "ls"] })).toBeUndefined();
+  });
+});
+
+describe("planScriptLaunch", () => {
+  const previous = process.env.AWS_CA_BUNDLE;
+  afterEach(() => {
+    if (previous === undefined) delete process.env.AWS_CA_BUNDLE;
+    else process.env.AWS_CA_BUNDLE = previous;
+  });
+
+  it("translates container paths, passes only the container's env, and points rclone at the sandbox's S3", () => {
+    process.env.AWS_CA_BUNDLE = "/etc/ssl/this-machine.pem";
+    const plan = planScriptLaunch({
+      container: archive,
+      mounts,
+      env: { DATA_DIR: "/var/lib/clouddrove", HOME: "/tmp", RCLONE_CONFIG: "/dev/null", BACKUP_PREFIX: "c/" },
+      podName: "backup-now-abc",
+      s3,
+    });
+    expect(plan.args).toEqual(["/data/pods/uid/volumes/scripts/archive.sh"]);
+    expect(plan.env).toEqual({
+      PATH: process.env.PATH,
+      HOSTNAME: "backup-now-abc",
+      TMPDIR: "/data/pods/uid/rootfs/tmp",
+      DATA_DIR: "/data/efs/fs-1",
+      HOME: "/data/pods/uid/rootfs/tmp",
+      RCLONE_CONFIG: "/dev/null",
+      BACKUP_PREFIX: "c/",
+      AWS_REGION: "eu-west-1",
+      AWS_DEFAULT_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "SANDBOXKEY",
+      AWS_SECRET_ACCESS_KEY: "sandbox-secret",
+      AWS_ENDPOINT_URL_S3: "http://127.0.0.1:40000",
+      RCLONE_CONFIG_BACKUP_PROVIDER: "Other",
+      RCLONE_CONFIG_BACKUP_ENDPOINT: "http://127.0.0.1:40000",
+      RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE: "true",
+    });
+    expect(plan.notes).toEqual([]);
+  });
+
+  it("keeps what the container sets itself, and an endpoint on 127.0.0.1; any other endpoint is replaced, with a note", () => {
+    const own = planScriptLaunch({
+      container: archive,
+      mounts,
+      env: {
+        AWS_ACCESS_KEY_ID: "FROMSECRET",
+        AWS_REGION: "us-east-1",
+        RCLONE_CONFIG_BACKUP_PROVIDER: "Other",
+        RCLONE_CONFIG_BACKUP_ENDPOINT: "http://127.0.0.1:9000",
+      },
+      podName: "p",
+      s3,
+    });
+    expect(own.env).toMatchObject({
+      AWS_ACCESS_KEY_ID: "FROMSECRET",
+      AWS_SECRET_ACCESS_KEY: "sandbox-secret",
+      AWS_REGION: "us-east-1",
+      RCLONE_CONFIG_BACKUP_ENDPOINT: "http://127.0.0.1:9000",
+    });
+    expect(own.env.RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE).toBeUndefined();
+    const outside = planScriptLaunch({
+      container: archive,
+      mounts,
+      env: { RCLONE_CONFIG_BACKUP_ENDPOINT: "https://minio.example.com" },
+      podName: "p",
+      s3,
+    });
+    expect(outside.env.RCLONE_CONFIG_BACKUP_ENDPOINT).toBe("http://127.0.0.1:40000");
+    expect(outside.notes).toEqual([
+      "endpoint https://minio.example.com is outside the sandbox: the container uses the sandbox's S3 instead",
+    ]);
+  });
+});
