@@ -15,7 +15,7 @@ import {
   timeoutMs,
   withCluster,
   yamlOf,
-} from "./backup.js";
+} from "./backup-shared.js";
 import type { CommandContext } from "./context.js";
 
 export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promise<void> {

@@ -30,7 +30,7 @@ import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import type { ClusterTarget } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
-import type { DeployFlags } from "./deploy.js";
+import type { DeployFlags } from "./deploy-flags.js";
 
 async function credentialsFor(
   ctx: CommandContext,
