@@ -2,9 +2,8 @@
  * The result `cluster create` prints: one JSON document (-o json / yaml) or a few lines and the verify
  * table (text). Pure.
  */
-import type { Painter } from "../../io/paint.js";
 import type { ClusterValues } from "./cluster-config.js";
-import { renderVerifyTable, type VerifyReport } from "./verify.js";
+import { renderVerifyTable, type TableStyle, type VerifyReport } from "./verify.js";
 
 export interface CreateOutcome {
   values: ClusterValues;
@@ -19,7 +18,7 @@ export interface CreateOutcome {
   report?: VerifyReport;
 }
 
-export function createResult(outcome: CreateOutcome, paint?: Pick<Painter, "green" | "red" | "bold">) {
+export function createResult(outcome: CreateOutcome, paint?: TableStyle) {
   const { values, sandboxDir, report } = outcome;
   const data = {
     cluster: values.name,
