@@ -31,6 +31,16 @@ export default {
       to: { circular: true },
     },
     {
+      name: "no-folder-cycles-within-a-layer",
+      severity: "error",
+      comment:
+        "The feature folders of one layer (core/render, core/upgrade, steps/deploy, …) may build on each other " +
+        "one way only: two folders that import each other are one feature, or share a part that belongs below both.",
+      scope: "folder",
+      from: { path: "^src/(core|steps|adapters)(/|$)" },
+      to: { path: "^src/(core|steps|adapters)(/|$)", circular: true },
+    },
+    {
       name: "commands-only-from-cli",
       severity: "error",
       comment:
