@@ -13,7 +13,7 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
   const { eksctlCommandLine, eksctlVersion } = await import("../adapters/eksctl.js");
   const { deletePlan } = await import("../core/cluster/plan.js");
   const { deleteTasks, discoverDeleteTargets, eksctlDeleteArgs } = await import("../steps/cluster/delete.js");
-  const { forgetSettings } = await import("../steps/cluster/record.js");
+  const { forgetSettings } = await import("../config/record.js");
   const { runTasks } = await import("../io/renderer.js");
 
   const dryRun = flags.dryRun === true;
