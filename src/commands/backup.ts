@@ -171,7 +171,8 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
 }
 
 async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
+  const { openBackupBucket } = await import("../adapters/connect.js");
+  const { backupBucketTarget } = await import("../core/backup/bucket-target.js");
   const { backupNames } = await import("../core/backup/render.js");
   const { listReportText } = await import("../core/backup/report.js");
   const { ClouddroveError, ExitCode } = await import("../errors.js");
@@ -294,7 +295,8 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
 }
 
 async function runVerify(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
+  const { openBackupBucket } = await import("../adapters/connect.js");
+  const { backupBucketTarget } = await import("../core/backup/bucket-target.js");
   const { OperationError } = await import("../errors.js");
   const { verifyReportText } = await import("../core/backup/report.js");
   const { verifyArchiveTask } = await import("../steps/backup/verify.js");

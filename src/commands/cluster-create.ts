@@ -14,8 +14,7 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   const { join, resolve } = await import("node:path");
   const { parseDurationMs } = await import("../core/validators.js");
   const { renderClusterConfig } = await import("../core/cluster/cluster-config.js");
-  const { createPlan } = await import("../core/cluster/plan.js");
-  const { eksctlCommandLine } = await import("../adapters/eksctl.js");
+  const { createPlan, eksctlCommandLine } = await import("../core/cluster/plan.js");
   const { preflightCreate } = await import("../steps/cluster/preflight.js");
   const { readClusterTemplate } = await import("../steps/cluster/templates.js");
   const { eksctlCommands, eksctlTask } = await import("../steps/cluster/eksctl.js");

@@ -5,9 +5,7 @@ import { kubeConnection } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
-  const { connectKube } = await import("../adapters/kube.js");
-  const { describeCluster } = await import("../adapters/aws.js");
-  const { assertContextReaches } = await import("../steps/cluster/connect.js");
+  const { connectToCluster } = await import("../steps/cluster/connect.js");
   const { gatherFacts, readSimulatedAws } = await import("../steps/cluster/facts.js");
   const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
 
@@ -36,9 +34,12 @@ export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<
   } else {
     const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
     name = values.name;
-    const cluster = await describeCluster(clients.eks, values.name);
-    const kube = await connectKube(kubeConnection(ctx));
-    if (cluster) assertContextReaches(kube, cluster, values.region);
+    const kube = await connectToCluster({
+      clients,
+      name: values.name,
+      region: values.region,
+      connect: kubeConnection(ctx),
+    });
     facts = await gatherFacts({
       kube,
       clusterName: values.name,

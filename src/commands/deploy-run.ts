@@ -2,9 +2,9 @@
  * `deploy` against a cluster: resolve the settings, reuse or create the credentials (asking, if at all,
  * before the task list starts), render, then run the steps and report.
  */
-import { backupBucketTarget } from "../adapters/s3.js";
 import { resolveForPurpose } from "../config/options.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
+import { backupBucketTarget } from "../core/backup/bucket-target.js";
 import {
   backupDeployNotes,
   backupDeploySection,

@@ -4,8 +4,8 @@
  * from settings and environment, the endpoint settings in the rendered Jobs, and the reports' wording.
  */
 import { describe, expect, it } from "vitest";
-import { backupBucketTarget } from "../../src/adapters/s3.js";
 import { resolveConfig } from "../../src/config/resolve.js";
+import { backupBucketTarget } from "../../src/core/backup/bucket-target.js";
 import { backupDeployNotes } from "../../src/core/backup/deploy-notes.js";
 import {
   formatBytes,
