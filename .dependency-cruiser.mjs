@@ -141,6 +141,8 @@ export default {
     {
       name: "adapters-config-types-only",
       severity: "error",
+      comment:
+        "adapters/ are handed what they need (a bucket target, a kubeconfig path); they never read settings.",
       from: { path: "^src/adapters/" },
       to: { path: "^src/config/", preCompilationOnly: false },
     },
@@ -184,6 +186,15 @@ export default {
         "src/, src/sandbox/index.ts stands for it), never through its other files.",
       from: { path: "^src/commands/" },
       to: { path: SANDBOX, pathNot: "^src/sandbox/index\\.ts$" },
+    },
+    {
+      name: "sandbox-by-package-name",
+      severity: "error",
+      comment:
+        "The sandbox workspace (sandbox/) is imported as the package @clouddrove/sandbox, whose exports name " +
+        "what it offers, never by a relative path into its folder.",
+      from: { path: "^src/" },
+      to: { path: "^sandbox/", dependencyTypesNot: ["aliased-workspace"] },
     },
   ],
   options: {
