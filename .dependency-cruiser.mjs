@@ -1,16 +1,15 @@
 /**
  * The layers of src/, checked by `npm run lint` (docs/architecture.md explains each rule).
  * Data flows one way: argv -> commands/ -> config/ (options) -> core/ (plan) -> steps/ -> adapters/,
- * and the report goes out through io/. src/sandbox/ is left out: it is becoming its own workspace
- * package (sandbox/, @clouddrove/sandbox) with its own rules; only the imports into it are checked here.
+ * and the report goes out through io/. The sandbox is its own workspace package (sandbox/,
+ * @clouddrove/sandbox) with its own rules: only src/ is cruised, and only the imports into it are checked.
  *
  * "A value import" is one that is still there after compilation (preCompilationOnly: false):
  * `import type`, `import { type X }` alone and `import("…").X` in a type position are not.
  */
 
-const SANDBOX = "^src/sandbox/";
-/** The sandbox, wherever it is: its old home in src/, its workspace folder, or the package by name. */
-const ANY_SANDBOX = ["^src/sandbox/", "^sandbox/", "(^|/)node_modules/@clouddrove/sandbox/"];
+/** The sandbox package: its workspace folder (where tsconfig's paths and npm's link lead), or a copy. */
+const SANDBOX = ["^sandbox/", "(^|/)node_modules/@clouddrove/sandbox/"];
 /** The clients of the outside world that only adapters/ may load. */
 const OUTSIDE_WORLD_PACKAGES = [
   "(^|/)node_modules/@kubernetes/client-node/",
@@ -27,7 +26,7 @@ export default {
       comment:
         "An import cycle (type-only edges count): two modules that need each other are one module, or share a " +
         "third that both should import.",
-      from: { path: "^src/", pathNot: SANDBOX },
+      from: { path: "^src/" },
       to: { circular: true },
     },
     {
@@ -46,7 +45,7 @@ export default {
       comment:
         "commands/ is the top layer: only src/cli.ts and other commands import it. Options (config/), plans " +
         "(core/) and steps take what they need as parameters instead.",
-      from: { path: "^src/", pathNot: ["^src/commands/", "^src/cli\\.ts$", SANDBOX] },
+      from: { path: "^src/", pathNot: ["^src/commands/", "^src/cli\\.ts$"] },
       to: { path: "^src/commands/" },
     },
     {
@@ -116,7 +115,7 @@ export default {
       comment:
         "adapters/ (the only code that touches the outside world) are used by steps/. core/, config/ and io/ " +
         "never import them, not even their types.",
-      from: { path: "^src/", pathNot: ["^src/(steps|adapters|commands)/", SANDBOX] },
+      from: { path: "^src/", pathNot: "^src/(steps|adapters|commands)/" },
       to: { path: "^src/adapters/" },
     },
     {
@@ -159,14 +158,14 @@ export default {
       comment:
         "Only adapters/ load @kubernetes/client-node, execa and @aws-sdk/*: everything else talks to the " +
         "cluster and AWS through an adapter. Types from them (V1Pod, …) are fine anywhere.",
-      from: { path: "^src/", pathNot: ["^src/adapters/", SANDBOX] },
+      from: { path: "^src/", pathNot: "^src/adapters/" },
       to: { path: OUTSIDE_WORLD_PACKAGES, preCompilationOnly: false },
     },
     {
       name: "prompts-only-in-prompter",
       severity: "error",
       comment: "io/prompter.ts is the only importer of @inquirer/prompts (one place decides how to ask).",
-      from: { path: "^src/", pathNot: ["^src/io/prompter\\.ts$", SANDBOX] },
+      from: { path: "^src/", pathNot: "^src/io/prompter\\.ts$" },
       to: { path: "(^|/)node_modules/@inquirer/" },
     },
     {
@@ -175,26 +174,18 @@ export default {
       comment:
         "Below commands/ there is one code path: a cluster through a kubeconfig, AWS through the SDK. Only " +
         "commands/ may start the sandbox (the @clouddrove/sandbox package).",
-      from: { path: "^src/", pathNot: ["^src/commands/", SANDBOX] },
-      to: { path: ANY_SANDBOX },
-    },
-    {
-      name: "sandbox-internals",
-      severity: "error",
-      comment:
-        "commands/ use the sandbox through its package entry (@clouddrove/sandbox; until it moves out of " +
-        "src/, src/sandbox/index.ts stands for it), never through its other files.",
-      from: { path: "^src/commands/" },
-      to: { path: SANDBOX, pathNot: "^src/sandbox/index\\.ts$" },
+      from: { path: "^src/", pathNot: "^src/commands/" },
+      to: { path: SANDBOX },
     },
     {
       name: "sandbox-by-package-name",
       severity: "error",
       comment:
-        "The sandbox workspace (sandbox/) is imported as the package @clouddrove/sandbox, whose exports name " +
-        "what it offers, never by a relative path into its folder.",
+        "The sandbox (sandbox/) is imported as the package @clouddrove/sandbox, whose entry names what it " +
+        "offers, never by a path into its folder (an import by the name resolves through tsconfig's paths " +
+        "or npm's workspace link).",
       from: { path: "^src/" },
-      to: { path: "^sandbox/", dependencyTypesNot: ["aliased-workspace"] },
+      to: { path: "^sandbox/", dependencyTypesNot: ["aliased-tsconfig-paths", "aliased-workspace"] },
     },
   ],
   options: {
