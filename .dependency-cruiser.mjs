@@ -2,7 +2,7 @@
  * The layers of src/, checked by `npm run lint` (docs/architecture.md explains each rule).
  * Data flows one way: argv -> commands/ -> config/ (options) -> core/ (plan) -> steps/ -> adapters/,
  * and the report goes out through io/. The sandbox is its own workspace package (sandbox/,
- * @clouddrove/sandbox) with its own rules: only src/ is cruised, and only the imports into it are checked.
+ * @clouddrove/sandbox) and outside these rules: only src/ is cruised, and only the imports into it are checked.
  *
  * "A value import" is one that is still there after compilation (preCompilationOnly: false):
  * `import type`, `import { type X }` alone and `import("…").X` in a type position are not.
