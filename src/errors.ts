@@ -1,6 +1,7 @@
 /**
  * Typed errors. Every error that reaches the user carries an exit code and a hint that names the fix;
- * the one top-level catch in cli.ts maps them to the process exit code (see DESIGN.md "Exit codes").
+ * the one top-level catch in cli.ts maps them to the process exit code (docs/architecture.md,
+ * "Conventions", exit codes).
  */
 export const ExitCode = {
   ok: 0,

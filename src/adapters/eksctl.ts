@@ -5,6 +5,7 @@
  */
 import { execa } from "execa";
 import { type EksctlLine, explainEksctlFailure, parseEksctlLine } from "../core/cluster/eksctl-output.js";
+import { eksctlCommandLine } from "../core/cluster/plan.js";
 import { checkEksctlVersion } from "../core/cluster/preflight.js";
 import { InterruptedError, UsageError } from "../errors.js";
 
@@ -50,13 +51,6 @@ export async function eksctlVersion(environment: EksctlEnvironment): Promise<str
     });
   }
   return checkEksctlVersion(String(result.stdout));
-}
-
-/** The command as a person would type it (for messages and dry runs). */
-export function eksctlCommandLine(args: readonly string[]): string {
-  return ["eksctl", ...args]
-    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
-    .join(" ");
 }
 
 export async function runEksctl(args: string[], options: EksctlRunOptions): Promise<EksctlResult> {

@@ -9,10 +9,10 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { InterruptedError, OperationError } from "../errors.js";
 import { scopedSignal, sleep } from "./abort.js";
-import type { Kube } from "./kube.js";
 import { KubeApiError } from "./kube-http.js";
 import type { KindRef } from "./kube-kinds.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./kube-retry.js";
+import type { Kube } from "./kube-types.js";
 
 export interface WatchTarget<T extends KubernetesObject = KubernetesObject> extends KindRef<T> {
   namespace?: string;

@@ -32,7 +32,7 @@ const MANIFEST_ACCEPT = [
   MEDIA_TYPES.ociIndex,
 ].join(", ");
 
-/** Hints for the error codes whose cause is known in this deployment (see FACTS.md "The registry"). */
+/** Hints for the error codes whose cause is known in this deployment (docs/facts.md, "The registry"). */
 const HINTS: Record<string, string> = {
   UNAUTHORIZED:
     "Check the registry user name and password; the registry reads its htpasswd file once at start, so a changed Secret needs a rollout.",

@@ -15,12 +15,13 @@ import {
   timeoutMs,
   withCluster,
   yamlOf,
-} from "./backup.js";
+} from "./backup-shared.js";
 import type { CommandContext } from "./context.js";
 
 export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const { ClouddroveError, UsageError } = await import("../errors.js");
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
+  const { openBackupBucket } = await import("../adapters/connect.js");
+  const { backupBucketTarget } = await import("../core/backup/bucket-target.js");
   const { backupNames, renderRestoreJob } = await import("../core/backup/render.js");
   const plan = await import("../core/backup/restore-plan.js");
   const { restoreReportText } = await import("../core/backup/report.js");

@@ -5,28 +5,21 @@
  * inside the actions. Each action: resolve options -> look up -> plan -> confirm -> steps -> report.
  */
 import type { Command } from "commander";
-import type { Config } from "../config/schema.js";
 import type { Setting } from "../config/settings.js";
-import type { StepSummary } from "../core/backup/report.js";
 import type { KubeObject } from "../core/render/types.js";
 import type { StepRecord } from "../steps/record.js";
-import type { ClusterTarget } from "./cluster-target.js";
+import {
+  type BackupFlags,
+  resolveSettings,
+  runName,
+  runSteps,
+  summaries,
+  timeoutMs,
+  withCluster,
+  yamlOf,
+} from "./backup-shared.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addSettingOptions } from "./setting-options.js";
-
-export interface BackupFlags extends Record<string, unknown> {
-  dryRun?: boolean;
-  sandbox?: boolean;
-  timeout?: string;
-  from?: string;
-  claim?: string;
-  snapshotClass?: string;
-  toClaim?: string;
-  storageClass?: string;
-  confirm?: string;
-  removeOld?: boolean;
-  blobDigests?: boolean;
-}
 
 const backupSettings = (s: Setting) => s.key.startsWith("backup.") || s.key === "cluster.region";
 
@@ -100,72 +93,6 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     .option("--dry-run", "show the plan and the restore Job; change nothing")
     .option("--timeout <duration>", "how long to wait for each step", "6h");
   for (const command of [now, list, snapshot, verify, restore]) addSettingOptions(command, backupSettings);
-}
-
-export async function resolveSettings(ctx: CommandContext, flags: BackupFlags): Promise<Config> {
-  const { resolveFromContext } = await import("../config/options.js");
-  if (!flags.sandbox) return (await resolveFromContext(ctx, flags)).config;
-  // With --sandbox, the bucket is the sandbox's S3 (its environment comes before the settings are read),
-  // and the sandbox's cluster name and region rank like flags, as for deploy.
-  const { runningSandbox, sandboxSettings, withTargetSettings } = await import("./cluster-target.js");
-  const running = await runningSandbox(ctx);
-  return (await resolveFromContext(ctx, withTargetSettings(sandboxSettings(running), flags))).config;
-}
-
-export async function timeoutMs(flags: BackupFlags): Promise<number> {
-  const { UsageError } = await import("../errors.js");
-  const { duration, parseDurationMs } = await import("../core/validators.js");
-  const value = flags.timeout ?? "6h";
-  if (duration(value)) {
-    throw new UsageError(`--timeout ${value} is not a duration`, { hint: "Use e.g. 90s, 30m or 6h." });
-  }
-  return parseDurationMs(value);
-}
-
-export async function withCluster<T>(
-  ctx: CommandContext,
-  flags: BackupFlags,
-  run: (target: ClusterTarget) => Promise<T>,
-): Promise<T> {
-  const { openClusterTarget } = await import("./cluster-target.js");
-  const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
-  try {
-    return await run(target);
-  } finally {
-    await target.close();
-  }
-}
-
-export const summaries = (steps: StepRecord[]): StepSummary[] =>
-  steps.map(({ title, status }) => ({ title, status }));
-
-/** Runs the steps; under -o json a failure still prints its one document (built by `report`) first. */
-export async function runSteps<C extends object>(
-  ctx: CommandContext,
-  tasks: import("listr2").ListrTask<C>[],
-  context: C,
-  steps: StepRecord[],
-  onFailure: (error: unknown) => Promise<unknown>,
-): Promise<void> {
-  const { runTasks } = await import("../io/renderer.js");
-  const { recorded } = await import("../steps/record.js");
-  try {
-    await runTasks(ctx, recorded(tasks, steps), context);
-  } catch (error) {
-    throw await onFailure(error);
-  }
-}
-
-/** A fresh name per run: the time it started, and 4 random hex digits. */
-export async function runName(base: string): Promise<string> {
-  const { randomBytes } = await import("node:crypto");
-  const { timestampedName } = await import("../core/backup/job-log.js");
-  return timestampedName(base, new Date(), randomBytes(2).toString("hex"));
-}
-
-export async function yamlOf(object: unknown): Promise<string> {
-  const { toYaml } = await import("../core/yaml/emit.js");
-  return toYaml(object);
 }
 
 /** The bucket the Job writes to: the CronJob's own BACKUP_BUCKET, which is the truth in the cluster. */
@@ -243,7 +170,8 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
 }
 
 async function runList(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
+  const { openBackupBucket } = await import("../adapters/connect.js");
+  const { backupBucketTarget } = await import("../core/backup/bucket-target.js");
   const { backupNames } = await import("../core/backup/render.js");
   const { listReportText } = await import("../core/backup/report.js");
   const { ClouddroveError, ExitCode } = await import("../errors.js");
@@ -366,7 +294,8 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
 }
 
 async function runVerify(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { backupBucketTarget, openBackupBucket } = await import("../adapters/s3.js");
+  const { openBackupBucket } = await import("../adapters/connect.js");
+  const { backupBucketTarget } = await import("../core/backup/bucket-target.js");
   const { OperationError } = await import("../errors.js");
   const { verifyReportText } = await import("../core/backup/report.js");
   const { verifyArchiveTask } = await import("../steps/backup/verify.js");

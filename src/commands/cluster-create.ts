@@ -17,12 +17,12 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   const { join, resolve } = await import("node:path");
   const { parseDurationMs } = await import("../core/validators.js");
   const { renderClusterConfig } = await import("../core/cluster/cluster-config.js");
-  const { createPlan } = await import("../core/cluster/plan.js");
-  const { eksctlCommandLine } = await import("../adapters/eksctl.js");
+  const { createPlan, eksctlCommandLine } = await import("../core/cluster/plan.js");
   const { preflightCreate } = await import("../steps/cluster/preflight.js");
   const { readClusterTemplate } = await import("../steps/cluster/templates.js");
   const { eksctlCommands, eksctlTask } = await import("../steps/cluster/eksctl.js");
   const { efsTask } = await import("../steps/cluster/efs.js");
+  const { recordSettings } = await import("../config/record.js");
   const { recordTask } = await import("../steps/cluster/record.js");
   const { storageTask } = await import("../steps/cluster/storage.js");
   const { verifyTask } = await import("../steps/cluster/facts.js");
@@ -87,7 +87,9 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
           kubeconfigPath: ctx.globals.kubeconfig,
         }),
         efsTask({ timeoutMs: 10 * 60_000, pollIntervalMs: 10_000, signal: ctx.io.signal }),
-        recordTask({ cwd: ctx.io.cwd, configPath: ctx.globals.config }),
+        recordTask((settings) =>
+          recordSettings({ cwd: ctx.io.cwd, configPath: ctx.globals.config, settings }),
+        ),
         storageTask(connect),
         verifyTask(connect),
       ],

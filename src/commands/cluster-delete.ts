@@ -10,10 +10,9 @@ import type { CommandContext } from "./context.js";
 export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<void> {
   const { UsageError } = await import("../errors.js");
   const { parseDurationMs } = await import("../core/validators.js");
-  const { eksctlCommandLine, eksctlVersion } = await import("../adapters/eksctl.js");
-  const { deletePlan } = await import("../core/cluster/plan.js");
+  const { deletePlan, eksctlCommandLine } = await import("../core/cluster/plan.js");
   const { deleteTasks, discoverDeleteTargets, eksctlDeleteArgs } = await import("../steps/cluster/delete.js");
-  const { forgetSettings } = await import("../steps/cluster/record.js");
+  const { forgetSettings } = await import("../config/record.js");
   const { runTasks } = await import("../io/renderer.js");
 
   const dryRun = flags.dryRun === true;
@@ -31,12 +30,12 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
   }
 
   const environment = { env: ctx.io.env, cwd: ctx.io.cwd };
-  if (!dryRun) await eksctlVersion(environment);
   const found = await discoverDeleteTargets({
     clients,
     name,
     region,
     connect: kubeConnection(ctx),
+    eksctl: dryRun ? undefined : environment,
   });
   const { cluster, fileSystem, mountTargets, securityGroupId, kube, loadBalancers } = found;
   const plan = deletePlan({

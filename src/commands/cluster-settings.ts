@@ -18,8 +18,9 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
   const { missingSettingsError, parseSettingValue } = await import("../config/resolve.js");
   const { requiredSettings } = await import("../config/schema.js");
   const { SETTINGS_BY_KEY } = await import("../config/settings.js");
-  const aws = await import("../adapters/aws.js");
+  const { awsClients } = await import("../adapters/connect.js");
   const { usableZones } = await import("../core/cluster/preflight.js");
+  const { offeredVersions, offeredZones } = await import("../steps/cluster/preflight.js");
 
   const first = await resolveFromContext(ctx, flags);
   const answers = new Map<string, SettingValue>();
@@ -51,9 +52,9 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
     const region =
       (answers.get("cluster.region") as string | undefined) ?? (first.config.cluster.region as string);
     if (needs("cluster.name")) await askText("cluster.name", "EKS cluster name", first.config.cluster.name);
-    clients = aws.awsClients(region, ctx.io.env);
+    clients = await awsClients(region, ctx.io.env);
     if (needs("cluster.zones")) {
-      offered = await aws.listZones(clients.ec2, region);
+      offered = await offeredZones(clients);
       const usable = usableZones(offered);
       await askText(
         "cluster.zones",
@@ -68,7 +69,7 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
       );
     }
     if (needs("cluster.kubernetesVersion")) {
-      const supported = await aws.supportedVersions(clients.eks);
+      const supported = await offeredVersions(clients);
       const current = first.config.cluster.kubernetesVersion;
       if (supported?.length) {
         const version = await ctx.prompter.select({
@@ -91,5 +92,5 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
     kubernetesVersion: cluster.kubernetesVersion,
     instanceType: cluster.instanceType,
   };
-  return { resolved, values, clients: clients ?? aws.awsClients(values.region, ctx.io.env), offered };
+  return { resolved, values, clients: clients ?? (await awsClients(values.region, ctx.io.env)), offered };
 }

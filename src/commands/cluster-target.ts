@@ -85,7 +85,7 @@ export async function openClusterTarget(
   ctx: CommandContext,
   options: { sandbox?: boolean },
 ): Promise<ClusterTarget> {
-  const { connectKube } = await import("../adapters/kube.js");
+  const { connectKube } = await import("../adapters/connect.js");
   if (!options.sandbox) {
     const kube = await connectKube(kubeConnection(ctx));
     const kubeconfig = ctx.globals.kubeconfig ? ["--kubeconfig", ctx.globals.kubeconfig] : [];

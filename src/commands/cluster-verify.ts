@@ -1,43 +1,34 @@
 /**
  * `clouddrove cluster verify`: the EKS cluster's facts (from EKS, EC2 and EFS through the AWS adapters,
  * and from the Kubernetes API), judged and shown as a table. With --sandbox the same, against the
- * sandbox's cluster and its AWS endpoint.
+ * sandbox's cluster (its kubeconfig) and its AWS endpoint.
  */
-import type { Kube } from "../adapters/kube.js";
 import { clusterSettings, type Flags } from "./cluster-settings.js";
-import { type ClusterTarget, kubeConnection, withTargetSettings } from "./cluster-target.js";
+import { kubeConnection, runningSandbox, sandboxSettings, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 
 export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<void> {
-  const { connectKube } = await import("../adapters/kube.js");
-  let target: ClusterTarget | undefined;
+  const { connectToCluster } = await import("../steps/cluster/connect.js");
+  const { gatherFacts } = await import("../steps/cluster/facts.js");
+  const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
+  let settings: Flags = flags;
   if (flags.sandbox === true) {
     const { UsageError } = await import("../errors.js");
-    const { defaultStateDir, loadState } = await import("@clouddrove/sandbox");
+    const { loadSandboxPackage } = await import("./sandbox-package.js");
+    const { defaultStateDir, loadState } = await loadSandboxPackage();
     if ((await loadState(defaultStateDir(ctx.io.env))) === undefined) {
       throw new UsageError("There is no sandbox cluster yet.", {
         hint: "Create it with `clouddrove cluster create --sandbox`.",
       });
     }
-    const { openClusterTarget } = await import("./cluster-target.js");
-    target = await openClusterTarget(ctx, { sandbox: true });
+    settings = withTargetSettings(sandboxSettings(await runningSandbox(ctx)), flags) as Flags;
   }
-  try {
-    const kube = target?.kube ?? (await connectKube(kubeConnection(ctx)));
-    await verify(ctx, withTargetSettings(target?.settings, flags), kube);
-  } finally {
-    await target?.close();
-  }
-}
-
-async function verify(ctx: CommandContext, flags: Flags, kube: Kube): Promise<void> {
-  const { describeCluster } = await import("../adapters/aws.js");
-  const { assertContextReaches } = await import("../steps/cluster/connect.js");
-  const { gatherFacts } = await import("../steps/cluster/facts.js");
-  const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
-  const { resolved, values, clients } = await clusterSettings(ctx, flags, false);
-  const cluster = await describeCluster(clients.eks, values.name);
-  if (cluster) assertContextReaches(kube, cluster, values.region);
+  const sandbox = flags.sandbox === true ? await runningSandbox(ctx) : undefined;
+  const connect = sandbox
+    ? { kubeconfigPath: sandbox.kubeconfig, context: sandbox.context, env: ctx.io.env, signal: ctx.io.signal }
+    : kubeConnection(ctx);
+  const { resolved, values, clients } = await clusterSettings(ctx, settings, false);
+  const kube = await connectToCluster({ clients, name: values.name, region: values.region, connect });
   const facts = await gatherFacts({
     kube,
     clusterName: values.name,

@@ -14,7 +14,7 @@ export function registerConfig(program: Command, io: AppIO, state: RunState): vo
   show.action(async (flags: Record<string, unknown>, command: Command) => {
     const ctx = createContext(io, command, state);
     const { resolveFromContext } = await import("../config/options.js");
-    const { showConfig } = await import("../core/config-report.js");
+    const { showConfig } = await import("../config/report.js");
     const resolved = await resolveFromContext(ctx, flags);
     const report = showConfig(resolved, ctx.io.env);
     await ctx.out.result(report, () => report.text);

@@ -8,7 +8,7 @@ import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword }
 import { renderBackupObjects } from "../core/backup/render.js";
 import { maskSecrets, renderManifests, toYamlStream } from "../core/render/index.js";
 import type { CommandContext } from "./context.js";
-import type { DeployFlags } from "./deploy.js";
+import type { DeployFlags } from "./deploy-flags.js";
 
 export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { config } = await resolveForPurpose(ctx, flags, "deploy");

@@ -2,9 +2,10 @@
  * `deploy` against a cluster: resolve the settings, reuse or create the credentials (asking, if at all,
  * before the task list starts), render, then run the steps and report.
  */
-import { backupBucketTarget } from "../adapters/s3.js";
+
 import { resolveForPurpose, resolveFromContext } from "../config/options.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
+import { backupBucketTarget } from "../core/backup/bucket-target.js";
 import {
   backupDeployNotes,
   backupDeploySection,
@@ -31,7 +32,7 @@ import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
-import type { DeployFlags } from "./deploy.js";
+import type { DeployFlags } from "./deploy-flags.js";
 
 async function credentialsFor(
   ctx: CommandContext,

@@ -6,24 +6,11 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../errors.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import type { DeployFlags } from "./deploy-flags.js";
 // Static, not imported in the action: a dry run is the command whose start-up time matters most, and
 // each further import() is one more round through the module loader. Only `deploy` loads this module.
 import { renderOnly } from "./deploy-render.js";
 import { addSettingOptions, settingGroups } from "./setting-options.js";
-
-export interface DeployFlags extends Record<string, unknown> {
-  dryRun?: boolean | string;
-  showSecrets?: boolean;
-  registryPasswordStdin?: boolean;
-  rotateCredentials?: boolean;
-  diff?: boolean;
-  force?: boolean;
-  forceConflicts?: boolean;
-  smokeTest?: boolean;
-  sandbox?: boolean;
-  /** --no-retention-rule: leave the backup bucket's lifecycle configuration alone. */
-  retentionRule?: boolean;
-}
 
 export function registerDeploy(program: Command, io: AppIO, state: RunState): void {
   const deploy = program

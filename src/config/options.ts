@@ -3,15 +3,25 @@
  * prompts for what a command needs and nobody supplied; without a terminal, exit 2 naming each missing
  * setting with its flag and environment variable.
  */
-import type { CommandContext } from "../commands/context.js";
 import type { Prompter } from "../io/prompter.js";
 import { loadConfigFile } from "./load.js";
 import { missingSettingsError, parseSettingValue, type ResolvedConfig, resolveConfig } from "./resolve.js";
 import { type Purpose, requiredSettings } from "./schema.js";
 import { SETTINGS_BY_KEY, type Setting, type SettingValue } from "./settings.js";
 
+/**
+ * What resolving needs from the run: where it runs, the global flags that are settings, and whether and
+ * how it may ask. A command passes its CommandContext, which has all of these.
+ */
+export interface OptionsContext {
+  io: { cwd: string; env: NodeJS.ProcessEnv };
+  globals: { config?: string; set: string[]; namespace?: string };
+  interactive: boolean;
+  prompter: Prompter;
+}
+
 export async function resolveFromContext(
-  ctx: CommandContext,
+  ctx: OptionsContext,
   commandFlags: Record<string, unknown>,
   answers?: Map<string, SettingValue>,
 ): Promise<ResolvedConfig> {
@@ -23,7 +33,7 @@ export async function resolveFromContext(
 
 /** Resolves, then asks for (or fails on) every setting `purpose` requires that has no value. */
 export async function resolveForPurpose(
-  ctx: CommandContext,
+  ctx: OptionsContext,
   commandFlags: Record<string, unknown>,
   purpose: Purpose,
   /** Values that rank like prompt answers (below the file): e.g. the EFS id EFS reports for the cluster. */

@@ -4,7 +4,7 @@
  * names (`serve /etc/distribution/config.yml`), still parses, serves the data written before from the
  * same storage root, demands the same htpasswd credentials, and shares http.secret across replicas.
  * That it is well-formed for 3.x is checked against Distribution 3's documented options
- * (v3ConfigProblems; see core/upgrade/registry-v3.ts).
+ * (v3ConfigProblems; see core/registry/v3.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,9 +22,9 @@ import {
   startUpload,
 } from "../../src/adapters/registry.js";
 import { resolveConfig } from "../../src/config/resolve.js";
+import { registryIdentity, v3ConfigProblems } from "../../src/core/registry/v3.js";
+import { htpasswdLineOf, registryObjectsAt } from "../../src/core/render/at-version.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
-import { registryIdentity, v3ConfigProblems } from "../../src/core/upgrade/registry-v3.js";
-import { htpasswdLineOf, registryObjectsAt } from "../../src/core/upgrade/render-v3.js";
 import {
   type RegistryProcess,
   type ReplicaSpec,

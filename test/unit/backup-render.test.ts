@@ -4,7 +4,6 @@ import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import type { KubeObject } from "../../sandbox/src/types.js";
 import { resolveConfig } from "../../src/config/resolve.js";
 import type { Config } from "../../src/config/schema.js";
 import {
@@ -14,6 +13,7 @@ import {
   renderRestoreJob,
 } from "../../src/core/backup/render.js";
 import { names } from "../../src/core/render/names.js";
+import type { KubeObject } from "../../src/core/render/types.js";
 import { UsageError } from "../../src/errors.js";
 import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
 

@@ -9,12 +9,6 @@ import { describe, expect, it } from "vitest";
 
 const SRC = join(import.meta.dirname, "../../src");
 
-/**
- * Files that still name the sandbox, each to be fixed rather than kept: core/backup/render.ts imports a
- * type from the package until core has its own (the layers change). Nothing may be added here.
- */
-const ELSEWHERE_OWNED = new Set(["core/backup/render.ts"]);
-
 function productFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -36,9 +30,7 @@ describe("no product code below src/commands knows the sandbox", () => {
   });
 
   it("no file imports @clouddrove/sandbox or mentions the sandbox", () => {
-    const offenders = below
-      .filter((file) => !ELSEWHERE_OWNED.has(file))
-      .filter((file) => /sandbox/i.test(readFileSync(join(SRC, file), "utf8")));
+    const offenders = below.filter((file) => /sandbox/i.test(readFileSync(join(SRC, file), "utf8")));
     expect(offenders).toEqual([]);
   });
 

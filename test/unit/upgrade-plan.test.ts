@@ -4,17 +4,16 @@
  * report says about the node and the registry.
  */
 import { describe, expect, it } from "vitest";
+import { imageTag, withTag } from "../../src/core/registry/image.js";
 import { leftStateDetails, upgradeReportText } from "../../src/core/upgrade/report.js";
 import { CHECK_REPOSITORY, fingerprintOf, rollbackVerdict } from "../../src/core/upgrade/rollback-rule.js";
 import { runbook } from "../../src/core/upgrade/runbook.js";
 import { isUnfinished, newState, nodeAnnotation, parseState, reached } from "../../src/core/upgrade/state.js";
 import {
   describeTargets,
-  imageTag,
   registryVersionProblem,
   skewProblem,
   targetConflicts,
-  withTag,
 } from "../../src/core/upgrade/targets.js";
 
 describe("version-skew policy for a kubelet", () => {

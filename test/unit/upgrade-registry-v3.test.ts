@@ -7,7 +7,6 @@ import bcrypt from "bcryptjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsonPatch } from "../../sandbox/src/patch.js";
 import { resolveConfig } from "../../src/config/resolve.js";
-import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import {
   configPathOf,
   hasV3Layout,
@@ -15,8 +14,9 @@ import {
   migrateRegistryConfig,
   registryIdentity,
   v3ConfigProblems,
-} from "../../src/core/upgrade/registry-v3.js";
-import { htpasswdLineOf, registryObjectsAt, withRegistryLayout } from "../../src/core/upgrade/render-v3.js";
+} from "../../src/core/registry/v3.js";
+import { htpasswdLineOf, registryObjectsAt, withRegistryLayout } from "../../src/core/render/at-version.js";
+import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import { v3JsonPatch } from "../../src/core/upgrade/runbook.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered objects are plain JSON

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installEksAddons } from "../controllers/addons.js";
-import { type Sandbox, type SandboxAws, type SandboxOptions, startSandbox } from "../index.js";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../index.js";
 import { SANDBOX_CONTEXT } from "../kubeconfig.js";
 import { stateFile } from "../persist.js";
 import { kubeconfigFile, type OwnerRecord, readOwner, updateOwner } from "./owner.js";

@@ -6,10 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { KubeObject } from "@clouddrove/sandbox";
 import type { Config } from "../../config/schema.js";
 import { OperationError, UsageError } from "../../errors.js";
 import { packageFile } from "../../package-files.js";
+import type { KubeObject } from "../render/types.js";
 
 type Json = Record<string, unknown>;
 
@@ -190,8 +190,9 @@ export async function renderBackupObjects(config: Config): Promise<KubeObject[]>
     if (object.kind === "ServiceAccount") configureServiceAccount(object, config);
     if (object.kind === "ConfigMap") object.data = { ...scripts };
     if (object.kind === "CronJob") {
-      object.spec.schedule = config.backup.schedule;
-      object.spec.timeZone = config.backup.timeZone;
+      const spec = objectAt(object, "spec");
+      spec.schedule = config.backup.schedule;
+      spec.timeZone = config.backup.timeZone;
       const podMeta = objectAt(object, "spec", "jobTemplate", "spec", "template", "metadata");
       (podMeta.annotations as Json)[backupNames.scriptsAnnotation] = scriptsDigest(scripts);
       configureContainer(containerOf(object, backupNames.archiveContainer), config);

@@ -5,6 +5,13 @@
 import type { ClusterValues } from "./cluster-config.js";
 import { efsSecurityGroupName } from "./constants.js";
 
+/** The command as a person would type it (for messages and dry runs). */
+export function eksctlCommandLine(args: readonly string[]): string {
+  return ["eksctl", ...args]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+    .join(" ");
+}
+
 export interface CreatePlanInput {
   values: ClusterValues;
   /** The cluster exists: eksctl reconciles instead of creating. */

@@ -2,9 +2,8 @@
  * The result `cluster create` prints: one JSON document (-o json / yaml) or a few lines and the verify
  * table (text). Pure.
  */
-import type { Painter } from "../../io/paint.js";
 import type { ClusterValues } from "./cluster-config.js";
-import { renderVerifyTable, type VerifyReport } from "./verify.js";
+import { renderVerifyTable, type TableStyle, type VerifyReport } from "./verify.js";
 
 /** How the result names what was made, where that differs from an EKS cluster made with eksctl. */
 export interface CreateWording {
@@ -30,7 +29,7 @@ export interface CreateOutcome {
   report?: VerifyReport;
 }
 
-export function createResult(outcome: CreateOutcome, paint?: Pick<Painter, "green" | "red" | "bold">) {
+export function createResult(outcome: CreateOutcome, paint?: TableStyle) {
   const { values, report } = outcome;
   const wording: CreateWording = outcome.wording ?? {
     kind: "Cluster",

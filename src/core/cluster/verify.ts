@@ -2,7 +2,6 @@
  * `cluster verify`: what makes a cluster fit for the registry, judged from plain facts gathered by the
  * adapters (AWS and the Kubernetes API). Pure, so every verdict is unit-testable.
  */
-import type { Painter } from "../../io/paint.js";
 import { EBS_CSI_DRIVER, EFS_CSI_DRIVER } from "./constants.js";
 
 export interface NodeFact {
@@ -168,13 +167,20 @@ export function evaluateCluster(cluster: string, facts: VerifyFacts): VerifyRepo
   return { cluster, ok: checks.every((c) => c.ok), checks };
 }
 
-const plain: Pick<Painter, "green" | "red" | "bold"> = { green: (t) => t, red: (t) => t, bold: (t) => t };
+/**
+ * The colours the table uses, handed in by the command (its Output's painter, which has them all and
+ * knows whether colour is on); plain text without one.
+ */
+export interface TableStyle {
+  green(text: string): string;
+  red(text: string): string;
+  bold(text: string): string;
+}
+
+const plain: TableStyle = { green: (t) => t, red: (t) => t, bold: (t) => t };
 
 /** The report as a table (CHECK, RESULT, DETAIL), then a hint line per failed check. */
-export function renderVerifyTable(
-  report: VerifyReport,
-  paint: Pick<Painter, "green" | "red" | "bold"> = plain,
-): string {
+export function renderVerifyTable(report: VerifyReport, paint: TableStyle = plain): string {
   const width = Math.max(5, ...report.checks.map((c) => c.title.length));
   const lines = [`${"CHECK".padEnd(width)}  RESULT  DETAIL`];
   for (const check of report.checks) {

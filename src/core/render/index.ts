@@ -62,7 +62,7 @@ export async function renderManifests(
   // Distribution 3 reads its config from another path and dropped keys: the same migration `upgrade`
   // applies, so a deploy at 3.x renders what the upgrade left (and never the 2.x layout again).
   if (!config.registry.version.startsWith("2.")) {
-    const { withRegistryLayout } = await import("../upgrade/render-v3.js");
+    const { withRegistryLayout } = await import("./at-version.js");
     return withRegistryLayout(objects, config.registry.version);
   }
   return objects;

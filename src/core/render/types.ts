@@ -23,8 +23,20 @@ export interface KubeObject {
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    /** Set on objects read back from a cluster: a live CronJob's uid names it as the owner of a Job. */
+    uid?: string;
+    ownerReferences?: OwnerReference[];
   };
   [field: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 /** A plain JSON object, as parsed from a template. */

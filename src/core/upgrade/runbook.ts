@@ -4,9 +4,10 @@
  * flags); docs/upgrade.md is the same runbook in general form.
  */
 import type { Obj } from "../health/snapshot.js";
+import { majorOf, withTag } from "../registry/image.js";
+import { REGISTRY_V3, registryContainer } from "../registry/v3.js";
 import { names } from "../render/names.js";
-import { REGISTRY_V3, registryContainer } from "./registry-v3.js";
-import { majorOf, type UpgradeTargets, withTag } from "./targets.js";
+import type { UpgradeTargets } from "./targets.js";
 
 export interface RunbookInput {
   node: string;

@@ -113,26 +113,3 @@ export function targetConflicts(targets: UpgradeTargets): string | undefined {
   }
   return undefined;
 }
-
-/** The tag of an image reference ("registry:2.8.2" -> "2.8.2"; no tag -> "latest"). */
-export function imageTag(image: string | undefined | null): string | undefined {
-  if (!image) return undefined;
-  const withoutDigest = image.replace(/@.*$/, "");
-  const slash = withoutDigest.lastIndexOf("/");
-  const colon = withoutDigest.lastIndexOf(":");
-  return colon > slash ? withoutDigest.slice(colon + 1) : "latest";
-}
-
-/** The image with another tag ("registry:2.8.2", "3.0.0" -> "registry:3.0.0"). */
-export function withTag(image: string, tag: string): string {
-  const withoutDigest = image.replace(/@.*$/, "");
-  const slash = withoutDigest.lastIndexOf("/");
-  const colon = withoutDigest.lastIndexOf(":");
-  const repository = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
-  return `${repository}:${tag}`;
-}
-
-export function majorOf(version: string | undefined): number | undefined {
-  const match = /^(\d+)\./.exec(version ?? "");
-  return match ? Number(match[1]) : undefined;
-}

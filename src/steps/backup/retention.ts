@@ -4,8 +4,8 @@
  * differs from what is there (a second deploy changes nothing). A dry run reads and reports only.
  */
 import type { ListrTask } from "listr2";
-import type { BackupBucketTarget } from "../../adapters/s3.js";
 import type { Config } from "../../config/schema.js";
+import type { BackupBucketTarget } from "../../core/backup/bucket-target.js";
 import type { RetentionOutcome } from "../../core/backup/deploy-notes.js";
 import { type LifecycleRule, overlappingRules, retentionRule } from "../../core/backup/lifecycle.js";
 import { ClouddroveError, OperationError } from "../../errors.js";

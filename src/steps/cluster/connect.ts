@@ -1,6 +1,7 @@
 /**
  * The Kubernetes connection the `cluster` steps share, checked to reach the cluster being worked on.
  */
+import { type AwsClients, describeCluster } from "../../adapters/aws.js";
 import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
 import { UsageError } from "../../errors.js";
 import type { ClusterContext } from "./context.js";
@@ -18,6 +19,19 @@ export async function kubeFor(context: KubeStepContext, options: KubeConnectOpti
   }
   context.kubeContext = context.kube.context;
   return context.kube;
+}
+
+/** The connection to an existing cluster, checked to reach it when EKS knows the cluster. */
+export async function connectToCluster(input: {
+  clients: AwsClients;
+  name: string;
+  region: string;
+  connect: KubeConnectOptions;
+}): Promise<Kube> {
+  const cluster = await describeCluster(input.clients.eks, input.name);
+  const kube = await connectKube(input.connect);
+  if (cluster) assertContextReaches(kube, cluster, input.region);
+  return kube;
 }
 
 /**

@@ -21,9 +21,10 @@ import {
   pollUntil,
   waitMountTargets,
 } from "../../adapters/aws.js";
-import { type EksctlEnvironment, eksctlCommandLine, runEksctl } from "../../adapters/eksctl.js";
+import { type EksctlEnvironment, eksctlVersion, runEksctl } from "../../adapters/eksctl.js";
 import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
 import { CLUSTER_TAG, efsCreationToken, efsSecurityGroupName } from "../../core/cluster/constants.js";
+import { eksctlCommandLine } from "../../core/cluster/plan.js";
 import { assertContextReaches } from "./connect.js";
 
 export interface LoadBalancerService {
@@ -83,8 +84,11 @@ export async function discoverDeleteTargets(input: {
   name: string;
   region: string;
   connect: KubeConnectOptions;
+  /** Checks eksctl (installed, new enough) before anything is looked up; undefined skips it (dry runs). */
+  eksctl?: EksctlEnvironment;
 }): Promise<DeleteTargets> {
   const { clients, name, region } = input;
+  if (input.eksctl) await eksctlVersion(input.eksctl);
   await callerIdentity(clients);
   const cluster = await describeCluster(clients.eks, name);
   const fileSystem = await findFileSystem(clients.efs, {

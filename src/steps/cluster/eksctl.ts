@@ -7,8 +7,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ListrTask } from "listr2";
-import { type EksctlEnvironment, eksctlCommandLine, runEksctl } from "../../adapters/eksctl.js";
+import { type EksctlEnvironment, runEksctl } from "../../adapters/eksctl.js";
 import type { EksctlLine } from "../../core/cluster/eksctl-output.js";
+import { eksctlCommandLine } from "../../core/cluster/plan.js";
 import type { ClusterContext } from "./context.js";
 
 export interface EksctlStepOptions extends EksctlEnvironment {

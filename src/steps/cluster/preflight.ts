@@ -35,6 +35,16 @@ export interface CreatePreflight {
   existing?: ClusterInfo;
 }
 
+/** The region's zones, as EC2 describes them (asked once: offered at the prompt, then to preflightCreate). */
+export function offeredZones(clients: AwsClients): Promise<ZoneInfo[]> {
+  return listZones(clients.ec2, clients.region);
+}
+
+/** The Kubernetes versions EKS offers for a new cluster (undefined when it does not say). */
+export function offeredVersions(clients: AwsClients): Promise<string[] | undefined> {
+  return supportedVersions(clients.eks);
+}
+
 export async function preflightCreate(input: CreatePreflightInput): Promise<CreatePreflight> {
   // AWS first: a bad region or zone is reported before eksctl is even started.
   const identity = await callerIdentity(input.clients);

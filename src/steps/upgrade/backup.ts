@@ -7,8 +7,8 @@
 import type { ListrTask } from "listr2";
 import { parseArchiveResult, timestampedName } from "../../core/backup/job-log.js";
 import { backupNames, jobFromCronJob } from "../../core/backup/render.js";
+import { majorOf } from "../../core/registry/image.js";
 import type { KubeObject } from "../../core/render/types.js";
-import { majorOf } from "../../core/upgrade/targets.js";
 import { OperationError } from "../../errors.js";
 import { createJob, failureDetails, watchJobToEnd } from "../backup/job.js";
 import type { UpgradeContext } from "./context.js";

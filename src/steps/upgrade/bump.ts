@@ -8,11 +8,12 @@
 import type { ListrTask } from "listr2";
 import { comparable } from "../../core/deploy/objects.js";
 import type { Obj } from "../../core/health/snapshot.js";
+import { majorOf, withTag } from "../../core/registry/image.js";
+import { hasV3Layout, registryContainer, v3ConfigProblems } from "../../core/registry/v3.js";
+import { htpasswdLineOf, registryObjectsAt } from "../../core/render/at-version.js";
 import { names } from "../../core/render/names.js";
-import { hasV3Layout, registryContainer, v3ConfigProblems } from "../../core/upgrade/registry-v3.js";
-import { htpasswdLineOf, registryObjectsAt } from "../../core/upgrade/render-v3.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
-import { majorOf, minorVersion, withTag } from "../../core/upgrade/targets.js";
+import { minorVersion } from "../../core/upgrade/targets.js";
 import { InterruptedError, OperationError } from "../../errors.js";
 import type { UpgradeContext } from "./context.js";
 import { registryFingerprint } from "./registry-access.js";
@@ -180,34 +181,23 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
 
 async function runUpgradeCommand(ctx: UpgradeContext, node: string, task: Task): Promise<string> {
   const command = ctx.state.targets.upgradeCommand as string;
-  const { execa } = await import("execa");
-  const lines: string[] = [];
-  const tap = function* (line: unknown) {
-    const text = String(line);
-    lines.push(text);
-    if (lines.length > 50) lines.shift();
-    task.output = text;
-    yield text;
-  };
-  const result = await execa(command, {
-    shell: true,
+  const { runShellCommand } = await import("../../adapters/shell-command.js");
+  const result = await runShellCommand(command, {
     env: { ...ctx.environment.env, NODE: node },
-    extendEnv: false,
     cwd: ctx.environment.cwd,
-    stdin: "ignore",
-    stdout: [tap],
-    stderr: [tap],
-    reject: false,
-    timeout: ctx.options.eksctlTimeoutMs,
-    cancelSignal: ctx.options.signal,
+    timeoutMs: ctx.options.eksctlTimeoutMs,
+    signal: ctx.options.signal,
+    onLine: (line) => {
+      task.output = line;
+    },
   });
-  if (result.isCanceled)
+  if (result.canceled)
     throw new InterruptedError(`Interrupted while running the upgrade command on ${node}.`);
-  if (result.failed) {
+  if (!result.ok) {
     throw new OperationError(
       `The upgrade command failed on ${node} (${result.timedOut ? `timed out after ${ctx.options.eksctlTimeoutText}` : `exit ${result.exitCode}`}).`,
       {
-        details: lines.slice(-10),
+        details: result.lastLines.slice(-10),
         hint: "The node stays cordoned and drained. Fix the cause and continue with --resume (the command runs again), or undo with --rollback.",
       },
     );

@@ -11,19 +11,14 @@ import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Config } from "../../config/schema.js";
 import type { Obj } from "../../core/health/snapshot.js";
+import { imageTag, withTag } from "../../core/registry/image.js";
+import { registryContainer } from "../../core/registry/v3.js";
 import { names } from "../../core/render/names.js";
 import type { StepRecord } from "../../core/step-record.js";
 import { classifyPods } from "../../core/upgrade/drain-filter.js";
-import { registryContainer } from "../../core/upgrade/registry-v3.js";
 import { type LeftState, leftStateDetails, type UpgradeReport } from "../../core/upgrade/report.js";
 import { currentNode, liveName, reached, type UpgradeState } from "../../core/upgrade/state.js";
-import {
-  imageTag,
-  registryVersionProblem,
-  skewProblem,
-  type UpgradeTargets,
-  withTag,
-} from "../../core/upgrade/targets.js";
+import { registryVersionProblem, skewProblem, type UpgradeTargets } from "../../core/upgrade/targets.js";
 import { ClouddroveError, UsageError } from "../../errors.js";
 import { watchAvailability } from "./availability.js";
 import type { UpgradeContext, UpgradeOptions } from "./context.js";

@@ -6,10 +6,10 @@
  * migrated text and the htpasswd line, as `deploy` computes it.
  */
 import type { Obj } from "../health/snapshot.js";
-import { names } from "../render/names.js";
-import { configChecksum } from "../render/workload.js";
-import { migrateDeployment, migrateRegistryConfig } from "./registry-v3.js";
-import { majorOf, withTag } from "./targets.js";
+import { majorOf, withTag } from "../registry/image.js";
+import { migrateDeployment, migrateRegistryConfig } from "../registry/v3.js";
+import { names } from "./names.js";
+import { configChecksum } from "./workload.js";
 
 export interface V3Objects {
   configMap: Obj;

@@ -2,8 +2,8 @@
  * The `config show` report: every setting, its value, its source, and how to set it. Secrets (the
  * registry password) appear only as whether they are set and from where, never their value.
  */
-import type { ResolvedConfig } from "../config/resolve.js";
-import { envVarName, REGISTRY_PASSWORD_ENV, SETTINGS } from "../config/settings.js";
+import type { ResolvedConfig } from "./resolve.js";
+import { envVarName, REGISTRY_PASSWORD_ENV, SETTINGS } from "./settings.js";
 
 export interface ConfigReportRow {
   key: string;
