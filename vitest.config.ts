@@ -19,6 +19,12 @@ export default defineConfig({
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
       { extends: true, test: { name: "sandbox", include: ["sandbox/test/**/*.test.ts"] } },
+      // Against a real control plane (scripts/real-cluster.sh, docs/real-cluster.md). Only
+      // `npm run test:real` has it (CLOUDDROVE_REAL_CLUSTER=1): its first run builds Kubernetes from
+      // source, which `npm test` must not start.
+      ...(process.env.CLOUDDROVE_REAL_CLUSTER
+        ? [{ extends: true, test: { name: "real", include: ["test/real/**/*.test.ts"] } }]
+        : []),
     ],
   },
 });
