@@ -28,6 +28,7 @@ REGION=eu-west-1
 ZONES=(eu-west-1a eu-west-1b eu-west-1c)
 # Node names and private IPs as an EKS node in each zone's subnet registers with.
 NODE_IPS=(10.0.10.11 10.0.42.12 10.0.74.13)
+ZONE_IDS=(euw1-az1 euw1-az2 euw1-az3)
 INSTANCE_TYPE=m5.large
 READY_TIMEOUT=${REAL_CLUSTER_READY_TIMEOUT:-120}
 
@@ -154,7 +155,7 @@ make_pki() {
   cat >"$PKI/apiserver.ext" <<EOF
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:127.0.0.1,IP:10.100.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 EOF
   openssl x509 -req -in "$PKI/apiserver.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
     -days 30 -sha256 -extfile "$PKI/apiserver.ext" -out "$PKI/apiserver.crt" 2>/dev/null
@@ -202,9 +203,9 @@ kubeconfig() {
 # --- up ------------------------------------------------------------------------------------
 
 nodes_manifest() {
-  local i zone ip name
+  local i zone ip name zone_id
   for i in 0 1 2; do
-    zone=${ZONES[$i]} ip=${NODE_IPS[$i]}
+    zone=${ZONES[$i]} ip=${NODE_IPS[$i]} zone_id=${ZONE_IDS[$i]}
     name="ip-${ip//./-}.$REGION.compute.internal"
     cat <<EOF
 ---
@@ -222,8 +223,13 @@ metadata:
     beta.kubernetes.io/arch: amd64
     topology.kubernetes.io/region: $REGION
     topology.kubernetes.io/zone: $zone
+    topology.k8s.aws/zone-id: $zone_id
+    failure-domain.beta.kubernetes.io/region: $REGION
+    failure-domain.beta.kubernetes.io/zone: $zone
     node.kubernetes.io/instance-type: $INSTANCE_TYPE
+    beta.kubernetes.io/instance-type: $INSTANCE_TYPE
     eks.amazonaws.com/nodegroup: ng-$zone
+    alpha.eksctl.io/nodegroup-name: ng-$zone
     eks.amazonaws.com/capacityType: ON_DEMAND
 spec:
   providerID: aws:///$zone/i-0c1d2e3f4a5b6c7d$i
@@ -293,7 +299,7 @@ up() {
     --client-ca-file "$PKI/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 \
+    --service-cluster-ip-range 10.100.0.0/16 \
     --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
     --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
     --requestheader-extra-headers-prefix X-Remote-Extra- \
@@ -318,7 +324,7 @@ up() {
     --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
     --use-service-account-credentials \
     --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
-    --service-cluster-ip-range 10.96.0.0/16 \
+    --service-cluster-ip-range 10.100.0.0/16 \
     --leader-elect=false --profiling=false
   spawn kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" \
     --kubeconfig "$DIR/kube-scheduler.kubeconfig" \
