@@ -62,7 +62,7 @@ start_time() {
 group_alive() {
   local pgid=$1 f stat
   for f in /proc/[0-9]*/stat; do
-    stat=$(<"$f") 2>/dev/null || continue
+    { stat=$(<"$f"); } 2>/dev/null || continue
     stat=${stat##*) }                   # fields from 3 on: state ppid pgrp ...
     # shellcheck disable=SC2086
     set -- $stat
@@ -117,12 +117,12 @@ stop_all() {
         kill -KILL -- "-$pid" 2>/dev/null || true
         for ((i = 0; i < 50; i++)); do alive "$name" || break; sleep 0.1; done
       fi
-      alive "$name" && die "$name (pid $pid) still runs"
+      if alive "$name"; then die "$name (pid $pid) still runs"; fi
       # Members of its group that outlived it (a pid is not reused while a group of that id has
       # members, so this group is still the one we started).
       for ((i = 0; i < 50; i++)); do group_alive "$pid" || break; sleep 0.1; done
-      group_alive "$pid" && kill -KILL -- "-$pid" 2>/dev/null
-      group_alive "$pid" && die "processes of $name's group $pid still run"
+      if group_alive "$pid"; then kill -KILL -- "-$pid" 2>/dev/null || true; sleep 0.2; fi
+      if group_alive "$pid"; then die "processes of $name's group $pid still run"; fi
       log "$name (pid $pid) stopped in $((($(date +%s%N) - t0) / 1000000)) ms"
     fi
     rm -f "$DIR/pids/$name.pid"
