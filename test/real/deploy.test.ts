@@ -14,6 +14,7 @@
  * that script once before, or allow for it (the hook below waits up to an hour).
  */
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,10 +65,27 @@ beforeAll(() => {
   kubectl(["apply", "-f", "-"], EFS_CSI_DRIVER);
 }, 60 * 60_000);
 
+/** A process that runs (an exited one awaiting its parent's wait is a zombie, "Z"). */
+function running(pid: string): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  try {
+    return !/^[ZX]$/.test(readFileSync(stat, "utf8").split(") ").pop()?.split(" ")[0] ?? "");
+  } catch {
+    return false;
+  }
+}
+
 afterAll(() => {
   if (!dir) return;
+  const pidDir = join(dir, "pids");
+  const pids = existsSync(pidDir)
+    ? readdirSync(pidDir).map((f) => readFileSync(join(pidDir, f), "utf8").split(" ")[0] ?? "")
+    : [];
   const down = spawnSync("bash", [SCRIPT, "down", dir], { encoding: "utf8", timeout: 120_000 });
   if (down.status !== 0) throw new Error(`real-cluster.sh down failed:\n${down.stderr}`);
+  const left = pids.filter(running);
+  if (left.length > 0) throw new Error(`real-cluster.sh down left pids ${left.join(", ")} running`);
 }, 120_000);
 
 describe("deploy to a real control plane", () => {
