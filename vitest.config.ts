@@ -11,7 +11,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real processes (registry, S3 server, sandbox); two cores are all we have.
     maxWorkers: 2,
-    globalSetup: ["test/support/no-leftover-sandboxes.ts"],
+    // `npm run test:real` (CLOUDDROVE_REAL_CLUSTER=1) starts no sandbox, and this check looks at every
+    // sandbox daemon on the machine: run there, it killed another suite's sandbox that started meanwhile.
+    globalSetup: process.env.CLOUDDROVE_REAL_CLUSTER ? [] : ["test/support/no-leftover-sandboxes.ts"],
     // `vitest run --project unit` needs no build; integration and e2e run the built CLI and the
     // sandbox's background process (npm test builds first).
     projects: [
@@ -19,6 +21,12 @@ export default defineConfig({
       { extends: true, test: { name: "integration", include: ["test/integration/**/*.test.ts"] } },
       { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] } },
       { extends: true, test: { name: "sandbox", include: ["sandbox/test/**/*.test.ts"] } },
+      // Against a real control plane (scripts/real-cluster.sh, docs/real-cluster.md). Only
+      // `npm run test:real` has it (CLOUDDROVE_REAL_CLUSTER=1): its first run builds Kubernetes from
+      // source, which `npm test` must not start.
+      ...(process.env.CLOUDDROVE_REAL_CLUSTER
+        ? [{ extends: true, test: { name: "real", include: ["test/real/**/*.test.ts"] } }]
+        : []),
     ],
   },
 });

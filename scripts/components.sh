@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Builds the components of a real Kubernetes control plane from Go modules, at pinned versions,
+# into a cache outside the work tree keyed by version:
+#
+#   $CACHE/kubernetes-<v>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
+#   $CACHE/etcd-<v>/bin/etcd
+#   $CACHE/kwok-<v>/bin/kwok
+#   $CACHE/kwok-<v>/stages/*.yaml   kwok's own "fast" node and pod Stages, taken from its module
+#
+# CACHE defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components
+# (override with CLOUDDROVE_COMPONENTS_CACHE). A component whose binaries all exist is not
+# rebuilt. Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
+# so that other work on the machine is not starved.
+#
+# Usage: scripts/components.sh [--print-env]
+#   --print-env  print only KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=... lines (for eval)
+# See docs/real-cluster.md for why these versions.
+set -euo pipefail
+
+K8S_VERSION=v1.35.4   # newest 1.35 patch served; EKS supports 1.35; builds with Go 1.26
+ETCD_VERSION=v3.6.17  # newest 3.6 patch; Kubernetes 1.35 is tested against etcd 3.6
+KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
+
+CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
+JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
+
+print_env=false
+case "${1:-}" in
+  --print-env) print_env=true ;;
+  "") ;;
+  *) echo "usage: $0 [--print-env]" >&2; exit 2 ;;
+esac
+
+log() { if $print_env; then echo "$@" >&2; else echo "$@"; fi; }
+
+GO=${GO:-}
+if [[ -z $GO ]]; then
+  if command -v go >/dev/null 2>&1; then GO=$(command -v go)
+  elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
+  else echo "components.sh: no Go toolchain (set GO=/path/to/go)" >&2; exit 1; fi
+fi
+# Never let a go.mod's toolchain line download another Go.
+export GOTOOLCHAIN=local
+# The builds are dependency builds in generated modules: no VCS stamping, and never a vendor dir.
+export GOFLAGS="-buildvcs=false -mod=mod"
+
+gobuild() { nice -n 19 env GOMAXPROCS="$JOBS" "$GO" build -p "$JOBS" -trimpath "$@"; }
+
+have_all() { # dir file... (relative to dir)
+  local dir=$1; shift
+  local f
+  for f in "$@"; do [[ -s $dir/$f ]] || return 1; done
+}
+
+# new_module DIR NAME GO_LINE: an empty module to build dependencies in.
+new_module() {
+  local dir=$1 name=$2 goline=$3
+  rm -rf "$dir"; mkdir -p "$dir"
+  printf 'module clouddrove.invalid/components/%s\n\ngo %s\n' "$name" "$goline" >"$dir/go.mod"
+}
+
+# gomod_of MODULE@VERSION: path of that module's go.mod in the module cache (downloads it).
+gomod_of() { "$GO" mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p'; }
+
+go_line() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
+
+# build COMPONENT VERSION FILE...: unless every FILE (relative to the component's cache dir)
+# exists, runs build_COMPONENT DIR VERSION OUT (OUT gets bin/ and whatever else), then moves
+# OUT's contents in place, so an interrupted build never looks finished.
+build() {
+  local name=$1 version=$2; shift 2
+  local dir=$CACHE/$name-$version
+  if have_all "$dir" "$@"; then
+    log "$name $version: cached in $dir"
+    return
+  fi
+  log "$name $version: building into $dir ..."
+  mkdir -p "$dir"
+  local start=$SECONDS out=$dir/out.tmp
+  rm -rf "$out"; mkdir -p "$out/bin"
+  "build_$name" "$dir" "$version" "$out" >"$dir/build.log" 2>&1 || {
+    echo "$name $version: build failed; the last lines of $dir/build.log:" >&2
+    tail -n 30 "$dir/build.log" >&2
+    exit 1
+  }
+  local d
+  for d in "$out"/*; do rm -rf "${dir:?}/$(basename "$d")"; mv "$d" "$dir/"; done
+  rm -rf "$out" "$dir/src"
+  log "$name $version: built in $((SECONDS - start))s"
+}
+
+build_kubernetes() {
+  local dir=$1 version=$2 out=$3
+  local minor=${version#v1.}; minor=${minor%%.*}
+  local staging=v0.${version#v1.}
+  local modfile; modfile=$(gomod_of "k8s.io/kubernetes@$version")
+  new_module "$dir/src" kubernetes "$(go_line "$modfile")"
+  # k8s.io/kubernetes points its staging modules at ./staging/...; as a dependency those replace
+  # lines are ignored, so point each one at its published v0.<minor>.<patch>.
+  {
+    echo
+    echo "replace ("
+    sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9.-]*\) => \./staging/src/.*$#\t\1 => \1 '"$staging"'#p' "$modfile"
+    echo ")"
+  } >>"$dir/src/go.mod"
+  local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+    k8s.io/kubernetes/cmd/kube-scheduler)
+  (
+    cd "$dir/src"
+    "$GO" get "${pkgs[@]/%/@$version}"
+    local ld="-s -w" p
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ld+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    done
+    gobuild -ldflags "$ld" -o "$out/bin/" "${pkgs[@]}"
+  )
+}
+
+build_etcd() {
+  local dir=$1 version=$2 out=$3
+  local modfile; modfile=$(gomod_of "go.etcd.io/etcd/server/v3@$version")
+  new_module "$dir/src" etcd "$(go_line "$modfile")"
+  (
+    cd "$dir/src"
+    # The module root of go.etcd.io/etcd/server/v3 is the etcd server's main package.
+    "$GO" get "go.etcd.io/etcd/server/v3@$version"
+    gobuild -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+  )
+}
+
+build_kwok() {
+  local dir=$1 version=$2 out=$3
+  local modfile; modfile=$(gomod_of "sigs.k8s.io/kwok@$version")
+  new_module "$dir/src" kwok "$(go_line "$modfile")"
+  (
+    cd "$dir/src"
+    "$GO" get "sigs.k8s.io/kwok/cmd/kwok@$version"
+    gobuild -ldflags "-s -w" -o "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
+  )
+  # The kwok binary has no built-in Stages: kwokctl hands it kwok's "fast" set (kustomize/stage/fast:
+  # node-initialize, node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete). Take those
+  # files from the module as published, for real-cluster.sh to pass to kwok.
+  local src
+  src=$("$GO" mod download -json "sigs.k8s.io/kwok@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  mkdir -p "$out/stages"
+  cp "$src/kustomize/stage/node/fast/node-initialize.yaml" \
+    "$src/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+    "$src/kustomize/stage/pod/fast/pod-ready.yaml" \
+    "$src/kustomize/stage/pod/fast/pod-complete.yaml" \
+    "$src/kustomize/stage/pod/fast/pod-delete.yaml" "$out/stages/"
+  chmod u+w "$out/stages"/*
+}
+
+total=$SECONDS
+build etcd "$ETCD_VERSION" bin/etcd
+build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml stages/node-heartbeat-with-lease.yaml \
+  stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
+build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler
+log "components ready in $((SECONDS - total))s"
+
+if $print_env; then
+  echo "KUBE_BIN_DIR=$CACHE/kubernetes-$K8S_VERSION/bin"
+  echo "ETCD_BIN_DIR=$CACHE/etcd-$ETCD_VERSION/bin"
+  echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin"
+  echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
+  echo "K8S_VERSION=$K8S_VERSION"
+else
+  log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
+  log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
+  log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
+fi
