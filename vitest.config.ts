@@ -11,9 +11,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real processes (registry, S3 server, sandbox); two cores are all we have.
     maxWorkers: 2,
-    // `npm run test:real` (CLOUDDROVE_REAL_CLUSTER=1) starts no sandbox, and this check looks at every
-    // sandbox daemon on the machine: run there, it killed another suite's sandbox that started meanwhile.
-    globalSetup: process.env.CLOUDDROVE_REAL_CLUSTER ? [] : ["test/support/no-leftover-sandboxes.ts"],
+    // No sandbox this run started may outlive it (only this run's: they carry its mark).
+    globalSetup: ["test/support/no-leftover-sandboxes.ts"],
     // `vitest run --project unit` needs no build; integration and e2e run the built CLI and the
     // sandbox's background process (npm test builds first).
     projects: [
