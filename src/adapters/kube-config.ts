@@ -7,9 +7,22 @@
  * kubeconfig are relative to the file that names them.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
-import { parse } from "yaml";
+import { parseSimpleYaml } from "../core/yaml/parse-simple.js";
 import { CredentialsError } from "../errors.js";
+
+/**
+ * A kubeconfig's YAML: the plain subset that kubectl, kind and `aws eks update-kubeconfig` write is read
+ * by the project's small reader; anything else by the yaml package, loaded only then (it costs a
+ * command more than the rest of its Kubernetes client).
+ */
+function parse(text: string): unknown {
+  const simple = parseSimpleYaml(text);
+  if (simple) return simple.value;
+  const yaml = createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yaml.parse(text);
+}
 
 export interface ExecPlugin {
   command: string;

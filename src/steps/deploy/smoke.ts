@@ -52,15 +52,20 @@ export function smokeTestStep(): ListrTask<DeployContext> {
         (await ctx.kube.list("v1", "Pod", { namespace, labelSelector: names.registryPodSelector })) as Obj[]
       ).filter(isReady);
       ctx.stats.lists++;
+      task.output = `port-forwards to ${pods.length} replica(s), port ${names.ports.registry}`;
+      // The replicas are checked at once: each check is mostly waiting (a port-forward, two round trips,
+      // the registry's bcrypt check of the password).
+      const results = await Promise.all(
+        pods.map(async (pod) => ({
+          pod: pod.metadata.name as string,
+          result: await smokeTestReplica(ctx, namespace, pod.metadata.name),
+        })),
+      );
       const failures: string[] = [];
-      for (const pod of pods) {
-        task.output = `port-forward to ${pod.metadata.name}:${names.ports.registry}`;
-        const result = await smokeTestReplica(ctx, namespace, pod.metadata.name);
+      for (const { pod, result } of results) {
         ctx.smoke = result;
         if (result.root !== 200 || result.authenticated !== 200) {
-          failures.push(
-            `${pod.metadata.name}: GET / ${result.root}, /v2/ with credentials ${result.authenticated}`,
-          );
+          failures.push(`${pod}: GET / ${result.root}, /v2/ with credentials ${result.authenticated}`);
         }
       }
       if (failures.length > 0) {
