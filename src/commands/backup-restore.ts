@@ -80,6 +80,7 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
         toClaim,
         replicas: toClaim || !found.deployment ? 0 : found.replicas,
         jobName: await runName(backupNames.restoreJob),
+        reach: target.reach,
       };
       const job = await renderRestoreJob(config, archive.key, {
         name: restoreTarget.jobName,

@@ -28,7 +28,7 @@ afterAll(() => stopSandbox(stateDir));
 describe("the sandbox as a cluster you point at", () => {
   let pid = 0;
 
-  it("up starts it in the background and returns; up again reports the running one", () => {
+  it("up starts it in the background and returns; up again reports the running one, and merges its context", () => {
     const up = run("sandbox", "up", "-o", "json");
     expect(up.status, up.stderr).toBe(0);
     const started = JSON.parse(up.stdout);
@@ -40,6 +40,20 @@ describe("the sandbox as a cluster you point at", () => {
     const again = run("sandbox", "up", "-o", "json");
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ started: false, pid, url: started.url });
+
+    // As kind does: the context merged into the user's kubeconfig (HOME is the test's directory here).
+    const merged = run("sandbox", "up", "--merge-kubeconfig", "-o", "json");
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout).mergedInto).toBe(join(cwd, ".kube", "config"));
+    const viaDefault = execFileSync(
+      "kubectl",
+      ["--context", "clouddrove-sandbox", "get", "nodes", "-o", "name"],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", HOME: cwd },
+      },
+    );
+    expect(viaDefault.trim().split("\n")).toHaveLength(3);
 
     const nodes = execFileSync(
       "kubectl",

@@ -204,6 +204,27 @@ describe("the restore's confirmation and stopping points", () => {
     expect(toClaim.finish.join("\n")).not.toContain("scale");
   });
 
+  it("the commands it prints reach the same cluster the restore ran against", () => {
+    const reach = {
+      kubectl: ["--kubeconfig", "/home/op/.clouddrove/sandbox/kubeconfig", "--context", "clouddrove-sandbox"],
+      clouddrove: ["--sandbox"],
+    };
+    const target = { namespace: "registry", key: "k.tar", replicas: 3, jobName: "job-x", reach };
+    expect(restoreStoppedIn("restore", target).finish).toEqual([
+      "kubectl --kubeconfig /home/op/.clouddrove/sandbox/kubeconfig --context clouddrove-sandbox -n registry logs job/job-x",
+      expect.stringContaining(
+        "kubectl --kubeconfig /home/op/.clouddrove/sandbox/kubeconfig --context clouddrove-sandbox -n registry scale",
+      ),
+      expect.stringContaining("clouddrove backup restore --sandbox --from k.tar --confirm registry"),
+    ]);
+    expect(restoreStoppedIn("health", target).finish).toEqual(["clouddrove status --sandbox"]);
+    // A kubeconfig path with a space is quoted for the shell.
+    const spaced = { ...target, reach: { kubectl: ["--kubeconfig", "/my configs/k"], clouddrove: [] } };
+    expect(restoreStoppedIn("start", spaced).finish[0]).toBe(
+      "kubectl --kubeconfig '/my configs/k' -n registry rollout status deployment/registry-clouddrove",
+    );
+  });
+
   it("a finished step means the state before the next one", () => {
     expect(effectivePhase({ phase: "restore", done: new Set(["verify", "stop"]) })).toBe("restore");
     expect(effectivePhase({ phase: "restore", done: new Set(["verify", "stop", "restore"]) })).toBe(

@@ -5,6 +5,7 @@
  * bring it back is not an option.
  */
 import { UsageError } from "../../errors.js";
+import { commandLine, type Reach } from "../command-line.js";
 import { names } from "../render/names.js";
 
 /**
@@ -21,6 +22,8 @@ export interface RestoreTarget {
   /** Replicas to bring back (the count before the restore stopped them). */
   replicas: number;
   jobName: string;
+  /** The flags the printed commands need to reach the same cluster (kubectl's and clouddrove's). */
+  reach?: Reach;
 }
 
 /** Remembered on the Deployment while it is stopped, so a re-run after a failure restarts the right count. */
@@ -55,8 +58,6 @@ export function checkConfirmation(namespace: string, given: string | undefined):
   );
 }
 
-const kubectl = (namespace: string, rest: string) => `kubectl -n ${namespace} ${rest}`;
-
 export function restorePlan(target: RestoreTarget): string[] {
   const { namespace, key, toClaim } = target;
   if (toClaim) {
@@ -83,8 +84,15 @@ export interface RestoreStopReport {
 
 /** What a restore that stopped in `phase` left behind, and how to finish. */
 export function restoreStoppedIn(phase: RestorePhase, target: RestoreTarget): RestoreStopReport {
-  const { namespace, key, replicas, jobName, toClaim } = target;
-  const again = `clouddrove backup restore --from ${key}${toClaim ? ` --to-claim ${toClaim}` : ` --confirm ${confirmationWord(namespace)}`}`;
+  const { namespace, key, replicas, jobName, toClaim, reach } = target;
+  const kubectl = (ns: string, rest: string) => commandLine("kubectl", reach?.kubectl, `-n ${ns} ${rest}`);
+  const clouddrove = (subcommand: string, rest = "") =>
+    commandLine(`clouddrove ${subcommand}`, reach?.clouddrove, rest);
+  const again = clouddrove(
+    "backup restore",
+    `--from ${key}${toClaim ? ` --to-claim ${toClaim}` : ` --confirm ${confirmationWord(namespace)}`}`,
+  );
+  const status = clouddrove("status");
   const scaleBack = kubectl(namespace, `scale deployment ${names.deployment} --replicas=${replicas}`);
   if (toClaim) {
     if (phase === "verify") {
@@ -124,17 +132,17 @@ export function restoreStoppedIn(phase: RestorePhase, target: RestoreTarget): Re
     case "restored":
       return {
         state: `The data was restored from ${key}; the registry is still stopped (0 replicas, was ${replicas}).`,
-        finish: [scaleBack, "clouddrove status"],
+        finish: [scaleBack, status],
       };
     case "start":
       return {
         state: `The data was restored from ${key}; the registry was scaled back to ${replicas} but has not rolled out yet.`,
-        finish: [kubectl(namespace, `rollout status deployment/${names.deployment}`), "clouddrove status"],
+        finish: [kubectl(namespace, `rollout status deployment/${names.deployment}`), status],
       };
     case "health":
       return {
         state: `The data was restored from ${key} and the registry runs again, but the health checks found problems.`,
-        finish: ["clouddrove status"],
+        finish: [status],
       };
   }
 }

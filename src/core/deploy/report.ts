@@ -2,6 +2,8 @@
  * What `deploy` prints when it is done: the JSON document, or the text summary with the registry's
  * address, the docker login line and where the credentials are.
  */
+
+import { commandLine, type Reach } from "../command-line.js";
 import { names } from "../render/names.js";
 
 /** The namespace a command uses without -n: a printed next step needs -n only for another one. */
@@ -12,7 +14,7 @@ export interface DeployReport {
   dryRun: boolean;
   target: string;
   /** The flags printed next steps need to reach the same cluster (kubectl's and clouddrove's). */
-  reach: { kubectl: string[]; clouddrove: string[] };
+  reach: Reach;
   objects: Array<{ kind: string; name: string; namespace?: string; action: string }>;
   registry: {
     address: string | null;
@@ -49,19 +51,11 @@ export function deployReportText(report: DeployReport, namespace: string): strin
     `User:           ${r.username} (password in Secret ${namespace}/${r.pullSecret})`,
     "",
     "Log in:",
-    `  ${command("kubectl", report.reach.kubectl, `get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`)}`,
+    `  ${commandLine("kubectl", report.reach.kubectl, `get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`)}`,
     `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
     "Next:",
-    `  ${command("clouddrove status", report.reach.clouddrove, namespace === DEFAULT_NAMESPACE ? "" : `-n ${namespace}`)}   # health of nodes, replicas, storage and service`,
+    `  ${commandLine("clouddrove status", report.reach.clouddrove, namespace === DEFAULT_NAMESPACE ? "" : `-n ${namespace}`)}   # health of nodes, replicas, storage and service`,
   ].join("\n");
-}
-
-/** A command line (program and subcommand first) with the flags that reach the cluster, quoted for a POSIX shell where needed. */
-function command(program: string, reach: string[], rest: string): string {
-  const quoted = reach.map((arg) =>
-    /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`,
-  );
-  return [program, ...quoted, rest].filter((part) => part !== "").join(" ");
 }
 
 export const credentialsSecretNames = {
