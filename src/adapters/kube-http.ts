@@ -191,7 +191,18 @@ export class KubeHttp {
           ? request.body
           : JSON.stringify(request.body);
     const send = this.url.protocol === "https:" ? https.request : http.request;
+    const { signal } = request;
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      let response: http.IncomingMessage | undefined;
+      // Ctrl-C (or the caller done with a watch) ends the exchange by destroying it without an error: an
+      // error emitted on the socket after the agent has taken it back would be nobody's, an uncaught
+      // exception. Whoever reads the body sees it end early; the promise answers with the signal's reason.
+      const onAbort = () => {
+        response?.destroy();
+        req.destroy();
+        reject(signal?.reason);
+      };
       const req = send(
         target,
         {
@@ -208,15 +219,22 @@ export class KubeHttp {
                   "Content-Length": Buffer.byteLength(body),
                 }),
           },
-          signal: request.signal,
           timeout: request.timeoutMs,
         },
-        resolve,
+        (answer) => {
+          response = answer;
+          answer.once("close", () => signal?.removeEventListener("abort", onAbort));
+          resolve(answer);
+        },
       );
+      signal?.addEventListener("abort", onAbort, { once: true });
       req.on("timeout", () =>
         req.destroy(Object.assign(new Error(`no answer from ${this.url.host}`), { code: "ETIMEDOUT" })),
       );
-      req.on("error", reject);
+      req.on("error", (error) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(error);
+      });
       req.end(body);
     });
   }
