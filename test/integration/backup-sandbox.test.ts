@@ -591,7 +591,10 @@ describe("backup restore", () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/The restore Job registry-clouddrove-restore-\S+ failed/);
     expect(failed.stderr).toContain("State: The registry is stopped (0 replicas, was 3)");
-    expect(failed.stderr).toContain(`kubectl -n ${NS} scale deployment registry-clouddrove --replicas=3`);
+    // The command that finishes reaches the same cluster the restore ran against.
+    expect(failed.stderr).toContain(
+      `kubectl --kubeconfig ${sbx.kubeconfigPath} --context clouddrove-sandbox -n ${NS} scale deployment registry-clouddrove --replicas=3`,
+    );
     const stopped = store().get("Deployment", NS, "registry-clouddrove") as KubeObject;
     expect(stopped.spec.replicas).toBe(0);
     expect(stopped.metadata.annotations?.["clouddrove.io/replicas-before-restore"]).toBe("3");
@@ -623,7 +626,12 @@ describe("backup restore", () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("State: The registry is stopped or stopping");
     expect(run.stderr).toContain("its data was not changed");
-    expect(run.stderr).toContain(`kubectl -n ${NS} scale deployment registry-clouddrove --replicas=3`);
+    expect(run.stderr).toContain(
+      `kubectl --kubeconfig ${sbx.kubeconfigPath} --context clouddrove-sandbox -n ${NS} scale deployment registry-clouddrove --replicas=3`,
+    );
+    expect(run.stderr).toContain(
+      `clouddrove backup restore --kubeconfig ${sbx.kubeconfigPath} --context clouddrove-sandbox --from `,
+    );
     expect(jobs()).toEqual([]);
   });
 
