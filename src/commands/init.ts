@@ -29,7 +29,7 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
 
   const path = resolve(ctx.io.cwd, ctx.globals.config ?? DEFAULT_CONFIG_FILE);
   const exists = existsSync(path);
-  let resolved = await resolveFromContext(ctx, flags);
+  let resolved = await resolveFromContext(ctx, flags, undefined, { toWrite: true });
 
   if (exists && !ctx.globals.yes) {
     if (!ctx.interactive) {
@@ -67,7 +67,7 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
       });
       if (answer === "" || (Array.isArray(answer) && answer.length === 0 && question.optional)) continue;
       answers.set(question.key, answer);
-      resolved = await resolveFromContext(ctx, flags, answers);
+      resolved = await resolveFromContext(ctx, flags, answers, { toWrite: true });
     }
   }
 
@@ -77,12 +77,20 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
   const keys = keysToWrite(resolved.sources);
   writeConfigFile(path, renderConfigFile(resolved.values, keys));
   const written = Object.fromEntries(keys.map((key) => [key, resolved.values.get(key)]));
+  // The next steps name what this run was given: another config file than ./clouddrove.yaml, the
+  // kubeconfig and context, so that they read the same file and reach the same cluster.
+  const { commandLine } = await import("../core/command-line.js");
+  const given = [
+    ...(ctx.globals.config ? ["--config", ctx.globals.config] : []),
+    ...(ctx.globals.kubeconfig ? ["--kubeconfig", ctx.globals.kubeconfig] : []),
+    ...(ctx.globals.context ? ["--context", ctx.globals.context] : []),
+  ];
   await ctx.out.result({ file: path, settings: written }, () =>
     [
       `Wrote ${path} (${keys.length} settings; no secrets).`,
       "Next:",
-      "  clouddrove cluster create   # a regional EKS cluster across three zones",
-      "  clouddrove deploy           # the registry on it",
+      `  ${commandLine("clouddrove cluster create", given, "")}   # a regional EKS cluster across three zones`,
+      `  ${commandLine("clouddrove deploy", given, "")}   # the registry on it`,
     ].join("\n"),
   );
 }

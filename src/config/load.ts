@@ -11,16 +11,17 @@ import { SETTINGS, type SettingValue } from "./settings.js";
 export const DEFAULT_CONFIG_FILE = "clouddrove.yaml";
 
 /**
- * An explicit --config must exist; without one, ./clouddrove.yaml is read when present.
- * Returns undefined when there is no file to read.
+ * An explicit --config must exist (unless `toWrite`: the file `init` is about to write); without one,
+ * ./clouddrove.yaml is read when present. Returns undefined when there is no file to read.
  */
 export async function loadConfigFile(
   cwd: string,
   explicitPath?: string,
+  options: { toWrite?: boolean } = {},
 ): Promise<{ path: string; data: unknown } | undefined> {
   const path = resolve(cwd, explicitPath ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
-    if (explicitPath === undefined) return undefined;
+    if (explicitPath === undefined || options.toWrite) return undefined;
     throw new UsageError(`The config file ${path} does not exist.`, {
       hint: "Check the --config path, or run `clouddrove init` to write one.",
     });

@@ -24,8 +24,10 @@ export async function resolveFromContext(
   ctx: OptionsContext,
   commandFlags: Record<string, unknown>,
   answers?: Map<string, SettingValue>,
+  /** `init`: the --config file is the one it writes, so it need not exist yet. */
+  options: { toWrite?: boolean } = {},
 ): Promise<ResolvedConfig> {
-  const file = await loadConfigFile(ctx.io.cwd, ctx.globals.config);
+  const file = await loadConfigFile(ctx.io.cwd, ctx.globals.config, options);
   // --namespace is a global flag (as in kubectl) but also the `namespace` setting.
   const flags = { ...commandFlags, namespace: ctx.globals.namespace };
   return resolveConfig({ flags, env: ctx.io.env, file, set: ctx.globals.set, answers });

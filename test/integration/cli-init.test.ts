@@ -119,6 +119,26 @@ describe("clouddrove init without a terminal", () => {
     expect(parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8")).storage.size).toBe("100Gi");
   });
 
+  it("prints next steps that read the same file and reach the same cluster as this run", async () => {
+    const cwd = tempDir();
+    const env = cleanEnv({ CI: "true" });
+    const plain = await runCli(["init", "--region", "eu-west-1"], { cwd, env });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^ {2}clouddrove deploy {3}# the registry on it$/m);
+    const other = await runCli(
+      ["--config", "prod config.yaml", "--context", "prod-admin", "init", "--region", "eu-west-1"],
+      { cwd, env },
+    );
+    expect(other.code).toBe(0);
+    expect(existsSync(join(cwd, "prod config.yaml"))).toBe(true);
+    expect(other.stdout).toContain(
+      "  clouddrove cluster create --config 'prod config.yaml' --context prod-admin   #",
+    );
+    expect(other.stdout).toContain(
+      "  clouddrove deploy --config 'prod config.yaml' --context prod-admin   #",
+    );
+  });
+
   it("refuses to rewrite an existing file without --yes, and keeps its settings with --yes", async () => {
     const cwd = tempDir();
     const path = join(cwd, "clouddrove.yaml");
