@@ -20,7 +20,7 @@ export interface ClusterTarget {
   settings: Record<string, unknown>;
   /** The flags a printed next step needs to reach the same cluster. */
   reach: { kubectl: string[]; clouddrove: string[] };
-  /** Releases what the command opened; the cluster itself (the sandbox too) keeps running. */
+  /** Closes the connections the command kept alive; the cluster itself (the sandbox too) keeps running. */
   close(): Promise<void>;
 }
 
@@ -95,7 +95,7 @@ export async function openClusterTarget(
       label: `context ${kube.context}`,
       settings: {},
       reach: { kubectl: flags, clouddrove: flags },
-      close: async () => {},
+      close: async () => kube.http.close(),
     };
   }
   const running = await runningSandbox(ctx);
@@ -113,7 +113,7 @@ export async function openClusterTarget(
       kubectl: ["--kubeconfig", running.kubeconfig, "--context", running.context],
       clouddrove: ["--sandbox"],
     },
-    close: async () => {},
+    close: async () => kube.http.close(),
   };
 }
 

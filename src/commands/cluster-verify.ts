@@ -12,6 +12,7 @@ export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<
   const { gatherFacts } = await import("../steps/cluster/facts.js");
   const { evaluateCluster, renderVerifyTable } = await import("../core/cluster/verify.js");
   let settings: Flags = flags;
+  let connect = kubeConnection(ctx);
   if (flags.sandbox === true) {
     const { UsageError } = await import("../errors.js");
     const { loadSandboxPackage } = await import("./sandbox-package.js");
@@ -21,12 +22,16 @@ export async function clusterVerify(ctx: CommandContext, flags: Flags): Promise<
         hint: "Create it with `clouddrove cluster create --sandbox`.",
       });
     }
-    settings = withTargetSettings(sandboxSettings(await runningSandbox(ctx)), flags) as Flags;
+    const sandbox = await runningSandbox(ctx);
+    settings = withTargetSettings(sandboxSettings(sandbox), flags) as Flags;
+    // After runningSandbox: the command's environment now has the sandbox's AWS side.
+    connect = {
+      kubeconfigPath: sandbox.kubeconfig,
+      context: sandbox.context,
+      env: ctx.io.env,
+      signal: ctx.io.signal,
+    };
   }
-  const sandbox = flags.sandbox === true ? await runningSandbox(ctx) : undefined;
-  const connect = sandbox
-    ? { kubeconfigPath: sandbox.kubeconfig, context: sandbox.context, env: ctx.io.env, signal: ctx.io.signal }
-    : kubeConnection(ctx);
   const { resolved, values, clients } = await clusterSettings(ctx, settings, false);
   const kube = await connectToCluster({ clients, name: values.name, region: values.region, connect });
   const facts = await gatherFacts({
