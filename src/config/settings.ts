@@ -67,8 +67,8 @@ export const SETTINGS: readonly Setting[] = [
     key: "cluster.kubernetesVersion",
     kind: "string",
     flag: "kubernetes-version",
-    description: "Kubernetes minor version of the cluster",
-    default: "1.33",
+    description:
+      "Kubernetes minor version of a new cluster (default: the version EKS gives new clusters, asked of EKS)",
     check: check.kubernetesMinor,
   }),
   S({

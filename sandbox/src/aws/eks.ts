@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { minorOf } from "../controllers/nodes.js";
+import { DEFAULTS } from "../controllers/seed.js";
 import { checkNodegroupUpgrade, upgradeNodegroup } from "../controllers/operations.js";
 import { SandboxError } from "../errors.js";
 import type { KubeObject } from "../types.js";
@@ -155,6 +156,37 @@ function updateNodegroupVersion(
   return { update: updateView(update) };
 }
 
+const MONTH_MS = 30.44 * 86_400_000;
+
+/**
+ * The sandbox's EKS calendar, on its own clock, shaped as EKS's: a minor every four months, 14 months of
+ * standard support from its release, then 12 of extended support. The sandbox's default cluster version
+ * is EKS's default here; the one two minors older leaves standard support within a month (the window in
+ * which clouddrove warns), older ones are in extended support.
+ */
+function versionCalendar(now: number) {
+  const [major, minor] = DEFAULTS.kubernetesVersion.split(".").map(Number) as [number, number];
+  return [-4, -3, -2, -1, 0, 1].map((offset) => {
+    const released = now - (5 - 4 * offset) * MONTH_MS;
+    const endOfStandard = released + 14 * MONTH_MS;
+    const endOfExtended = endOfStandard + 12 * MONTH_MS;
+    const phase = now < endOfStandard ? "STANDARD_SUPPORT" : now < endOfExtended ? "EXTENDED_SUPPORT" : "UNSUPPORTED";
+    const m = minor + offset;
+    return {
+      clusterVersion: `${major}.${m}`,
+      clusterType: "eks",
+      defaultPlatformVersion: "eks.9",
+      defaultVersion: offset === 0,
+      releaseDate: epochSeconds(released),
+      endOfStandardSupportDate: epochSeconds(endOfStandard),
+      endOfExtendedSupportDate: epochSeconds(endOfExtended),
+      status: phase.toLowerCase().replace("_", "-"),
+      versionStatus: phase,
+      kubernetesPatchVersion: `${major}.${m}.4`,
+    };
+  });
+}
+
 export async function handleEks(
   ctx: AwsContext,
   request: RestRequest,
@@ -163,19 +195,7 @@ export async function handleEks(
   const { method, url } = request;
   const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   if (method === "GET" && parts.length === 1 && parts[0] === "cluster-versions") {
-    const [major, minor] = ctx.cluster().kubernetesVersion.split(".").map(Number) as [number, number];
-    const minors = [minor - 3, minor - 2, minor - 1, minor, minor + 1].filter((m) => m >= 0);
-    return sendJsonResult(response, 200, {
-      clusterVersions: minors.map((m) => ({
-        clusterVersion: `${major}.${m}`,
-        clusterType: "eks",
-        defaultPlatformVersion: "eks.9",
-        defaultVersion: m === minor,
-        status: "standard-support",
-        versionStatus: "STANDARD_SUPPORT",
-        kubernetesPatchVersion: `${major}.${m}.4`,
-      })),
-    });
+    return sendJsonResult(response, 200, { clusterVersions: versionCalendar(ctx.clock.now()) });
   }
   if (parts[0] !== "clusters" || parts.length < 2) {
     throw new AwsServiceError(
