@@ -5,8 +5,8 @@
  */
 import type { ServerResponse } from "node:http";
 import { minorOf } from "../controllers/nodes.js";
-import { DEFAULTS } from "../controllers/seed.js";
 import { checkNodegroupUpgrade, upgradeNodegroup } from "../controllers/operations.js";
+import { DEFAULTS } from "../controllers/seed.js";
 import { SandboxError } from "../errors.js";
 import type { KubeObject } from "../types.js";
 import type { AwsContext, RestRequest } from "./context.js";
@@ -170,7 +170,8 @@ function versionCalendar(now: number) {
     const released = now - (5 - 4 * offset) * MONTH_MS;
     const endOfStandard = released + 14 * MONTH_MS;
     const endOfExtended = endOfStandard + 12 * MONTH_MS;
-    const phase = now < endOfStandard ? "STANDARD_SUPPORT" : now < endOfExtended ? "EXTENDED_SUPPORT" : "UNSUPPORTED";
+    const phase =
+      now < endOfStandard ? "STANDARD_SUPPORT" : now < endOfExtended ? "EXTENDED_SUPPORT" : "UNSUPPORTED";
     const m = minor + offset;
     return {
       clusterVersion: `${major}.${m}`,
