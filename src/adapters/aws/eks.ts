@@ -8,15 +8,15 @@ import {
   DescribeClusterCommand,
   DescribeClusterVersionsCommand,
   DescribeNodegroupCommand,
-  DescribeUpdateCommand,
   type EKSClient,
   UpdateNodegroupVersionCommand,
   type UpdateNodegroupVersionCommandOutput,
 } from "@aws-sdk/client-eks";
 import type { EksVersion, SupportPhase } from "../../core/cluster/versions.js";
 import { OperationError } from "../../errors.js";
+import { waitForUpdate } from "./eks-updates.js";
 import { aws, isAwsError } from "./errors.js";
-import { type PollOptions, pollUntil } from "./poll.js";
+import type { PollOptions } from "./poll.js";
 
 export interface ClusterInfo {
   name: string;
@@ -159,25 +159,14 @@ export async function updateNodegroupVersion(
   }
   const updateId = started.update?.id as string;
   onStatus?.(`EKS update ${updateId}: ${started.update?.status ?? "InProgress"}`);
-  const final = await pollUntil(
-    async () => {
-      const answer = await aws(`reading EKS update ${updateId}`, () =>
-        eks.send(new DescribeUpdateCommand({ name: clusterName, updateId, nodegroupName })),
-      );
-      const status = answer.update?.status ?? "InProgress";
-      onStatus?.(`EKS update ${updateId}: ${status}`);
-      return status === "InProgress" ? undefined : answer.update;
-    },
-    { ...poll, what: `EKS update ${updateId} of nodegroup ${nodegroupName} to finish` },
+  await waitForUpdate(
+    eks,
+    { clusterName, nodegroupName },
+    updateId,
+    version,
+    poll,
+    onStatus,
+    "fix the cause (e.g. a PodDisruptionBudget that allows no eviction), then --resume.",
   );
-  if (final.status !== "Successful") {
-    throw new OperationError(
-      `EKS update ${updateId} of nodegroup ${nodegroupName} to ${version}: ${final.status}.`,
-      {
-        details: (final.errors ?? []).map((e) => `${e.errorCode}: ${e.errorMessage}`),
-        hint: `See \`aws eks describe-update --name ${clusterName} --nodegroup-name ${nodegroupName} --update-id ${updateId}\`; fix the cause (e.g. a PodDisruptionBudget that allows no eviction), then --resume.`,
-      },
-    );
-  }
   return updateId;
 }
