@@ -33,6 +33,7 @@ import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
+import { withRegistryLock } from "./registry-lock.js";
 
 async function credentialsFor(
   ctx: CommandContext,
@@ -89,6 +90,27 @@ export async function executeDeploy(
   const found = await clusterFileSystemId(first.config, ctx.io.env, (w) => ctx.out.warn(w));
   const baseline = found ? new Map([["storage.efs.fileSystemId", found]]) : undefined;
   const { config } = await resolveForPurpose(ctx, settings, "deploy", baseline);
+  // --dry-run=server and --diff change nothing, so they take no lock.
+  if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
+  const command = flags.rotateCredentials ? "deploy --rotate-credentials" : "deploy";
+  return withRegistryLock(
+    ctx,
+    target.kube,
+    config,
+    command,
+    () => deployWithConfig(ctx, flags, target, config, serverDryRun),
+    { createNamespace: true },
+  );
+}
+
+/** The deploy itself, once the settings are resolved (and, unless it is a dry run, the lock is held). */
+async function deployWithConfig(
+  ctx: CommandContext,
+  flags: DeployFlags,
+  target: ClusterTarget,
+  config: import("../config/schema.js").Config,
+  serverDryRun: boolean,
+): Promise<void> {
   const live = await target.kube.get<Obj & { metadata: Obj }>(
     "apps/v1",
     "Deployment",
