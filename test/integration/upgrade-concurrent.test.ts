@@ -4,8 +4,12 @@
  * no node is left cordoned, the lock is freed, and the upgrade state stays usable for the next run.
  */
 import { describe, expect, it } from "vitest";
+import { connectKube } from "../../src/adapters/kube.js";
+import { openPortForward } from "../../src/adapters/port-forward.js";
+import { listTags, pushRandomImage, type RegistryEndpoint } from "../../src/adapters/registry.js";
 import { LOCK_LEASE_NAME } from "../../src/core/lock/lease.js";
-import { NAMESPACE, report, useDeployedHarness } from "./upgrade-harness.js";
+import { CHECK_REPOSITORY } from "../../src/core/upgrade/rollback-rule.js";
+import { NAMESPACE, PASSWORD, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
 type Any = any;
@@ -18,6 +22,23 @@ const cordoned = () =>
     .map((n: Any) => n.metadata.name);
 const lease = () => store().get("Lease", NAMESPACE, LOCK_LEASE_NAME);
 
+/** Runs `work` against a registry replica through a port-forward, as the test's own client. */
+async function throughRegistry<T>(work: (endpoint: RegistryEndpoint) => Promise<T>): Promise<T> {
+  const kube = await connectKube({ kubeconfigPath: h().sbx.kubeconfigPath, env: {} });
+  const pod = h().registryPods()[0].metadata.name as string;
+  const forward = await openPortForward(kube, NAMESPACE, pod, 5000);
+  try {
+    return await work({
+      baseUrl: `http://127.0.0.1:${forward.localPort}`,
+      username: "clouddrove",
+      password: PASSWORD,
+    });
+  } finally {
+    await forward.close();
+    kube.http.close();
+  }
+}
+
 describe("upgrade: two at once", () => {
   it("without --wait-for-lock: one upgrades its node, the other is refused naming the holder", async () => {
     const [a, b] = h().nodeNames() as [string, string];
@@ -26,6 +47,10 @@ describe("upgrade: two at once", () => {
       h().upgrade(["--node", b, "--upgrade-command", "true"]),
     ]);
     const codes = runs.map((r) => r.code).sort();
+    const checkTag = (run: (typeof runs)[number]) =>
+      (report(run.stdout).steps as Array<{ title: string }>)
+        .map((step) => /upgrade-check:(\S+)/.exec(step.title)?.[1])
+        .find(Boolean);
     expect(codes, runs.map((r) => r.stderr).join("\n---\n")).toEqual([0, 2]);
     const refused = runs.find((r) => r.code === 2) as (typeof runs)[number];
     const winner = runs.indexOf(runs.find((r) => r.code === 0) as (typeof runs)[number]);
@@ -42,6 +67,26 @@ describe("upgrade: two at once", () => {
     expect(resume.code).toBe(2);
     expect(resume.stderr).toContain("There is no upgrade to resume (the last one is completed)");
     expect(cordoned()).toEqual([]);
+    // Each run pushed its own check image.
+    const tags = [checkTag(runs[winner] as (typeof runs)[number]), checkTag(next)];
+    expect(tags[0]).toMatch(/^before-\d{8}T\d{6}Z-[0-9a-f]+$/);
+    expect(tags[1]).not.toBe(tags[0]);
+  });
+
+  it("removes the check images of earlier runs after a run, keeping the newest three", async () => {
+    const old = ["before-20200101T000000Z-aa", "before-20200102T000000Z-bb", "before-20200103T000000Z-cc"];
+    await throughRegistry(async (endpoint) => {
+      for (const tag of [...old, "mine"])
+        await pushRandomImage(endpoint, CHECK_REPOSITORY, tag, { layerSize: 64 });
+    });
+    const run = await h().upgrade(["--node", h().nodeNames()[0] as string, "--upgrade-command", "true"]);
+    expect(run.code, run.stderr).toBe(0);
+    const steps = report(run.stdout).steps as Array<{ title: string; detail?: string }>;
+    const own = steps.map((step) => /upgrade-check:(\S+)/.exec(step.title)?.[1]).find(Boolean) as string;
+    const tags = await throughRegistry((endpoint) => listTags(endpoint, CHECK_REPOSITORY));
+    // The oldest check image went; a tag clouddrove did not name is never touched.
+    expect(tags.sort()).toEqual([old[1], old[2], own, "mine"].sort());
+    expect(steps.find((step) => step.title.startsWith("Old check images"))?.detail).toBe(`removed ${old[0]}`);
   });
 
   it("with --wait-for-lock: the second waits, then upgrades its node after the first", async () => {
