@@ -93,13 +93,8 @@ export async function executeDeploy(
   // --dry-run=server and --diff change nothing, so they take no lock.
   if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
   const command = flags.rotateCredentials ? "deploy --rotate-credentials" : "deploy";
-  return withRegistryLock(
-    ctx,
-    target.kube,
-    config,
-    command,
-    () => deployWithConfig(ctx, flags, target, config, serverDryRun),
-    { createNamespace: true },
+  return withRegistryLock(ctx, target.kube, config, command, () =>
+    deployWithConfig(ctx, flags, target, config, serverDryRun),
   );
 }
 

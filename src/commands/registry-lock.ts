@@ -28,7 +28,6 @@ export async function withRegistryLock<T>(
   config: Config,
   command: string,
   work: () => Promise<T>,
-  options: { createNamespace?: boolean } = {},
 ): Promise<T> {
   const { randomBytes } = await import("node:crypto");
   const { parseDurationMs } = await import("../core/validators.js");
@@ -50,7 +49,6 @@ export async function withRegistryLock<T>(
       signal: ctx.io.signal,
       onWait: (message) => ctx.out.info(message),
       onNotice: (message) => ctx.out.warn(message),
-      createNamespace: options.createNamespace,
     },
   );
   try {

@@ -36,11 +36,6 @@ export interface LockOptions {
   pollMs?: number;
   /** How often the lease is renewed (ms); default LOCK_RENEW_SECONDS. */
   renewMs?: number;
-  /**
-   * deploy: create the namespace when it is missing (the first deploy, which would create it anyway), so
-   * that two first deploys are one after the other too.
-   */
-  createNamespace?: boolean;
 }
 
 export interface HeldLock {
@@ -51,8 +46,10 @@ export interface HeldLock {
 const asLease = (lease: LeaseObject) => lease as V1Lease;
 
 /**
- * Without the namespace there is no registry for the other commands to change (they stop at their own
- * checks, which name what is missing), and nothing to hold a lock in.
+ * Without the namespace there is no registry to change yet and nothing to hold a lock in: the commands
+ * other than deploy stop at their own checks, which name what is missing, and the first deploy creates
+ * the namespace only after its preflight (a refused deploy leaves the cluster as it was), so it runs
+ * unlocked.
  */
 const NOTHING_TO_LOCK: HeldLock = { release: async () => {} };
 
@@ -87,11 +84,7 @@ export async function acquireLock(
     const written = current
       ? await replaceLease(kube, asLease(wanted))
       : await createLease(kube, asLease(wanted));
-    if (written === "no-namespace") {
-      if (!options.createNamespace) return NOTHING_TO_LOCK;
-      await kube.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-      continue;
-    }
+    if (written === "no-namespace") return NOTHING_TO_LOCK;
     // Another run wrote first: read again and see who holds it now.
     if (!written || written === "taken") continue;
     if (state.kind === "expired") options.onNotice?.(takeoverNotice(state.holder, state.expiredAt));
