@@ -28,7 +28,7 @@ export function checkCredentials(credentials: RegistryCredentials): void {
   );
   if (malformed || !entries.some(([user]) => user === username)) {
     problems.push(
-      `the htpasswd file is not bcrypt entries, one of them for user '${username}' ("${username}:$2y$10$...")`,
+      `the htpasswd file holds a line that is not a bcrypt entry, or no bcrypt entry for user '${username}' ("${username}:$2y$10$...")`,
     );
   }
   if (problems.length > 0) {
