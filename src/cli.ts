@@ -96,12 +96,51 @@ function report(error: unknown, io: AppIO, verbose: boolean): number {
   return ExitCode.failed;
 }
 
+/** Was `-o json` (`--output json`, `--output=json`, `-ojson`) given? Read from argv: parsing may have failed. */
+function jsonRequested(argv: string[]): boolean {
+  return argv.some(
+    (arg, i) =>
+      ((arg === "-o" || arg === "--output") && argv[i + 1] === "json") ||
+      arg === "--output=json" ||
+      arg === "-ojson",
+  );
+}
+
+const CODE_NAMES: Record<number, string> = {
+  [ExitCode.failed]: "failed",
+  [ExitCode.usage]: "usage",
+  [ExitCode.credentials]: "credentials",
+  [ExitCode.interrupted]: "interrupted",
+};
+
+/** `{ ok: false, error: { code, message, hint } }`: what stderr said, as one JSON document. */
+function errorDocument(error: unknown, exitCode: number) {
+  const message =
+    error instanceof CommanderError
+      ? error.message.replace(/^error: /, "")
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  const known = isClouddroveError(error) ? error : undefined;
+  return {
+    ok: false,
+    error: {
+      code: CODE_NAMES[exitCode] ?? "failed",
+      exitCode,
+      message,
+      hint: known?.hint ?? null,
+      details: known?.details ?? [],
+    },
+  };
+}
+
 /** Runs the CLI and returns the exit code (never calls process.exit, so tests can run it in-process). */
 export async function main(argv: string[], io: AppIO = processIO()): Promise<number> {
   const verbose = argv.includes("--verbose");
   const controller = new AbortController();
   const onSigint = () => controller.abort(new InterruptedError());
   const ownsProcess = io.signal === undefined;
+  const state: RunState = { exitCode: ExitCode.ok };
   if (ownsProcess) process.once("SIGINT", onSigint);
   try {
     // Colour can be on only with a terminal on stderr (or FORCE_COLOR); --no-color is not read yet, so
@@ -109,12 +148,16 @@ export async function main(argv: string[], io: AppIO = processIO()): Promise<num
     await preparePainter(
       colorEnabled({ stdinIsTTY: io.stdinIsTTY, stderrIsTTY: io.stderrIsTTY, env: io.env }, {}),
     );
-    const state: RunState = { exitCode: ExitCode.ok };
     const program = await buildProgram({ ...io, signal: io.signal ?? controller.signal }, argv, state);
     await program.parseAsync(argv, { from: "user" });
     return state.exitCode;
   } catch (error) {
-    return report(error, io, verbose);
+    const code = report(error, io, verbose);
+    // -o json: stdout carries one document, also when the command refused or failed before writing its own.
+    if (code !== ExitCode.ok && !state.resultWritten && jsonRequested(argv)) {
+      io.stdout.write(`${JSON.stringify(errorDocument(error, code), null, 2)}\n`);
+    }
+    return code;
   } finally {
     if (ownsProcess) {
       process.removeListener("SIGINT", onSigint);

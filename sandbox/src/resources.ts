@@ -260,6 +260,19 @@ export const SERVED_TYPES: readonly ServedType[] = [
       "timeZone",
     ],
   }),
+  // Leases: the lock clouddrove's changing commands take (replace with resourceVersion decides who wins).
+  served("coordination.k8s.io", "v1", "leases", "Lease", true, {
+    fields: ["spec"],
+    specFields: [
+      "acquireTime",
+      "holderIdentity",
+      "leaseDurationSeconds",
+      "leaseTransitions",
+      "preferredHolder",
+      "renewTime",
+      "strategy",
+    ],
+  }),
   served("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, {
     shortNames: ["sc"],
     fields: [

@@ -254,6 +254,15 @@ export async function getManifest(
   };
 }
 
+/** DELETE a manifest by digest (every tag on it goes too); needs storage.delete.enabled, as deploy sets. */
+export async function deleteManifest(e: RegistryEndpoint, repo: string, digest: string): Promise<void> {
+  const response = await request(e, `/v2/${repoPath(repo)}/manifests/${digest}`, {
+    method: "DELETE",
+    expect: [202, 404],
+  });
+  await response.body?.cancel();
+}
+
 /** GET a blob; the bytes are checked against the digest, so a corrupt store cannot pass unnoticed. */
 export async function getBlob(e: RegistryEndpoint, repo: string, digest: string): Promise<Buffer> {
   const response = await request(e, `/v2/${repoPath(repo)}/blobs/${digest}`, { expect: [200] });

@@ -158,24 +158,28 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
               : `Type ${word} exactly, or press Ctrl-C to leave the registry as it is.`,
         });
       }
-      await runSteps(ctx, restoreTasks(), context, steps, async (error) => {
-        const stop = plan.restoreStoppedIn(effectivePhase(context), restoreTarget);
-        if (ctx.out.format === "json") await ctx.out.result(report(false, false, stop), () => "");
-        const base = error instanceof ClouddroveError ? error : undefined;
-        return new ClouddroveError(
-          base?.message ?? String((error as Error)?.message ?? error),
-          base?.exitCode ?? 1,
-          {
-            cause: error,
-            details: [
-              ...(base?.details ?? []),
-              `State: ${stop.state}`,
-              ...stop.finish.map((command, i) => `${i === 0 ? "To finish: " : "           "}${command}`),
-            ],
-            hint: base?.hint ?? (stop.finish[0] ? `Run: ${stop.finish[0]}` : undefined),
-          },
-        );
-      });
+      const { withRegistryLock } = await import("./registry-lock.js");
+      // Taken after the confirmation: a prompt never holds the lock.
+      await withRegistryLock(ctx, target.kube, config, `backup restore --from ${archive.key}`, () =>
+        runSteps(ctx, restoreTasks(), context, steps, async (error) => {
+          const stop = plan.restoreStoppedIn(effectivePhase(context), restoreTarget);
+          if (ctx.out.format === "json") await ctx.out.result(report(false, false, stop), () => "");
+          const base = error instanceof ClouddroveError ? error : undefined;
+          return new ClouddroveError(
+            base?.message ?? String((error as Error)?.message ?? error),
+            base?.exitCode ?? 1,
+            {
+              cause: error,
+              details: [
+                ...(base?.details ?? []),
+                `State: ${stop.state}`,
+                ...stop.finish.map((command, i) => `${i === 0 ? "To finish: " : "           "}${command}`),
+              ],
+              hint: base?.hint ?? (stop.finish[0] ? `Run: ${stop.finish[0]}` : undefined),
+            },
+          );
+        }),
+      );
       for (const warning of context.warnings) ctx.out.warn(warning);
       const done = report(true, false);
       await ctx.out.result(done, () => restoreReportText(done));

@@ -22,6 +22,8 @@ import { type AppIO, type CommandContext, createContext, type RunState } from ".
 import { addSettingOptions } from "./setting-options.js";
 
 const backupSettings = (s: Setting) => s.key.startsWith("backup.") || s.key === "cluster.region";
+/** The commands that change the registry also take its lock, and wait for it with --wait-for-lock. */
+const changingSettings = (s: Setting) => backupSettings(s) || s.key === "timeouts.lock";
 
 export function registerBackup(program: Command, io: AppIO, state: RunState): void {
   const backup = program
@@ -92,7 +94,8 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     )
     .option("--dry-run", "show the plan and the restore Job; change nothing")
     .option("--timeout <duration>", "how long to wait for each step", "6h");
-  for (const command of [now, list, snapshot, verify, restore]) addSettingOptions(command, backupSettings);
+  for (const command of [list, snapshot, verify]) addSettingOptions(command, backupSettings);
+  for (const command of [now, restore]) addSettingOptions(command, changingSettings);
 }
 
 /** The bucket the Job writes to: the CronJob's own BACKUP_BUCKET, which is the truth in the cluster. */
@@ -158,11 +161,14 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
       await ctx.out.result(doc, () => `${nowReportText(doc)}\n---\n${yaml}`);
       return;
     }
-    await runSteps(ctx, backupNowTasks(), context, steps, async (error) => {
-      const details = (error as { details?: string[] }).details ?? [];
-      if (ctx.out.format === "json") await ctx.out.result(report(false, false, details), () => "");
-      return error;
-    });
+    const { withRegistryLock } = await import("./registry-lock.js");
+    await withRegistryLock(ctx, target.kube, config, "backup now", () =>
+      runSteps(ctx, backupNowTasks(), context, steps, async (error) => {
+        const details = (error as { details?: string[] }).details ?? [];
+        if (ctx.out.format === "json") await ctx.out.result(report(false, false, details), () => "");
+        return error;
+      }),
+    );
     for (const warning of context.warnings) ctx.out.warn(warning);
     const done = report(true);
     await ctx.out.result(done, () => nowReportText(done));

@@ -24,6 +24,8 @@ export interface AppIO {
 /** Set by a command that finishes without an error but must not exit 0 (e.g. `status` when unhealthy). */
 export interface RunState {
   exitCode: number;
+  /** Set once the command wrote its result: a failure after it prints no second JSON document. */
+  resultWritten?: boolean;
 }
 
 export interface GlobalOptions {
@@ -73,7 +75,9 @@ export function createContext(io: AppIO, command: Command, state: RunState): Com
     globals,
     interactive: canPrompt(facts, flags),
     renderer: rendererKind(facts, globals),
-    out: new Output(io, globals.output, color, globals.verbose),
+    out: new Output(io, globals.output, color, globals.verbose, () => {
+      state.resultWritten = true;
+    }),
     prompter: io.prompter ?? createInquirerPrompter({ input: io.stdin, output: io.stderr }),
     state,
   };

@@ -14,6 +14,7 @@ import {
 } from "../core/backup/deploy-notes.js";
 import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
+import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects.js";
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import type { Obj } from "../core/health/snapshot.js";
@@ -33,6 +34,21 @@ import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
+import type { RotationPass } from "./deploy-rotate.js";
+import { withRegistryLock } from "./registry-lock.js";
+
+/** A rotation's report: an object a pass created or configured is reported so, not as unchanged. */
+function withEarlierPasses<T extends ObjectRef & { action: ApplyAction }>(
+  applied: T[],
+  changed: Map<string, ApplyAction>,
+): T[] {
+  return applied.map((object) => {
+    const earlier = changed.get(refKey(object));
+    return object.action === "unchanged" && earlier && earlier !== "unchanged"
+      ? { ...object, action: earlier }
+      : object;
+  });
+}
 
 async function credentialsFor(
   ctx: CommandContext,
@@ -89,6 +105,29 @@ export async function executeDeploy(
   const found = await clusterFileSystemId(first.config, ctx.io.env, (w) => ctx.out.warn(w));
   const baseline = found ? new Map([["storage.efs.fileSystemId", found]]) : undefined;
   const { config } = await resolveForPurpose(ctx, settings, "deploy", baseline);
+  // --dry-run=server and --diff change nothing, so they take no lock.
+  if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
+  const command = flags.rotateCredentials ? "deploy --rotate-credentials" : "deploy";
+  return withRegistryLock(ctx, target.kube, config, command, async () => {
+    const { rotateOrDeploy } = await import("./deploy-rotate.js");
+    await rotateOrDeploy(ctx, flags, target, config, (pass) =>
+      deployWithConfig(ctx, flags, target, config, false, pass),
+    );
+  });
+}
+
+/**
+ * The deploy itself, once the settings are resolved (and, unless it is a dry run, the lock is held);
+ * with `pass`, one pass of a password rotation with the credentials of its phase.
+ */
+async function deployWithConfig(
+  ctx: CommandContext,
+  flags: DeployFlags,
+  target: ClusterTarget,
+  config: import("../config/schema.js").Config,
+  serverDryRun: boolean,
+  pass?: RotationPass,
+): Promise<void> {
   const live = await target.kube.get<Obj & { metadata: Obj }>(
     "apps/v1",
     "Deployment",
@@ -104,7 +143,9 @@ export async function executeDeploy(
       hint: `Set registry.version to the running version (--registry-version, CLOUDDROVE_REGISTRY_VERSION or clouddrove.yaml).`,
     });
   }
-  const { credentials, source } = await credentialsFor(ctx, flags, target, config);
+  const { credentials, source } = pass
+    ? { credentials: pass.credentials, source: "rotation" }
+    : await credentialsFor(ctx, flags, target, config);
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);
   const address = loadBalancerAddress(liveService as Obj | undefined);
@@ -144,7 +185,7 @@ export async function executeDeploy(
     dryRun,
     target: target.label,
     reach: target.reach,
-    objects: deployContext.applied,
+    objects: pass ? withEarlierPasses(deployContext.applied, pass.changed) : deployContext.applied,
     registry: {
       address: deployContext.address ?? null,
       inCluster: names.serviceHost(config.namespace),
@@ -187,6 +228,13 @@ export async function executeDeploy(
     throw error;
   }
   for (const warning of deployContext.warnings) ctx.out.warn(warning);
+  // A rotation's passes before the last report nothing: -o json prints the one document at the end.
+  if (pass && !pass.final) {
+    for (const object of withEarlierPasses(deployContext.applied, pass.changed)) {
+      pass.changed.set(refKey(object), object.action);
+    }
+    return;
+  }
   if (source === "generated") {
     ctx.out.info(
       `A registry password was generated and stored in Secret ${config.namespace}/${names.pullSecret}.`,

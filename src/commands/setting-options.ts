@@ -24,6 +24,11 @@ export function addSettingOptions(command: Command, include: (setting: Setting) 
 
 export const settingGroups = {
   cluster: (s: Setting) => s.key.startsWith("cluster.") || s.key === "timeouts.eksctl",
-  registry: (s: Setting) => /^(registry|storage|network|backup)\./.test(s.key) || s.key === "timeouts.deploy",
+  registry: (s: Setting) =>
+    /^(registry|storage|network|backup)\./.test(s.key) ||
+    s.key === "timeouts.deploy" ||
+    s.key === "timeouts.lock",
+  /** The registry's lock, for the commands that change the registry without the registry's settings. */
+  lock: (s: Setting) => s.key === "timeouts.lock",
   all: (_: Setting) => true,
 };

@@ -22,12 +22,14 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { healthReportText } = await import("../core/health/report-text.js");
   const { names } = await import("../core/render/names.js");
   const { gatherSnapshot } = await import("../steps/health/gather.js");
+  const { checkReplicaLogins } = await import("../steps/health/replica-logins.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { config } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
   try {
     const snapshot = await gatherSnapshot(target.kube, config.namespace);
+    snapshot.replicaLogins = await checkReplicaLogins(target.kube, config.namespace, snapshot.pods);
     const report = evaluateHealth(snapshot, {
       replicas: config.registry.replicas,
       image: `${config.registry.image}:${config.registry.version}`,

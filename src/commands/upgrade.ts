@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import { addSettingOptions, settingGroups } from "./setting-options.js";
 
 export interface UpgradeFlags {
   node?: string;
@@ -27,10 +28,11 @@ export interface UpgradeFlags {
   ignoreNewData?: boolean;
   forceConflicts?: boolean;
   sandbox?: boolean;
+  waitForLock?: string;
 }
 
 export function registerUpgrade(program: Command, io: AppIO, state: RunState): void {
-  program
+  const upgrade = program
     .command("upgrade")
     .description(
       "cordon, drain, upgrade, uncordon and health-check a node (or all, one at a time) with no outage",
@@ -80,10 +82,22 @@ export function registerUpgrade(program: Command, io: AppIO, state: RunState): v
       "with --rollback: restore the previous registry version even if the new one may have written data",
     )
     .option("--force-conflicts", "take over registry fields another field manager owns")
-    .option("--sandbox", "upgrade a node of the simulated sandbox cluster")
-    .action(async (flags: UpgradeFlags, command: Command) => {
-      await runUpgrade(createContext(io, command, state), flags);
-    });
+    .option("--sandbox", "upgrade a node of the simulated sandbox cluster");
+  addSettingOptions(upgrade, settingGroups.lock);
+  upgrade.action(async (flags: UpgradeFlags, command: Command) => {
+    await runUpgrade(createContext(io, command, state), flags);
+  });
+}
+
+/** What this run does, as the lock names it to a second operator. */
+function lockCommand(flags: UpgradeFlags): string {
+  if (flags.resume) return "upgrade --resume";
+  if (flags.rollback) return "upgrade --rollback";
+  const parts = ["upgrade", flags.allNodes ? "--all-nodes" : `--node ${flags.node ?? "(asked)"}`];
+  if (flags.registryVersion) parts.push(`--registry-version ${flags.registryVersion}`);
+  if (flags.kubernetesVersion) parts.push(`--kubernetes-version ${flags.kubernetesVersion}`);
+  if (flags.upgradeCommand) parts.push("--upgrade-command …");
+  return parts.join(" ");
 }
 
 /** Flag combinations that make no sense, refused before anything is read. */
@@ -129,9 +143,14 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
   try {
     // Only global settings (and the target's): the command's own --registry-version/--timeout are
     // targets, not settings.
-    const resolved = await resolveFromContext(ctx, target.settings);
+    const resolved = await resolveFromContext(ctx, { ...target.settings, waitForLock: flags.waitForLock });
     const { config } = resolved;
-    const upgraded = await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
+    const execute = () => executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
+    const { withRegistryLock } = await import("./registry-lock.js");
+    // The lock is taken before the recorded state is read: a second run that waited sees the first's end.
+    const upgraded = flags.dryRun
+      ? await execute()
+      : await withRegistryLock(ctx, target.kube, config, lockCommand(flags), execute);
     // `deploy` renders registry.version from the configuration: left at the old version, the next deploy
     // would quietly move the registry back.
     const version = upgraded?.registryVersion;

@@ -45,7 +45,7 @@ export interface Config {
     secretName: string;
     retentionDays: number;
   };
-  timeouts: { deploy: string; drain: string; eksctl: string };
+  timeouts: { deploy: string; drain: string; eksctl: string; lock: string };
 }
 
 /** Builds the nested object from flat dotted keys. */

@@ -310,6 +310,15 @@ export const SETTINGS: readonly Setting[] = [
     check: check.duration,
   }),
   S({
+    key: "timeouts.lock",
+    kind: "string",
+    flag: "wait-for-lock",
+    description:
+      "how long a command that changes the registry waits while another run holds its lock (0s: refuse at once)",
+    default: "0s",
+    check: check.duration,
+  }),
+  S({
     key: "timeouts.eksctl",
     kind: "string",
     flag: "eksctl-timeout",

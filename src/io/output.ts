@@ -17,12 +17,15 @@ export class Output {
     readonly format: OutputFormat,
     color: boolean,
     private readonly verboseEnabled = false,
+    /** Told when the result is written (the top-level catch then writes no error document). */
+    private readonly onResult: () => void = () => {},
   ) {
     this.paint = painter(color);
   }
 
   /** The command's result: `data` for json/yaml, `text()` for text. (yaml is loaded only when asked for.) */
   async result(data: unknown, text: () => string): Promise<void> {
+    this.onResult();
     if (this.format === "json") this.streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else if (this.format === "yaml") {
       const { toYaml } = await import("../core/yaml/emit.js");
@@ -35,6 +38,7 @@ export class Output {
 
   /** Raw text to stdout (e.g. a YAML stream that is itself the result). */
   stdout(text: string): void {
+    this.onResult();
     this.streams.stdout.write(text);
   }
 

@@ -117,9 +117,10 @@ stage() {
 }
 status() { cat "$WORK/$1.rc" 2>/dev/null || echo "never ran"; }
 # tar may stop reading at the end-of-archive blocks; the rest of the stream must still reach sha256sum.
+# tar's messages are kept: they are how an unsafe member name shows (see step 3).
 extract() {
   _rc=0
-  tar -x -o -f - -C "$STAGING" || _rc=$?
+  tar -x -o -f - -C "$STAGING" 2>"$WORK/extract.err" || _rc=$?
   cat >/dev/null
   return "$_rc"
 }
@@ -154,6 +155,12 @@ refuse() {
 if [ "$ACTUAL" != "$EXPECTED" ]; then
   refuse "checksum mismatch for s3://$BUCKET/$KEY: the .sha256 file says $EXPECTED, the downloaded archive is ${ACTUAL:-unknown}. The archive is corrupt or incomplete; choose another one."
 fi
+# archive.sh writes relative paths below the storage root only. An absolute or ".." member name would
+# land outside the staging directory: GNU tar refuses such members ("Member name contains '..'") and
+# strips a leading "/", busybox tar strips the "../" and writes the file -- both say so on stderr.
+UNSAFE=$(grep -iE "removing leading|contains '\.\.'|contains \"\.\.\"" "$WORK/extract.err" | head -n 1 || true)
+[ -z "$UNSAFE" ] || refuse "the archive holds absolute or '..' paths, which would write outside $DATA_DIR (tar: ${UNSAFE#tar: }); archive.sh never writes those, so this archive was not made by it or was altered; refusing it"
+if [ -s "$WORK/extract.err" ]; then cat "$WORK/extract.err" >&2; fi
 [ "$(status extract)" = 0 ] || refuse "tar could not extract the archive (exit status $(status extract)); is the volume full?"
 
 # --- 4. the layout, and writes that were in flight during the backup --------------------------------

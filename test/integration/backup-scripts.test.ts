@@ -84,6 +84,30 @@ async function busyboxUserland(): Promise<string> {
   return dir;
 }
 
+/** This machine's tools, with busybox's tar in place of GNU tar (the job image's tar is busybox's). */
+async function busyboxTarPath(): Promise<string> {
+  const dir = join(work, "busybox-tar");
+  await mkdir(dir, { recursive: true });
+  await symlink("/bin/busybox", join(dir, "tar")).catch(() => {});
+  return `${dir}:${process.env.PATH}`;
+}
+
+function runTool(command: string, args: string[], input?: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH, RCLONE_CONFIG: "/dev/null", ...s3.rcloneEnv() },
+      stdio: ["pipe", "ignore", "inherit"],
+    });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+    child.stdin.end(input);
+  });
+}
+
+/** Puts an object into the test bucket as a backup job would (rclone rcat). */
+const putObject = (key: string, content: Buffer | string) =>
+  runTool("rclone", ["rcat", `backup:${s3.bucket}/${key}`], content);
+
 type Shell = "dash" | "busybox";
 
 /** A backup script under `shell`: dash with this machine's tools, or busybox sh with busybox's userland. */
@@ -420,6 +444,71 @@ describe("consistency and refusal", () => {
     expect(await treeDigest(root)).toEqual(live);
     expect((await readdir(root)).sort()).toEqual(["docker"]);
   });
+
+  it.each([
+    ["GNU tar", "../"],
+    ["busybox tar", "../"],
+    ["GNU tar", "/"],
+  ])(
+    "an archive holding a %s-extracted %s path is refused by verify.ts and restore.sh with that reason",
+    async (tar, unsafe) => {
+      const root = await mkdtemp(join(work, "root-unsafe-"));
+      const prefix = "unsafe/";
+      await withRegistry(root, pushImages);
+      // A registry layout, plus one member whose name climbs out of (or starts above) the storage root.
+      const made = await mkdtemp(join(work, "unsafe-src-"));
+      await mkdir(join(made, "docker/registry/v2/repositories"), { recursive: true });
+      await mkdir(join(made, "docker/registry/v2/blobs"), { recursive: true });
+      await writeFile(join(made, "escape"), "written outside the storage root\n");
+      const name = unsafe === "/" ? "/tmp/clouddrove-escape" : "../clouddrove-escape";
+      const tarFile = join(made, "archive.tar");
+      await runTool("tar", [
+        "-c",
+        "-P",
+        "-f",
+        tarFile,
+        "-C",
+        made,
+        `--transform=s,^escape$,${name},`,
+        "docker",
+        "escape",
+      ]);
+      const bytes = await readFile(tarFile);
+      const key = `${prefix}20250101T000000Z.tar`;
+      await putObject(key, bytes);
+      await putObject(
+        `${key}.sha256`,
+        `${createHash("sha256").update(bytes).digest("hex")}  20250101T000000Z.tar\n`,
+      );
+
+      const report = await verifyArchive(
+        (async function* () {
+          yield bytes;
+        })(),
+      );
+      expect(report.ok).toBe(false);
+      expect(report.problems).toContain(
+        `the archive holds the path "${name}": absolute paths and ".." would write outside the registry's directory on a restore; refusing it`,
+      );
+
+      const live = await treeDigest(root);
+      const path = tar === "busybox tar" ? await busyboxTarPath() : undefined;
+      const restore = await runBackupScript(s3, "restore.sh", {
+        home: work,
+        env: { DATA_DIR: root, BACKUP_PREFIX: prefix },
+        args: [key],
+        ...(path ? { path } : {}),
+      });
+      expect(restore.code).toBe(1);
+      expect(restore.stderr).toMatch(
+        /REFUSED: the archive holds absolute or '\.\.' paths, which would write outside/,
+      );
+      expect(restore.stderr).not.toContain("is the volume full");
+      expect(await treeDigest(root)).toEqual(live);
+      expect((await readdir(root)).sort()).toEqual(["docker"]);
+      expect(await readdir(work)).not.toContain("clouddrove-escape");
+    },
+  );
 
   it("restore settles a tag moved during the backup, ignores incomplete archives, and keeps or removes the old data", async () => {
     const root = await mkdtemp(join(work, "root-settle-"));

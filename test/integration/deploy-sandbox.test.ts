@@ -106,9 +106,11 @@ describe("deploy on the sandbox", () => {
     const rotated = await deploy(["--rotate-credentials"], {
       CLOUDDROVE_REGISTRY_PASSWORD: "another-password-entirely",
     });
-    expect(rotated.code).toBe(0);
+    expect(rotated.code, rotated.stderr).toBe(0);
     expect(actions(rotated.stdout)["Secret/registry-clouddrove-pull"]).toBe("configured");
-    expect(actions(rotated.stdout)["Secret/registry-clouddrove-http-secret"]).toBe("configured");
+    expect(actions(rotated.stdout)["Secret/registry-clouddrove-htpasswd"]).toBe("configured");
+    // http.secret stays: old and new replicas serve side by side during the rotation's rollouts.
+    expect(actions(rotated.stdout)["Secret/registry-clouddrove-http-secret"]).toBe("unchanged");
   });
 
   it("a changed setting changes only what it should", async () => {

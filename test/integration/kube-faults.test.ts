@@ -92,6 +92,11 @@ describe("status through an API server that keeps failing", () => {
       expect(result.stderr).toMatch(
         /Error: The Kubernetes API answered 500 while .*\(still failing after \d+ attempts in \d+ s\)/,
       );
+      // -o json: one document on stdout, the failure in it.
+      const document = JSON.parse(result.stdout);
+      expect(document.ok).toBe(false);
+      expect(document.error.code).toBe("failed");
+      expect(document.error.message).toMatch(/^The Kubernetes API answered 500 while /);
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       process.off("warning", onWarning);

@@ -131,6 +131,34 @@ describe("upgrade: drain rules and recovery", () => {
     expect(JSON.parse(stateMap().data["state.json"]).outcome).toBe("completed");
   });
 
+  it("a node PATCH that keeps failing during the drain: the state is read and said first, and --resume continues", async () => {
+    const target = h().registryNode();
+    const faults = h().sbx.sandbox.faults;
+    let rule: { id: string } | undefined;
+    const unsubscribe = store().subscribe("Node", (event: Any) => {
+      if (!rule && event.object.metadata.name === target && event.object.spec.unschedulable) {
+        rule = faults.add({ verbs: ["patch"], path: "/nodes/", action: { type: "error", status: 500 } });
+      }
+    });
+    const failed = await h().upgrade(["--node", target, "--upgrade-command", "true"], {
+      env: { CLOUDDROVE_API_RETRY_BUDGET: "1s" },
+    });
+    unsubscribe();
+    if (rule) faults.clear(rule.id);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`node ${target} is CORDONED`);
+    expect(failed.stderr).toMatch(/registry: registry:2\.8\.2, \d\/3 replicas ready/);
+    expect(failed.stderr).toContain("the node's annotation clouddrove.io/upgrade-state could not be written");
+    expect(failed.stderr).toContain("clouddrove upgrade --resume --kubeconfig");
+    expect(failed.stderr).not.toContain("could not be read");
+    expect(failed.stderr).not.toMatch(/run the same command again/i);
+    expect(node(target).spec.unschedulable).toBe(true);
+
+    const resumed = await h().upgrade(["--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(node(target).spec.unschedulable).toBeUndefined();
+  });
+
   it("survives API faults during the drain (429, 5xx, resets, and cut watches when it watches)", async () => {
     const target = h().registryNode();
     const faults = h().sbx.sandbox.faults;

@@ -20,7 +20,10 @@ type Any = any;
 export interface UpgradeHarness {
   sbx: TestSandbox;
   env: NodeJS.ProcessEnv;
-  deploy(extra?: string[]): ReturnType<typeof runCli>;
+  deploy(
+    extra?: string[],
+    options?: { env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+  ): ReturnType<typeof runCli>;
   upgrade(
     args: string[],
     options?: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; json?: boolean },
@@ -58,10 +61,11 @@ export async function startHarness(
   return {
     sbx,
     env,
-    deploy: (extra = []) =>
+    deploy: (extra = [], opts = {}) =>
       runCli(["--kubeconfig", sbx.kubeconfigPath, "deploy", "--yes", "--no-smoke-test", ...EFS, ...extra], {
-        env,
+        env: { ...env, ...opts.env },
         cwd: sbx.dir,
+        signal: opts.signal,
       }),
     upgrade: (args, opts = {}) =>
       runCli(

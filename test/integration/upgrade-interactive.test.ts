@@ -61,6 +61,8 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
     expect(interrupted.stderr).toContain("clouddrove upgrade --rollback");
     expect(report(interrupted.stdout).ok).toBe(false);
     expect(store().get("Node", undefined, target)?.spec.unschedulable).toBe(true);
+    // Ctrl-C frees the registry lock: the rollback below is not refused.
+    expect(store().get("Lease", NAMESPACE, "registry-clouddrove-lock")).toBeUndefined();
 
     const rollback = await h().upgrade(["--rollback"]);
     expect(rollback.code, rollback.stderr).toBe(0);

@@ -74,6 +74,7 @@ describe("upgrade --registry-version 3.0.0", () => {
       "succeeded", // bump
       "succeeded", // uncordon
       "succeeded", // health gate
+      "succeeded", // old check images removed
       "succeeded", // recorded
     ]);
     expect(result.steps[7].detail).toContain("serve the image pushed before");

@@ -348,6 +348,19 @@ describe("verifyArchive", () => {
     expect(report.problems[0]).toContain(sha256(tar));
   });
 
+  it.each(["docker/registry/v2/../../../etc/cron.d/x", "/etc/cron.d/x", "../outside"])(
+    "refuses an archive holding the path %s, saying why",
+    async (unsafe) => {
+      const { files } = healthyRegistry();
+      files.repositories.set(unsafe, Buffer.from("x"));
+      const report = await verifyArchive(stream(files.tar("pax")));
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([
+        `the archive holds the path "${unsafe}": absolute paths and ".." would write outside the registry's directory on a restore; refusing it`,
+      ]);
+    },
+  );
+
   it("finds a layer missing from blobs/", async () => {
     const { files, app } = healthyRegistry();
     const layer = app.layers[0] as string;

@@ -106,6 +106,7 @@ describe("discovery", () => {
         "policy",
         "networking.k8s.io",
         "batch",
+        "coordination.k8s.io",
         "storage.k8s.io",
         "snapshot.storage.k8s.io",
       ]);

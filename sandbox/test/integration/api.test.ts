@@ -318,6 +318,33 @@ describe("client-node against the sandbox", () => {
     expect(managers).toEqual(["clouddrove", "someone-else"]);
   });
 
+  it("serves Leases: one create wins, a replace with a stale resourceVersion is refused", async () => {
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const lease = (holder: string) => ({
+      metadata: { name: "lock", namespace: "default" },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 30 },
+    });
+    const created = await coordination.createNamespacedLease({ namespace: "default", body: lease("a") });
+    const second = await apiError(
+      coordination.createNamespacedLease({ namespace: "default", body: lease("b") }),
+    );
+    expect(second.code).toBe(409);
+    expect(second.body.reason).toBe("AlreadyExists");
+    const base = { ...lease("b"), metadata: { ...created.metadata } };
+    await coordination.replaceNamespacedLease({ name: "lock", namespace: "default", body: base });
+    const stale = await apiError(
+      coordination.replaceNamespacedLease({
+        name: "lock",
+        namespace: "default",
+        body: { ...base, spec: { holderIdentity: "c" } },
+      }),
+    );
+    expect(stale.code).toBe(409);
+    expect(stale.body.reason).toBe("Conflict");
+    const read = await coordination.readNamespacedLease({ name: "lock", namespace: "default" });
+    expect(read.spec?.holderIdentity).toBe("b");
+  });
+
   it("stores nothing on dryRun=All", async () => {
     const before = t.sandbox.store.resourceVersion;
     const result = await core.createNamespacedConfigMap({

@@ -67,6 +67,11 @@ function digestOf(link: string): string | undefined {
   return value.startsWith("sha256:") && HEX64.test(value.slice(7)) ? value.slice(7) : undefined;
 }
 
+/** An absolute path, or one with a ".." component: what no archive made by archive.sh holds. */
+export function isUnsafePath(path: string): boolean {
+  return path.startsWith("/") || path.split("/").includes("..");
+}
+
 class LayoutCollector {
   readonly repositories = new Map<string, Repository>();
   readonly blobs = new Map<string, { size: number }>();
@@ -93,6 +98,14 @@ class LayoutCollector {
   }
 
   onEntry(entry: TarEntry): TarEntrySink | undefined {
+    // archive.sh writes relative paths below the storage root only; anything else would land outside the
+    // registry's directory on a restore (GNU tar refuses it, busybox tar strips the "../" and writes it).
+    if (isUnsafePath(entry.path)) {
+      this.problem(
+        `the archive holds the path "${entry.path}": absolute paths and ".." would write outside the registry's directory on a restore; refusing it`,
+      );
+      return undefined;
+    }
     const path = entry.path.replace(/^\.\//, "");
     if (!path.startsWith(V2)) return undefined;
     this.sawRegistry = true;

@@ -24,7 +24,8 @@ export function readStoredCredentials(secrets: {
   pull: Secret;
 }): StoredCredentials {
   const stored: StoredCredentials = {};
-  const line = decode(secrets.htpasswd?.data?.[names.secretKeys.htpasswd])?.trim();
+  // The first line is the registry user's (a rotation adds a temporary user's after it).
+  const line = decode(secrets.htpasswd?.data?.[names.secretKeys.htpasswd])?.trim().split("\n")[0]?.trim();
   if (line && /^[^:\s]+:\$2[aby]\$\d\d\$.{53}$/.test(line)) {
     stored.htpasswd = line;
     stored.username = line.slice(0, line.indexOf(":"));
@@ -39,6 +40,8 @@ export function readStoredCredentials(secrets: {
       }>;
       const entry = auths.find((a) => a.username === stored.username) ?? auths[0];
       if (entry?.password) stored.password = entry.password;
+      // Half-way through a rotation the pull Secret holds the temporary user: what clients log in with.
+      if (entry?.password && entry.username) stored.username = entry.username;
     } catch {
       // A hand-edited, unparsable pull secret is treated as absent: deploy rewrites it from the password.
     }

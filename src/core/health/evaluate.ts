@@ -135,6 +135,19 @@ function endpointCount(endpoints: Obj | undefined): number {
   );
 }
 
+/** A replica that refuses the pull Secret's credentials serves no client, whatever else it answers. */
+function loginProblems(logins: ClusterSnapshot["replicaLogins"]): string[] {
+  if (!logins) return [];
+  if (logins.missing) return [`${logins.missing}: no client can log in`];
+  return logins.replicas
+    .filter((r) => r.status !== 200)
+    .map((r) =>
+      r.status === 401
+        ? `${r.pod} refuses the pull Secret's credentials (user ${logins.username}) on /v2/: 401`
+        : `${r.pod} answers /v2/ with the pull Secret's credentials ${r.status === null ? `with nothing (${r.error})` : `with ${r.status}`}`,
+    );
+}
+
 export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectations): HealthReport {
   const problems: string[] = [];
   const nodes = snapshot.nodes.map(nodeHealth);
@@ -220,6 +233,7 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
     volume: snapshot.volume?.metadata.name ?? null,
     volumePhase: snapshot.volume?.status?.phase ?? null,
   };
+  problems.push(...loginProblems(snapshot.replicaLogins));
   if (!snapshot.claim) problems.push("the registry's PersistentVolumeClaim does not exist");
   else if (storage.claimPhase !== "Bound")
     problems.push(`claim ${storage.claim} is ${storage.claimPhase ?? "unknown"}, not Bound`);

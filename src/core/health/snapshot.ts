@@ -24,6 +24,17 @@ export interface ClusterSnapshot {
   backupJobs?: Obj[];
   /** Latest FailedScheduling-style events per pod name, for explaining Pending pods. */
   podEvents?: Record<string, string>;
+  /** `status` only: each ready replica's answer to /v2/ with the pull Secret's credentials. */
+  replicaLogins?: ReplicaLogins;
+}
+
+export interface ReplicaLogins {
+  /** The user the pull Secret names. */
+  username?: string;
+  /** Why nothing could be tried (no credentials to try). */
+  missing?: string;
+  /** HTTP status per ready replica; null with `error` when no answer came. */
+  replicas: Array<{ pod: string; status: number | null; error?: string }>;
 }
 
 export interface HealthExpectations {

@@ -18,10 +18,17 @@ export function checkCredentials(credentials: RegistryCredentials): void {
   if (!/^[^:\s]+$/.test(username)) problems.push("the user name is empty or holds ':' or white space");
   if (password === "") problems.push("the password is empty");
   if (httpSecret === "") problems.push("the http secret is empty");
-  const [user, hash, extra] = htpasswd.trim().split(":");
-  if (user !== username || hash === undefined || extra !== undefined || !BCRYPT.test(hash)) {
+  // One line per user; two while a password rotation runs (core/deploy/rotation.ts).
+  const entries = htpasswd
+    .trim()
+    .split("\n")
+    .map((line) => line.split(":"));
+  const malformed = entries.some(
+    ([user, hash, extra]) => !user || hash === undefined || extra !== undefined || !BCRYPT.test(hash),
+  );
+  if (malformed || !entries.some(([user]) => user === username)) {
     problems.push(
-      `the htpasswd line is not one bcrypt entry for user '${username}' ("${username}:$2y$10$...")`,
+      `the htpasswd file holds a line that is not a bcrypt entry, or no bcrypt entry for user '${username}' ("${username}:$2y$10$...")`,
     );
   }
   if (problems.length > 0) {

@@ -5,13 +5,14 @@
  * node's gate passed.
  */
 import type { ListrTask } from "listr2";
+import { CHECK_TAGS_KEPT } from "../../core/upgrade/check-tags.js";
 import { backupStep, isMajorRegistryUpgrade } from "./backup.js";
 import { bumpStep } from "./bump.js";
 import type { UpgradeContext } from "./context.js";
 import { healthStep } from "./health.js";
 import { cordonStep, drainStep, uncordonStep } from "./node-steps.js";
 import { preflightStep } from "./preflight.js";
-import { pushCheckImage } from "./registry-access.js";
+import { pruneCheckTags, pushCheckImage } from "./registry-access.js";
 import { recordOutcomeStep, saveState } from "./state-store.js";
 
 function checkImageStep(): ListrTask<UpgradeContext> {
@@ -39,6 +40,29 @@ function checkImageStep(): ListrTask<UpgradeContext> {
   };
 }
 
+/** After the last health gate: the check images of earlier runs go, the newest few stay. */
+function pruneCheckTagsStep(): ListrTask<UpgradeContext> {
+  return {
+    title: "Remove old check images",
+    task: async (ctx, task) => {
+      if (!ctx.state.checkImage) {
+        ctx.skipped = "no check image was pushed (--no-registry-check)";
+        task.skip("Old check images: none pushed");
+        return;
+      }
+      try {
+        const removed = await pruneCheckTags(ctx, CHECK_TAGS_KEPT);
+        ctx.detail = removed.length === 0 ? "none to remove" : `removed ${removed.join(", ")}`;
+        task.title = `Old check images: ${ctx.detail} (the newest ${CHECK_TAGS_KEPT} kept)`;
+      } catch (error) {
+        // The upgrade itself is done and healthy: a check image left over only takes a little space.
+        ctx.warnings.push(`old check images could not be removed: ${(error as Error).message}`);
+        ctx.detail = "not removed (see the warnings)";
+      }
+    },
+  };
+}
+
 function finishStep(): ListrTask<UpgradeContext> {
   return recordOutcomeStep("Record the upgrade as completed", "completed", (ctx) => ({
     detail: `${ctx.state.nodes.length} node(s) upgraded`,
@@ -56,6 +80,6 @@ export function upgradeTasks(ctx: UpgradeContext): ListrTask<UpgradeContext>[] {
     if (node !== first) tasks.push(preflightStep(node));
     tasks.push(cordonStep(node), drainStep(node), bumpStep(node), uncordonStep(node), healthStep(node));
   }
-  tasks.push(finishStep());
+  tasks.push(pruneCheckTagsStep(), finishStep());
   return tasks;
 }

@@ -4,9 +4,11 @@
  * upgrade, pull it back after (through every ready replica), and read the repositories and tags that decide
  * whether a rollback may happen.
  */
+import { randomBytes } from "node:crypto";
 import { openPortForward } from "../../adapters/port-forward.js";
 import {
   checkAuth,
+  deleteManifest,
   getBlob,
   getManifest,
   listRepositories,
@@ -18,6 +20,7 @@ import {
 } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
+import { checkTag, checkTagsToRemove } from "../../core/upgrade/check-tags.js";
 import { CHECK_REPOSITORY, fingerprintOf } from "../../core/upgrade/rollback-rule.js";
 import type { RegistryFingerprint } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
@@ -84,7 +87,8 @@ export async function pushCheckImage(
   const [pod] = await readyRegistryPods(ctx);
   if (!pod) throw new OperationError("No registry replica is ready to take the check image.");
   const login = await credentials(ctx);
-  const tag = `before-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}`;
+  // Unique per run: two upgrades (or one and a leftover) never overwrite each other's check image.
+  const tag = checkTag(new Date(), randomBytes(3).toString("hex"));
   const pushed = await throughPod(
     ctx,
     pod.metadata.name,
@@ -157,4 +161,29 @@ export async function registryFingerprint(
   } catch (error) {
     return { fingerprint: null, note: (error as Error).message };
   }
+}
+
+/**
+ * Deletes the check images of earlier runs but the newest `keep` (by the time in their tags), through a
+ * ready replica; the names of the tags removed.
+ */
+export async function pruneCheckTags(ctx: UpgradeContext, keep: number): Promise<string[]> {
+  const [pod] = await readyRegistryPods(ctx);
+  if (!pod) throw new OperationError("No registry replica is ready to remove old check images through.");
+  const login = await credentials(ctx);
+  return throughPod(
+    ctx,
+    pod.metadata.name,
+    async (endpoint) => {
+      const tags = await listTags(endpoint, CHECK_REPOSITORY);
+      const removed: string[] = [];
+      for (const tag of checkTagsToRemove(tags, keep)) {
+        const manifest = await getManifest(endpoint, CHECK_REPOSITORY, tag);
+        await deleteManifest(endpoint, CHECK_REPOSITORY, manifest.digest);
+        removed.push(tag);
+      }
+      return removed;
+    },
+    login,
+  );
 }

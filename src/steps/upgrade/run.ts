@@ -158,25 +158,48 @@ async function explainFailure(
     step: failedStep?.title ?? "unknown",
     message: error instanceof Error ? error.message : String(error),
   };
+  // Where things stand is read first, on its own: a write that keeps failing (the record, the node's
+  // annotation) must not hide that the node is cordoned and how to continue.
+  const unwritten: string[] = [];
   let left: LeftState | undefined;
   try {
-    await saveState(ctx);
     left = await leftState(ctx, clusterFlags);
-    if (left.nodeExists && left.cordoned) {
+  } catch (readError) {
+    unwritten.push(
+      `where the node and the registry stand could not be read: ${(readError as Error).message}`,
+    );
+  }
+  try {
+    await saveState(ctx);
+  } catch (saveError) {
+    unwritten.push(
+      `the upgrade's record could not be updated (${(saveError as Error).message}); --resume continues from the last step it recorded`,
+    );
+  }
+  if (left?.nodeExists && left.cordoned) {
+    try {
       const { markNode } = await import("./state-store.js");
       await markNode(ctx, left.node, true);
+    } catch (markError) {
+      unwritten.push(
+        `the node's annotation clouddrove.io/upgrade-state could not be written: ${(markError as Error).message}`,
+      );
     }
-  } catch (readError) {
-    // The cluster may be what failed; say what is known.
-    const details = [`the state after the failure could not be read: ${(readError as Error).message}`];
-    if (error instanceof ClouddroveError) error.details.push(...details);
-    return error;
   }
-  const { details, hint } = leftStateDetails(left);
+  const flags = clusterFlags ? ` ${clusterFlags}` : "";
+  const { details, hint } = left
+    ? leftStateDetails(left)
+    : {
+        details: [] as string[],
+        hint: `Continue where it stopped: \`clouddrove upgrade --resume${flags}\`; or undo: \`clouddrove upgrade --rollback${flags}\`.`,
+      };
+  details.push(...unwritten);
   if (error instanceof ClouddroveError) {
     error.details.push(...details);
-    const combined = `${error.hint ? `${error.hint}\n      ` : ""}${hint}`;
-    Object.defineProperty(error, "hint", { value: combined });
+    // "Run the same command again" (the API layer's advice) would start a new upgrade, which refuses
+    // while this one is unfinished: the commands that continue it replace it.
+    const own = error.hint && !/run the same command again/i.test(error.hint) ? error.hint : undefined;
+    Object.defineProperty(error, "hint", { value: own ? `${own}\n      ${hint}` : hint });
     return error;
   }
   const { OperationError } = await import("../../errors.js");

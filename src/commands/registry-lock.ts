@@ -1,0 +1,59 @@
+/**
+ * Every command that changes the registry (deploy, upgrade with --resume/--rollback, backup restore and
+ * now; garbage collection when it comes) runs inside the registry's lock: a second run at the same time
+ * waits (--wait-for-lock, timeouts.lock) or refuses with exit 2 naming who holds it. Dry runs change
+ * nothing and take no lock.
+ */
+import type { Config } from "../config/schema.js";
+import type { CommandContext } from "./context.js";
+
+type Kube = import("../adapters/kube.js").Kube;
+
+/** user@host, as far as the machine tells. */
+async function whoRuns(env: NodeJS.ProcessEnv): Promise<string> {
+  const { hostname, userInfo } = await import("node:os");
+  let user = env.USER ?? env.USERNAME ?? "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the environment's name stands.
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** Runs `work` holding the registry's lock in `config.namespace`; frees it however `work` ends. */
+export async function withRegistryLock<T>(
+  ctx: CommandContext,
+  kube: Kube,
+  config: Config,
+  command: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { randomBytes } = await import("node:crypto");
+  const { parseDurationMs } = await import("../core/validators.js");
+  const { acquireLock } = await import("../steps/lock.js");
+  const who = await whoRuns(ctx.io.env);
+  const waitText = config.timeouts.lock;
+  const lock = await acquireLock(
+    kube,
+    config.namespace,
+    {
+      who,
+      pid: process.pid,
+      command,
+      identity: `${who}/${process.pid}/${randomBytes(4).toString("hex")}`,
+    },
+    {
+      waitMs: parseDurationMs(waitText),
+      waitText,
+      signal: ctx.io.signal,
+      onWait: (message) => ctx.out.info(message),
+      onNotice: (message) => ctx.out.warn(message),
+    },
+  );
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}

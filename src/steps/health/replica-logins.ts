@@ -1,0 +1,44 @@
+/**
+ * Does every ready replica accept the credentials clients pull with? Through a port-forward to each
+ * ready registry pod (the route that works whatever the NetworkPolicy and the load balancer allow),
+ * `/v2/` with the user and password of the pull Secret. A replica that answers everything else but
+ * refuses these is as good as down for every client, so `status` counts it as a problem.
+ */
+import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
+import { openPortForward } from "../../adapters/port-forward.js";
+import { checkAuth } from "../../adapters/registry.js";
+import { readStoredCredentials } from "../../core/deploy/credentials.js";
+import type { Obj, ReplicaLogins } from "../../core/health/snapshot.js";
+import { names } from "../../core/render/names.js";
+
+const isReady = (pod: Obj) =>
+  !pod.metadata?.deletionTimestamp &&
+  (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
+
+export async function checkReplicaLogins(kube: Kube, namespace: string, pods: Obj[]): Promise<ReplicaLogins> {
+  const pull = await kube.get(named(Kinds.Secret, names.pullSecret, namespace));
+  // biome-ignore lint/suspicious/noExplicitAny: the Secret as it comes off the wire
+  const stored = readStoredCredentials({ htpasswd: undefined, http: undefined, pull: pull as any });
+  if (!stored.username || !stored.password) {
+    return { missing: `Secret ${namespace}/${names.pullSecret} holds no credentials`, replicas: [] };
+  }
+  const login = { username: stored.username, password: stored.password };
+  const replicas = await Promise.all(
+    pods.filter(isReady).map(async (pod) => {
+      const name = pod.metadata.name as string;
+      try {
+        const forward = await openPortForward(kube, namespace, name, names.ports.registry);
+        try {
+          const endpoint = { baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 15_000, ...login };
+          return { pod: name, status: await checkAuth(endpoint) };
+        } finally {
+          await forward.close();
+        }
+      } catch (error) {
+        return { pod: name, status: null, error: (error as Error).message };
+      }
+    }),
+  );
+  return { username: stored.username, replicas };
+}
