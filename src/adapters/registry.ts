@@ -256,11 +256,10 @@ export async function getManifest(
 
 /** DELETE a manifest by digest (every tag on it goes too); needs storage.delete.enabled, as deploy sets. */
 export async function deleteManifest(e: RegistryEndpoint, repo: string, digest: string): Promise<void> {
-  const response = await request(e, `/v2/${repoPath(repo)}/manifests/${digest}`, {
+  await request(e, `/v2/${repoPath(repo)}/manifests/${digest}`, {
     method: "DELETE",
     expect: [202, 404],
   });
-  await response.body?.cancel();
 }
 
 /** GET a blob; the bytes are checked against the digest, so a corrupt store cannot pass unnoticed. */
