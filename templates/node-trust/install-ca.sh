@@ -52,8 +52,14 @@ install_all() {
   done
 }
 
+# The container's PID 1: without a trap SIGTERM is ignored, and every stop would wait out the grace period.
+# The sleep runs in the background so that the trap runs at once, not when the sleep ends.
+trap 'exit 0' TERM INT
+
 install_all
 echo "containerd on this node trusts the registry's CA for: $REGISTRIES"
-while sleep "$RECHECK_SECONDS"; do
+while :; do
+  sleep "$RECHECK_SECONDS" &
+  wait $!
   install_all
 done

@@ -11,13 +11,13 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { Listr } from "listr2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { makeTestCa } from "../../sandbox/test/support/test-ca.js";
 import { until } from "../../sandbox/test/support/wait.js";
 import { connectKube } from "../../src/adapters/kube.js";
 import { parseCaCertificate } from "../../src/core/trust/ca.js";
 import { hostsToml } from "../../src/core/trust/client-files.js";
 import { nodeTrustSteps, readNodeTrustTemplates } from "../../src/steps/trust/node-trust.js";
 import { tempDir } from "../support/run-cli.js";
-import { makeTestCa } from "../support/test-ca.js";
 
 const dir = tempDir("clouddrove-node-trust-");
 const ca = makeTestCa(dir);
@@ -44,7 +44,10 @@ describe("install-ca.sh (the DaemonSet's script) under busybox", () => {
     path = busyboxPath();
   });
   afterAll(() => {
-    for (const child of running) child.kill("SIGKILL");
+    for (const child of running) {
+      if (child.exitCode === null && child.signalCode === null)
+        process.kill(-(child.pid as number), "SIGKILL");
+    }
   });
 
   const start = (certsDir: string, registries: string) => {
@@ -57,6 +60,8 @@ describe("install-ca.sh (the DaemonSet's script) under busybox", () => {
         RECHECK_SECONDS: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so that stopping it stops its sleep too (which holds the output pipes).
+      detached: true,
     });
     running.push(child);
     let output = "";
@@ -81,6 +86,16 @@ describe("install-ca.sh (the DaemonSet's script) under busybox", () => {
     rmSync(removed);
     await until("the removed hosts.toml to be written again", () => existsSync(removed), 20_000);
     expect(readFileSync(removed, "utf8")).toBe(hostsToml({ host: "203.0.113.7", port: 5000 }));
+  });
+
+  it("ends with exit 0 on SIGTERM, as a pod stopping is sent it, without waiting for its next check", async () => {
+    const { child, output } = start(join(dir, "node-c", "certs.d"), "r.example:5000");
+    await until("the script to say it is done", () => output().includes("trusts the registry's CA"), 20_000);
+    child.kill("SIGTERM");
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.once("exit", (c, s) => resolve([c, s])),
+    );
+    expect([code, signal]).toEqual([0, null]);
   });
 
   it("refuses an address that would leave the certs.d directory, and exits non-zero", async () => {

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../sandbox/src/index.js";
+import { makeTestCa, type TestCa } from "../../sandbox/test/support/test-ca.js";
 import { CLI } from "../support/built-cli.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
-import { makeTestCa, type TestCa } from "../support/test-ca.js";
 
 const NS = "clouddrove";
 const LB = "registry-abc123.elb.eu-west-1.amazonaws.com";

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { DaemonSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, Namespace } from "kubernetes-models/v1";
 import { afterAll, describe, expect, it } from "vitest";
+import { makeTestCa } from "../../sandbox/test/support/test-ca.js";
 import { parseCaCertificate } from "../../src/core/trust/ca.js";
 import { renderNodeTrust } from "../../src/core/trust/node-trust.js";
 import { readNodeTrustTemplates } from "../../src/steps/trust/node-trust.js";
 import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
-import { makeTestCa } from "../support/test-ca.js";
 
 const KINDS: Record<string, KindSchema> = {
   Namespace: { schema: Namespace, client: "V1Namespace" },
