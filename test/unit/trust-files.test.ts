@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { hostPort, loadBalancerAddresses } from "../../src/core/trust/address.js";
 import { clientTrustFiles } from "../../src/core/trust/client-files.js";
 
-const service = (ingress: Array<{ hostname?: string; ip?: string }>) => ({
+const service = (ingress: Array<{ hostname?: string; ip?: string; ports?: Array<{ port: number }> }>) => ({
   metadata: { name: "registry-clouddrove" },
   spec: { ports: [{ port: 5000 }] },
   status: { loadBalancer: { ingress } },
@@ -19,6 +19,14 @@ describe("the registry's addresses", () => {
       5000,
     );
     expect(addresses.map(hostPort)).toEqual(["a.elb.amazonaws.com:5000", "10.0.0.5:5000"]);
+  });
+
+  it("takes the port the ingress reports for the registry's Service port (the sandbox's proxies do)", () => {
+    const withPorts = {
+      ...service([{ ip: "127.0.0.1", ports: [{ port: 31500 }] }]),
+      spec: { ports: [{ port: 5000 }] },
+    };
+    expect(loadBalancerAddresses(withPorts, 5000).map(hostPort)).toEqual(["127.0.0.1:31500"]);
   });
 
   it("puts an IPv6 address in brackets, as image names and certs.d directories write it", () => {
