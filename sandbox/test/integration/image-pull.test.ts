@@ -10,8 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../src/index.js";
 import { pullImage } from "../../src/runtime/image-pull.js";
 import { freePort } from "../../src/runtime/ports.js";
+import type { KubeObject } from "../../src/types.js";
 import { pushTestImage } from "../support/push-image.js";
 import { makeServerCertificate, makeTestCa } from "../support/test-ca.js";
 import { until } from "../support/wait.js";
@@ -23,6 +25,7 @@ const PASSWORD = "s3cret-pull-password";
 let tlsPort: number;
 let manifestDigest: string;
 let trustedCertsDir: string;
+let caPem: string;
 
 function startRegistry(name: string, port: number, tls?: { certificate: string; key: string }): ChildProcess {
   const config = [
@@ -63,9 +66,8 @@ async function listening(port: number): Promise<void> {
 }
 
 /** The node-trust DaemonSet's own script, under busybox, writing a node's certs.d for `registry`. */
-async function nodeTrust(node: string, registry: string, caPem: string): Promise<string> {
-  const certsDir = join(dir, node, "etc/containerd/certs.d");
-  const caFile = join(dir, `${node}-ca.crt`);
+async function nodeTrust(certsDir: string, registry: string, caPem: string): Promise<string> {
+  const caFile = join(dir, `ca-${children.length}.crt`);
   writeFileSync(caFile, caPem);
   const script = new URL("../../../templates/node-trust/install-ca.sh", import.meta.url);
   const child = spawn("/bin/busybox", ["sh", script.pathname], {
@@ -103,7 +105,12 @@ beforeAll(async () => {
     "v1",
   );
   manifestDigest = pushed.manifestDigest;
-  trustedCertsDir = await nodeTrust("node-a", `127.0.0.1:${tlsPort}`, readFileSync(ca.certPath, "utf8"));
+  caPem = readFileSync(ca.certPath, "utf8");
+  trustedCertsDir = await nodeTrust(
+    join(dir, "node-a", "etc/containerd/certs.d"),
+    `127.0.0.1:${tlsPort}`,
+    caPem,
+  );
 });
 
 afterAll(() => {
@@ -150,5 +157,86 @@ describe("a real pull from the registry over TLS", () => {
     });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toContain(`127.0.0.1:${tlsPort}/team/app:v2: not found`);
+  });
+});
+
+describe("the sandbox kubelet pulls images of a registry on 127.0.0.1 for real", () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ speed: 20 });
+    sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "kubernetes.io/dockerconfigjson",
+      metadata: { name: "pull", namespace: "default" },
+      data: {
+        ".dockerconfigjson": Buffer.from(dockerConfig(USER, PASSWORD, `127.0.0.1:${tlsPort}`)).toString(
+          "base64",
+        ),
+      },
+    });
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+  });
+
+  const pod = (name: string, image: string, options: { secret?: boolean; node?: string } = {}) =>
+    sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: "default" },
+      spec: {
+        ...(options.node ? { nodeName: options.node } : {}),
+        containers: [{ name: "app", image }],
+        ...(options.secret === false ? {} : { imagePullSecrets: [{ name: "pull" }] }),
+      },
+    });
+  const current = (name: string) => sandbox.store.get("Pod", "default", name) as KubeObject;
+  const waiting = (name: string) => current(name)?.status?.containerStatuses?.[0]?.state?.waiting;
+
+  it("keeps a pod in ErrImagePull/ImagePullBackOff (x509) until its node trusts the CA, then runs it", async () => {
+    pod("trusting", `127.0.0.1:${tlsPort}/team/app:v1`);
+    const untrusted = await until(
+      "the pull to fail on the node that does not trust the CA",
+      () => (waiting("trusting")?.message?.includes("x509") ? waiting("trusting") : undefined),
+      30_000,
+    );
+    expect(["ErrImagePull", "ImagePullBackOff"]).toContain(untrusted.reason);
+    expect(untrusted.message).toContain("x509: certificate signed by unknown authority");
+    expect(current("trusting").status.phase).toBe("Pending");
+
+    const node = current("trusting").spec.nodeName as string;
+    const runtime = sandbox.runtime;
+    if (!runtime) throw new Error("the sandbox runs without its runtime");
+    await nodeTrust(
+      runtime.processes.nodePath(node, "/etc/containerd/certs.d"),
+      `127.0.0.1:${tlsPort}`,
+      caPem,
+    );
+    await until(
+      "the pod to run once the node trusts the CA",
+      () => current("trusting").status?.phase === "Running",
+      60_000,
+    );
+    expect(current("trusting").status.containerStatuses[0].state.running).toBeDefined();
+  });
+
+  it("on a trusting node, fails with 401 without the pull Secret and with not found for an unknown tag", async () => {
+    const node = current("trusting").spec.nodeName as string;
+    pod("no-secret", `127.0.0.1:${tlsPort}/team/app:v1`, { secret: false, node });
+    pod("no-tag", `127.0.0.1:${tlsPort}/team/app:v2`, { node });
+    const denied = await until(
+      "the pull without credentials to fail",
+      () => waiting("no-secret")?.message,
+      30_000,
+    );
+    expect(denied).toContain("401 Unauthorized");
+    const missing = await until(
+      "the pull of an unknown tag to fail",
+      () => waiting("no-tag")?.message,
+      30_000,
+    );
+    expect(missing).toContain(`127.0.0.1:${tlsPort}/team/app:v2: not found`);
+    expect(current("no-secret").status.phase).toBe("Pending");
   });
 });
