@@ -22,6 +22,7 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Register> }> =
   { name: "backup", load: async () => (await import("./backup.js")).registerBackup },
   { name: "sandbox", load: async () => (await import("./sandbox.js")).registerSandbox },
   { name: "upgrade", load: async () => (await import("./upgrade.js")).registerUpgrade },
+  { name: "trust", load: async () => (await import("./trust.js")).registerTrust },
 ];
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((command) => command.name);

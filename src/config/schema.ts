@@ -45,6 +45,8 @@ export interface Config {
     secretName: string;
     retentionDays: number;
   };
+  /** Where `clouddrove trust` installs the CA for this machine's container tools. */
+  trust: { rootDir: string };
   timeouts: { deploy: string; drain: string; eksctl: string; lock: string };
 }
 

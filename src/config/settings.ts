@@ -294,6 +294,16 @@ export const SETTINGS: readonly Setting[] = [
   }),
 
   S({
+    key: "trust.rootDir",
+    kind: "string",
+    flag: "trust-root-dir",
+    description:
+      "directory `clouddrove trust` writes the container tools' certs.d files under (another root than / for an image build or a test)",
+    default: "/",
+    check: check.absolutePath,
+  }),
+
+  S({
     key: "timeouts.deploy",
     kind: "string",
     flag: "timeout",

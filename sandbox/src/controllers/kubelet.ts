@@ -5,10 +5,18 @@
  * does nothing (its pods are marked not ready by the node lifecycle controller).
  */
 
+import { parseImageName, pullImage } from "../runtime/image-pull.js";
 import type { PodProcesses } from "../runtime/index.js";
 import type { KubeObject, WatchEvent } from "../types.js";
 import { internalIP } from "./nodes.js";
-import { attemptOf, completionFor, PULL_MS, SandboxAnnotations, type SimEnv } from "./pod-runs.js";
+import {
+  attemptOf,
+  completionFor,
+  PULL_MS,
+  type RealPullState,
+  SandboxAnnotations,
+  type SimEnv,
+} from "./pod-runs.js";
 import { PodSim } from "./pod-sim.js";
 import { isNodeReady, isPodTerminal } from "./predicates.js";
 import {
@@ -125,6 +133,7 @@ export function startKubelet(ctx: ControllerContext, processes?: PodProcesses): 
     if (runtime?.podIP) usedIPs.delete(runtime.podIP);
     runtimes.delete(key);
     waitingForVolumes.delete(key);
+    for (const id of realPulls.keys()) if (id.startsWith(`${key}/`)) realPulls.delete(id);
   }
 
   function wakeAt(key: string, runtime: Runtime, at: number | undefined): void {
@@ -139,6 +148,38 @@ export function startKubelet(ctx: ControllerContext, processes?: PodProcesses): 
     runtime.wake = { at, cancel };
   }
 
+  /** Real pulls by pod key and attempt; their outcome wakes the pod's kubelet sync. */
+  const realPulls = new Map<string, RealPullState>();
+
+  /**
+   * runtime hook: an image of a registry on 127.0.0.1:PORT (what the sandbox's load balancers publish) is
+   * pulled for real, with the node's containerd certs.d and the pod's imagePullSecrets.
+   */
+  function realPull(key: string, pod: KubeObject, nodeName: string, image: string, attempt: string) {
+    if (!processes) return undefined;
+    const host = parseImageName(image)?.hostPort.replace(/:\d+$/, "");
+    if (host !== "127.0.0.1" && host !== "localhost") return undefined;
+    const id = `${key}/${attempt}`;
+    const known = realPulls.get(id);
+    if (known) return known;
+    realPulls.set(id, { done: false });
+    const dockerConfigs = (pod.spec?.imagePullSecrets ?? []).flatMap((ref: { name?: string }) => {
+      const secret = store.get("Secret", pod.metadata.namespace, String(ref.name ?? ""));
+      const data = secret?.data?.[".dockerconfigjson"];
+      return typeof data === "string" ? [Buffer.from(data, "base64").toString("utf8")] : [];
+    });
+    void pullImage({
+      image,
+      certsDir: processes.nodePath(nodeName, "/etc/containerd/certs.d"),
+      dockerConfigs,
+    }).then((result) => {
+      if (!realPulls.has(id)) return; // the pod is gone
+      realPulls.set(id, result.ok ? { done: true } : { done: true, failure: result.reason });
+      queue.add(key);
+    });
+    return { done: false } as const;
+  }
+
   function envFor(pod: KubeObject, nodeName: string): SimEnv {
     const readiness = failingContainers(pod, SandboxAnnotations.failingReadiness);
     const liveness = failingContainers(pod, SandboxAnnotations.failingLiveness);
@@ -150,6 +191,7 @@ export function startKubelet(ctx: ControllerContext, processes?: PodProcesses): 
         (probe === "readiness" ? readiness : probe === "liveness" ? liveness : startup).has(container) ||
         // runtime hook: a container with a real process answers its tcpSocket/httpGet probes itself.
         processes?.probeFailing(pod, container, probe) === true,
+      realPull: (image, attempt) => realPull(keyOf(pod), pod, nodeName, image, attempt),
       pullTime(image, policy) {
         const present = imagesOnNode.get(nodeName) ?? new Set<string>();
         imagesOnNode.set(nodeName, present);

@@ -47,8 +47,16 @@ export interface SimEnv {
   failing(container: string, probe: ProbeKind): boolean;
   /** Milliseconds the image takes to be ready on this node (0 when present and not Always). */
   pullTime(image: string, policy: string | undefined): number;
+  /**
+   * runtime hook: an image the sandbox pulls for real (a registry its load balancers serve on
+   * 127.0.0.1), attempt `attempt`: started on the first call, then its outcome once known. Undefined for
+   * images whose pull is simulated.
+   */
+  realPull?(image: string, attempt: string): RealPullState | undefined;
   event(type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string): void;
 }
+
+export type RealPullState = { done: false } | { done: true; failure?: string };
 
 export interface ProbeState {
   successes: number;
@@ -78,6 +86,11 @@ export interface Run {
   since: number;
   pullDoneAt?: number;
   badImageBackoff?: boolean;
+  /** The real pull under way or last made (its attempt key), and why it failed. */
+  realPull?: string;
+  pullFailure?: string;
+  /** Real pulls that failed in a row: the kubelet's back-off doubles with each (10 s up to 300 s). */
+  pullFailures?: number;
   startedAt?: number;
   finishAt?: number;
   restartAt?: number;

@@ -244,9 +244,20 @@ export class PodSim {
         return;
       }
       case "pulling":
+        if (run.realPull !== undefined && run.pullDoneAt === undefined) {
+          const outcome = env.realPull?.(run.image, run.realPull);
+          if (outcome?.done) offer(env.now, () => this.realPullDone(run, env.now, outcome.failure, env));
+          return;
+        }
         offer(run.pullDoneAt, () => this.start(run, run.pullDoneAt!, env));
         return;
       case "badimage":
+        if (run.realPull !== undefined && run.badImageBackoff) {
+          // The kubelet tries a failed pull again after its back-off: the node's trust or the pull
+          // Secret may have arrived since.
+          const backoff = Math.min(10_000 * 2 ** ((run.pullFailures ?? 1) - 1), 300_000);
+          offer(run.since + backoff, () => this.beginPull(run, run.since + backoff, env));
+        }
         if (!run.badImageBackoff) {
           const at = run.since + 1_000;
           offer(at, () => {
@@ -278,6 +289,14 @@ export class PodSim {
 
   private beginPull(run: Run, at: number, env: SimEnv): void {
     run.since = at;
+    const attempt = `${run.name}@${at}`;
+    if (env.realPull?.(run.image, attempt) !== undefined) {
+      env.event("Normal", "Pulling", `Pulling image "${run.image}"`, this.fieldPath(run));
+      run.state = "pulling";
+      run.realPull = attempt;
+      run.pullDoneAt = undefined;
+      return;
+    }
     if (isBadImage(run.image)) {
       run.state = "badimage";
       run.badImageBackoff = false;
@@ -305,6 +324,24 @@ export class PodSim {
       this.fieldPath(run),
     );
     this.start(run, at, env);
+  }
+
+  /** The outcome of a real pull: the container starts, or the pull failed with containerd's reason. */
+  private realPullDone(run: Run, at: number, failure: string | undefined, env: SimEnv): void {
+    if (failure === undefined) {
+      run.pullDoneAt = at;
+      run.pullFailure = undefined;
+      run.pullFailures = 0;
+      this.start(run, at, env);
+      return;
+    }
+    run.state = "badimage";
+    run.since = at;
+    run.badImageBackoff = false;
+    run.pullFailure = failure;
+    run.pullFailures = (run.pullFailures ?? 0) + 1;
+    env.event("Warning", "Failed", `Failed to pull image "${run.image}": ${failure}`, this.fieldPath(run));
+    env.event("Warning", "Failed", "Error: ErrImagePull", this.fieldPath(run));
   }
 
   private start(run: Run, at: number, env: SimEnv): void {

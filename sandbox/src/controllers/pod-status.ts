@@ -134,7 +134,9 @@ function containerStatus(view: PodView, run: Run): Json {
         : {
             waiting: {
               reason: "ErrImagePull",
-              message: `rpc error: code = NotFound desc = failed to pull and unpack image "${run.image}"`,
+              message: run.pullFailure
+                ? `rpc error: code = Unknown desc = ${run.pullFailure}`
+                : `rpc error: code = NotFound desc = failed to pull and unpack image "${run.image}"`,
             },
           };
       break;

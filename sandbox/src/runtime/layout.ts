@@ -26,6 +26,11 @@ export function joinInside(base: string, inner: string): string {
   return joined;
 }
 
+/** A path on one node (hostPath volumes, the node's containerd certs.d): <dataDir>/nodes/<node>/<path>. */
+export function nodeDirectory(dataDir: string, node: string, path: string): string {
+  return joinInside(joinInside(join(dataDir, "nodes"), node), path);
+}
+
 export function podDirectory(dataDir: string, podUid: string): string {
   return join(dataDir, "pods", podUid.replace(/[^A-Za-z0-9-]/g, "_"));
 }

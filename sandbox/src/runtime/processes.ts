@@ -14,7 +14,7 @@ import type { SandboxS3 } from "../s3.js";
 import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
 import { resolveEnv } from "./env.js";
 import { type RegistryMajor, registryMajor } from "./image.js";
-import { podDirectory } from "./layout.js";
+import { nodeDirectory, podDirectory } from "./layout.js";
 import { freePort } from "./ports.js";
 import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
@@ -265,6 +265,11 @@ export class PodProcesses {
   }
 
   /** The host port on 127.0.0.1 where the pod's process listens for `containerPort`, if one does. */
+  /** Where a path of node `node` is on this machine (what its hostPath volumes mount). */
+  nodePath(node: string, path: string): string {
+    return nodeDirectory(this.options.dataDir, node, path);
+  }
+
   hostPort(namespace: string | undefined, name: string, containerPort: number): number | undefined {
     const entry = this.entries.get(`${namespace}/${name}`);
     for (const run of entry?.runs.values() ?? []) {

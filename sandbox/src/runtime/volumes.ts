@@ -7,7 +7,13 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { KubeObject, ObjectStore } from "../types.js";
-import { joinInside, persistentVolumeDirectory, podVolumeDirectory, rootfsDirectory } from "./layout.js";
+import {
+  joinInside,
+  nodeDirectory,
+  persistentVolumeDirectory,
+  podVolumeDirectory,
+  rootfsDirectory,
+} from "./layout.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: pod specs are plain JSON
 type Json = any;
@@ -157,7 +163,7 @@ async function volumeDirectory(ctx: Context, volume: Json): Promise<string> {
   }
   if (volume.hostPath?.path) {
     const node = String(ctx.pod.spec?.nodeName ?? "node");
-    const dir = joinInside(joinInside(joinInside(ctx.dataDir, "nodes"), node), String(volume.hostPath.path));
+    const dir = nodeDirectory(ctx.dataDir, node, String(volume.hostPath.path));
     await mkdir(dir, { recursive: true });
     return dir;
   }

@@ -1,0 +1,94 @@
+/**
+ * `clouddrove trust`: this machine's Docker, containerd/nerdctl and Podman trust the registry's private CA
+ * (TLS mode private-ca). The CA certificate and the registry's addresses come from the cluster; the CA key
+ * is never read. Without the rights to write the files it prints the commands that do, as root.
+ */
+import type { Command } from "commander";
+import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import { addSettingOptions } from "./setting-options.js";
+
+type TrustFlags = {
+  sandbox?: boolean;
+  printCa?: boolean;
+  dryRun?: boolean;
+  trustRootDir?: string;
+};
+
+export function registerTrust(program: Command, io: AppIO, state: RunState): void {
+  const command = program
+    .command("trust")
+    .description("install the registry's private CA for this machine's Docker, containerd/nerdctl and Podman")
+    .option("--sandbox", "the registry on the simulated sandbox cluster")
+    .option("--print-ca", "print the CA certificate (PEM) only; write nothing")
+    .option("--dry-run", "show the files and their contents; write nothing")
+    .action(async (flags: TrustFlags, cmd: Command) => runTrust(createContext(io, cmd, state), flags));
+  addSettingOptions(command, (s) => s.key.startsWith("trust."));
+}
+
+export async function runTrust(ctx: CommandContext, flags: TrustFlags): Promise<void> {
+  const { resolveFromContext } = await import("../config/options.js");
+  const { openClusterTarget } = await import("./cluster-target.js");
+  const { readRegistryAddresses, readRegistryCa } = await import("../steps/trust/lookup.js");
+
+  const { config } = await resolveFromContext(ctx, flags);
+  const target = await openClusterTarget(ctx, flags);
+  try {
+    const ca = await readRegistryCa(target.kube, config.namespace);
+    if (flags.printCa) {
+      ctx.out.stdout(ca.pem);
+      return;
+    }
+    const addresses = await readRegistryAddresses(target.kube, config.namespace);
+    await installForClients(ctx, flags, config.trust.rootDir, { ca, addresses });
+  } finally {
+    await target.close();
+  }
+}
+
+async function installForClients(
+  ctx: CommandContext,
+  flags: TrustFlags,
+  rootDir: string,
+  found: {
+    ca: import("../core/trust/ca.js").CaCertificate;
+    addresses: import("../core/trust/address.js").RegistryAddress[];
+  },
+): Promise<void> {
+  const { hostPort } = await import("../core/trust/address.js");
+  const { clientTrustFiles, sudoCommands } = await import("../core/trust/client-files.js");
+  const { trustReportText } = await import("../core/trust/report.js");
+  const { planTrustFiles, writeTrustFiles } = await import("../steps/trust/client.js");
+  type TrustReport = import("../core/trust/report.js").TrustReport;
+
+  const { pem, sha256: _sha, ...caFacts } = found.ca;
+  const planned = await planTrustFiles(clientTrustFiles(pem, found.addresses, rootDir));
+  const changing = planned.filter((file) => file.action !== "unchanged");
+  const report: TrustReport = {
+    addresses: found.addresses.map(hostPort),
+    ca: caFacts,
+    files: planned.map(({ tool, path, action }) => ({ tool, path, action })),
+    outcome: "written",
+  };
+  if (flags.dryRun) {
+    report.outcome = "dry-run";
+    report.contents = Object.fromEntries(changing.map((file) => [file.path, file.content]));
+  } else if (changing.some((file) => !file.writable)) {
+    // All or nothing: a half-trusted machine (Docker yes, Podman no) is harder to reason about than none.
+    report.outcome = "needs-root";
+    report.commands = sudoCommands(changing);
+    ctx.out.warn(
+      `No rights to write ${changing.find((file) => !file.writable)?.path}: nothing was written. ` +
+        "Run the commands printed below (they write the same files with sudo), or run clouddrove trust as root.",
+    );
+  } else {
+    await writeTrustFiles(changing);
+  }
+  await ctx.out.result(report, () => trustReportText(report));
+  if (report.outcome === "written") {
+    ctx.out.success(
+      changing.length === 0
+        ? "The CA was already installed; nothing changed."
+        : `Installed the registry's CA for Docker, containerd/nerdctl and Podman (${changing.length} files).`,
+    );
+  }
+}
