@@ -6,6 +6,7 @@
 #   $CACHE/etcd-<v>/bin/etcd
 #   $CACHE/kwok-<v>/bin/kwok
 #   $CACHE/kwok-<v>/stages/*.yaml   kwok's own "fast" node and pod Stages, taken from its module
+#   $CACHE/distribution-<v>/bin/registry   Distribution v3's registry, which the sandbox runs for registry:3.x
 #
 # CACHE defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components
 # (override with CLOUDDROVE_COMPONENTS_CACHE). A component whose binaries all exist is not
@@ -13,13 +14,15 @@
 # so that other work on the machine is not starved.
 #
 # Usage: scripts/components.sh [--print-env]
-#   --print-env  print only KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=... lines (for eval)
+#   --print-env  print only KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=... DISTRIBUTION_BIN_DIR=...
+#                lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
 K8S_VERSION=v1.35.4   # newest 1.35 patch served; EKS supports 1.35; builds with Go 1.26
 ETCD_VERSION=v3.6.17  # newest 3.6 patch; Kubernetes 1.35 is tested against etcd 3.6
 KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
+DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of upgrade --registry-version
 
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
@@ -116,27 +119,26 @@ build_kubernetes() {
   )
 }
 
-build_etcd() {
-  local dir=$1 version=$2 out=$3
-  local modfile; modfile=$(gomod_of "go.etcd.io/etcd/server/v3@$version")
-  new_module "$dir/src" etcd "$(go_line "$modfile")"
+# build_main DIR MODULE VERSION PACKAGE OUTPUT [LDFLAGS]: one main package of MODULE@VERSION, built
+# as a dependency of a generated module in DIR/src.
+build_main() {
+  local dir=$1 module=$2 version=$3 package=$4 output=$5 ldflags=${6:-}
+  new_module "$dir/src" "$(basename "$dir")" "$(go_line "$(gomod_of "$module@$version")")"
   (
     cd "$dir/src"
-    # The module root of go.etcd.io/etcd/server/v3 is the etcd server's main package.
-    "$GO" get "go.etcd.io/etcd/server/v3@$version"
-    gobuild -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+    "$GO" get "$package@$version"
+    gobuild -ldflags "-s -w $ldflags" -o "$output" "$package"
   )
+}
+
+build_etcd() {
+  # The module root of go.etcd.io/etcd/server/v3 is the etcd server's main package.
+  build_main "$1" go.etcd.io/etcd/server/v3 "$2" go.etcd.io/etcd/server/v3 "$3/bin/etcd"
 }
 
 build_kwok() {
   local dir=$1 version=$2 out=$3
-  local modfile; modfile=$(gomod_of "sigs.k8s.io/kwok@$version")
-  new_module "$dir/src" kwok "$(go_line "$modfile")"
-  (
-    cd "$dir/src"
-    "$GO" get "sigs.k8s.io/kwok/cmd/kwok@$version"
-    gobuild -ldflags "-s -w" -o "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
-  )
+  build_main "$dir" sigs.k8s.io/kwok "$version" sigs.k8s.io/kwok/cmd/kwok "$out/bin/kwok"
   # The kwok binary has no built-in Stages: kwokctl hands it kwok's "fast" set (kustomize/stage/fast:
   # node-initialize, node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete). Take those
   # files from the module as published, for real-cluster.sh to pass to kwok.
@@ -151,11 +153,21 @@ build_kwok() {
   chmod u+w "$out/stages"/*
 }
 
+build_distribution() {
+  local dir=$1 version=$2 out=$3
+  # As Distribution's own release build (its Dockerfile) does: the version the binary reports and
+  # logs is "3.0.0", not the "v3.0.0+unknown" a plain module build carries.
+  build_main "$dir" github.com/distribution/distribution/v3 "$version" \
+    github.com/distribution/distribution/v3/cmd/registry "$out/bin/registry" \
+    "-X github.com/distribution/distribution/v3/version.version=${version#v}"
+}
+
 total=$SECONDS
 build etcd "$ETCD_VERSION" bin/etcd
 build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml stages/node-heartbeat-with-lease.yaml \
   stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
 build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler
+build distribution "$DISTRIBUTION_VERSION" bin/registry
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
@@ -164,8 +176,10 @@ if $print_env; then
   echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin"
   echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
   echo "K8S_VERSION=$K8S_VERSION"
+  echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
 else
   log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
   log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
   log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
+  log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
 fi
