@@ -13,9 +13,11 @@
 # rebuilt. Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
 # so that other work on the machine is not starved.
 #
-# Usage: scripts/components.sh [--print-env]
-#   --print-env  print only KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=... DISTRIBUTION_BIN_DIR=...
-#                lines (for eval)
+# Usage: scripts/components.sh [--print-env] [COMPONENT...]
+#   COMPONENT    etcd, kwok, kubernetes, distribution (default: all of them); .ci/run builds only those
+#                whose cold build fits its budget
+#   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
+#                DISTRIBUTION_BIN_DIR=... lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
@@ -27,12 +29,17 @@ DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
 
+ALL_COMPONENTS=(etcd kwok kubernetes distribution)
+usage() { echo "usage: $0 [--print-env] [$(IFS='|'; echo "${ALL_COMPONENTS[*]}")]..." >&2; exit 2; }
+
 print_env=false
-case "${1:-}" in
-  --print-env) print_env=true ;;
-  "") ;;
-  *) echo "usage: $0 [--print-env]" >&2; exit 2 ;;
-esac
+if [[ ${1:-} == --print-env ]]; then print_env=true; shift; fi
+chosen=("$@")
+[[ ${#chosen[@]} -gt 0 ]] || chosen=("${ALL_COMPONENTS[@]}")
+for c in "${chosen[@]}"; do
+  [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || { echo "components.sh: no component called '$c'" >&2; usage; }
+done
+wanted() { [[ " ${chosen[*]} " == *" $1 "* ]]; }
 
 log() { if $print_env; then echo "$@" >&2; else echo "$@"; fi; }
 
@@ -163,23 +170,25 @@ build_distribution() {
 }
 
 total=$SECONDS
-build etcd "$ETCD_VERSION" bin/etcd
-build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml stages/node-heartbeat-with-lease.yaml \
-  stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
-build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler
-build distribution "$DISTRIBUTION_VERSION" bin/registry
+wanted etcd && build etcd "$ETCD_VERSION" bin/etcd
+wanted kwok && build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml \
+  stages/node-heartbeat-with-lease.yaml stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
+wanted kubernetes && build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager \
+  bin/kube-scheduler
+wanted distribution && build distribution "$DISTRIBUTION_VERSION" bin/registry
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
-  echo "KUBE_BIN_DIR=$CACHE/kubernetes-$K8S_VERSION/bin"
-  echo "ETCD_BIN_DIR=$CACHE/etcd-$ETCD_VERSION/bin"
-  echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin"
-  echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
-  echo "K8S_VERSION=$K8S_VERSION"
-  echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted kubernetes && echo "KUBE_BIN_DIR=$CACHE/kubernetes-$K8S_VERSION/bin" && echo "K8S_VERSION=$K8S_VERSION"
+  wanted etcd && echo "ETCD_BIN_DIR=$CACHE/etcd-$ETCD_VERSION/bin"
+  wanted kwok && echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin" &&
+    echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
+  wanted distribution && echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
 else
-  log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
-  log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
-  log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
-  log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted kubernetes &&
+    log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
+  wanted etcd && log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
+  wanted kwok && log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
+  wanted distribution && log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
 fi
+exit 0
