@@ -7,17 +7,19 @@
 #   $CACHE/kwok-<v>/bin/kwok
 #   $CACHE/kwok-<v>/stages/*.yaml   kwok's own "fast" node and pod Stages, taken from its module
 #   $CACHE/distribution-<v>/bin/registry   Distribution v3's registry, which the sandbox runs for registry:3.x
+#   $CACHE/moto-<v>/venv/bin/python        a Python venv with moto[server] (the AWS emulator the AWS
+#                                          adapters' tests run against: python -m moto.server)
 #
 # CACHE defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components
 # (override with CLOUDDROVE_COMPONENTS_CACHE). A component whose binaries all exist is not
-# rebuilt. Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
+# rebuilt (moto is installed from PyPI by pip, its dependencies pinned by scripts/moto-constraints.txt). Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
 # so that other work on the machine is not starved.
 #
 # Usage: scripts/components.sh [--print-env] [COMPONENT...]
-#   COMPONENT    etcd, kwok, kubernetes, distribution (default: all of them); .ci/run builds only those
+#   COMPONENT    etcd, kwok, kubernetes, distribution, moto (default: all of them); .ci/run builds only those
 #                whose cold build fits its budget
 #   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
-#                DISTRIBUTION_BIN_DIR=... lines (for eval)
+#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
@@ -25,11 +27,12 @@ K8S_VERSION=v1.35.4   # newest 1.35 patch served; EKS supports 1.35; builds with
 ETCD_VERSION=v3.6.17  # newest 3.6 patch; Kubernetes 1.35 is tested against etcd 3.6
 KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
 DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of upgrade --registry-version
+MOTO_VERSION=5.2.6    # newest moto on PyPI; its server mode serves STS, EC2, EKS, EFS and S3 on one port
 
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
 
-ALL_COMPONENTS=(etcd kwok kubernetes distribution)
+ALL_COMPONENTS=(etcd kwok kubernetes distribution moto)
 usage() { echo "usage: $0 [--print-env] [$(IFS='|'; echo "${ALL_COMPONENTS[*]}")]..." >&2; exit 2; }
 
 print_env=false
@@ -44,7 +47,7 @@ wanted() { [[ " ${chosen[*]} " == *" $1 "* ]]; }
 log() { if $print_env; then echo "$@" >&2; else echo "$@"; fi; }
 
 GO=${GO:-}
-if [[ -z $GO ]]; then
+if [[ -z $GO ]] && [[ ${chosen[*]} != moto ]]; then
   if command -v go >/dev/null 2>&1; then GO=$(command -v go)
   elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
   else echo "components.sh: no Go toolchain (set GO=/path/to/go)" >&2; exit 1; fi
@@ -169,6 +172,18 @@ build_distribution() {
     "-X github.com/distribution/distribution/v3/version.version=${version#v}"
 }
 
+here=$(cd "$(dirname "$0")" && pwd)
+build_moto() {
+  local dir=$1 version=$2 out=$3
+  local python=${PYTHON:-python3}
+  command -v "$python" >/dev/null || { echo "no $python (set PYTHON=/path/to/python3)"; return 1; }
+  # The venv is built in out/ and then moved: its python finds its packages from where it is (pyvenv.cfg
+  # beside bin/), but the console scripts pip writes name the old path, so run moto as python -m moto.server.
+  "$python" -m venv "$out/venv"
+  nice -n 19 "$out/venv/bin/python" -m pip install --disable-pip-version-check --no-input \
+    -c "$here/moto-constraints.txt" "moto[server]==$version"
+}
+
 total=$SECONDS
 wanted etcd && build etcd "$ETCD_VERSION" bin/etcd
 wanted kwok && build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml \
@@ -176,6 +191,7 @@ wanted kwok && build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml \
 wanted kubernetes && build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager \
   bin/kube-scheduler
 wanted distribution && build distribution "$DISTRIBUTION_VERSION" bin/registry
+wanted moto && build moto "$MOTO_VERSION" venv/bin/python
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
@@ -184,11 +200,13 @@ if $print_env; then
   wanted kwok && echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin" &&
     echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
   wanted distribution && echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted moto && echo "MOTO_PYTHON=$CACHE/moto-$MOTO_VERSION/venv/bin/python"
 else
   wanted kubernetes &&
     log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
   wanted etcd && log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
   wanted kwok && log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
   wanted distribution && log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted moto && log "moto: $CACHE/moto-$MOTO_VERSION/venv/bin/python -m moto.server"
 fi
 exit 0

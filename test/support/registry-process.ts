@@ -184,7 +184,8 @@ async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<v
   throw new Error(`the registry did not answer on ${baseUrl} within 15 s`);
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   // http.draintimeout lets open requests finish; idle connections close at once. Never wait forever.

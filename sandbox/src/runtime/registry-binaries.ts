@@ -16,14 +16,19 @@ export const DISTRIBUTION_VERSION = "v3.0.0";
 export type RegistryBinaries = Record<RegistryMajor, string | undefined>;
 
 /**
- * Where scripts/components.sh puts Distribution's registry binary: the same cache directory rule as
- * the script (CLOUDDROVE_COMPONENTS_CACHE, else $XDG_CACHE_HOME or ~/.cache, then clouddrove/components).
+ * Where scripts/components.sh keeps what it builds, by the script's own rule: CLOUDDROVE_COMPONENTS_CACHE,
+ * else $XDG_CACHE_HOME or ~/.cache, then clouddrove/components.
  */
-export function distributionBinaryPath(env: NodeJS.ProcessEnv = process.env): string {
-  const cache =
+export function componentsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return (
     env.CLOUDDROVE_COMPONENTS_CACHE ||
-    join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "clouddrove", "components");
-  return join(cache, `distribution-${DISTRIBUTION_VERSION}`, "bin", "registry");
+    join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "clouddrove", "components")
+  );
+}
+
+/** Where scripts/components.sh puts Distribution's registry binary. */
+export function distributionBinaryPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(componentsCacheDir(env), `distribution-${DISTRIBUTION_VERSION}`, "bin", "registry");
 }
 
 export function isExecutable(path: string): boolean {
