@@ -29,6 +29,7 @@ describe("where the sandbox finds Distribution v3's registry binary", () => {
       'echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"',
     );
     expect(componentsScript).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the script's shell line, read as text
       "CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}",
     );
   });
