@@ -6,35 +6,48 @@
 #   $CACHE/etcd-<v>/bin/etcd
 #   $CACHE/kwok-<v>/bin/kwok
 #   $CACHE/kwok-<v>/stages/*.yaml   kwok's own "fast" node and pod Stages, taken from its module
+#   $CACHE/distribution-<v>/bin/registry   Distribution v3's registry, which the sandbox runs for registry:3.x
+#   $CACHE/moto-<v>/venv/bin/python        a Python venv with moto[server] (the AWS emulator the AWS
+#                                          adapters' tests run against: python -m moto.server)
 #
 # CACHE defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components
 # (override with CLOUDDROVE_COMPONENTS_CACHE). A component whose binaries all exist is not
-# rebuilt. Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
+# rebuilt (moto is installed from PyPI by pip, its dependencies pinned by scripts/moto-constraints.txt). Builds run niced, with GOMAXPROCS and -p limited (CLOUDDROVE_BUILD_JOBS, default 2),
 # so that other work on the machine is not starved.
 #
-# Usage: scripts/components.sh [--print-env]
-#   --print-env  print only KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=... lines (for eval)
+# Usage: scripts/components.sh [--print-env] [COMPONENT...]
+#   COMPONENT    etcd, kwok, kubernetes, distribution, moto (default: all of them); .ci/run builds only those
+#                whose cold build fits its budget
+#   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
+#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
 K8S_VERSION=v1.35.4   # newest 1.35 patch served; EKS supports 1.35; builds with Go 1.26
 ETCD_VERSION=v3.6.17  # newest 3.6 patch; Kubernetes 1.35 is tested against etcd 3.6
 KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
+DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of upgrade --registry-version
+MOTO_VERSION=5.2.6    # newest moto on PyPI; its server mode serves STS, EC2, EKS, EFS and S3 on one port
 
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
 
+ALL_COMPONENTS=(etcd kwok kubernetes distribution moto)
+usage() { echo "usage: $0 [--print-env] [$(IFS='|'; echo "${ALL_COMPONENTS[*]}")]..." >&2; exit 2; }
+
 print_env=false
-case "${1:-}" in
-  --print-env) print_env=true ;;
-  "") ;;
-  *) echo "usage: $0 [--print-env]" >&2; exit 2 ;;
-esac
+if [[ ${1:-} == --print-env ]]; then print_env=true; shift; fi
+chosen=("$@")
+[[ ${#chosen[@]} -gt 0 ]] || chosen=("${ALL_COMPONENTS[@]}")
+for c in "${chosen[@]}"; do
+  [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || { echo "components.sh: no component called '$c'" >&2; usage; }
+done
+wanted() { [[ " ${chosen[*]} " == *" $1 "* ]]; }
 
 log() { if $print_env; then echo "$@" >&2; else echo "$@"; fi; }
 
 GO=${GO:-}
-if [[ -z $GO ]]; then
+if [[ -z $GO ]] && [[ ${chosen[*]} != moto ]]; then
   if command -v go >/dev/null 2>&1; then GO=$(command -v go)
   elif [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go
   else echo "components.sh: no Go toolchain (set GO=/path/to/go)" >&2; exit 1; fi
@@ -116,27 +129,26 @@ build_kubernetes() {
   )
 }
 
-build_etcd() {
-  local dir=$1 version=$2 out=$3
-  local modfile; modfile=$(gomod_of "go.etcd.io/etcd/server/v3@$version")
-  new_module "$dir/src" etcd "$(go_line "$modfile")"
+# build_main DIR MODULE VERSION PACKAGE OUTPUT [LDFLAGS]: one main package of MODULE@VERSION, built
+# as a dependency of a generated module in DIR/src.
+build_main() {
+  local dir=$1 module=$2 version=$3 package=$4 output=$5 ldflags=${6:-}
+  new_module "$dir/src" "$(basename "$dir")" "$(go_line "$(gomod_of "$module@$version")")"
   (
     cd "$dir/src"
-    # The module root of go.etcd.io/etcd/server/v3 is the etcd server's main package.
-    "$GO" get "go.etcd.io/etcd/server/v3@$version"
-    gobuild -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+    "$GO" get "$package@$version"
+    gobuild -ldflags "-s -w $ldflags" -o "$output" "$package"
   )
+}
+
+build_etcd() {
+  # The module root of go.etcd.io/etcd/server/v3 is the etcd server's main package.
+  build_main "$1" go.etcd.io/etcd/server/v3 "$2" go.etcd.io/etcd/server/v3 "$3/bin/etcd"
 }
 
 build_kwok() {
   local dir=$1 version=$2 out=$3
-  local modfile; modfile=$(gomod_of "sigs.k8s.io/kwok@$version")
-  new_module "$dir/src" kwok "$(go_line "$modfile")"
-  (
-    cd "$dir/src"
-    "$GO" get "sigs.k8s.io/kwok/cmd/kwok@$version"
-    gobuild -ldflags "-s -w" -o "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
-  )
+  build_main "$dir" sigs.k8s.io/kwok "$version" sigs.k8s.io/kwok/cmd/kwok "$out/bin/kwok"
   # The kwok binary has no built-in Stages: kwokctl hands it kwok's "fast" set (kustomize/stage/fast:
   # node-initialize, node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete). Take those
   # files from the module as published, for real-cluster.sh to pass to kwok.
@@ -151,21 +163,50 @@ build_kwok() {
   chmod u+w "$out/stages"/*
 }
 
+build_distribution() {
+  local dir=$1 version=$2 out=$3
+  # As Distribution's own release build (its Dockerfile) does: the version the binary reports and
+  # logs is "3.0.0", not the "v3.0.0+unknown" a plain module build carries.
+  build_main "$dir" github.com/distribution/distribution/v3 "$version" \
+    github.com/distribution/distribution/v3/cmd/registry "$out/bin/registry" \
+    "-X github.com/distribution/distribution/v3/version.version=${version#v}"
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+build_moto() {
+  local dir=$1 version=$2 out=$3
+  local python=${PYTHON:-python3}
+  command -v "$python" >/dev/null || { echo "no $python (set PYTHON=/path/to/python3)"; return 1; }
+  # The venv is built in out/ and then moved: its python finds its packages from where it is (pyvenv.cfg
+  # beside bin/), but the console scripts pip writes name the old path, so run moto as python -m moto.server.
+  "$python" -m venv "$out/venv"
+  nice -n 19 "$out/venv/bin/python" -m pip install --disable-pip-version-check --no-input \
+    -c "$here/moto-constraints.txt" "moto[server]==$version"
+}
+
 total=$SECONDS
-build etcd "$ETCD_VERSION" bin/etcd
-build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml stages/node-heartbeat-with-lease.yaml \
-  stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
-build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler
+wanted etcd && build etcd "$ETCD_VERSION" bin/etcd
+wanted kwok && build kwok "$KWOK_VERSION" bin/kwok stages/node-initialize.yaml \
+  stages/node-heartbeat-with-lease.yaml stages/pod-ready.yaml stages/pod-complete.yaml stages/pod-delete.yaml
+wanted kubernetes && build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube-controller-manager \
+  bin/kube-scheduler
+wanted distribution && build distribution "$DISTRIBUTION_VERSION" bin/registry
+wanted moto && build moto "$MOTO_VERSION" venv/bin/python
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
-  echo "KUBE_BIN_DIR=$CACHE/kubernetes-$K8S_VERSION/bin"
-  echo "ETCD_BIN_DIR=$CACHE/etcd-$ETCD_VERSION/bin"
-  echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin"
-  echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
-  echo "K8S_VERSION=$K8S_VERSION"
+  wanted kubernetes && echo "KUBE_BIN_DIR=$CACHE/kubernetes-$K8S_VERSION/bin" && echo "K8S_VERSION=$K8S_VERSION"
+  wanted etcd && echo "ETCD_BIN_DIR=$CACHE/etcd-$ETCD_VERSION/bin"
+  wanted kwok && echo "KWOK_BIN_DIR=$CACHE/kwok-$KWOK_VERSION/bin" &&
+    echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
+  wanted distribution && echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted moto && echo "MOTO_PYTHON=$CACHE/moto-$MOTO_VERSION/venv/bin/python"
 else
-  log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
-  log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
-  log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
+  wanted kubernetes &&
+    log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
+  wanted etcd && log "etcd: $CACHE/etcd-$ETCD_VERSION/bin"
+  wanted kwok && log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
+  wanted distribution && log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
+  wanted moto && log "moto: $CACHE/moto-$MOTO_VERSION/venv/bin/python -m moto.server"
 fi
+exit 0

@@ -264,7 +264,7 @@ up() {
   done
   command -v kubectl >/dev/null || die "kubectl is not on PATH"
   command -v openssl >/dev/null || die "openssl is not on PATH"
-  local envs; envs=$("$here/components.sh" --print-env) || die "components.sh failed"
+  local envs; envs=$("$here/components.sh" --print-env etcd kwok kubernetes) || die "components.sh failed"
   local KUBE_BIN_DIR ETCD_BIN_DIR KWOK_BIN_DIR KWOK_STAGES_DIR K8S_VERSION
   eval "$envs"
   local start=$SECONDS

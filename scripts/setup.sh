@@ -10,9 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 as_root apt-get update
 # docker-registry: the real registry 2.8.2 the sandbox runs and the tests use; rclone + tar + coreutils: the
 # backup job's tools; busybox: the backup scripts also run under busybox sh (the job image is Alpine);
-# restic: compared in benchmarks; tmux: the pseudo-terminal end-to-end tests.
+# restic: compared in benchmarks; tmux: the pseudo-terminal end-to-end tests; python3-venv: the venv
+# scripts/components.sh installs moto (the AWS emulator of the tests) into.
 as_root apt-get install -y --no-install-recommends \
-  docker-registry rclone restic tmux tar coreutils busybox ca-certificates
+  docker-registry rclone restic tmux tar coreutils busybox ca-certificates python3 python3-venv
 # kubectl is preinstalled on these machines; install a client where it is missing.
 if ! command -v kubectl >/dev/null 2>&1; then
   as_root apt-get install -y --no-install-recommends kubectl ||

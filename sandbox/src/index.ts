@@ -57,6 +57,11 @@ export interface SandboxOptions {
    */
   runtime?: boolean;
   /**
+   * Distribution v3's registry binary for registry:3.x pods (default: where scripts/components.sh builds
+   * it; see runtime/registry-binaries.ts).
+   */
+  registryV3Binary?: string;
+  /**
    * Who serves the state directory: one process at a time owns it (sandbox.json). Default "foreground";
    * the daemon that `up` starts says "daemon".
    */
@@ -190,7 +195,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     // Volumes live in <stateDir>/volumes when there is a stateDir, so data outlives a stop like a real
     // volume; else in a temporary directory removed at stop.
     if (options.runtime ?? true)
-      runtime = await startSandboxRuntime({ store, clock, stateDir: options.stateDir, s3 });
+      runtime = await startSandboxRuntime({
+        store,
+        clock,
+        stateDir: options.stateDir,
+        s3,
+        v3Binary: options.registryV3Binary,
+      });
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
     // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).

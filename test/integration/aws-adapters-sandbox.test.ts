@@ -11,27 +11,20 @@ import {
   addonConfiguration,
   awsClients,
   callerIdentity,
-  createFileSystem,
-  createMountTarget,
-  deleteFileSystem,
-  deleteMountTarget,
   deleteSecurityGroup,
   describeCluster,
   describeNodegroup,
   eksVersions,
-  ensureNfsSecurityGroup,
   findFileSystem,
-  findSecurityGroup,
   listMountTargets,
   listZones,
   mountTargetSubnets,
   offeredForNewClusters,
   subnetZones,
   updateNodegroupVersion,
-  waitFileSystemAvailable,
-  waitMountTargets,
 } from "../../src/adapters/aws.js";
 import { CredentialsError, OperationError } from "../../src/errors.js";
+import { securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
 
 let sandbox: Sandbox;
 let clients: AwsClients;
@@ -106,65 +99,17 @@ describe("the AWS adapters against the sandbox's AWS endpoint", () => {
   it("EC2 security groups: found, created once, the rule kept, deletion refused while a mount target uses it", async () => {
     const cluster = await describeCluster(clients.eks, "clouddrove");
     const vpcId = cluster?.vpcId as string;
-    const input = {
-      vpcId,
-      name: "clouddrove-test-efs",
-      sourceGroupId: cluster?.clusterSecurityGroupId as string,
-      port: 2049,
-      tags: { "clouddrove.io/cluster": "test" },
-    };
-    expect(await findSecurityGroup(clients.ec2, vpcId, input.name)).toBeUndefined();
-    const made = await ensureNfsSecurityGroup(clients.ec2, input);
-    expect(made.created).toBe(true);
-    // Again: the group is found and the existing rule (InvalidPermission.Duplicate) kept.
-    expect(await ensureNfsSecurityGroup(clients.ec2, input)).toEqual({
-      groupId: made.groupId,
-      created: false,
-    });
-    expect(await findSecurityGroup(clients.ec2, vpcId, input.name)).toBe(made.groupId);
-
-    const fs = await createFileSystem(clients.efs, {
-      creationToken: "clouddrove-test",
-      tags: { "clouddrove.io/cluster": "test" },
-    });
-    expect(fs).toMatchObject({ state: "creating", encrypted: true });
-    expect(await waitFileSystemAvailable(clients.efs, fs.id, poll)).toBe(true);
-    expect(
-      await findFileSystem(clients.efs, {
-        tagKey: "clouddrove.io/cluster",
-        tagValue: "test",
-        creationToken: "x",
-      }),
-    ).toEqual({
-      id: fs.id,
-      state: "available",
-      encrypted: true,
-    });
     const subnets = await mountTargetSubnets(clients.ec2, vpcId, ["eu-west-1b"]);
-    const target = await createMountTarget(clients.efs, {
-      fileSystemId: fs.id,
+    await securityGroupAndEfsScenario(clients, {
+      vpcId,
+      sourceGroupId: cluster?.clusterSecurityGroupId as string,
       subnetId: subnets.get("eu-west-1b") as string,
-      securityGroupId: made.groupId,
+      zone: "eu-west-1b",
+      createdState: "creating", // as EFS: available only once provisioned
+      whileMounted: async (groupId) => {
+        expect(await deleteSecurityGroup(clients.ec2, groupId)).toBe(false);
+      },
     });
-    expect(target).toMatchObject({ zone: "eu-west-1b", state: "creating" });
-    await waitMountTargets(clients.efs, fs.id, "available", poll);
-    expect(await listMountTargets(clients.efs, fs.id)).toEqual([{ ...target, state: "available" }]);
-    expect(await deleteSecurityGroup(clients.ec2, made.groupId)).toBe(false);
-
-    await deleteMountTarget(clients.efs, target.id);
-    await deleteMountTarget(clients.efs, target.id); // gone already: not an error
-    await waitMountTargets(clients.efs, fs.id, { gone: [target.id] }, poll);
-    expect(await deleteSecurityGroup(clients.ec2, made.groupId)).toBe(true);
-    expect(await deleteSecurityGroup(clients.ec2, made.groupId)).toBe(true); // InvalidGroup.NotFound
-    await deleteFileSystem(clients.efs, fs.id);
-    await deleteFileSystem(clients.efs, fs.id); // FileSystemNotFound: not an error
-    expect(
-      await findFileSystem(clients.efs, {
-        tagKey: "clouddrove.io/cluster",
-        tagValue: "test",
-        creationToken: "clouddrove-test",
-      }),
-    ).toBeUndefined();
   });
 
   it("EFS: the sandbox's own file system for the cluster, found by tag, with a mount target in each zone", async () => {

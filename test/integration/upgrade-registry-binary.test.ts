@@ -1,10 +1,9 @@
 /**
- * The registry 2 -> 3 migration checked with the real registry binary (Debian's Distribution 2.8.2; a 3.x
- * binary cannot be installed here): the migrated config.yml, read from the path the migrated Deployment
- * names (`serve /etc/distribution/config.yml`), still parses, serves the data written before from the
- * same storage root, demands the same htpasswd credentials, and shares http.secret across replicas.
- * That it is well-formed for 3.x is checked against Distribution 3's documented options
- * (v3ConfigProblems; see core/registry/v3.ts).
+ * The registry 2 -> 3 migration run for real: data pushed with Debian's Distribution 2.8.2 is served by
+ * Distribution v3.0.0 (built by scripts/components.sh) from the same storage root, reading the migrated
+ * config.yml the migrated Deployment names (`serve /etc/distribution/config.yml`): identical digests,
+ * the same htpasswd credentials, and http.secret shared across replicas. v3ConfigProblems (the
+ * documented options, core/registry/v3.ts) agrees with what the binary accepts.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,6 +25,7 @@ import { registryIdentity, v3ConfigProblems } from "../../src/core/registry/v3.j
 import { htpasswdLineOf, registryObjectsAt } from "../../src/core/render/at-version.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import {
+  distributionBinary,
   type RegistryProcess,
   type ReplicaSpec,
   replicaSpec,
@@ -66,7 +66,7 @@ async function migrated(objects: KubeObject[]): Promise<KubeObject[]> {
   );
 }
 
-describe("the migrated registry config with the real 2.8.2 binary", () => {
+describe("the 2 -> 3 migration with the real 2.8.2 and 3.0.0 binaries", () => {
   let storage: string;
   let v2: ReplicaSpec;
   let v3: ReplicaSpec;
@@ -77,8 +77,8 @@ describe("the migrated registry config with the real 2.8.2 binary", () => {
     username: USER,
     password: PASSWORD,
   });
-  const start = async (replica: ReplicaSpec) => {
-    const process = await startRegistry({ replica, rootDirectory: storage });
+  const start = async (replica: ReplicaSpec, binary?: string) => {
+    const process = await startRegistry({ replica, rootDirectory: storage, binary });
     running.push(process);
     return process;
   };
@@ -124,13 +124,17 @@ describe("the migrated registry config with the real 2.8.2 binary", () => {
     expect(edited.configYml).not.toMatch(/^loglevel/m);
   });
 
-  it("serves what the 2.x replica stored, with the same credentials and a shared http.secret", async () => {
+  it("serves on 3.0.0 what 2.8.2 stored, with the same credentials and a shared http.secret", async () => {
     const before = await start(v2);
     const image = await pushRandomImage(login(before), "team/app", "v1", { layers: 2, layerSize: 4096 });
+    expect(before.logs()).toContain("version=2.8.2");
     await before.stop();
 
-    const [a, b] = [await start(v3), await start(edited)];
+    const v3Binary = distributionBinary();
+    const [a, b] = [await start(v3, v3Binary), await start(edited, v3Binary)];
     for (const replica of [a, b]) {
+      // Each log line names the binary's version.
+      expect(replica.logs()).toContain("version=3.0.0");
       expect(replica.logs()).not.toContain("No HTTP secret provided");
       expect(await checkAuth({ baseUrl: replica.baseUrl })).toBe(401);
       expect(await checkAuth(login(replica))).toBe(200);

@@ -1,6 +1,6 @@
 /**
  * `clouddrove upgrade --registry-version 3.0.0` on the sandbox, whose registry pods run the real registry
- * binary (3.x as the 2.8.2 stand-in with 3.x's config rules): one node, all nodes, and a failing health
+ * binaries (2.8.2, then Distribution v3.0.0 built by scripts/components.sh): one node, all nodes, and a failing health
  * gate undone with --rollback. The minimum of ready replicas is sampled by the test's own watcher on every
  * pod change, not taken from the command's report.
  */
@@ -36,6 +36,9 @@ function expectV3Everywhere() {
     .filter((p: Any) => !p.metadata.deletionTimestamp);
   expect(pods).toHaveLength(3);
   expect(pods.every((p: Any) => p.spec.containers[0].image === "registry:3.0.0")).toBe(true);
+  // Served by Distribution 3.0.0 itself: every log line of the process names its version.
+  const logs = (p: Any) => h().sbx.sandbox.runtime?.processes.logs(NAMESPACE, p.metadata.name) ?? "";
+  expect(pods.map(logs).every((text: string) => text.includes("version=3.0.0"))).toBe(true);
   expect(new Set(pods.map((p: Any) => p.spec.nodeName)).size).toBe(3);
   expect(
     store()

@@ -1,6 +1,6 @@
 /**
- * Runs the real registry binary (Debian's docker-registry, CNCF Distribution 2.8.2) the way a replica of
- * the Deployment runs it: the rendered config.yml with only what must differ on this machine rewritten
+ * Runs a real registry binary (Debian's docker-registry, CNCF Distribution 2.8.2, or Distribution v3.0.0
+ * as scripts/components.sh builds it) the way a replica of the Deployment runs it: the rendered config.yml with only what must differ on this machine rewritten
  * (storage root, htpasswd path, loopback ports), the Deployment's arguments and environment, and nothing
  * inherited from the test runner's environment that the registry would read as configuration.
  */
@@ -10,9 +10,25 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../sandbox/src/runtime/ports.js";
+import {
+  DISTRIBUTION_VERSION,
+  distributionBinaryPath,
+  isExecutable,
+} from "../../sandbox/src/runtime/registry-binaries.js";
 import type { KubeObject } from "../../src/core/render/index.js";
 
 export const REGISTRY_BINARY = "docker-registry";
+
+/**
+ * Distribution v3.0.0's registry, where scripts/components.sh builds it (the sandbox runs the same file
+ * for registry:3.x pods). A test that needs it fails, naming the script, when it is not built.
+ */
+export function distributionBinary(): string {
+  const path = distributionBinaryPath();
+  if (!isExecutable(path))
+    throw new Error(`Distribution ${DISTRIBUTION_VERSION} is not built (${path}): run scripts/components.sh`);
+  return path;
+}
 
 // The same choice of port as the sandbox's (below the ephemeral range: see ports.ts).
 export { freePort };
@@ -102,6 +118,8 @@ export interface StartOptions {
   rootDirectory: string;
   /** Overrides of the replica's env, e.g. another REGISTRY_HTTP_SECRET. */
   env?: Record<string, string>;
+  /** The registry binary (default: Debian's docker-registry, 2.8.2). */
+  binary?: string;
 }
 
 /** Starts one replica on free loopback ports and waits until GET / answers. */
@@ -123,7 +141,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryProc
 
   // The container's args name the config file; here it is the local copy.
   const args = options.replica.args.map((arg) => (arg.endsWith("config.yml") ? configPath : arg));
-  const child = spawn(REGISTRY_BINARY, args, {
+  const child = spawn(options.binary ?? REGISTRY_BINARY, args, {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.replica.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -166,7 +184,8 @@ async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<v
   throw new Error(`the registry did not answer on ${baseUrl} within 15 s`);
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   // http.draintimeout lets open requests finish; idle connections close at once. Never wait forever.

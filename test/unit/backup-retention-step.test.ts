@@ -1,22 +1,19 @@
 /**
- * deploy's retention step: it writes the rule only when it differs from the bucket's, keeps other rules,
- * writes nothing in a dry run, warns about other rules that expire the same prefix, and explains the
- * failures (no credentials: exit 4; a store without the lifecycle API) with the flag that skips it.
- * The AWS SDK is faked with aws-sdk-client-mock: s3rver has no lifecycle API and there is no AWS here.
+ * deploy's retention step explains its failures (no credentials: exit 4; a store without the lifecycle
+ * API) with the flag that skips it. What it writes (created, unchanged, replaced, dry run, overlapping
+ * rules) is tested against moto in test/integration/s3-lifecycle-moto.test.ts. These two answers are
+ * faked at the client (aws-sdk-client-mock) because moto cannot give them: missing credentials is the
+ * SDK's own error before any request, and moto implements the lifecycle API (a 501 NotImplemented is
+ * what an S3-compatible store without it, such as s3rver, answers).
  */
-import {
-  GetBucketLifecycleConfigurationCommand,
-  PutBucketLifecycleConfigurationCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetBucketLifecycleConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
-import type { RetentionOutcome } from "../../src/core/backup/deploy-notes.js";
 import { type LifecycleRule, retentionRule } from "../../src/core/backup/lifecycle.js";
 import { ExitCode, OperationError } from "../../src/errors.js";
-import { retentionAction, retentionRuleStep } from "../../src/steps/backup/retention.js";
-import { logsRule, s3ServiceError } from "../support/s3-lifecycle-fixtures.js";
+import { retentionAction } from "../../src/steps/backup/retention.js";
+import { runRetentionStep, s3ServiceError } from "../support/s3-lifecycle-fixtures.js";
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -25,86 +22,9 @@ const config = (...set: string[]) =>
   resolveConfig({ set: ["backup.bucket=acme-backups", "backup.region=eu-west-1", ...set] }).config;
 const target = { bucket: "acme-backups", prefix: "clouddrove/", region: "eu-west-1" };
 
-async function runStep(options: { dryRun?: boolean; set?: string[] } = {}) {
-  const outcome: { value?: RetentionOutcome } = {};
-  const warnings: string[] = [];
-  const step = retentionRuleStep<object>({
-    config: config(...(options.set ?? [])),
-    target,
-    dryRun: options.dryRun ?? false,
-    outcome,
-    warnings,
-  });
-  const task = { title: String(step.title), output: "" };
-  await (step.task as (ctx: object, task: unknown) => Promise<void>)({}, task);
-  return { outcome: outcome.value, warnings, title: task.title };
-}
-
-const logs = logsRule();
+const runStep = () => runRetentionStep(config(), target);
 
 describe("the retention step", () => {
-  it("creates the rule on a bucket without lifecycle configuration", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).rejects(
-      s3ServiceError("NoSuchLifecycleConfiguration", 404),
-    );
-    s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
-    const { outcome, title } = await runStep();
-    expect(outcome).toMatchObject({
-      action: "created",
-      expirationDays: 30,
-      ruleId: "clouddrove-backup-retention",
-    });
-    expect(title).toContain("created (archives expire after 30 days)");
-    const put = s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]?.args[0].input;
-    expect(put?.LifecycleConfiguration?.Rules).toEqual([retentionRule(config())]);
-  });
-
-  it("writes nothing when the rule is already there as it would write it (a second deploy)", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).resolves({
-      Rules: [logs, retentionRule(config())] as never,
-    });
-    const { outcome } = await runStep();
-    expect(outcome?.action).toBe("unchanged");
-    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)).toHaveLength(0);
-  });
-
-  it("replaces an older version of the rule and keeps the bucket's other rules", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).resolves({
-      Rules: [logs, retentionRule(config())] as never,
-    });
-    s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
-    const { outcome } = await runStep({ set: ["backup.retentionDays=7"] });
-    expect(outcome?.action).toBe("configured");
-    const rules = s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]?.args[0].input
-      .LifecycleConfiguration?.Rules as LifecycleRule[];
-    expect(rules.map((r) => [r.ID, r.Expiration?.Days])).toEqual([
-      ["logs", 3],
-      ["clouddrove-backup-retention", 7],
-    ]);
-  });
-
-  it("a dry run reads the rules and writes nothing", async () => {
-    s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [] });
-    const { outcome, title } = await runStep({ dryRun: true });
-    expect(outcome).toMatchObject({ action: "created", dryRun: true });
-    expect(title).toContain("would be created");
-    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)).toHaveLength(0);
-  });
-
-  it("warns about another rule that expires the same prefix sooner", async () => {
-    const everything: LifecycleRule = {
-      ID: "all",
-      Status: "Enabled",
-      Filter: { Prefix: "" },
-      Expiration: { Days: 1 },
-    };
-    s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [everything] as never });
-    s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
-    const { warnings, outcome } = await runStep();
-    expect(outcome?.overlapping).toEqual(["all"]);
-    expect(warnings[0]).toContain("the lifecycle rule all on s3://acme-backups also expires clouddrove/");
-  });
-
   it("missing AWS credentials: exit 4, nothing changed, and the flag that skips the step", async () => {
     s3.on(GetBucketLifecycleConfigurationCommand).rejects(
       Object.assign(new Error("Could not load credentials from any providers"), {

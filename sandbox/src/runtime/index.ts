@@ -1,6 +1,7 @@
 /**
- * The sandbox's real runtime: registry pods run the real registry binary (Debian's docker-registry,
- * Distribution 2.8.2) with their volumes, env and config; the backup and restore Jobs' containers run
+ * The sandbox's real runtime: registry pods run the real registry binary (registry:2.x Debian's
+ * docker-registry, Distribution 2.8.2; registry:3.x Distribution v3.0.0 built by scripts/components.sh,
+ * see registry-binaries.ts) with their volumes, env and config; the backup and restore Jobs' containers run
  * their real scripts with the host's sh, rclone and tar against the sandbox's S3 (script-launch.ts); LoadBalancer Services in front of them get a
  * TCP proxy on 127.0.0.1; pods/portforward reaches their processes; pods/log serves what they wrote.
  * Everything else in the sandbox stays simulated. The simulated controllers call in through small hooks:
@@ -17,6 +18,7 @@ import type { ObjectStore, SandboxClock } from "../types.js";
 import { type LoadBalancerOptions, LoadBalancers } from "./load-balancer.js";
 import { createPortForwardHandler } from "./port-forward.js";
 import { findExecutable, PodProcesses, REGISTRY_BINARY, SCRIPT_TOOLS } from "./processes.js";
+import { distributionBinaryPath } from "./registry-binaries.js";
 
 export { registryMajor } from "./image.js";
 export type { Backend, LoadBalancerAddress } from "./load-balancer.js";
@@ -29,8 +31,10 @@ export interface SandboxRuntimeOptions {
   clock: SandboxClock;
   /** The sandbox's state directory: volumes then live in <stateDir>/volumes and outlive the sandbox. */
   stateDir?: string;
-  /** The registry binary (default: docker-registry found on PATH). */
+  /** The 2.x registry binary (default: docker-registry found on PATH). */
   binary?: string;
+  /** Distribution v3's registry binary (default: where scripts/components.sh builds it). */
+  v3Binary?: string;
   /** The sandbox's S3: script containers (the backup Jobs) get its endpoint and keys. */
   s3?: SandboxS3;
 }
@@ -38,7 +42,10 @@ export interface SandboxRuntimeOptions {
 export interface SandboxRuntime {
   /** Where volume data lives (see layout.ts). */
   readonly dataDir: string;
-  /** False when the registry binary is not installed: then every pod stays simulated. */
+  /**
+   * False when the 2.x registry binary is not installed: then every pod stays simulated. (A missing v3
+   * binary fails only the registry:3.x containers.)
+   */
   readonly available: boolean;
   readonly processes: PodProcesses;
   /** Created by the service controller hook (it publishes the address through the store). */
@@ -66,6 +73,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
     clock: options.clock,
     dataDir,
     binary,
+    v3Binary: options.v3Binary ?? distributionBinaryPath(),
     shell,
     s3: options.s3,
   });

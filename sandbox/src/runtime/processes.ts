@@ -18,7 +18,8 @@ import { nodeDirectory, podDirectory } from "./layout.js";
 import { freePort } from "./ports.js";
 import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "./probes.js";
 import { LogBuffer, ManagedProcess } from "./process.js";
-import { planLaunch, STAND_IN_MESSAGE, serveArguments } from "./registry-launch.js";
+import { isExecutable, missingV3BinaryMessage } from "./registry-binaries.js";
+import { planLaunch, serveArguments } from "./registry-launch.js";
 import { planScriptLaunch, scriptArguments } from "./script-launch.js";
 import { materializeMounts } from "./volumes.js";
 
@@ -74,7 +75,6 @@ interface PodEntry {
   previous: Map<string, LogBuffer>;
   exits: ContainerExit[];
   terminating: boolean;
-  standInNoted: boolean;
 }
 
 /** The first executable called `name` on PATH, or undefined. */
@@ -108,8 +108,13 @@ export interface PodProcessesOptions {
   store: ObjectStore;
   clock: SandboxClock;
   dataDir: string;
-  /** The registry binary; undefined when it is not installed (then registry pods stay simulated). */
+  /** The 2.x registry binary; undefined when it is not installed (then registry pods stay simulated). */
   binary: string | undefined;
+  /**
+   * Where Distribution v3's registry binary is (registry-binaries.ts), for registry:3.x containers;
+   * looked at on each start, so a binary built while the sandbox runs is used by the next container.
+   */
+  v3Binary: string;
   /** The host's shell for script containers; undefined when sh or rclone is missing (they stay simulated). */
   shell?: string | undefined;
   /** The sandbox's S3, injected into script containers (see script-launch.ts). */
@@ -185,7 +190,6 @@ export class PodProcesses {
         previous: new Map(),
         exits: [],
         terminating: false,
-        standInNoted: false,
       };
       this.entries.set(key, entry);
     }
@@ -466,10 +470,6 @@ export class PodProcesses {
     };
     entry.runs.set(spec.name, run);
     const fieldPath = `spec.containers{${spec.name}}`;
-    if (kind.kind === "registry" && kind.major === 3 && !entry.standInNoted) {
-      entry.standInNoted = true;
-      event("Normal", "SandboxStandIn", STAND_IN_MESSAGE, fieldPath);
-    }
     this.track(
       this.launch(entry, pod, spec, kind, run, event, fieldPath).catch((error: unknown) => {
         run.logs.write(`sandbox: could not start the container: ${(error as Error).message}\n`);
@@ -495,15 +495,19 @@ export class PodProcesses {
     for (const problem of env.problems) event("Warning", "Failed", `Error: ${problem}`, fieldPath);
     let command: { binary: string; args: string[]; env: Record<string, string> } | undefined;
     if (kind.kind === "registry") {
-      const plan = await planLaunch({ major: kind.major, container: spec, mounts, env: env.env, freePort });
-      if (plan.kind === "refuse") {
-        // The stand-in's own refusal, for a rule of Distribution 3 the 2.8.2 binary would not enforce.
-        run.logs.write(plan.log);
-        this.exited(entry, run, plan.exitCode);
+      const binary = kind.major === 3 ? this.options.v3Binary : this.options.binary;
+      if (kind.major === 3 && !isExecutable(this.options.v3Binary)) {
+        // Never 2.8.2 in its place: the container fails (127, as a shell's "command not found"), with
+        // a log line and a Warning event naming the script that builds the binary.
+        const message = missingV3BinaryMessage(spec.image, this.options.v3Binary);
+        run.logs.write(`sandbox: ${message}\n`);
+        event("Warning", "Failed", `Error: ${message}`, fieldPath);
+        this.exited(entry, run, 127);
         return;
       }
+      const plan = await planLaunch({ major: kind.major, container: spec, mounts, env: env.env, freePort });
       run.ports = plan.ports;
-      if (this.options.binary) command = { binary: this.options.binary, args: plan.args, env: plan.env };
+      if (binary) command = { binary, args: plan.args, env: plan.env };
     } else {
       const plan = planScriptLaunch({
         container: spec,

@@ -1,7 +1,7 @@
 /**
- * How a registry container is started for real: which config file the image would read, what the
- * process must be told so that it reads exactly what the pod would read, and — for Distribution 3, which
- * runs here as the 2.8.2 binary — which v3 rules refuse the configuration before it ever starts.
+ * How a registry container is started for real: which config file the image would read, and what the
+ * process must be told so that it reads exactly what the pod would read. Which binary runs it is
+ * registry-binaries.ts's choice; what the configuration may contain is the binary's own business.
  *
  * The user's config file is never edited. Paths inside it that point into the container are redirected
  * by env overrides (the registry reads any key from REGISTRY_<PATH>, env winning over the file:
@@ -30,8 +30,7 @@ export const IMAGE_CONFIG_PATH: Record<RegistryMajor, string> = {
 /**
  * The config files the images ship: filesystem storage at /var/lib/registry (an image VOLUME, i.e. not
  * on any claim), no auth. v2: distribution-library-image 2.8 `config-example.yml`. v3: the same
- * repository's v3 `config-example.yml`, without `storage.tag` (a v3-only key the 2.8.2 stand-in would
- * take for a second storage driver and refuse).
+ * repository's v3 `config-example.yml`.
  */
 export const IMAGE_CONFIG: Record<RegistryMajor, string> = {
   2: `version: 0.1
@@ -66,6 +65,8 @@ storage:
     blobdescriptor: inmemory
   filesystem:
     rootdirectory: /var/lib/registry
+  tag:
+    concurrencylimit: 8
 http:
   addr: :5000
   debug:
@@ -86,8 +87,6 @@ const DEFAULT_ROOT = "/var/lib/registry";
 
 /** Keys under `storage` that configure the registry rather than name a driver (2.8.2 and v3). */
 const STORAGE_SETTINGS = new Set(["maintenance", "cache", "delete", "redirect", "tag"]);
-
-export const STAND_IN_MESSAGE = "registry 3.x runs as the 2.8.2 binary; both serve the same storage layout";
 
 /**
  * What the container runs, read from command/args the way the image's entrypoint does: a first argument
@@ -112,16 +111,12 @@ export function serveArguments(container: Json, major: RegistryMajor): { configP
   return configPath === undefined ? {} : { configPath };
 }
 
-export type LaunchPlan =
-  | {
-      kind: "serve";
-      args: string[];
-      env: Record<string, string>;
-      /** Container port -> host port on 127.0.0.1 (the API port and, when configured, the debug port). */
-      ports: Map<number, number>;
-    }
-  /** The configuration breaks a rule of Distribution 3 that the 2.8.2 stand-in would not enforce. */
-  | { kind: "refuse"; exitCode: number; log: string };
+export interface LaunchPlan {
+  args: string[];
+  env: Record<string, string>;
+  /** Container port -> host port on 127.0.0.1 (the API port and, when configured, the debug port). */
+  ports: Map<number, number>;
+}
 
 export interface LaunchInput {
   major: RegistryMajor;
@@ -143,35 +138,6 @@ function storageDriver(config: Json, env: Record<string, string>): string | unde
   if (typeof storage === "string") return storage;
   if (!storage || typeof storage !== "object") return undefined;
   return Object.keys(storage).find((key) => !STORAGE_SETTINGS.has(key));
-}
-
-/**
- * Distribution 3's configuration reference (distribution v3 docs/content/about/configuration.md, "List
- * of configuration options") has no `reporting` section (bugsnag and newrelic were removed: distribution
- * #4001), no `compatibility` section (schema1 is gone), and only the filesystem, azure, gcs, s3 and
- * inmemory storage drivers (swift was removed in #3982, oss likewise). A removed driver is fatal at start:
- * the storage factory has no such driver and the registry panics. For the removed sections, whether a
- * real 3.0.0 exits or silently ignores them is not verified here (its configuration/parser.go unmarshals
- * without strict field checks); the stand-in refuses them, so that an upgrade carrying them fails loudly
- * in a crash-looping pod instead of dropping the settings without a word.
- */
-function v3Refusal(config: Json, env: Record<string, string>): { exitCode: number; log: string } | undefined {
-  const driver = storageDriver(config, env);
-  if (driver === "swift" || driver === "oss") {
-    return { exitCode: 2, log: `panic: StorageDriver not registered: ${driver}\n` };
-  }
-  const removed = ["reporting", "compatibility"].filter(
-    (key) =>
-      (config && typeof config === "object" && key in config) ||
-      Object.keys(env).some((name) => name.startsWith(`REGISTRY_${key.toUpperCase()}`)),
-  );
-  if (removed.length > 0) {
-    return {
-      exitCode: 1,
-      log: `configuration error: ${removed.map((k) => `"${k}"`).join(" and ")} ${removed.length > 1 ? "are" : "is"} not supported by Distribution 3 (removed in v3; see docs/content/about/configuration.md)\n`,
-    };
-  }
-  return undefined;
 }
 
 async function readConfig(hostPath: string): Promise<Json | undefined> {
@@ -206,11 +172,6 @@ export async function planLaunch(input: LaunchInput): Promise<LaunchPlan> {
   const containerConfigPath = serve.configPath ?? env.REGISTRY_CONFIGURATION_PATH;
   const hostConfigPath = containerConfigPath ? hostPathOf(mounts, containerConfigPath).hostPath : undefined;
   const config = hostConfigPath ? await readConfig(hostConfigPath) : undefined;
-
-  if (major === 3) {
-    const refusal = v3Refusal(config, env);
-    if (refusal) return { kind: "refuse", ...refusal };
-  }
 
   const overrides: Record<string, string> = {};
   const redirect = async (variable: string, containerPath: string | undefined, directory: boolean) => {
@@ -256,7 +217,6 @@ export async function planLaunch(input: LaunchInput): Promise<LaunchPlan> {
   }
 
   return {
-    kind: "serve",
     args: hostConfigPath ? ["serve", hostConfigPath] : ["serve"],
     // Only what the container would have: its own env, then the redirections. Nothing of this process's
     // environment leaks in (the registry reads every REGISTRY_* variable as configuration).
