@@ -1,10 +1,18 @@
 #!/bin/sh
 # clouddrove registry backup -- archive.sh
 #
-# Streams the registry's data into ONE uncompressed tar archive in S3, plus its checksum:
+# Backs the registry's data up to S3 incrementally. Under s3://$BACKUP_BUCKET/$BACKUP_PREFIX:
 #
-#   s3://$BACKUP_BUCKET/$BACKUP_PREFIX<UTC timestamp>.tar          e.g. clouddrove/20250131T030000Z.tar
-#   s3://$BACKUP_BUCKET/$BACKUP_PREFIX<UTC timestamp>.tar.sha256   "<sha256>  <name>.tar" (sha256sum -c format)
+#   blobs/sha256/<2>/<digest>/data   every blob ONCE, in the registry's own layout (its name is its
+#                                    sha256). A blob whose key is already in the bucket is never read
+#                                    or uploaded again: a second run costs what is new, not the store.
+#   <UTC timestamp>.tar              one SNAPSHOT per run -- its key is what restore.sh and
+#                                    `clouddrove backup restore --from` take, e.g. clouddrove/20250131T030000Z.tar.
+#                                    A small uncompressed tar: the repository metadata
+#                                    (docker/registry/v2/repositories: tags, manifest revisions, layer
+#                                    links) and clouddrove-snapshot/blobs, the blobs it references, one
+#                                    "<sha256> <bytes>" per line.
+#   <UTC timestamp>.tar.sha256       "<sha256>  <name>.tar" (sha256sum -c format), written LAST
 #
 # The backup CronJob runs exactly this file (mounted from a ConfigMap). To run it by hand:
 #
@@ -15,31 +23,32 @@
 #   BACKUP_PREFIX   key prefix, default "clouddrove/" (a missing trailing "/" is added)
 #   BACKUP_REGION   bucket region (default: $AWS_REGION, then us-east-1)
 #   DATA_DIR        the registry's storage root, default /var/lib/clouddrove (mounted read-only in the job)
+#   RCLONE_TRANSFERS  blobs uploaded in parallel, default 8 (each large one also in 4 parts at a time)
 # Credentials: whatever the AWS SDK finds (IRSA web identity, EKS Pod Identity, AWS_ACCESS_KEY_ID/...).
 # The S3 remote is the rclone remote "backup", configured from RCLONE_CONFIG_BACKUP_* variables; any of
 # them can be overridden (e.g. RCLONE_CONFIG_BACKUP_ENDPOINT for an S3-compatible server).
 #
 # Why it is built this way:
-# - Streamed: tar | tee | rclone rcat. The data is never copied to local disk; the checksum is computed
-#   from the same bytes as they pass (tee into a FIFO read by sha256sum or openssl). rclone's own hash
-#   check of the whole stream is skipped (--ignore-checksum): it would cost as much CPU again, S3 checks
-#   each part's MD5 (rclone sends it) on upload, and the sha256 written beside the archive is what
-#   restore.sh verifies end to end.
-# - Not compressed: registry layers are already gzip-compressed; gzip would burn CPU for almost nothing.
-# - Consistent while pushes continue, without a snapshot: the registry writes everything that a file
-#   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then the
-#   manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So the
-#   archive lists the files in the REVERSE order -- tags, then manifest revisions, then layer links, then
-#   blobs/ -- and each list is taken after the one before: whatever a listed file refers to already
-#   existed when the next list was taken. (In short: repositories/ before blobs/.) Unfinished
-#   uploads (_uploads) are left out. One race remains: a tag moved to a brand-new manifest while this
-#   runs may point past the archive; restore.sh then points it at its previous manifest (the tag's own
-#   history), and says so.
+# - Content-addressed: a registry's store is mostly immutable blobs named by their checksum, plus small
+#   link files. Which blobs are new is decided by comparing two listings (the volume's and the
+#   bucket's), not by reading anything; only those are uploaded (rclone copy, in parallel, multipart
+#   for large ones; rclone checks each upload's MD5).
+# - Consistent while pushes continue, without a volume snapshot: the registry writes everything a file
+#   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then
+#   the manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So
+#   the metadata is copied first, in the reverse order -- tags, then manifest revisions, then layer
+#   links -- each class read after the one before, and the blobs are listed after all of it: whatever a
+#   copied file refers to already existed when the next list was taken. Unfinished uploads (_uploads)
+#   are left out. A tag caught half-written is settled by restore.sh on its previous manifest (the
+#   tag's own history), which says so.
+# - The snapshot is built in a temporary directory (metadata is link files of ~71 bytes: small), so its
+#   checksum is of exactly the bytes uploaded.
 # - Output: the last line on stdout is machine-readable:
-#     clouddrove-backup key=<key> bytes=<n> seconds=<n> sha256=<hex>
+#     clouddrove-backup key=<snapshot key> bytes=<snapshot bytes> seconds=<n> sha256=<snapshot sha256>
+#       blobs=<referenced> blob_bytes=<their bytes> uploaded=<new blobs> uploaded_bytes=<their bytes>
 #
-# Runs under busybox sh (the job image) and dash/bash with GNU tar. Exit status 0 only when the archive
-# AND its checksum file are in the bucket.
+# Runs under busybox sh (the job image) and dash/bash with GNU tar. Exit status 0 only when every blob,
+# the snapshot AND its checksum file are in the bucket.
 set -eu
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) archive: $*" >&2; }
@@ -62,14 +71,16 @@ case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
 : "${RCLONE_CONFIG_BACKUP_REGION:=${BACKUP_REGION:-${AWS_REGION:-us-east-1}}}"
 # The job may write objects but need not be allowed to create or inspect buckets.
 : "${RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET:=true}"
-# A stream of unknown size is uploaded in parts of this size, at most 10,000 of them: 64M allows
-# archives up to 625 GiB, using 4 x 64M of memory (upload concurrency 4).
+# A large blob is uploaded in parts of this size (4 at a time), at most 10,000 of them.
 : "${RCLONE_CONFIG_BACKUP_CHUNK_SIZE:=64M}"
+# Blobs uploaded in parallel: most are small, so the round trips, not the bandwidth, set the pace.
+: "${RCLONE_TRANSFERS:=8}"
 export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
-  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE
+  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE \
+  RCLONE_TRANSFERS
 
-for tool in tar rclone sha256sum tee mkfifo mktemp date cut find grep; do
-  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find"
+for tool in tar rclone sha256sum mktemp date cut find grep awk; do
+  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum mktemp find grep awk"
 done
 
 REGISTRY=docker/registry/v2
@@ -77,9 +88,9 @@ REGISTRY=docker/registry/v2
   fail "no registry data in $DATA_DIR/$REGISTRY (repositories/ and blobs/ expected). Is the registry's" \
     "storage rootdirectory $DATA_DIR, and has anything been pushed yet?"
 
-# --- the archive ------------------------------------------------------------------------------------
-# One archive per run, named by its UTC start time. Never overwrite one: two runs within the same second
-# (a manual run beside the scheduled one) get the next second.
+# --- the snapshot's name ----------------------------------------------------------------------------
+# One snapshot per run, named by its UTC start time. Never overwrite one: two runs within the same
+# second (a manual run beside the scheduled one) get the next second.
 while :; do
   STAMP=$(date -u +%Y%m%dT%H%M%SZ)
   NAME="$STAMP.tar"
@@ -93,96 +104,94 @@ done
 STARTED=$(date +%s)
 
 WORK=$(mktemp -d)
-SUM_PID=""
-cleanup() {
-  [ -z "$SUM_PID" ] || kill "$SUM_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
+cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+SNAPSHOT_DIR="$WORK/snapshot"
+mkdir -p "$SNAPSHOT_DIR/clouddrove-snapshot"
 
-# stage NAME COMMAND...: runs one stage of the pipeline and records its exit status in $WORK/NAME.rc.
-# (dash has no pipefail; this checks every stage, not only the last.)
-stage() {
-  _name=$1
-  shift
-  _rc=0
-  "$@" || _rc=$?
-  echo "$_rc" >"$WORK/$_name.rc"
-}
-status() { cat "$WORK/$1.rc" 2>/dev/null || echo "never ran"; }
-
-# GNU tar exits 1 when a file changed while it was read (a tag moved, a directory gained a blob): the
-# archive is still consistent thanks to the order below. Any other failure is fatal. (busybox tar has no
-# such warning: 1 is an error there.)
+# GNU tar exits 1 when a file changed while it was read (a tag moved): the order below keeps the
+# snapshot consistent. Any other failure is fatal. (busybox tar has no such warning: 1 is an error there.)
 TAR_TOLERATES=0
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then TAR_TOLERATES=1; fi
 
-# members: every path to archive, one per line, in the order explained in the header. Directories come
-# first so that the archive keeps their modes; _uploads (unfinished uploads) is pruned everywhere.
-members() {
-  repos="$REGISTRY/repositories"
-  # Chained with &&: set -e does not apply inside a function called from `stage`, and a listing that
-  # failed half-way must fail the run.
-  cd "$DATA_DIR" &&
-    find "$repos" -name _uploads -prune -o -type d -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/tags/*' -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/revisions/*' -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_layers/*' -print &&
-    # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
-    find "$repos" -name _uploads -prune -o -type f ! -path '*/_manifests/tags/*' \
-      ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*' -print &&
-    find "$REGISTRY/blobs" -print
+# --- 1. the metadata, in the reverse order of the registry's writes ---------------------------------
+# copy_metadata WHAT FIND-TESTS...: copies the files under repositories/ that match into the snapshot
+# directory (through a tar in $WORK, which keeps modes and modification times -- restore.sh orders a
+# tag's history by them).
+copy_metadata() {
+  _what=$1
+  shift
+  (cd "$DATA_DIR" && find "$REGISTRY/repositories" -name _uploads -prune -o "$@" -print) >"$WORK/list" ||
+    fail "listing the $_what failed"
+  _rc=0
+  tar -c -f "$WORK/part.tar" -C "$DATA_DIR" --no-recursion -T "$WORK/list" || _rc=$?
+  if [ "$_rc" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
+    log "note: $_what changed while they were copied (pushes in progress); the snapshot stays consistent"
+  elif [ "$_rc" != 0 ]; then
+    fail "tar could not read the $_what (exit status $_rc)"
+  fi
+  tar -x -f "$WORK/part.tar" -C "$SNAPSHOT_DIR" || fail "copying the $_what into $WORK failed (is /tmp full?)"
 }
+log "copying the repository metadata of $DATA_DIR/$REGISTRY"
+copy_metadata directories -type d
+copy_metadata tags -type f -path '*/_manifests/tags/*'
+copy_metadata "manifest revisions" -type f -path '*/_manifests/revisions/*'
+copy_metadata "layer links" -type f -path '*/_layers/*'
+# Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
+copy_metadata "other repository files" -type f ! -path '*/_manifests/tags/*' \
+  ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*'
 
-# sha256 of stdin, printed as "<hex> ...". openssl, where the image has it, uses the CPU's SHA
-# instructions (~1 GB/s, four times coreutils' sha256sum); sha256sum (coreutils or busybox) is the
-# fallback every image has.
-sha256_stdin() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else sha256sum; fi
-}
-mkfifo "$WORK/sum.fifo"
-sha256_stdin <"$WORK/sum.fifo" >"$WORK/sum" &
-SUM_PID=$!
+# --- 2. the blobs it references: every blob on the volume now ---------------------------------------
+# "sha256/<2>/<hex>/data <bytes>", from a listing (nothing is read). rclone lists the bucket the same way.
+BLOB_LINE='^sha256/[0-9a-f][0-9a-f]/[0-9a-f]\{64\}/data [0-9][0-9]*$'
+rclone lsf -R --files-only --format ps --separator ' ' "$DATA_DIR/$REGISTRY/blobs" >"$WORK/local.all" ||
+  fail "cannot list the blobs in $DATA_DIR/$REGISTRY/blobs"
+grep "$BLOB_LINE" "$WORK/local.all" >"$WORK/local" || true
+awk '{ split($1, part, "/"); print part[3], $2 }' "$WORK/local" \
+  >"$SNAPSHOT_DIR/clouddrove-snapshot/blobs"
 
-log "streaming $DATA_DIR/$REGISTRY to s3://$BUCKET/$KEY"
-# tar archives exactly the listed paths (--no-recursion), in the listed order.
-stage list members |
-  stage tar tar -c -f - -C "$DATA_DIR" --no-recursion -T - |
-  stage tee tee "$WORK/sum.fifo" |
-  stage upload rclone rcat --ignore-checksum "$TARGET"
-
-wait "$SUM_PID" || fail "computing the sha256 failed"
-SUM_PID=""
-
-[ "$(status upload)" = 0 ] || fail "upload to s3://$BUCKET/$KEY failed (rclone exit status $(status upload)); see the rclone messages above"
-PROBLEM=""
-TAR_RC=$(status tar)
-if [ "$TAR_RC" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
-  log "note: files changed while they were archived (pushes in progress); the archive stays consistent"
-elif [ "$TAR_RC" != 0 ]; then
-  PROBLEM="tar failed (exit status $TAR_RC)"
+# --- 3. upload the blobs the bucket does not have yet -----------------------------------------------
+BLOBS_DIR="backup:$BUCKET/${PREFIX}blobs"
+# A prefix with no blobs yet is "directory not found" (exit 3) for rclone: an empty listing.
+_rc=0
+rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
+[ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/${PREFIX}blobs/ (rclone exit status $_rc)"
+# Present in the bucket = same key; the key is the digest, so a present blob is never read again.
+# (The bucket's listing is read in BEGIN: an empty one must not be mistaken for the first of two files.)
+awk -v remote="$WORK/remote" '
+  BEGIN { while ((getline line < remote) > 0) { split(line, field, " "); present[field[1]] = 1 } }
+  !($1 in present)' "$WORK/local" >"$WORK/missing"
+read -r BLOBS BLOB_BYTES <<SUMS
+$(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/local")
+SUMS
+read -r UPLOADED UPLOADED_BYTES <<SUMS
+$(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/missing")
+SUMS
+log "$BLOBS blobs ($BLOB_BYTES bytes) referenced; $UPLOADED of them ($UPLOADED_BYTES bytes) are new"
+if [ "$UPLOADED" -gt 0 ]; then
+  cut -d ' ' -f 1 "$WORK/missing" >"$WORK/missing.paths"
+  # --no-traverse: the bucket was listed above; rclone must not list it again.
+  rclone copy --files-from-raw "$WORK/missing.paths" --no-traverse \
+    "$DATA_DIR/$REGISTRY/blobs" "$BLOBS_DIR" ||
+    fail "uploading the new blobs to s3://$BUCKET/${PREFIX}blobs/ failed; see the rclone messages above." \
+      "No snapshot was written; blobs already uploaded are kept and not uploaded again by the next run"
 fi
-[ "$(status list)" = 0 ] || PROBLEM="listing the files failed (find exit status $(status list))"
-[ "$(status tee)" = 0 ] || PROBLEM="tee failed (exit status $(status tee))"
-if [ -n "$PROBLEM" ]; then
-  # rclone uploaded whatever came through before the failure. Without a .sha256 nothing restores it,
-  # but remove it if the credentials allow, so that nobody mistakes it for a backup.
-  rclone deletefile "$TARGET" 2>/dev/null || log "could not delete the incomplete s3://$BUCKET/$KEY"
-  fail "$PROBLEM; s3://$BUCKET/$KEY is NOT a valid backup"
-fi
 
-SHA256=$(cut -d ' ' -f 1 "$WORK/sum")
+# --- 4. the snapshot, then its checksum -------------------------------------------------------------
+tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
+  fail "could not write the snapshot into $WORK (is /tmp full?)"
+SHA256=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
 [ ${#SHA256} -eq 64 ] || fail "no checksum was computed"
-
-# The object's size as S3 reports it (busybox wc cannot count past 4 GiB, S3 can).
+rclone copyto "$WORK/snapshot.tar" "$TARGET" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
+# The object's size as S3 reports it.
 BYTES=$(rclone lsf --format s "$TARGET") || fail "cannot read back the size of s3://$BUCKET/$KEY"
 [ -n "$BYTES" ] || fail "s3://$BUCKET/$KEY is not in the bucket after the upload"
 
-# The checksum file is written LAST: an archive without one is incomplete and restore.sh refuses it.
+# The checksum file is written LAST: a snapshot without one is incomplete and restore.sh refuses it.
 printf '%s  %s\n' "$SHA256" "$NAME" | rclone rcat "$TARGET.sha256" ||
   fail "could not write s3://$BUCKET/$KEY.sha256"
 
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
-log "done: $BYTES bytes in ${SECONDS_TAKEN}s"
-echo "clouddrove-backup key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$SHA256"
+log "done: snapshot of $BYTES bytes, $UPLOADED new blobs ($UPLOADED_BYTES bytes) in ${SECONDS_TAKEN}s"
+echo "clouddrove-backup key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$SHA256 blobs=$BLOBS blob_bytes=$BLOB_BYTES uploaded=$UPLOADED uploaded_bytes=$UPLOADED_BYTES"

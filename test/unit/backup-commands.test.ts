@@ -49,13 +49,17 @@ describe("the scripts' result lines", () => {
   it("reads archive.sh's last line among log lines", () => {
     const log = [
       "2025-01-31T03:00:00Z archive: listing tags",
-      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=1048576 seconds=12 sha256=${SHA}`,
+      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=10240 seconds=12 sha256=${SHA} blobs=40 blob_bytes=1048576 uploaded=3 uploaded_bytes=65536`,
     ].join("\n");
     expect(parseArchiveResult(log)).toEqual({
       key: "clouddrove/20250131T030000Z.tar",
-      bytes: 1048576,
+      bytes: 10240,
       seconds: 12,
       sha256: SHA,
+      blobs: 40,
+      blobBytes: 1048576,
+      uploaded: 3,
+      uploadedBytes: 65536,
     });
   });
 
@@ -352,11 +356,21 @@ describe("the reports", () => {
     );
     const real = nowReportText({
       ...now,
-      archive: { key: "clouddrove/20250131T030000Z.tar", bytes: 2048, seconds: 90, sha256: SHA },
+      archive: {
+        key: "clouddrove/20250131T030000Z.tar",
+        bytes: 2048,
+        seconds: 90,
+        sha256: SHA,
+        blobs: 40,
+        blobBytes: 1048576,
+        uploaded: 3,
+        uploadedBytes: 65536,
+      },
       location: "s3://acme-backups/clouddrove/20250131T030000Z.tar",
     });
     expect(real).toContain("Backup written: s3://acme-backups/clouddrove/20250131T030000Z.tar");
     expect(real).toContain("2.0 KiB (2048 bytes)");
+    expect(real).toContain("40 referenced (1.0 MiB); 3 new uploaded (64 KiB)");
     expect(real).toContain("1m30s");
     expect(real).toContain(SHA);
     expect(real).not.toContain("sandbox");
