@@ -43,6 +43,7 @@ export interface Config {
     roleArn?: string;
     secretName: string;
     retentionDays: number;
+    keepLast: number;
   };
   timeouts: { deploy: string; drain: string; eksctl: string };
 }

@@ -358,7 +358,7 @@ describe("backup now, verify and restore, for real", () => {
     expect(log.stdout).toContain(`archive: copying the repository metadata of /`);
     const a = report.archive;
     expect(log.stdout.trim().split("\n").at(-1)).toBe(
-      `clouddrove-backup key=${a.key} bytes=${a.bytes} seconds=${a.seconds} sha256=${a.sha256} blobs=${a.blobs} blob_bytes=${a.blobBytes} uploaded=${a.uploaded} uploaded_bytes=${a.uploadedBytes}`,
+      `clouddrove-backup key=${a.key} bytes=${a.bytes} seconds=${a.seconds} sha256=${a.sha256} blobs=${a.blobs} blob_bytes=${a.blobBytes} uploaded=${a.uploaded} uploaded_bytes=${a.uploadedBytes} expired=0 swept=0 swept_bytes=0`,
     );
     // The first snapshot into this prefix: every blob is new. 3 images = 3 manifests, 3 configs, 6 layers.
     expect(a).toMatchObject({ blobs: 12, uploaded: 12 });

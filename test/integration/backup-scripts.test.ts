@@ -424,7 +424,114 @@ describe("incremental snapshots", () => {
     expect(firstRestore.stderr).not.toMatch(/FAILED|REFUSED/);
     expect(firstRestore.result).toMatchObject({ key: first.result.key, blobs: String(blobsAtFirst.size) });
     expect(await content(older, repos)).toEqual(atFirst);
+    // Several backups, restores and registry starts: minutes on a loaded 2-core machine.
+  }, 240_000);
+});
+
+/** Writes an object into the test bucket with rclone, as another archive.sh run would. */
+async function rcat(key: string, text: string): Promise<void> {
+  const child = spawn("rclone", ["rcat", `backup:${s3.bucket}/${key}`], {
+    env: { PATH: process.env.PATH, RCLONE_CONFIG: "/dev/null", ...s3.rcloneEnv() },
+    stdio: ["pipe", "ignore", "inherit"],
   });
+  child.stdin.end(text);
+  expect(await new Promise((resolve) => child.on("close", resolve))).toBe(0);
+}
+
+/** Deletes an object as s3rver stores it (its content and its metadata). */
+async function removeObject(key: string): Promise<void> {
+  await rm(s3.objectPath(key));
+  await rm(s3.objectPath(key).replace(/_object$/, "_metadata.json"), { force: true });
+}
+
+/** A snapshot-style UTC stamp, hoursAgo hours ago. */
+const stampHoursAgo = (hoursAgo: number) =>
+  new Date(Date.now() - hoursAgo * 3_600_000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+
+describe("retention", () => {
+  it("expires snapshots by count, deletes only the blobs no kept snapshot lists, never while another run is going or within the grace period; the kept snapshots restore", async () => {
+    const root = await mkdtemp(join(work, "root-retention-"));
+    const prefix = "retention/";
+    const repos = [...REPOS, "old/gone", "library/b", "library/c"];
+    const v2 = join(root, "docker/registry/v2");
+    const run = (env: Record<string, string> = {}) =>
+      runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix, ...env });
+    await withRegistry(root, pushImages);
+    const shared = await blobFiles(root);
+    await withRegistry(root, (e) => pushRandomImage(e, "old/gone", "1", { layers: 2, layerSize: 30_000 }));
+    const gone = new Map([...(await blobFiles(root))].filter(([hex]) => !shared.has(hex)));
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.result).toMatchObject({ expired: "0", swept: "0" });
+
+    // As a garbage collection would: old/gone and its blobs leave the volume.
+    await rm(join(v2, "repositories/old"), { recursive: true });
+    for (const hex of gone.keys())
+      await rm(join(v2, "blobs/sha256", hex.slice(0, 2), hex), { recursive: true });
+    await withRegistry(root, (e) => pushRandomImage(e, "library/b", "1"));
+    const second = await run();
+    expect(second.code).toBe(0);
+    const atSecond = await content(root, repos);
+    await withRegistry(root, (e) => pushRandomImage(e, "library/c", "1"));
+    const atThird = await content(root, repos);
+
+    // Keep the newest 2 (by count only): the first snapshot expires, but its blobs were uploaded
+    // within the grace period, so none is deleted yet.
+    const third = await run({ BACKUP_KEEP_LAST: "2", BACKUP_RETENTION_DAYS: "0" });
+    expect(third.stderr).not.toMatch(/FAILED|WARNING/);
+    expect(third.result).toMatchObject({ expired: "1", swept: "0" });
+    const names = [...(await bucketObjects(prefix)).keys()].filter((key) => !key.includes("/blobs/"));
+    expect(names.sort()).toEqual(
+      [second, third].flatMap((r) => [r.result.key as string, `${r.result.key}.sha256`]).sort(),
+    );
+
+    const prune = (env: Record<string, string> = {}) =>
+      run({ BACKUP_PRUNE_ONLY: "true", BACKUP_KEEP_LAST: "2", BACKUP_RETENTION_DAYS: "0", ...env });
+    // Another run announced a moment ago: no blob is deleted, even with no grace period.
+    const announced = `${prefix}running/${stampHoursAgo(0)}`;
+    await rcat(announced, "another run");
+    const blocked = await prune({ BACKUP_PRUNE_GRACE_SECONDS: "0" });
+    expect(blocked.code).toBe(0);
+    expect(blocked.stderr).toContain("blobs not swept: another backup run is going on");
+    expect(blocked.result).toMatchObject({ expired: "0", swept: "0" });
+    // An announcement older than the Job's deadline is a run that died: it no longer holds the sweep.
+    await removeObject(announced);
+    await rcat(`${prefix}running/${stampHoursAgo(7)}`, "a run that died");
+    const swept = await prune({ BACKUP_PRUNE_GRACE_SECONDS: "0" });
+    expect(swept.stderr).not.toMatch(/FAILED|WARNING/);
+    expect(swept.result).toMatchObject({
+      expired: "0",
+      swept: String(gone.size),
+      swept_bytes: String(sum(gone)),
+    });
+    // Exactly the blobs of the volume are left: every blob a kept snapshot lists, nothing else.
+    const left = await openTestBucket(prefix);
+    try {
+      expect(await left.blobStore().sizes()).toEqual(await blobFiles(root));
+      for (const kept of [second, third]) {
+        expect((await verifySnapshot(left, kept.result.key as string, true)).problems).toEqual([]);
+      }
+    } finally {
+      left.close();
+    }
+
+    // Both kept snapshots restore their own point in time.
+    for (const [kept, expected] of [
+      [second, atSecond],
+      [third, atThird],
+    ] as const) {
+      const into = await mkdtemp(join(work, "root-retained-"));
+      const restore = await runScript("restore.sh", "dash", { DATA_DIR: into, BACKUP_PREFIX: prefix }, [
+        kept.result.key as string,
+      ]);
+      expect(restore.stderr).not.toMatch(/FAILED|REFUSED/);
+      expect(await content(into, repos)).toEqual(expected);
+    }
+    // Several backups, restores and registry starts: minutes on a loaded 2-core machine.
+  }, 240_000);
 });
 
 describe("archive.sh fails loudly", () => {
@@ -550,8 +657,7 @@ describe("consistency and refusal", () => {
       await refused(new RegExp(`REFUSED: blobs of the snapshot are missing .* or corrupt there: .*${layer}`));
 
       // The same blob missing from the bucket: the shallow verify sees it, and restore.sh refuses.
-      await rm(s3.objectPath(layerKey));
-      await rm(s3.objectPath(layerKey).replace(/_object$/, "_metadata.json"), { force: true });
+      await removeObject(layerKey);
       const missing = await verifySnapshot(bucket, key, false);
       expect(missing.problems).toContain(
         `blob sha256:${layer} (${original.length} bytes) is missing from the bucket`,

@@ -49,7 +49,7 @@ describe("the scripts' result lines", () => {
   it("reads archive.sh's last line among log lines", () => {
     const log = [
       "2025-01-31T03:00:00Z archive: listing tags",
-      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=10240 seconds=12 sha256=${SHA} blobs=40 blob_bytes=1048576 uploaded=3 uploaded_bytes=65536`,
+      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=10240 seconds=12 sha256=${SHA} blobs=40 blob_bytes=1048576 uploaded=3 uploaded_bytes=65536 expired=1 swept=2 swept_bytes=4096`,
     ].join("\n");
     expect(parseArchiveResult(log)).toEqual({
       key: "clouddrove/20250131T030000Z.tar",
@@ -60,6 +60,9 @@ describe("the scripts' result lines", () => {
       blobBytes: 1048576,
       uploaded: 3,
       uploadedBytes: 65536,
+      expired: 1,
+      swept: 2,
+      sweptBytes: 4096,
     });
   });
 
@@ -365,12 +368,16 @@ describe("the reports", () => {
         blobBytes: 1048576,
         uploaded: 3,
         uploadedBytes: 65536,
+        expired: 1,
+        swept: 2,
+        sweptBytes: 4096,
       },
       location: "s3://acme-backups/clouddrove/20250131T030000Z.tar",
     });
     expect(real).toContain("Backup written: s3://acme-backups/clouddrove/20250131T030000Z.tar");
     expect(real).toContain("2.0 KiB (2048 bytes)");
     expect(real).toContain("40 referenced (1.0 MiB); 3 new uploaded (64 KiB)");
+    expect(real).toContain("1 snapshots expired, 2 unreferenced blobs deleted (4.0 KiB)");
     expect(real).toContain("1m30s");
     expect(real).toContain(SHA);
     expect(real).not.toContain("sandbox");

@@ -51,10 +51,10 @@ describe("the retention step", () => {
     const { outcome, title } = await runStep();
     expect(outcome).toMatchObject({
       action: "created",
-      expirationDays: 30,
+      abortIncompleteUploadDays: 2,
       ruleId: "clouddrove-backup-retention",
     });
-    expect(title).toContain("created (archives expire after 30 days)");
+    expect(title).toContain("created (unfinished uploads aborted; snapshots are pruned by each backup run)");
     const put = s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]?.args[0].input;
     expect(put?.LifecycleConfiguration?.Rules).toEqual([retentionRule(config())]);
   });
@@ -68,18 +68,18 @@ describe("the retention step", () => {
     expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)).toHaveLength(0);
   });
 
-  it("replaces an older version of the rule and keeps the bucket's other rules", async () => {
+  it("replaces an earlier clouddrove's rule (which expired the prefix) and keeps the bucket's other rules", async () => {
     s3.on(GetBucketLifecycleConfigurationCommand).resolves({
-      Rules: [logs, retentionRule(config())] as never,
+      Rules: [logs, { ...retentionRule(config()), Expiration: { Days: 30 } }] as never,
     });
     s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
-    const { outcome } = await runStep({ set: ["backup.retentionDays=7"] });
+    const { outcome } = await runStep();
     expect(outcome?.action).toBe("configured");
     const rules = s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]?.args[0].input
       .LifecycleConfiguration?.Rules as LifecycleRule[];
     expect(rules.map((r) => [r.ID, r.Expiration?.Days])).toEqual([
       ["logs", 3],
-      ["clouddrove-backup-retention", 7],
+      ["clouddrove-backup-retention", undefined],
     ]);
   });
 
@@ -102,7 +102,9 @@ describe("the retention step", () => {
     s3.on(PutBucketLifecycleConfigurationCommand).resolves({});
     const { warnings, outcome } = await runStep();
     expect(outcome?.overlapping).toEqual(["all"]);
-    expect(warnings[0]).toContain("the lifecycle rule all on s3://acme-backups also expires clouddrove/");
+    expect(warnings[0]).toContain(
+      "the lifecycle rule all on s3://acme-backups also expires objects under clouddrove/: it would delete blobs that snapshots still reference",
+    );
   });
 
   it("missing AWS credentials: exit 4, nothing changed, and the flag that skips the step", async () => {

@@ -10,11 +10,12 @@ export interface RetentionOutcome {
   bucket: string;
   prefix: string;
   ruleId: string;
-  expirationDays: number;
+  /** Days after which S3 aborts an unfinished multipart upload. */
+  abortIncompleteUploadDays: number;
   action: "created" | "configured" | "unchanged";
   /** With a dry run: what the action would have been. */
   dryRun: boolean;
-  /** Other rules on the bucket that also expire these archives (S3 applies the shortest). */
+  /** Other rules on the bucket that expire objects under the prefix (they would break snapshots). */
   overlapping: string[];
 }
 
@@ -72,7 +73,7 @@ export function backupDeployText(section: BackupDeploySection): string {
   const retention =
     rule.action === "skipped"
       ? `not put on the bucket (${rule.reason})`
-      : `${rule.ruleId} ${rule.dryRun && rule.action !== "unchanged" ? `would be ${rule.action}` : rule.action}, archives expire after ${rule.expirationDays} days`;
+      : `${rule.ruleId} ${rule.dryRun && rule.action !== "unchanged" ? `would be ${rule.action}` : rule.action}, unfinished uploads aborted after ${rule.abortIncompleteUploadDays} days`;
   return [
     `Backups:        CronJob ${section.cronJob} "${section.schedule}" (${section.timeZone}) to ${section.archives}`,
     `Retention:      ${retention}`,

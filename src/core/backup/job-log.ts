@@ -19,6 +19,10 @@ export interface BackupResult extends ArchiveResult {
   /** Of those, the blobs that were not in the bucket yet, and their bytes. */
   uploaded: number;
   uploadedBytes: number;
+  /** Retention after the snapshot: snapshots deleted, and unreferenced blobs deleted with their bytes. */
+  expired: number;
+  swept: number;
+  sweptBytes: number;
 }
 
 export interface RestoreResult extends ArchiveResult {
@@ -76,6 +80,9 @@ export function parseArchiveResult(log: string): BackupResult | undefined {
     blobBytes: count(fields.blob_bytes),
     uploaded: count(fields.uploaded),
     uploadedBytes: count(fields.uploaded_bytes),
+    expired: count(fields.expired),
+    swept: count(fields.swept),
+    sweptBytes: count(fields.swept_bytes),
   };
 }
 

@@ -41,6 +41,7 @@ export function nowReportText(report: NowReport): string {
     `Backup written: ${report.location ?? archive.key}`,
     `  snapshot:  ${formatBytes(archive.bytes)} (${archive.bytes} bytes)`,
     `  blobs:     ${archive.blobs} referenced (${formatBytes(archive.blobBytes)}); ${archive.uploaded} new uploaded (${formatBytes(archive.uploadedBytes)}), the rest already in the bucket`,
+    `  retention: ${archive.expired} snapshots expired, ${archive.swept} unreferenced blobs deleted (${formatBytes(archive.sweptBytes)})`,
     `  duration:  ${formatSeconds(archive.seconds)}${report.jobSeconds !== null ? ` (Job ${formatSeconds(report.jobSeconds)})` : ""}`,
     `  sha256:    ${archive.sha256}`,
     `  job:       ${report.job}`,
