@@ -105,7 +105,7 @@ export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BAC
   RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE \
   RCLONE_TRANSFERS
 
-for tool in tar rclone sha256sum mktemp date cut find grep awk sort wc tr head; do
+for tool in tar rclone sha256sum mktemp date cut find grep awk sed sort wc tr head; do
   command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum mktemp find grep awk"
 done
 
@@ -129,8 +129,9 @@ SWEPT=0
 SWEPT_BYTES=0
 # prune: expire snapshots by count and age, then delete the blobs no remaining snapshot lists.
 prune() {
-  rclone lsf --files-only "backup:$BUCKET/$PREFIX" >"$WORK/objects" ||
+  rclone lsf --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX" >"$WORK/objects.sizes" ||
     { log "retention skipped: cannot list s3://$BUCKET/$PREFIX"; return 1; }
+  cut -d ' ' -f 1 "$WORK/objects.sizes" >"$WORK/objects"
   # Newest first (names are UTC times). keep: among the newest KEEP_LAST complete ones, or younger than
   # RETENTION_DAYS (0: by count only). A snapshot without its .sha256 is a run that did not finish (or
   # one still going): it goes once no run that old can still be going, and references nothing meanwhile.
@@ -156,15 +157,29 @@ prune() {
   # Mark: the blobs every kept snapshot lists. Any snapshot that cannot be read stops the sweep: a
   # blob is deleted only when it is certain that nothing kept needs it.
   : >"$WORK/marked"
-  for name in $(awk '$1 == "keep" { print $2 }' "$WORK/retention"); do
-    # A full archive of an earlier clouddrove holds its blobs itself and lists none: its first member
-    # says which kind it is, from its first kilobyte (a snapshot starts with clouddrove-snapshot/).
-    if ! rclone cat --count 1024 "backup:$BUCKET/$PREFIX$name" | tar -tf - 2>/dev/null |
-      grep -q '^clouddrove-snapshot/'; then
-      continue
+  awk '$1 == "keep" { print $2 }' "$WORK/retention" >"$WORK/keep"
+  # The kept snapshots up to 256 MiB in one rclone run (a snapshot is metadata: small); a larger object
+  # is most likely a full archive of an earlier clouddrove, looked at one by one below.
+  awk -v sizes="$WORK/objects.sizes" '
+    BEGIN { while ((getline line < sizes) > 0) { split(line, field, " "); size[field[1]] = field[2] } }
+    size[$1] <= 268435456' "$WORK/keep" >"$WORK/keep.small"
+  mkdir -p "$WORK/kept"
+  rclone copy --files-from-raw "$WORK/keep.small" --no-traverse "backup:$BUCKET/$PREFIX" "$WORK/kept" ||
+    { log "retention stopped before deleting any blob: cannot download the kept snapshots"; return 1; }
+  for name in $(cat "$WORK/keep"); do
+    # A full archive of an earlier clouddrove holds its blobs itself and lists none; a snapshot's first
+    # member is clouddrove-snapshot/ (read from the first kilobyte of an object not downloaded).
+    if [ -f "$WORK/kept/$name" ]; then
+      first=$(tar -tf "$WORK/kept/$name" 2>/dev/null | head -n 1)
+    else
+      first=$(rclone cat --count 1024 "backup:$BUCKET/$PREFIX$name" | tar -tf - 2>/dev/null | head -n 1)
     fi
-    rclone cat "backup:$BUCKET/$PREFIX$name" | tar -xOf - clouddrove-snapshot/blobs >>"$WORK/marked" ||
-      { log "retention stopped before deleting any blob: cannot read the blob list of $PREFIX$name"; return 1; }
+    case "$first" in clouddrove-snapshot/*) ;; *) continue ;; esac
+    if [ -f "$WORK/kept/$name" ]; then
+      tar -xOf "$WORK/kept/$name" clouddrove-snapshot/blobs >>"$WORK/marked"
+    else
+      rclone cat "backup:$BUCKET/$PREFIX$name" | tar -xOf - clouddrove-snapshot/blobs >>"$WORK/marked"
+    fi || { log "retention stopped before deleting any blob: cannot read the blob list of $PREFIX$name"; return 1; }
   done
 
   # Sweep, unless another run is going on (it may rely on a blob it saw in the bucket).
@@ -196,8 +211,13 @@ SUMS
 
 if [ "$PRUNE_ONLY" = true ]; then
   WORK=$(mktemp -d)
-  trap 'rm -rf "$WORK"' EXIT
+  # Announced like a backup run (under a name no backup run takes): a run that starts meanwhile then
+  # knows a sweep may be under way.
+  STAMP=$(date -u +%Y%m%dT%H%M%SZ)-prune
+  trap 'rclone deletefile "$RUNNING_DIR/$STAMP" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   trap 'exit 130' INT TERM
+  printf '%s\n' "${HOSTNAME:-archive.sh} prune" | rclone rcat "$RUNNING_DIR/$STAMP" ||
+    fail "cannot write s3://$BUCKET/${PREFIX}running/$STAMP (bucket, region and credentials right?)"
   prune || fail "retention did not finish (see above); nothing it kept was deleted"
   echo "clouddrove-prune expired=$EXPIRED swept=$SWEPT swept_bytes=$SWEPT_BYTES"
   exit 0
@@ -211,13 +231,15 @@ while :; do
   NAME="$STAMP.tar"
   KEY="$PREFIX$NAME"
   TARGET="backup:$BUCKET/$KEY"
-  EXISTING=$(rclone lsf --files-only "backup:$BUCKET/$PREFIX") ||
+  # Snapshots, and running/<name> of a run going on that has written no snapshot yet.
+  EXISTING=$(rclone lsf -R --max-depth 2 --files-only "backup:$BUCKET/$PREFIX") ||
     fail "cannot list s3://$BUCKET/$PREFIX (bucket, region and credentials right?)"
-  # A run going on has announced its name under running/ but written no snapshot yet.
-  RUNNING=$(rclone lsf --files-only "$RUNNING_DIR/" 2>/dev/null || true)
-  printf '%s\n' "$EXISTING" "$RUNNING" | grep -qx -e "$NAME" -e "$STAMP" || break
+  printf '%s\n' "$EXISTING" | grep -qx -e "$NAME" -e "running/$STAMP" || break
   sleep 1
 done
+# Runs already going on (announced, younger than the deadline): only they can be sweeping meanwhile.
+OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | sed -n 's|^running/||p' |
+  awk -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '$0 >= stale')
 STARTED=$(date +%s)
 
 WORK=$(mktemp -d)
@@ -313,16 +335,17 @@ tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
 SHA256=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
 [ ${#SHA256} -eq 64 ] || fail "no checksum was computed"
 rclone copyto "$WORK/snapshot.tar" "$TARGET" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
-# The object's size as S3 reports it.
-BYTES=$(rclone lsf --format s "$TARGET") || fail "cannot read back the size of s3://$BUCKET/$KEY"
-[ -n "$BYTES" ] || fail "s3://$BUCKET/$KEY is not in the bucket after the upload"
+BYTES=$(wc -c <"$WORK/snapshot.tar" | tr -d ' ')
 
-# A retention sweep that began before this run announced itself may have deleted a blob this run
-# found present: look again, and upload whatever went.
-missing_blobs
-if [ -s "$WORK/missing" ]; then
-  log "note: $(wc -l <"$WORK/missing" | tr -d ' ') blobs left the bucket during this run (a retention sweep); uploading them again"
-  upload_missing
+# A retention sweep of a run that was going on when this one started may have deleted a blob this run
+# found present: look again, and upload whatever went. (A run that starts later sees this one's
+# announcement and sweeps nothing; with no run going on at the start, there is nothing to look for.)
+if [ -n "$OTHERS_AT_START" ]; then
+  missing_blobs
+  if [ -s "$WORK/missing" ]; then
+    log "note: $(wc -l <"$WORK/missing" | tr -d ' ') blobs left the bucket during this run (a retention sweep); uploading them again"
+    upload_missing
+  fi
 fi
 
 # The checksum file is written LAST: a snapshot without one is incomplete and restore.sh refuses it.

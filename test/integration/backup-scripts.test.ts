@@ -77,7 +77,7 @@ async function busyboxUserland(): Promise<string> {
   const dir = join(work, "busybox-bin");
   await mkdir(dir);
   const applets =
-    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv printf rm rmdir sha256sum sleep sort tee tr wc";
+    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv printf rm rmdir sed sha256sum sleep sort tee tr wc";
   for (const applet of applets.split(" ")) await symlink("/bin/busybox", join(dir, applet));
   await symlink("/usr/bin/tar", join(dir, "tar"));
   await symlink("/usr/bin/rclone", join(dir, "rclone"));
