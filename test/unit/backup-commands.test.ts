@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { backupBucketTarget } from "../../src/core/backup/bucket-target.js";
-import { backupDeployNotes } from "../../src/core/backup/deploy-notes.js";
+import { BACKUPS_OFF, backupDeployNotes, backupStatusWarnings } from "../../src/core/backup/deploy-notes.js";
 import {
   formatBytes,
   lastLines,
@@ -44,6 +44,18 @@ const config = (...set: string[]) =>
   }).config;
 
 const SHA = "a".repeat(64);
+
+describe("backups are off", () => {
+  it("is a status warning and a deploy note without a bucket, and nothing with one", () => {
+    const without = resolveConfig({ set: [] }).config;
+    expect(backupStatusWarnings(without)).toEqual([BACKUPS_OFF]);
+    expect(backupDeployNotes(without).warnings).toEqual([BACKUPS_OFF]);
+    expect(BACKUPS_OFF).toContain("--backup-bucket");
+    const withBucket = resolveConfig({ set: ["backup.bucket=acme-backups"] }).config;
+    expect(backupStatusWarnings(withBucket)).toEqual([]);
+    expect(backupDeployNotes(withBucket).warnings).toEqual([]);
+  });
+});
 
 describe("the scripts' result lines", () => {
   it("reads archive.sh's last line among log lines", () => {

@@ -28,9 +28,22 @@ export interface BackupDeploySection {
   retentionRule: RetentionOutcome | { action: "skipped"; reason: string };
 }
 
-/** Warnings for settings that deploy accepts but that would keep the archive from reaching the bucket. */
+/** What deploy and status say when no bucket is configured: the registry's data has no copy anywhere. */
+export const BACKUPS_OFF =
+  "backups are off: no backup bucket is configured, so the registry's data has no copy outside its volume; " +
+  "set backup.bucket (--backup-bucket, CLOUDDROVE_BACKUP_BUCKET) and deploy again";
+
+/** status's warnings about backups (not problems: the registry serves without them). */
+export function backupStatusWarnings(config: Config): string[] {
+  return config.backup.bucket ? [] : [BACKUPS_OFF];
+}
+
+/**
+ * Warnings for settings that deploy accepts but that would keep the snapshots from reaching the bucket,
+ * and that there are none at all without a bucket.
+ */
 export function backupDeployNotes(config: Config): { warnings: string[] } {
-  const warnings: string[] = [];
+  const warnings: string[] = backupStatusWarnings(config);
   const endpoint = config.backup.endpoint;
   if (endpoint) {
     const url = new URL(endpoint);
