@@ -429,7 +429,8 @@ describe("backup now, verify and restore, for real", () => {
     });
     expect(restored.restored.previous).toMatch(/docker\.pre-restore-\d{8}T\d{6}Z$/);
     expect(await registryContent(await liveRegistry())).toEqual(before);
-  });
+    // A deploy, a backup Job, a deep verify and a restore with its health checks: minutes under load.
+  }, 180_000);
 
   it("reports a Job that fails for real with the pod's last log lines and exit code, exit 1", async () => {
     // Nothing was pushed: the registry's storage holds no repositories yet, and archive.sh says so.
