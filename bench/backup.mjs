@@ -1,32 +1,32 @@
-// Backup archive throughput: templates/backup/archive.sh (find | tar | tee + sha256sum | rclone rcat) on
-// registry-like data -- random, incompressible blobs in the real docker/registry/v2 layout -- against plain
-// `tar -cf - DIR | cat >/dev/null` on the same data (target: at least 80% of it). Then the cost of a second
-// backup after new pushes. Medians over several interleaved runs; nothing is asserted.
+// Backup cost: templates/backup/archive.sh (incremental: each blob uploaded once, a small snapshot per run)
+// on registry-like data -- random, incompressible blobs in the real docker/registry/v2 layout -- side by
+// side with what a user would run instead on the same data into the same kind of sink: `rclone copy` of the
+// store (incremental by name and size too, but no snapshot: no point in time to restore) and `restic
+// backup` (deduplicating, encrypted snapshots). Figures: the first backup, a second after 10% and after 50%
+// new data (time and bytes, and each as a share of the first), and a restore of the latest backup against
+// `rclone copy` back. Medians over CLOUDDROVE_BENCH_RUNS runs; nothing is asserted.
 //
 //   CLOUDDROVE_BENCH_BACKUP_MIB   data size in MiB (default 1024)
 //   CLOUDDROVE_BENCH_RUNS         runs per measurement (default 3)
 //
-// The archive goes to two sinks: rclone's local backend on tmpfs (the pipeline's own cost, with a sink as
-// fast as memory), and a local S3 server (s3rver, end to end through the S3 protocol; s3rver itself is
-// slow, so this line says more about s3rver than about the script). Beside them, the costs no streaming
-// archive with a checksum can avoid, each measured alone: splitting the stream to a second reader, sha256
-// of it, and the uploader -- together they show how close to plain tar any such pipeline can come here.
-import { spawn, spawnSync } from "node:child_process";
+// The sink is rclone's local backend (and restic's local repository) on tmpfs: a sink as fast as memory,
+// so the figures are each tool's own cost. A local S3 server was tried as the sink: s3rver (Node) and
+// gofakes3 (Go, in memory) both took 20-25 MiB/s here, which would measure the server, not the backup.
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { median, printTable, timeRun } from "./lib.mjs";
+import { median, printTable } from "./lib.mjs";
 
 const MIB = 1024 * 1024;
 const ARCHIVE = new URL("../templates/backup/archive.sh", import.meta.url).pathname;
+const RESTORE = new URL("../templates/backup/restore.sh", import.meta.url).pathname;
 
 /** Writes images (config + layers + links) until `bytes` of blobs exist; returns the bytes written. */
 export function writeRegistryData(root, bytes, name = "bench/app", startTag = 0) {
   const v2 = join(root, "docker/registry/v2");
-  const pool = randomBytes(64 * MIB);
   let written = 0;
   let tag = startTag;
   const blob = (content) => {
@@ -42,13 +42,11 @@ export function writeRegistryData(root, bytes, name = "bench/app", startTag = 0)
     writeFileSync(join(v2, "repositories", name, path, "link"), `sha256:${hex}`);
   };
   while (written < bytes) {
-    // Layer sizes from 256 KiB to 32 MiB, log-uniform, like real images; each one unique (its own prefix).
+    // Layer sizes from 256 KiB to 32 MiB, log-uniform, like real images; each one random throughout, as
+    // compressed layers are (slices of one shared pool would let restic's chunk deduplication shine).
     const layers = [];
-    for (let i = 0; i < 4; i++) {
-      const size = Math.floor(256 * 1024 * 2 ** (Math.random() * 7));
-      const offset = Math.floor(Math.random() * (pool.length - size));
-      layers.push(blob(Buffer.concat([randomBytes(32), pool.subarray(offset, offset + size)])));
-    }
+    for (let i = 0; i < 4; i++)
+      layers.push(blob(randomBytes(Math.floor(256 * 1024 * 2 ** (Math.random() * 7)))));
     const config = blob(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", tag })));
     for (const hex of [config, ...layers]) link(`_layers/sha256/${hex}`, hex);
     const manifest = blob(
@@ -68,154 +66,137 @@ export function writeRegistryData(root, bytes, name = "bench/app", startTag = 0)
   return { written, nextTag: tag };
 }
 
-/**
- * s3rver in its own process: the timings below use spawnSync, which would block an in-process server.
- * Resolves with the endpoint once it listens.
- */
-function startS3rver(directory) {
-  const modulePath = createRequire(import.meta.url).resolve("s3rver");
-  const code = `
-    const S3rver = require(${JSON.stringify(modulePath)});
-    new S3rver({ address: "127.0.0.1", port: 0, directory: ${JSON.stringify(directory)}, silent: true,
-      configureBuckets: [{ name: "bench" }] }).run().then((a) => console.log(a.port));`;
-  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (status) => reject(new Error(`s3rver exited with ${status}`)));
-    child.stdout.once("data", (chunk) => {
-      child.removeAllListeners("exit");
-      resolve({ child, endpoint: `http://127.0.0.1:${String(chunk).trim()}` });
-    });
-  });
-}
-
-function archiveEnv(dataDir, sink) {
-  const base = {
+/** The scripts' environment: rclone's remote "backup" is the local backend; the "bucket" a directory. */
+function scriptEnv(dataDir, bucketDir) {
+  return {
     PATH: process.env.PATH,
     HOME: tmpdir(),
     RCLONE_CONFIG: "/dev/null",
+    RCLONE_CONFIG_BACKUP_TYPE: "local",
     DATA_DIR: dataDir,
+    BACKUP_BUCKET: bucketDir,
     BACKUP_PREFIX: "bench/",
-  };
-  if (sink.kind === "local") {
-    // rclone's local backend: the "bucket" is a directory on tmpfs.
-    return { ...base, BACKUP_BUCKET: sink.dir, RCLONE_CONFIG_BACKUP_TYPE: "local" };
-  }
-  return {
-    ...base,
-    BACKUP_BUCKET: "bench",
-    RCLONE_CONFIG_BACKUP_TYPE: "s3",
-    RCLONE_CONFIG_BACKUP_PROVIDER: "Other",
-    RCLONE_CONFIG_BACKUP_ENV_AUTH: "false",
-    RCLONE_CONFIG_BACKUP_ACCESS_KEY_ID: "S3RVER",
-    RCLONE_CONFIG_BACKUP_SECRET_ACCESS_KEY: "S3RVER",
-    RCLONE_CONFIG_BACKUP_ENDPOINT: sink.endpoint,
-    RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE: "true",
   };
 }
 
-/** One archive.sh run; the archive is removed afterwards so the sink never fills up. */
-function timeArchive(dataDir, sink) {
-  const env = archiveEnv(dataDir, sink);
+/** Runs argv, returning its wall time and its last stdout line's key=value pairs. */
+function timed(argv, env) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env, maxBuffer: 64 * MIB });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
+  const last = result.stdout.trim().split("\n").at(-1) ?? "";
+  const fields = Object.fromEntries(
+    last.split(" ").flatMap((p) => (p.includes("=") ? [p.split("=", 2)] : [])),
+  );
+  return { ms, fields };
+}
+
+/** Bytes under dir (what a tool stored). */
+function duBytes(dir) {
+  const out = spawnSync("du", ["-sb", dir], { encoding: "utf8" }).stdout;
+  return Number(out.split(/\s/)[0]);
+}
+
+/** Hard-links every file of `from` into `to` (cp -al): new data appears without being written again. */
+const linkInto = (from, to) => spawnSync("cp", ["-al", `${from}/.`, to], { stdio: "inherit" });
+
+/** One run: the three tools from empty sinks, through +10% and +50%, then restores. */
+function oneRun(base, extra10, extra50, work) {
+  const data = mkdtempSync(join(work, "data-"));
+  const sink = mkdtempSync(join("/dev/shm", "clouddrove-bench-sink-"));
+  const env = scriptEnv(data, join(sink, "archive"));
   // On the local backend a missing prefix directory is an error (on S3 there are no directories).
-  if (sink.kind === "local") mkdirSync(join(sink.dir, "bench"), { recursive: true });
-  const ms = timeRun(["sh", ARCHIVE], { env });
-  spawnSync("rclone", ["purge", `backup:${env.BACKUP_BUCKET}/bench`], { env });
-  return ms;
+  mkdirSync(join(sink, "archive/bench"), { recursive: true });
+  const rcloneEnv = { PATH: process.env.PATH, RCLONE_CONFIG: "/dev/null" };
+  const resticEnv = {
+    PATH: process.env.PATH,
+    HOME: tmpdir(),
+    RESTIC_PASSWORD: "bench",
+    RESTIC_CACHE_DIR: join(sink, "restic-cache"),
+  };
+  const repo = join(sink, "restic");
+  const store = join(data, "docker/registry/v2");
+  const result = { archive: [], rclone: [], restic: [] };
+  try {
+    spawnSync("restic", ["init", "-q", "-r", repo], { env: resticEnv });
+    for (const extra of [undefined, extra10, extra50]) {
+      if (extra) linkInto(extra, data);
+      else linkInto(base, data);
+      const archive = timed(["sh", ARCHIVE], env);
+      const copy = timed(["rclone", "copy", store, join(sink, "rclone")], rcloneEnv);
+      const restic = timed(["restic", "backup", "-q", "-r", repo, store], resticEnv);
+      result.archive.push({
+        ms: archive.ms,
+        bytes: Number(archive.fields.uploaded_bytes) + Number(archive.fields.bytes),
+      });
+      result.rclone.push({ ms: copy.ms, stored: duBytes(join(sink, "rclone")) });
+      result.restic.push({ ms: restic.ms, stored: duBytes(repo) });
+    }
+    const restoreDir = mkdtempSync(join(work, "restore-"));
+    const restore = timed(["sh", RESTORE, "latest"], { ...env, DATA_DIR: restoreDir });
+    const back = timed(
+      ["rclone", "copy", join(sink, "rclone"), mkdtempSync(join(work, "copy-back-"))],
+      rcloneEnv,
+    );
+    result.restore = { archive: restore.ms, rclone: back.ms };
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+    rmSync(sink, { recursive: true, force: true });
+  }
+  return result;
 }
 
 const rate = (bytes, ms) => `${(bytes / MIB / (ms / 1000)).toFixed(0)} MiB/s`;
+const pct = (part, whole) => `${((part / whole) * 100).toFixed(0)}%`;
 
 export async function run() {
   const mib = Number(process.env.CLOUDDROVE_BENCH_BACKUP_MIB ?? 1024);
   const runs = Number(process.env.CLOUDDROVE_BENCH_RUNS ?? 3);
   const work = mkdtempSync(join(tmpdir(), "clouddrove-bench-backup-"));
-  const sinkDir = mkdtempSync(join("/dev/shm", "clouddrove-bench-sink-"));
-  const s3Dir = mkdtempSync(join(tmpdir(), "clouddrove-bench-s3-"));
-  const { child: s3rver, endpoint } = await startS3rver(s3Dir);
   try {
-    const data = join(work, "data");
-    const first = writeRegistryData(data, mib * MIB);
-    const plain = ["sh", "-c", `tar -cf - -C "${data}" docker/registry/v2 | cat >/dev/null`];
-    // The same tar into the same sink with nothing of archive.sh's own: what moving the bytes costs.
-    const sinkOnly = [
-      "sh",
-      "-c",
-      `tar -cf - -C "${data}" docker/registry/v2 | rclone rcat --ignore-checksum "backup:${sinkDir}/plain.tar" && rm "${sinkDir}/plain.tar"`,
-    ];
-    // The two costs no streaming archive with a checksum can avoid, each alone, to show the ceiling:
-    // splitting the stream to a second reader (the checksum's), and hashing it with sha256.
-    const splitOnly = [
-      "sh",
-      "-c",
-      `W=$(mktemp -d) && mkfifo "$W/f" && { cat "$W/f" >/dev/null & } && tar -cf - -C "${data}" docker/registry/v2 | tee "$W/f" | cat >/dev/null; wait; rm -rf "$W"`,
-    ];
-    const sha = "$(command -v openssl >/dev/null && echo 'openssl dgst -sha256 -r' || echo sha256sum)";
-    const hashOnly = ["sh", "-c", `tar -cf - -C "${data}" docker/registry/v2 | ${sha} >/dev/null`];
-    const local = { kind: "local", dir: sinkDir };
-    const s3 = { kind: "s3", endpoint };
-
-    // Interleaved, so that machine noise hits every line alike. One warm-up run first fills the page cache.
-    timeRun(plain);
-    const samples = { plain: [], splitOnly: [], hashOnly: [], sinkOnly: [], local: [], s3: [] };
-    const sinkEnv = { env: { ...archiveEnv(data, { kind: "local", dir: sinkDir }) } };
-    for (let i = 0; i < runs; i++) {
-      samples.plain.push(timeRun(plain));
-      samples.splitOnly.push(timeRun(splitOnly));
-      samples.hashOnly.push(timeRun(hashOnly));
-      samples.sinkOnly.push(timeRun(sinkOnly, sinkEnv));
-      samples.local.push(timeArchive(data, local));
-      samples.s3.push(timeArchive(data, s3));
-    }
-    const [plainMs, splitMs, hashMs, sinkMs, localMs, s3Ms] = [
-      samples.plain,
-      samples.splitOnly,
-      samples.hashOnly,
-      samples.sinkOnly,
-      samples.local,
-      samples.s3,
-    ].map(median);
-    const share = (ms) => `${((plainMs / ms) * 100).toFixed(0)}% of plain tar`;
-    printTable(
-      `backup: archive throughput on ${(first.written / MIB).toFixed(0)} MiB of registry data (median of ${runs})`,
-      [
-        `tar -cf - | cat >/dev/null          ${plainMs.toFixed(0)} ms  ${rate(first.written, plainMs)}`,
-        `tar | tee to a 2nd reader | cat     ${splitMs.toFixed(0)} ms  ${rate(first.written, splitMs)}  ${share(splitMs)} (splitting the stream alone)`,
-        `tar | sha256 (one reader)           ${hashMs.toFixed(0)} ms  ${rate(first.written, hashMs)}  ${share(hashMs)} (hashing alone)`,
-        `tar | rclone rcat local (tmpfs)     ${sinkMs.toFixed(0)} ms  ${rate(first.written, sinkMs)}  ${share(sinkMs)} (the uploader alone)`,
-        `archive.sh -> rclone local (tmpfs)  ${localMs.toFixed(0)} ms  ${rate(first.written, localMs)}  ${share(localMs)} (target >= 80%)`,
-        `archive.sh -> s3rver (S3 protocol)  ${s3Ms.toFixed(0)} ms  ${rate(first.written, s3Ms)}  ${share(s3Ms)}`,
-      ],
+    // The data once: the base store, then what 10% and a further 40% of new pushes add (own tags).
+    const base = join(work, "base");
+    const first = writeRegistryData(base, mib * MIB);
+    const extra10 = join(work, "extra10");
+    const ten = writeRegistryData(extra10, first.written * 0.1, "bench/app", first.nextTag);
+    const extra50 = join(work, "extra50");
+    const forty = writeRegistryData(extra50, first.written * 0.4, "bench/app", ten.nextTag);
+    const sizes = [first.written, first.written + ten.written, first.written + ten.written + forty.written];
+    const samples = Array.from({ length: runs }, () => oneRun(base, extra10, extra50, work));
+    const med = (pick) => median(samples.map(pick));
+    // The generator writes whole images (layers up to 32 MiB), so "10%" and "50%" land somewhat above.
+    const phases = sizes.map((size, i) =>
+      i === 0 ? "first backup" : `after +${(((size - sizes[0]) / sizes[0]) * 100).toFixed(0)}% data`,
     );
-
-    // A second backup after new pushes: archive.sh writes a full archive each run, so its cost follows
-    // the total data, not the new data.
-    const rows = [
-      `first backup        ${(first.written / MIB).toFixed(0)} MiB total: ${localMs.toFixed(0)} ms`,
-    ];
-    let total = first.written;
-    let nextTag = first.nextTag;
-    for (const percent of [10, 50]) {
-      const added = writeRegistryData(
-        data,
-        (first.written * percent) / 100 - (total - first.written),
-        "bench/app",
-        nextTag,
-      );
-      total += added.written;
-      nextTag = added.nextTag;
-      const ms = median(Array.from({ length: runs }, () => timeArchive(data, local)));
+    const rows = [];
+    phases.forEach((phase, i) => {
+      const a = med((s) => s.archive[i].ms);
+      const bytes = med((s) => s.archive[i].bytes);
+      const c = med((s) => s.rclone[i].ms);
+      const r = med((s) => s.restic[i].ms);
+      // What each one added to its sink in this run (the stored size grows by it).
+      const added = (tool) => med((s) => s[tool][i].stored - (i === 0 ? 0 : s[tool][i - 1].stored)) / MIB;
+      const a0 = med((s) => s.archive[0].ms);
+      const b0 = med((s) => s.archive[0].bytes);
+      const ratio = i === 0 ? "" : ` = ${pct(a, a0)} of the first's time, ${pct(bytes, b0)} of its bytes`;
       rows.push(
-        `after +${String(percent).padEnd(2)}% new data ${(total / MIB).toFixed(0)} MiB total: ${ms.toFixed(0)} ms ` +
-          `(${(ms / localMs).toFixed(2)}x the first; total grew ${(total / first.written).toFixed(2)}x)`,
+        `${phase.padEnd(16)} ${(sizes[i] / MIB).toFixed(0)} MiB: archive.sh ${a.toFixed(0)} ms, ${(bytes / MIB).toFixed(1)} MiB written${ratio}`,
+        `${"".padEnd(16)} rclone copy ${c.toFixed(0)} ms, ${added("rclone").toFixed(1)} MiB (archive.sh at ${pct(c, a)} of its rate); ` +
+          `restic backup ${r.toFixed(0)} ms, ${added("restic").toFixed(1)} MiB`,
       );
-    }
-    printTable("backup: cost of a second backup as new data arrives (archive.sh -> rclone local)", rows);
+    });
+    const restore = med((s) => s.restore.archive);
+    const back = med((s) => s.restore.rclone);
+    rows.push(
+      `restore latest   restore.sh ${restore.toFixed(0)} ms (${rate(sizes[2], restore)}), rclone copy back ${back.toFixed(0)} ms (${rate(sizes[2], back)}): restore.sh at ${pct(back, restore)} of its rate`,
+    );
+    printTable(
+      `backup: cost per run on ${(first.written / MIB).toFixed(0)} MiB of registry data, sinks on tmpfs (median of ${runs})`,
+      rows,
+    );
   } finally {
-    s3rver.kill();
     rmSync(work, { recursive: true, force: true });
-    rmSync(sinkDir, { recursive: true, force: true });
-    rmSync(s3Dir, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@
 import type { S3Client, LifecycleRule as SdkLifecycleRule } from "@aws-sdk/client-s3";
 import type { BackupBucketTarget } from "../core/backup/bucket-target.js";
 import { type LifecycleRule, mergeLifecycleRules } from "../core/backup/lifecycle.js";
-import { parseChecksumFile } from "../core/backup/verify.js";
+import { parseChecksumFile, type SnapshotBlobStore } from "../core/backup/verify.js";
 import { ClouddroveError, CredentialsError, OperationError, UsageError } from "../errors.js";
 import { silenceSdkNodeVersionWarning } from "./aws/node-warning.js";
 
@@ -31,11 +31,19 @@ export interface BackupBucket {
   readText(key: string): Promise<string>;
   /** The hex sha256 from "<key>.sha256". */
   readChecksum(archiveKey: string): Promise<string>;
+  /** The blobs snapshots reference, stored once each under PREFIX + "blobs/" (archive.sh uploads them). */
+  blobStore(): SnapshotBlobStore;
   getLifecycleRules(): Promise<LifecycleRule[]>;
   /** Adds or replaces our rule, keeping every other rule; returns the configuration written. */
   putLifecycleRule(rule: LifecycleRule): Promise<LifecycleRule[]>;
   close(): void;
 }
+
+/** Where archive.sh stores a blob: the registry's own layout under the prefix. */
+export function blobKey(prefix: string, hex: string): string {
+  return `${prefix}blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
+}
+const BLOB_KEY = /blobs\/sha256\/([a-f0-9]{2})\/([a-f0-9]{64})\/data$/;
 
 function normalizePrefix(prefix: string): string {
   return prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
@@ -208,6 +216,25 @@ export async function openBackupBucket(input: BackupBucketTarget): Promise<Backu
     return (await response.Body?.transformToString("utf-8")) ?? "";
   }
 
+  async function blobSizes(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    const blobPrefix = `${prefix}blobs/sha256/`;
+    let token: string | undefined;
+    do {
+      const page = await call(`list s3://${bucket}/${blobPrefix}`, () =>
+        client.send(
+          new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: blobPrefix, ContinuationToken: token }),
+        ),
+      );
+      for (const object of page.Contents ?? []) {
+        const match = BLOB_KEY.exec(object.Key ?? "");
+        if (match?.[2] && object.Key === blobKey(prefix, match[2])) sizes.set(match[2], object.Size ?? 0);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return sizes;
+  }
+
   async function getLifecycleRules(): Promise<LifecycleRule[]> {
     try {
       const response = await client.send(new sdk.GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
@@ -252,6 +279,7 @@ export async function openBackupBucket(input: BackupBucketTarget): Promise<Backu
       }
       return parseChecksumFile(text);
     },
+    blobStore: () => ({ sizes: blobSizes, read: (hex) => readObject(blobKey(prefix, hex)) }),
     getLifecycleRules,
     putLifecycleRule,
     close: () => client.destroy(),

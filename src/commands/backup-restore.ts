@@ -93,6 +93,8 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
         namespace: ns,
         bucket,
         archive,
+        // Every blob hashed before anything stops: a blob corrupted in the bucket refuses the restore
+        // while the registry still runs (restore.sh hashes them again as they land).
         checkBlobDigests: true,
         target: restoreTarget,
         job,

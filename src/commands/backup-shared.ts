@@ -20,7 +20,7 @@ export interface BackupFlags extends Record<string, unknown> {
   storageClass?: string;
   confirm?: string;
   removeOld?: boolean;
-  blobDigests?: boolean;
+  deep?: boolean;
 }
 
 export async function resolveSettings(ctx: CommandContext, flags: BackupFlags): Promise<Config> {

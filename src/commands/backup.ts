@@ -67,14 +67,11 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     .option("--timeout <duration>", "how long to wait for readyToUse", "30m");
   const verify = sub(
     "verify",
-    "download an archive (streamed) and check its checksum and registry layout",
+    "check a snapshot: its checksum, its registry layout, every blob it references present with its size",
     runVerify,
   )
-    .option("--from <key>", "archive key, file name, or latest", "latest")
-    .option(
-      "--no-blob-digests",
-      "skip hashing every blob (the archive checksum and layout are still checked)",
-    )
+    .option("--from <key>", "snapshot key, file name, or latest", "latest")
+    .option("--deep", "also download every blob and check its sha256 against its name")
     .option("--dry-run", "name the archive that would be checked; read nothing");
   const restore = sub(
     "restore",
@@ -312,7 +309,7 @@ async function runVerify(ctx: CommandContext, flags: BackupFlags): Promise<void>
   const bucket = await openBackupBucket(backupBucketTarget(config, ctx.io.env));
   try {
     const archive = await bucket.resolveArchive(flags.from ?? "latest");
-    const context: VerifyContext = { bucket, archive, checkBlobDigests: flags.blobDigests !== false };
+    const context: VerifyContext = { bucket, archive, checkBlobDigests: flags.deep === true };
     const report = (dryRun: boolean): VerifyReport => {
       const r = context.report;
       return {
@@ -329,6 +326,8 @@ async function runVerify(ctx: CommandContext, flags: BackupFlags): Promise<void>
         manifests: r?.manifests ?? 0,
         blobs: r?.blobs ?? 0,
         blobsChecked: r?.blobsChecked ?? 0,
+        snapshot: r?.snapshot ?? false,
+        blobBytes: r?.blobBytes ?? 0,
         problems: r?.problems ?? [],
         warnings: r?.warnings ?? [],
       };

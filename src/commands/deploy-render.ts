@@ -37,7 +37,8 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
     if (flags.retentionRule !== false) {
       ctx.out.info(
         `deploy also puts the lifecycle rule clouddrove-backup-retention on s3://${config.backup.bucket}/${config.backup.prefix} ` +
-          `(archives expire after ${config.backup.retentionDays} days); --no-retention-rule skips it.`,
+          `(unfinished uploads aborted after 2 days; each backup run prunes snapshots: the newest ${config.backup.keepLast}, ` +
+          `and all younger than ${config.backup.retentionDays} days, are kept); --no-retention-rule skips it.`,
       );
     }
   }

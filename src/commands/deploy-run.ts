@@ -179,7 +179,7 @@ async function deployWithConfig(
   const retention: { value?: RetentionOutcome } = {};
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
-  if (config.backup.bucket) deployContext.warnings.push(...backupDeployNotes(config).warnings);
+  deployContext.warnings.push(...backupDeployNotes(config).warnings);
   const report = (ok: boolean): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
     ok,
     dryRun,

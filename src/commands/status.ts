@@ -18,6 +18,7 @@ export function registerStatus(program: Command, io: AppIO, state: RunState): vo
 
 export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean }): Promise<void> {
   const { resolveFromContext } = await import("../config/options.js");
+  const { backupStatusWarnings } = await import("../core/backup/deploy-notes.js");
   const { evaluateHealth } = await import("../core/health/evaluate.js");
   const { healthReportText } = await import("../core/health/report-text.js");
   const { names } = await import("../core/render/names.js");
@@ -36,7 +37,14 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });
-    await ctx.out.result({ target: target.label, ...report }, () => healthReportText(report, target.label));
+    // Warnings are not problems: they leave `healthy` (and the exit code) alone.
+    const warnings = backupStatusWarnings(config);
+    await ctx.out.result({ target: target.label, ...report, warnings }, () =>
+      [
+        healthReportText(report, target.label),
+        ...(warnings.length > 0 ? ["Warnings:", ...warnings.map((w) => `  - ${w}`)] : []),
+      ].join("\n"),
+    );
     if (!report.healthy) ctx.state.exitCode = 1;
   } finally {
     await target.close();

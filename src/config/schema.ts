@@ -44,6 +44,7 @@ export interface Config {
     roleArn?: string;
     secretName: string;
     retentionDays: number;
+    keepLast: number;
   };
   /** Where `clouddrove trust` installs the CA for this machine's container tools. */
   trust: { rootDir: string };

@@ -287,10 +287,19 @@ export const SETTINGS: readonly Setting[] = [
     key: "backup.retentionDays",
     kind: "integer",
     flag: "retention-days",
-    description: "days an archive is kept (an S3 lifecycle rule)",
+    description: "days a snapshot is kept (each backup run prunes older ones beyond --keep-last)",
     default: 30,
     min: 1,
     max: 3650,
+  }),
+  S({
+    key: "backup.keepLast",
+    kind: "integer",
+    flag: "keep-last",
+    description: "the newest N snapshots are always kept, however old",
+    default: 7,
+    min: 1,
+    max: 10000,
   }),
 
   S({

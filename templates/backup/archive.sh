@@ -1,10 +1,19 @@
 #!/bin/sh
 # clouddrove registry backup -- archive.sh
 #
-# Streams the registry's data into ONE uncompressed tar archive in S3, plus its checksum:
+# Backs the registry's data up to S3 incrementally. Under s3://$BACKUP_BUCKET/$BACKUP_PREFIX:
 #
-#   s3://$BACKUP_BUCKET/$BACKUP_PREFIX<UTC timestamp>.tar          e.g. clouddrove/20250131T030000Z.tar
-#   s3://$BACKUP_BUCKET/$BACKUP_PREFIX<UTC timestamp>.tar.sha256   "<sha256>  <name>.tar" (sha256sum -c format)
+#   blobs/sha256/<2>/<digest>/data   every blob ONCE, in the registry's own layout (its name is its
+#                                    sha256). A blob whose key is already in the bucket is never read
+#                                    or uploaded again: a second run costs what is new, not the store.
+#   <UTC timestamp>.tar              one SNAPSHOT per run -- its key is what restore.sh and
+#                                    `clouddrove backup restore --from` take, e.g. clouddrove/20250131T030000Z.tar.
+#                                    A small uncompressed tar: the repository metadata
+#                                    (docker/registry/v2/repositories: tags, manifest revisions, layer
+#                                    links) and clouddrove-snapshot/blobs, the blobs it references, one
+#                                    "<sha256> <bytes>" per line.
+#   <UTC timestamp>.tar.sha256       "<sha256>  <name>.tar" (sha256sum -c format), written LAST
+#   running/<UTC timestamp>          present while a run is under way (see retention below)
 #
 # The backup CronJob runs exactly this file (mounted from a ConfigMap). To run it by hand:
 #
@@ -15,31 +24,48 @@
 #   BACKUP_PREFIX   key prefix, default "clouddrove/" (a missing trailing "/" is added)
 #   BACKUP_REGION   bucket region (default: $AWS_REGION, then us-east-1)
 #   DATA_DIR        the registry's storage root, default /var/lib/clouddrove (mounted read-only in the job)
+#   RCLONE_TRANSFERS  blobs uploaded in parallel, default 8 (each large one also in 4 parts at a time)
+#   BACKUP_KEEP_LAST       retention: the newest N complete snapshots are always kept (default 7)
+#   BACKUP_RETENTION_DAYS  retention: so is every snapshot younger than this (default 30; 0 = by count only)
+#   BACKUP_PRUNE_GRACE_SECONDS  a blob uploaded less than this ago is never deleted (default 21600, the
+#                          Job's deadline: a run still going may reference it without a snapshot yet)
+#   BACKUP_PRUNE_ONLY      "true": only apply the retention, take no snapshot
 # Credentials: whatever the AWS SDK finds (IRSA web identity, EKS Pod Identity, AWS_ACCESS_KEY_ID/...).
 # The S3 remote is the rclone remote "backup", configured from RCLONE_CONFIG_BACKUP_* variables; any of
 # them can be overridden (e.g. RCLONE_CONFIG_BACKUP_ENDPOINT for an S3-compatible server).
 #
 # Why it is built this way:
-# - Streamed: tar | tee | rclone rcat. The data is never copied to local disk; the checksum is computed
-#   from the same bytes as they pass (tee into a FIFO read by sha256sum or openssl). rclone's own hash
-#   check of the whole stream is skipped (--ignore-checksum): it would cost as much CPU again, S3 checks
-#   each part's MD5 (rclone sends it) on upload, and the sha256 written beside the archive is what
-#   restore.sh verifies end to end.
-# - Not compressed: registry layers are already gzip-compressed; gzip would burn CPU for almost nothing.
-# - Consistent while pushes continue, without a snapshot: the registry writes everything that a file
-#   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then the
-#   manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So the
-#   archive lists the files in the REVERSE order -- tags, then manifest revisions, then layer links, then
-#   blobs/ -- and each list is taken after the one before: whatever a listed file refers to already
-#   existed when the next list was taken. (In short: repositories/ before blobs/.) Unfinished
-#   uploads (_uploads) are left out. One race remains: a tag moved to a brand-new manifest while this
-#   runs may point past the archive; restore.sh then points it at its previous manifest (the tag's own
-#   history), and says so.
+# - Content-addressed: a registry's store is mostly immutable blobs named by their checksum, plus small
+#   link files. Which blobs are new is decided by comparing two listings (the volume's and the
+#   bucket's), not by reading anything; only those are uploaded (rclone copy, in parallel, multipart
+#   for large ones; rclone checks each upload's MD5).
+# - Consistent while pushes continue, without a volume snapshot: the registry writes everything a file
+#   refers to BEFORE the file that refers to it (layer blob, then the repository's _layers link, then
+#   the manifest's blob, then its revision link, then the tag), and no GC or delete runs meanwhile. So
+#   the metadata is copied first, in the reverse order -- tags, then manifest revisions, then layer
+#   links -- each class read after the one before, and the blobs are listed after all of it: whatever a
+#   copied file refers to already existed when the next list was taken. Unfinished uploads (_uploads)
+#   are left out. A tag caught half-written is settled by restore.sh on its previous manifest (the
+#   tag's own history), which says so.
+# - The snapshot is built in a temporary directory (metadata is link files of ~71 bytes: small), so its
+#   checksum is of exactly the bytes uploaded.
+# - Retention, after the snapshot is complete: snapshots expire by count and age (expired ones are
+#   deleted .sha256 first, so a half-deleted one is merely incomplete), then mark and sweep: a blob is
+#   deleted only when no remaining snapshot lists it. A run going on beside this one (a manual
+#   `clouddrove backup now` next to the scheduled Job) may rely on a blob it saw in the bucket without
+#   having written its snapshot yet, so: every run announces itself under running/ before it lists the
+#   bucket, the sweep is skipped while another run's announcement is younger than the Job's deadline,
+#   blobs uploaded within the grace period are never deleted, and a run re-lists the bucket before its
+#   .sha256 and uploads again any blob that went meanwhile. Retention is not an S3 lifecycle rule: S3
+#   would expire a blob by ITS age, although a newer snapshot still references it.
 # - Output: the last line on stdout is machine-readable:
-#     clouddrove-backup key=<key> bytes=<n> seconds=<n> sha256=<hex>
+#     clouddrove-backup key=<snapshot key> bytes=<snapshot bytes> seconds=<n> sha256=<snapshot sha256>
+#       blobs=<referenced> blob_bytes=<their bytes> uploaded=<new blobs> uploaded_bytes=<their bytes>
+#       expired=<snapshots deleted> swept=<blobs deleted> swept_bytes=<their bytes>
+#   (with BACKUP_PRUNE_ONLY=true: clouddrove-prune expired=... swept=... swept_bytes=...)
 #
-# Runs under busybox sh (the job image) and dash/bash with GNU tar. Exit status 0 only when the archive
-# AND its checksum file are in the bucket.
+# Runs under busybox sh (the job image) and dash/bash with GNU tar. Exit status 0 only when every blob,
+# the snapshot AND its checksum file are in the bucket.
 set -eu
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) archive: $*" >&2; }
@@ -52,8 +78,17 @@ fail() {
 BUCKET=${BACKUP_BUCKET:-}
 PREFIX=${BACKUP_PREFIX-clouddrove/}
 DATA_DIR=${DATA_DIR:-/var/lib/clouddrove}
+KEEP_LAST=${BACKUP_KEEP_LAST:-7}
+RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-30}
+GRACE_SECONDS=${BACKUP_PRUNE_GRACE_SECONDS:-21600}
+PRUNE_ONLY=${BACKUP_PRUNE_ONLY:-false}
 [ -n "$BUCKET" ] || fail "BACKUP_BUCKET is not set (the S3 bucket to write to)"
 case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
+for setting in "BACKUP_KEEP_LAST=$KEEP_LAST" "BACKUP_RETENTION_DAYS=$RETENTION_DAYS" \
+  "BACKUP_PRUNE_GRACE_SECONDS=$GRACE_SECONDS"; do
+  case "${setting#*=}" in "" | *[!0-9]*) fail "$setting is not a whole number" ;; esac
+done
+[ "$KEEP_LAST" -ge 1 ] || fail "BACKUP_KEEP_LAST=$KEEP_LAST: at least the newest snapshot is always kept (1 or more)"
 
 # The rclone remote "backup": S3 with the SDK's own credential chain (env_auth).
 : "${RCLONE_CONFIG_BACKUP_TYPE:=s3}"
@@ -62,127 +97,264 @@ case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
 : "${RCLONE_CONFIG_BACKUP_REGION:=${BACKUP_REGION:-${AWS_REGION:-us-east-1}}}"
 # The job may write objects but need not be allowed to create or inspect buckets.
 : "${RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET:=true}"
-# A stream of unknown size is uploaded in parts of this size, at most 10,000 of them: 64M allows
-# archives up to 625 GiB, using 4 x 64M of memory (upload concurrency 4).
+# A large blob is uploaded in parts of this size (4 at a time), at most 10,000 of them.
 : "${RCLONE_CONFIG_BACKUP_CHUNK_SIZE:=64M}"
+# Blobs uploaded in parallel: most are small, so the round trips, not the bandwidth, set the pace.
+: "${RCLONE_TRANSFERS:=8}"
 export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
-  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE
+  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE \
+  RCLONE_TRANSFERS
 
-for tool in tar rclone sha256sum tee mkfifo mktemp date cut find grep; do
-  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find"
+for tool in tar rclone sha256sum mktemp date cut find grep awk sed sort wc tr head; do
+  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum mktemp find grep awk"
 done
 
 REGISTRY=docker/registry/v2
-[ -d "$DATA_DIR/$REGISTRY/repositories" ] && [ -d "$DATA_DIR/$REGISTRY/blobs" ] ||
-  fail "no registry data in $DATA_DIR/$REGISTRY (repositories/ and blobs/ expected). Is the registry's" \
-    "storage rootdirectory $DATA_DIR, and has anything been pushed yet?"
+if [ "$PRUNE_ONLY" != true ]; then
+  [ -d "$DATA_DIR/$REGISTRY/repositories" ] && [ -d "$DATA_DIR/$REGISTRY/blobs" ] ||
+    fail "no registry data in $DATA_DIR/$REGISTRY (repositories/ and blobs/ expected). Is the registry's" \
+      "storage rootdirectory $DATA_DIR, and has anything been pushed yet?"
+fi
+BLOBS_DIR="backup:$BUCKET/${PREFIX}blobs"
+RUNNING_DIR="backup:$BUCKET/${PREFIX}running"
+# A run older than this is over (the Job's activeDeadlineSeconds): its announcement no longer counts.
+RUN_DEADLINE_SECONDS=21600
 
-# --- the archive ------------------------------------------------------------------------------------
-# One archive per run, named by its UTC start time. Never overwrite one: two runs within the same second
-# (a manual run beside the scheduled one) get the next second.
+# utc_stamp SECONDS-AGO: the UTC time then, in the snapshots' name format (busybox and GNU date).
+utc_stamp() { date -u -d "@$(($(date +%s) - $1))" +%Y%m%dT%H%M%SZ; }
+
+# --- retention (section 5 of a run; the whole run with BACKUP_PRUNE_ONLY=true) -----------------------
+EXPIRED=0
+SWEPT=0
+SWEPT_BYTES=0
+# prune: expire snapshots by count and age, then delete the blobs no remaining snapshot lists.
+prune() {
+  rclone lsf --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX" >"$WORK/objects.sizes" ||
+    { log "retention skipped: cannot list s3://$BUCKET/$PREFIX"; return 1; }
+  cut -d ' ' -f 1 "$WORK/objects.sizes" >"$WORK/objects"
+  # Newest first (names are UTC times). keep: among the newest KEEP_LAST complete ones, or younger than
+  # RETENTION_DAYS (0: by count only). A snapshot without its .sha256 is a run that did not finish (or
+  # one still going): it goes once no run that old can still be going, and references nothing meanwhile.
+  grep -x '[0-9]\{8\}T[0-9]\{6\}Z\.tar' "$WORK/objects" | sort -r |
+    awk -v objects="$WORK/objects" -v keep="$KEEP_LAST" -v days="$RETENTION_DAYS" \
+      -v cutoff="$(utc_stamp $((RETENTION_DAYS * 86400)))" -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '
+      BEGIN { while ((getline line < objects) > 0) present[line] = 1 }
+      {
+        stamp = substr($0, 1, 16)
+        if (!(($0 ".sha256") in present)) { print (stamp < stale ? "expire" : "unfinished"), $0; next }
+        complete++
+        print ((complete <= keep || (days > 0 && stamp >= cutoff)) ? "keep" : "expire"), $0
+      }' >"$WORK/retention"
+  # The .sha256 goes first: a snapshot whose deletion is interrupted is merely incomplete.
+  for name in $(awk '$1 == "expire" { print $2 }' "$WORK/retention"); do
+    rclone deletefile "backup:$BUCKET/$PREFIX$name.sha256" 2>/dev/null || true
+    rclone deletefile "backup:$BUCKET/$PREFIX$name" ||
+      { log "retention stopped: cannot delete s3://$BUCKET/$PREFIX$name"; return 1; }
+    EXPIRED=$((EXPIRED + 1))
+    log "expired snapshot $PREFIX$name"
+  done
+
+  # Mark: the blobs every kept snapshot lists. Any snapshot that cannot be read stops the sweep: a
+  # blob is deleted only when it is certain that nothing kept needs it.
+  : >"$WORK/marked"
+  awk '$1 == "keep" { print $2 }' "$WORK/retention" >"$WORK/keep"
+  # The kept snapshots up to 256 MiB in one rclone run (a snapshot is metadata: small); a larger object
+  # is most likely a full archive of an earlier clouddrove, looked at one by one below.
+  awk -v sizes="$WORK/objects.sizes" '
+    BEGIN { while ((getline line < sizes) > 0) { split(line, field, " "); size[field[1]] = field[2] } }
+    size[$1] <= 268435456' "$WORK/keep" >"$WORK/keep.small"
+  mkdir -p "$WORK/kept"
+  rclone copy --files-from-raw "$WORK/keep.small" --no-traverse "backup:$BUCKET/$PREFIX" "$WORK/kept" ||
+    { log "retention stopped before deleting any blob: cannot download the kept snapshots"; return 1; }
+  for name in $(cat "$WORK/keep"); do
+    # A full archive of an earlier clouddrove holds its blobs itself and lists none; a snapshot's first
+    # member is clouddrove-snapshot/ (read from the first kilobyte of an object not downloaded).
+    if [ -f "$WORK/kept/$name" ]; then
+      first=$(tar -tf "$WORK/kept/$name" 2>/dev/null | head -n 1)
+    else
+      first=$(rclone cat --count 1024 "backup:$BUCKET/$PREFIX$name" | tar -tf - 2>/dev/null | head -n 1)
+    fi
+    case "$first" in clouddrove-snapshot/*) ;; *) continue ;; esac
+    if [ -f "$WORK/kept/$name" ]; then
+      tar -xOf "$WORK/kept/$name" clouddrove-snapshot/blobs >>"$WORK/marked"
+    else
+      rclone cat "backup:$BUCKET/$PREFIX$name" | tar -xOf - clouddrove-snapshot/blobs >>"$WORK/marked"
+    fi || { log "retention stopped before deleting any blob: cannot read the blob list of $PREFIX$name"; return 1; }
+  done
+
+  # Sweep, unless another run is going on (it may rely on a blob it saw in the bucket).
+  rclone lsf --files-only "$RUNNING_DIR/" >"$WORK/running" 2>/dev/null || : >"$WORK/running"
+  OTHERS=$(awk -v self="${STAMP:-none}" -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" \
+    '$0 != self && $0 >= stale' "$WORK/running")
+  if [ -n "$OTHERS" ]; then
+    log "blobs not swept: another backup run is going on (s3://$BUCKET/${PREFIX}running/$(echo "$OTHERS" | head -n 1))"
+    return 0
+  fi
+  # Blobs uploaded within the grace period are left alone (a run still going may need them).
+  _rc=0
+  rclone lsf -R --fast-list --files-only --format ps --separator ' ' --use-server-modtime \
+    --min-age "${GRACE_SECONDS}s" "$BLOBS_DIR" >"$WORK/stored" || _rc=$?
+  [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || { log "blobs not swept: cannot list s3://$BUCKET/${PREFIX}blobs/"; return 1; }
+  awk -v marked="$WORK/marked" '
+    BEGIN { while ((getline line < marked) > 0) { split(line, field, " "); keep[field[1]] = 1 } }
+    { split($1, part, "/"); if (!(part[3] in keep)) print }' "$WORK/stored" >"$WORK/sweep"
+  read -r SWEPT SWEPT_BYTES <<SUMS
+$(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/sweep")
+SUMS
+  if [ "$SWEPT" -gt 0 ]; then
+    cut -d ' ' -f 1 "$WORK/sweep" >"$WORK/sweep.paths"
+    rclone delete --fast-list --files-from-raw "$WORK/sweep.paths" "$BLOBS_DIR" ||
+      { log "sweeping unreferenced blobs failed part-way; the next run sweeps the rest"; return 1; }
+  fi
+  log "retention: $EXPIRED snapshots expired, $SWEPT unreferenced blobs ($SWEPT_BYTES bytes) deleted"
+}
+
+if [ "$PRUNE_ONLY" = true ]; then
+  WORK=$(mktemp -d)
+  # Announced like a backup run (under a name no backup run takes): a run that starts meanwhile then
+  # knows a sweep may be under way.
+  STAMP=$(date -u +%Y%m%dT%H%M%SZ)-prune
+  trap 'rclone deletefile "$RUNNING_DIR/$STAMP" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+  printf '%s\n' "${HOSTNAME:-archive.sh} prune" | rclone rcat "$RUNNING_DIR/$STAMP" ||
+    fail "cannot write s3://$BUCKET/${PREFIX}running/$STAMP (bucket, region and credentials right?)"
+  prune || fail "retention did not finish (see above); nothing it kept was deleted"
+  echo "clouddrove-prune expired=$EXPIRED swept=$SWEPT swept_bytes=$SWEPT_BYTES"
+  exit 0
+fi
+
+# --- the snapshot's name ----------------------------------------------------------------------------
+# One snapshot per run, named by its UTC start time. Never overwrite one: two runs within the same
+# second (a manual run beside the scheduled one) get the next second.
 while :; do
   STAMP=$(date -u +%Y%m%dT%H%M%SZ)
   NAME="$STAMP.tar"
   KEY="$PREFIX$NAME"
   TARGET="backup:$BUCKET/$KEY"
-  EXISTING=$(rclone lsf --files-only "backup:$BUCKET/$PREFIX") ||
+  # Snapshots, and running/<name> of a run going on that has written no snapshot yet.
+  EXISTING=$(rclone lsf -R --max-depth 2 --files-only "backup:$BUCKET/$PREFIX") ||
     fail "cannot list s3://$BUCKET/$PREFIX (bucket, region and credentials right?)"
-  printf '%s\n' "$EXISTING" | grep -qx "$NAME" || break
+  printf '%s\n' "$EXISTING" | grep -qx -e "$NAME" -e "running/$STAMP" || break
   sleep 1
 done
+# Runs already going on (announced, younger than the deadline): only they can be sweeping meanwhile.
+OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | sed -n 's|^running/||p' |
+  awk -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '$0 >= stale')
 STARTED=$(date +%s)
 
 WORK=$(mktemp -d)
-SUM_PID=""
+ANNOUNCED=""
 cleanup() {
-  [ -z "$SUM_PID" ] || kill "$SUM_PID" 2>/dev/null || true
+  [ -z "$ANNOUNCED" ] || rclone deletefile "$ANNOUNCED" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Announce this run before the bucket is listed: a retention sweep elsewhere then leaves the blobs alone.
+printf '%s\n' "${HOSTNAME:-archive.sh}" | rclone rcat "$RUNNING_DIR/$STAMP" ||
+  fail "cannot write s3://$BUCKET/${PREFIX}running/$STAMP (bucket, region and credentials right?)"
+ANNOUNCED="$RUNNING_DIR/$STAMP"
+SNAPSHOT_DIR="$WORK/snapshot"
+mkdir -p "$SNAPSHOT_DIR/clouddrove-snapshot"
 
-# stage NAME COMMAND...: runs one stage of the pipeline and records its exit status in $WORK/NAME.rc.
-# (dash has no pipefail; this checks every stage, not only the last.)
-stage() {
-  _name=$1
-  shift
-  _rc=0
-  "$@" || _rc=$?
-  echo "$_rc" >"$WORK/$_name.rc"
-}
-status() { cat "$WORK/$1.rc" 2>/dev/null || echo "never ran"; }
-
-# GNU tar exits 1 when a file changed while it was read (a tag moved, a directory gained a blob): the
-# archive is still consistent thanks to the order below. Any other failure is fatal. (busybox tar has no
-# such warning: 1 is an error there.)
+# GNU tar exits 1 when a file changed while it was read (a tag moved): the order below keeps the
+# snapshot consistent. Any other failure is fatal. (busybox tar has no such warning: 1 is an error there.)
 TAR_TOLERATES=0
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then TAR_TOLERATES=1; fi
 
-# members: every path to archive, one per line, in the order explained in the header. Directories come
-# first so that the archive keeps their modes; _uploads (unfinished uploads) is pruned everywhere.
-members() {
-  repos="$REGISTRY/repositories"
-  # Chained with &&: set -e does not apply inside a function called from `stage`, and a listing that
-  # failed half-way must fail the run.
-  cd "$DATA_DIR" &&
-    find "$repos" -name _uploads -prune -o -type d -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/tags/*' -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_manifests/revisions/*' -print &&
-    find "$repos" -name _uploads -prune -o -type f -path '*/_layers/*' -print &&
-    # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
-    find "$repos" -name _uploads -prune -o -type f ! -path '*/_manifests/tags/*' \
-      ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*' -print &&
-    find "$REGISTRY/blobs" -print
+# --- 1. the metadata, in the reverse order of the registry's writes ---------------------------------
+# copy_metadata WHAT FIND-TESTS...: copies the files under repositories/ that match into the snapshot
+# directory (through a tar in $WORK, which keeps modes and modification times -- restore.sh orders a
+# tag's history by them).
+copy_metadata() {
+  _what=$1
+  shift
+  (cd "$DATA_DIR" && find "$REGISTRY/repositories" -name _uploads -prune -o "$@" -print) >"$WORK/list" ||
+    fail "listing the $_what failed"
+  _rc=0
+  tar -c -f "$WORK/part.tar" -C "$DATA_DIR" --no-recursion -T "$WORK/list" || _rc=$?
+  if [ "$_rc" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
+    log "note: $_what changed while they were copied (pushes in progress); the snapshot stays consistent"
+  elif [ "$_rc" != 0 ]; then
+    fail "tar could not read the $_what (exit status $_rc)"
+  fi
+  tar -x -f "$WORK/part.tar" -C "$SNAPSHOT_DIR" || fail "copying the $_what into $WORK failed (is /tmp full?)"
 }
+log "copying the repository metadata of $DATA_DIR/$REGISTRY"
+copy_metadata directories -type d
+copy_metadata tags -type f -path '*/_manifests/tags/*'
+copy_metadata "manifest revisions" -type f -path '*/_manifests/revisions/*'
+copy_metadata "layer links" -type f -path '*/_layers/*'
+# Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
+copy_metadata "other repository files" -type f ! -path '*/_manifests/tags/*' \
+  ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*'
 
-# sha256 of stdin, printed as "<hex> ...". openssl, where the image has it, uses the CPU's SHA
-# instructions (~1 GB/s, four times coreutils' sha256sum); sha256sum (coreutils or busybox) is the
-# fallback every image has.
-sha256_stdin() {
-  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else sha256sum; fi
+# --- 2. the blobs it references: every blob on the volume now ---------------------------------------
+# "sha256/<2>/<hex>/data <bytes>", from a listing (nothing is read). rclone lists the bucket the same way.
+BLOB_LINE='^sha256/[0-9a-f][0-9a-f]/[0-9a-f]\{64\}/data [0-9][0-9]*$'
+rclone lsf -R --files-only --format ps --separator ' ' "$DATA_DIR/$REGISTRY/blobs" >"$WORK/local.all" ||
+  fail "cannot list the blobs in $DATA_DIR/$REGISTRY/blobs"
+grep "$BLOB_LINE" "$WORK/local.all" >"$WORK/local" || true
+awk '{ split($1, part, "/"); print part[3], $2 }' "$WORK/local" \
+  >"$SNAPSHOT_DIR/clouddrove-snapshot/blobs"
+
+# --- 3. upload the blobs the bucket does not have yet -----------------------------------------------
+# missing_blobs: the referenced blobs ($WORK/local) whose key is not in the bucket, into $WORK/missing.
+# Present = same key; the key is the digest, so a present blob is never read again.
+missing_blobs() {
+  # A prefix with no blobs yet is "directory not found" (exit 3) for rclone: an empty listing.
+  _rc=0
+  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
+  [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/${PREFIX}blobs/ (rclone exit status $_rc)"
+  # (The bucket's listing is read in BEGIN: an empty one must not be mistaken for the first of two files.)
+  awk -v remote="$WORK/remote" '
+    BEGIN { while ((getline line < remote) > 0) { split(line, field, " "); present[field[1]] = 1 } }
+    !($1 in present)' "$WORK/local" >"$WORK/missing"
 }
-mkfifo "$WORK/sum.fifo"
-sha256_stdin <"$WORK/sum.fifo" >"$WORK/sum" &
-SUM_PID=$!
+# upload_missing: uploads the blobs in $WORK/missing, RCLONE_TRANSFERS at a time.
+upload_missing() {
+  cut -d ' ' -f 1 "$WORK/missing" >"$WORK/missing.paths"
+  # --no-traverse: the bucket was just listed; rclone must not list it again.
+  rclone copy --files-from-raw "$WORK/missing.paths" --no-traverse "$DATA_DIR/$REGISTRY/blobs" "$BLOBS_DIR" ||
+    fail "uploading the new blobs to s3://$BUCKET/${PREFIX}blobs/ failed; see the rclone messages above." \
+      "No snapshot was written; blobs already uploaded are kept and not uploaded again by the next run"
+}
+missing_blobs
+read -r BLOBS BLOB_BYTES <<SUMS
+$(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/local")
+SUMS
+read -r UPLOADED UPLOADED_BYTES <<SUMS
+$(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/missing")
+SUMS
+log "$BLOBS blobs ($BLOB_BYTES bytes) referenced; $UPLOADED of them ($UPLOADED_BYTES bytes) are new"
+[ "$UPLOADED" = 0 ] || upload_missing
 
-log "streaming $DATA_DIR/$REGISTRY to s3://$BUCKET/$KEY"
-# tar archives exactly the listed paths (--no-recursion), in the listed order.
-stage list members |
-  stage tar tar -c -f - -C "$DATA_DIR" --no-recursion -T - |
-  stage tee tee "$WORK/sum.fifo" |
-  stage upload rclone rcat --ignore-checksum "$TARGET"
-
-wait "$SUM_PID" || fail "computing the sha256 failed"
-SUM_PID=""
-
-[ "$(status upload)" = 0 ] || fail "upload to s3://$BUCKET/$KEY failed (rclone exit status $(status upload)); see the rclone messages above"
-PROBLEM=""
-TAR_RC=$(status tar)
-if [ "$TAR_RC" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
-  log "note: files changed while they were archived (pushes in progress); the archive stays consistent"
-elif [ "$TAR_RC" != 0 ]; then
-  PROBLEM="tar failed (exit status $TAR_RC)"
-fi
-[ "$(status list)" = 0 ] || PROBLEM="listing the files failed (find exit status $(status list))"
-[ "$(status tee)" = 0 ] || PROBLEM="tee failed (exit status $(status tee))"
-if [ -n "$PROBLEM" ]; then
-  # rclone uploaded whatever came through before the failure. Without a .sha256 nothing restores it,
-  # but remove it if the credentials allow, so that nobody mistakes it for a backup.
-  rclone deletefile "$TARGET" 2>/dev/null || log "could not delete the incomplete s3://$BUCKET/$KEY"
-  fail "$PROBLEM; s3://$BUCKET/$KEY is NOT a valid backup"
-fi
-
-SHA256=$(cut -d ' ' -f 1 "$WORK/sum")
+# --- 4. the snapshot, then its checksum -------------------------------------------------------------
+tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
+  fail "could not write the snapshot into $WORK (is /tmp full?)"
+SHA256=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
 [ ${#SHA256} -eq 64 ] || fail "no checksum was computed"
+rclone copyto "$WORK/snapshot.tar" "$TARGET" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
+BYTES=$(wc -c <"$WORK/snapshot.tar" | tr -d ' ')
 
-# The object's size as S3 reports it (busybox wc cannot count past 4 GiB, S3 can).
-BYTES=$(rclone lsf --format s "$TARGET") || fail "cannot read back the size of s3://$BUCKET/$KEY"
-[ -n "$BYTES" ] || fail "s3://$BUCKET/$KEY is not in the bucket after the upload"
+# A retention sweep of a run that was going on when this one started may have deleted a blob this run
+# found present: look again, and upload whatever went. (A run that starts later sees this one's
+# announcement and sweeps nothing; with no run going on at the start, there is nothing to look for.)
+if [ -n "$OTHERS_AT_START" ]; then
+  missing_blobs
+  if [ -s "$WORK/missing" ]; then
+    log "note: $(wc -l <"$WORK/missing" | tr -d ' ') blobs left the bucket during this run (a retention sweep); uploading them again"
+    upload_missing
+  fi
+fi
 
-# The checksum file is written LAST: an archive without one is incomplete and restore.sh refuses it.
+# The checksum file is written LAST: a snapshot without one is incomplete and restore.sh refuses it.
 printf '%s  %s\n' "$SHA256" "$NAME" | rclone rcat "$TARGET.sha256" ||
   fail "could not write s3://$BUCKET/$KEY.sha256"
 
+# --- 5. retention: the snapshot is complete; a failure here is reported, not fatal ------------------
+prune || log "WARNING: retention did not finish (see above); nothing it kept was deleted, the next run tries again"
+
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
-log "done: $BYTES bytes in ${SECONDS_TAKEN}s"
-echo "clouddrove-backup key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$SHA256"
+log "done: snapshot of $BYTES bytes, $UPLOADED new blobs ($UPLOADED_BYTES bytes) in ${SECONDS_TAKEN}s"
+echo "clouddrove-backup key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$SHA256 blobs=$BLOBS blob_bytes=$BLOB_BYTES uploaded=$UPLOADED uploaded_bytes=$UPLOADED_BYTES expired=$EXPIRED swept=$SWEPT swept_bytes=$SWEPT_BYTES"

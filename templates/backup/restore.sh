@@ -1,16 +1,23 @@
 #!/bin/sh
 # clouddrove registry backup -- restore.sh
 #
-# Puts an archive made by archive.sh back under the registry's storage root, safely:
+# Puts a snapshot made by archive.sh (and the blobs it references) back under the registry's storage
+# root, safely:
 #
-#   1. find the archive (a given key, or the newest one that has its .sha256 file);
+#   1. find the snapshot (a given key, or the newest one that has its .sha256 file);
 #   2. stream it from S3 into a staging directory ON THE SAME VOLUME, computing its sha256 on the way;
 #   3. REFUSE (staging removed, live data untouched) unless the checksum equals the .sha256 file;
-#   4. check the registry layout: repositories/ and blobs/, every manifest revision's blob present, and
-#      settle what was in flight during the backup (a tag moved meanwhile points at its previous
-#      manifest; a push caught half-way is left out -- each one is logged as a note);
-#   5. swap by renaming: the current data becomes $DATA_DIR/docker.pre-restore-<UTC time>, the staged
+#   4. download the blobs it lists (clouddrove-snapshot/blobs) from $BACKUP_PREFIX/blobs/ into staging,
+#      in parallel, and REFUSE unless every one is there and its content hashes to its name;
+#   5. check the registry layout: every manifest revision's blob present, and settle what was in flight
+#      during the backup (a tag moved meanwhile points at its previous manifest; a push caught half-way
+#      is left out -- each one is logged as a note);
+#   6. swap by renaming: the current data becomes $DATA_DIR/docker.pre-restore-<UTC time>, the staged
 #      data becomes $DATA_DIR/docker. The old data stays until you remove it (or RESTORE_REMOVE_OLD=true).
+#
+# Any retained snapshot restores, not only the latest: each one lists exactly the blobs of its time.
+# A full archive of an earlier clouddrove (a tar holding blobs/ itself, no clouddrove-snapshot/blobs)
+# restores too: step 4 is skipped.
 #
 # STOP THE REGISTRY FIRST (scale it to 0, or make it read-only): a registry writing during the swap
 # loses those writes. `clouddrove backup restore` does this for you; by hand:
@@ -20,18 +27,19 @@
 #   kubectl -n clouddrove scale deployment registry-clouddrove --replicas=3
 #
 # Usage: restore.sh [KEY|NAME|latest]      (default: $RESTORE_KEY, else latest)
-#   KEY is a full object key ("clouddrove/20250131T030000Z.tar") or a file name under the prefix
-#   ("20250131T030000Z.tar").
+#   KEY is a snapshot's full object key ("clouddrove/20250131T030000Z.tar") or its file name under the
+#   prefix ("20250131T030000Z.tar").
 # Settings (environment):
 #   BACKUP_BUCKET, BACKUP_PREFIX (default "clouddrove/"), BACKUP_REGION -- as in archive.sh
 #   DATA_DIR              the registry's storage root, default /var/lib/clouddrove (mounted read-write)
-#   RESTORE_KEY           the archive, when no argument is given (default: latest)
+#   RESTORE_KEY           the snapshot, when no argument is given (default: latest)
 #   RESTORE_REMOVE_OLD    "true" deletes the previous data after a successful swap (default: keep it)
+#   RCLONE_TRANSFERS      blobs downloaded in parallel, default 8
 #
 # Exit status: 0 restored; 1 refused or failed (and then the live data is exactly as it was).
 # The last line on stdout is machine-readable:
 #   clouddrove-restore key=<key> bytes=<n> seconds=<n> sha256=<hex> repositories=<n> tags=<n> manifests=<n>
-#     notes=<n> previous=<dir|removed|none>
+#     notes=<n> previous=<dir|removed|none> blobs=<n>
 set -eu
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) restore: $*" >&2; }
@@ -54,10 +62,11 @@ case "$PREFIX" in "" | */) ;; *) PREFIX="$PREFIX/" ;; esac
 : "${RCLONE_CONFIG_BACKUP_ENV_AUTH:=true}"
 : "${RCLONE_CONFIG_BACKUP_REGION:=${BACKUP_REGION:-${AWS_REGION:-us-east-1}}}"
 : "${RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET:=true}"
+: "${RCLONE_TRANSFERS:=8}"
 export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BACKUP_ENV_AUTH \
-  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET
+  RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_TRANSFERS
 
-for tool in tar rclone sha256sum tee mkfifo mktemp date cut find sort grep wc tr ls; do
+for tool in tar rclone sha256sum tee mkfifo mktemp date cut find sort grep wc tr ls awk head; do
   command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum tee mkfifo mktemp find sort"
 done
 [ -d "$DATA_DIR" ] || fail "$DATA_DIR does not exist (is the registry's volume mounted there?)"
@@ -163,10 +172,34 @@ UNSAFE=$(grep -iE "removing leading|contains '\.\.'|contains \"\.\.\"" "$WORK/ex
 if [ -s "$WORK/extract.err" ]; then cat "$WORK/extract.err" >&2; fi
 [ "$(status extract)" = 0 ] || refuse "tar could not extract the archive (exit status $(status extract)); is the volume full?"
 
-# --- 4. the layout, and writes that were in flight during the backup --------------------------------
+# --- 4. the blobs the snapshot references -----------------------------------------------------------
 V2="$STAGING/docker/registry/v2"
+BLOB_LIST="$STAGING/clouddrove-snapshot/blobs"
+BLOBS=0
+if [ -f "$BLOB_LIST" ]; then
+  [ -d "$V2/repositories" ] || refuse "the snapshot holds no registry metadata (docker/registry/v2/repositories expected)"
+  mkdir -p "$V2/blobs"
+  # "<hex> <bytes>" -> the blob's path under blobs/, and the sha256sum -c line that checks it.
+  awk '{ print "sha256/" substr($1, 1, 2) "/" $1 "/data" }' "$BLOB_LIST" >"$WORK/blob.paths"
+  awk '{ print $1 "  sha256/" substr($1, 1, 2) "/" $1 "/data" }' "$BLOB_LIST" >"$WORK/blob.sums"
+  BLOBS=$(wc -l <"$BLOB_LIST" | tr -d ' ')
+  log "downloading the $BLOBS blobs it references from s3://$BUCKET/${PREFIX}blobs/"
+  if [ "$BLOBS" -gt 0 ]; then
+    rclone copy --files-from-raw "$WORK/blob.paths" --no-traverse "backup:$BUCKET/${PREFIX}blobs" "$V2/blobs" ||
+      log "rclone could not download every blob (checked next)"
+    # Every blob must be there with the content its name promises: a blob missing from the bucket or
+    # corrupted there refuses the snapshot before anything live changes.
+    if ! (cd "$V2/blobs" && sha256sum -c "$WORK/blob.sums") >"$WORK/blob.check" 2>&1; then
+      BAD=$(grep -v ': OK$' "$WORK/blob.check" | head -n 5 | tr '\n' ';')
+      refuse "blobs of the snapshot are missing from s3://$BUCKET/${PREFIX}blobs/ or corrupt there: $BAD choose an older snapshot, or run a backup now (a blob deleted from the bucket is uploaded again)"
+    fi
+  fi
+  rm -rf "$STAGING/clouddrove-snapshot"
+fi
 [ -d "$V2/repositories" ] && [ -d "$V2/blobs" ] ||
   refuse "the archive holds no registry data (docker/registry/v2/repositories and blobs expected)"
+
+# --- 5. the layout, and writes that were in flight during the backup --------------------------------
 
 # link_target FILE: the hex digest a registry link file holds; nothing when it is empty or unreadable.
 link_target() {
@@ -228,7 +261,7 @@ for current in $(find "$V2/repositories" -path '*/_manifests/tags/*/current/link
 done
 log "archive verified: sha256 $ACTUAL, $REPOSITORIES repositories, $TAGS tags, $MANIFESTS manifest revisions"
 
-# --- 5. swap ----------------------------------------------------------------------------------------
+# --- 6. swap ----------------------------------------------------------------------------------------
 PREVIOUS=none
 if [ -e "$DATA_DIR/docker" ]; then
   BASE="$DATA_DIR/docker.pre-restore-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -259,4 +292,4 @@ fi
 
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
 log "restored s3://$BUCKET/$KEY into $DATA_DIR/docker in ${SECONDS_TAKEN}s"
-echo "clouddrove-restore key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$ACTUAL repositories=$REPOSITORIES tags=$TAGS manifests=$MANIFESTS notes=$NOTES previous=$PREVIOUS"
+echo "clouddrove-restore key=$KEY bytes=$BYTES seconds=$SECONDS_TAKEN sha256=$ACTUAL repositories=$REPOSITORIES tags=$TAGS manifests=$MANIFESTS notes=$NOTES previous=$PREVIOUS blobs=$BLOBS"

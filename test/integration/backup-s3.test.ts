@@ -57,7 +57,9 @@ describe("backup list", () => {
       [goodKey, true],
       [`${GOOD}29990101T000000Z.tar`, false],
     ]);
-    expect(report.archives[0].bytes).toBeGreaterThan(64 * 1024);
+    // A snapshot holds metadata only: the 64 KiB layer is in the bucket's blobs/, not in it.
+    expect(report.archives[0].bytes).toBeGreaterThan(0);
+    expect(report.archives[0].bytes).toBeLessThan(64 * 1024);
     expect(Date.parse(report.archives[0].time)).not.toBeNaN();
     expect(report.snapshots).toBeNull();
     expect(report.notes.join("\n")).toContain("VolumeSnapshots are not listed");
@@ -79,8 +81,17 @@ describe("backup list", () => {
 });
 
 describe("backup verify", () => {
-  it("a good archive verifies: checksum, layout and every blob's digest", async () => {
-    const run = await cli(["-o", "json", "backup", "verify", "--from", "latest", ...s3Flags(s3, GOOD)]);
+  it("a good snapshot verifies: checksum, layout, every blob present with its size, and with --deep its digest", async () => {
+    const run = await cli([
+      "-o",
+      "json",
+      "backup",
+      "verify",
+      "--deep",
+      "--from",
+      "latest",
+      ...s3Flags(s3, GOOD),
+    ]);
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -93,12 +104,15 @@ describe("backup verify", () => {
       manifests: 1,
       blobs: 3,
       blobsChecked: 3,
+      snapshot: true,
       problems: [],
     });
+    expect(report.blobBytes).toBeGreaterThan(64 * 1024);
     expect(report.sha256).toBe(report.expectedSha256);
     const text = await cli(["backup", "verify", "--from", goodKey.slice(GOOD.length), ...s3Flags(s3, GOOD)]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`s3://${s3.bucket}/${goodKey} verifies.`);
+    expect(text.stdout).toContain("each present with its size (--deep also checks each sha256)");
   });
 
   it("a corrupted archive does not verify: exit 1, one JSON document saying why", async () => {

@@ -355,18 +355,31 @@ describe("backup now, verify and restore, for real", () => {
     expect(job.metadata.annotations?.["cronjob.kubernetes.io/instantiate"]).toBe("manual");
     expect(job.spec.template.spec.containers).toEqual(cronJob.spec.jobTemplate.spec.template.spec.containers);
     const log = await sbx.kubectl("-n", NS, "logs", `job/${report.job}`);
-    expect(log.stdout).toContain(`archive: streaming /`);
+    expect(log.stdout).toContain(`archive: copying the repository metadata of /`);
+    const a = report.archive;
     expect(log.stdout.trim().split("\n").at(-1)).toBe(
-      `clouddrove-backup key=${report.archive.key} bytes=${report.archive.bytes} seconds=${report.archive.seconds} sha256=${report.archive.sha256}`,
+      `clouddrove-backup key=${a.key} bytes=${a.bytes} seconds=${a.seconds} sha256=${a.sha256} blobs=${a.blobs} blob_bytes=${a.blobBytes} uploaded=${a.uploaded} uploaded_bytes=${a.uploadedBytes} expired=0 swept=0 swept_bytes=0`,
     );
+    // The first snapshot into this prefix: every blob is new. 3 images = 3 manifests, 3 configs, 6 layers.
+    expect(a).toMatchObject({ blobs: 12, uploaded: 12 });
+    expect(a.uploadedBytes).toBe(a.blobBytes);
 
-    // The archive and its checksum are in the sandbox's S3, the checksum of exactly those bytes.
+    // The snapshot and its checksum are in the sandbox's S3, the checksum of exactly those bytes, and
+    // beside them every blob once, under blobs/.
     const client = s3Client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: GOOD }));
-    expect(listed.Contents?.map((o) => [o.Key, o.Key === report.archive.key ? o.Size : "sum"])).toEqual([
-      [report.archive.key, report.archive.bytes],
-      [`${report.archive.key}.sha256`, "sum"],
+    const objects = listed.Contents ?? [];
+    expect(
+      objects
+        .filter((o) => !o.Key?.includes("/blobs/"))
+        .map((o) => [o.Key, o.Key === a.key ? o.Size : "sum"]),
+    ).toEqual([
+      [a.key, a.bytes],
+      [`${a.key}.sha256`, "sum"],
     ]);
+    const blobObjects = objects.filter((o) => o.Key?.startsWith(`${GOOD}blobs/sha256/`));
+    expect(blobObjects).toHaveLength(12);
+    expect(blobObjects.reduce((total, o) => total + (o.Size ?? 0), 0)).toBe(a.blobBytes);
     const archive = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: report.archive.key }));
     const bytes = Buffer.from(
       await (archive.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
@@ -416,7 +429,8 @@ describe("backup now, verify and restore, for real", () => {
     });
     expect(restored.restored.previous).toMatch(/docker\.pre-restore-\d{8}T\d{6}Z$/);
     expect(await registryContent(await liveRegistry())).toEqual(before);
-  });
+    // A deploy, a backup Job, a deep verify and a restore with its health checks: minutes under load.
+  }, 180_000);
 
   it("reports a Job that fails for real with the pod's last log lines and exit code, exit 1", async () => {
     // Nothing was pushed: the registry's storage holds no repositories yet, and archive.sh says so.
@@ -738,7 +752,7 @@ describe("--sandbox", () => {
       expect(now.code, now.stderr).toBe(0);
       const { archive } = JSON.parse(now.stdout);
       expect(archive.key).toMatch(/^sandbox\//);
-      expect(archive.bytes).toBeGreaterThan(150_000);
+      expect(archive.uploadedBytes).toBeGreaterThan(150_000);
 
       const verify = await runCli(["backup", "verify", "--sandbox", "--from", archive.key, ...bucket], {
         env: runEnv,

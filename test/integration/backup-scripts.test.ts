@@ -28,7 +28,7 @@ import {
   startUpload,
   uploadChunk,
 } from "../../src/adapters/registry.js";
-import { openBackupBucket } from "../../src/adapters/s3.js";
+import { blobKey, openBackupBucket } from "../../src/adapters/s3.js";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { readTar } from "../../src/core/backup/tar-reader.js";
 import { verifyArchive } from "../../src/core/backup/verify.js";
@@ -40,7 +40,7 @@ import {
   startRegistry,
 } from "../support/registry-process.js";
 import { type S3Server, startS3Server } from "../support/s3-server.js";
-import { runBackupScript, type ScriptRun } from "./backup-fixtures.js";
+import { corruptObject, runBackupScript, type ScriptRun } from "./backup-fixtures.js";
 
 const PASSWORD = "backup-test-password";
 const REPOS = ["library/app", "team/tools/cli", "team/multi"];
@@ -77,7 +77,7 @@ async function busyboxUserland(): Promise<string> {
   const dir = join(work, "busybox-bin");
   await mkdir(dir);
   const applets =
-    "sh cat cut date find grep id kill ls mkdir mkfifo mktemp mv printf rm rmdir sha256sum sleep sort tee tr wc";
+    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv printf rm rmdir sed sha256sum sleep sort tee tr wc";
   for (const applet of applets.split(" ")) await symlink("/bin/busybox", join(dir, applet));
   await symlink("/usr/bin/tar", join(dir, "tar"));
   await symlink("/usr/bin/rclone", join(dir, "rclone"));
@@ -242,6 +242,33 @@ async function archivedPaths(key: string): Promise<string[]> {
   }
 }
 
+/** hex -> bytes of every blob file on the volume under root. */
+async function blobFiles(root: string): Promise<Map<string, number>> {
+  const blobs = new Map<string, number>();
+  const dir = join(root, "docker/registry/v2/blobs/sha256");
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name !== "data") continue;
+    const hex = entry.parentPath.split("/").at(-1) as string;
+    blobs.set(hex, (await stat(join(entry.parentPath, entry.name))).size);
+  }
+  return blobs;
+}
+
+const sum = (blobs: Map<string, number>): number => [...blobs.values()].reduce((a, b) => a + b, 0);
+
+/** verify.ts on a snapshot in the bucket, its blobs checked in the bucket (hashed too with deep). */
+async function verifySnapshot(
+  bucket: Awaited<ReturnType<typeof openTestBucket>>,
+  key: string,
+  deep: boolean,
+) {
+  return verifyArchive(await bucket.readObject(key), {
+    expectedSha256: await bucket.readChecksum(key),
+    checkBlobDigests: deep,
+    blobStore: bucket.blobStore(),
+  });
+}
+
 describe.each<Shell>(["dash", "busybox"])("archive.sh and restore.sh under %s", (shell) => {
   it("archive; wipe; restore: the registry serves exactly the same tags and digests", async () => {
     const root = await mkdtemp(join(work, `root-${shell}-`));
@@ -256,8 +283,13 @@ describe.each<Shell>(["dash", "busybox"])("archive.sh and restore.sh under %s", 
     expect(archive.stderr).not.toMatch(/FAILED/);
     expect(archive.code).toBe(0);
     expect(archive.result.key).toMatch(new RegExp(`^${prefix}\\d{8}T\\d{6}Z\\.tar$`));
-    expect(Number(archive.result.bytes)).toBeGreaterThan(1_000_000);
     expect(archive.result.sha256).toMatch(/^[a-f0-9]{64}$/);
+    // A first backup uploads every blob on the volume; the snapshot itself holds only metadata.
+    const onDisk = await blobFiles(root);
+    expect(Number(archive.result.blobs)).toBe(onDisk.size);
+    expect(Number(archive.result.uploaded)).toBe(onDisk.size);
+    expect(Number(archive.result.uploaded_bytes)).toBe(sum(onDisk));
+    expect(Number(archive.result.bytes)).toBeLessThan(sum(onDisk) / 4);
 
     // The S3 adapter lists it as complete, and verify.ts passes it, checksum and every blob included.
     const bucket = await openTestBucket(prefix);
@@ -270,27 +302,28 @@ describe.each<Shell>(["dash", "busybox"])("archive.sh and restore.sh under %s", 
       });
       const expected = await bucket.readChecksum(latest.key);
       expect(expected).toBe(archive.result.sha256);
-      const report = await verifyArchive(await bucket.readObject(latest.key), {
-        expectedSha256: expected,
-        checkBlobDigests: true,
-      });
+      expect(await bucket.blobStore().sizes()).toEqual(onDisk);
+      const report = await verifySnapshot(bucket, latest.key, true);
       expect(report.problems).toEqual([]);
       expect(report).toMatchObject({
         ok: true,
         checksumOk: true,
+        snapshot: true,
         repositories: REPOS.slice().sort(),
         tags: 6,
+        blobs: onDisk.size,
+        blobBytes: sum(onDisk),
       });
       expect(report.blobsChecked).toBe(report.blobs);
     } finally {
       bucket.close();
     }
 
-    // Uncompressed, repositories before blobs, no unfinished uploads.
+    // The snapshot: metadata and the blob list, no blob content, no unfinished uploads.
     const paths = await archivedPaths(archive.result.key as string);
-    const firstBlob = paths.findIndex((p) => p.includes("/v2/blobs/"));
-    expect(firstBlob).toBeGreaterThan(0);
-    expect(paths.slice(firstBlob).every((p) => p.includes("/v2/blobs/"))).toBe(true);
+    expect(paths).toContain("clouddrove-snapshot/blobs");
+    expect(paths.some((p) => p.includes("/_manifests/tags/"))).toBe(true);
+    expect(paths.some((p) => p.includes("/v2/blobs/"))).toBe(false);
     expect(paths.some((p) => p.includes("_uploads"))).toBe(false);
 
     // The volume is lost.
@@ -305,12 +338,224 @@ describe.each<Shell>(["dash", "busybox"])("archive.sh and restore.sh under %s", 
       tags: "6",
       notes: "0",
       previous: "none",
+      blobs: String(onDisk.size),
     });
+    expect(await blobFiles(root)).toEqual(onDisk);
     expect((await readdir(root)).sort()).toEqual(["docker"]);
 
     const after = await withRegistry(root, (e) => servedContent(e, REPOS));
     expect(after).toEqual(before);
   });
+});
+
+/** Every object of the bucket under prefix: key -> the mtime of the file s3rver keeps it in. */
+async function bucketObjects(prefix: string): Promise<Map<string, number>> {
+  const objects = new Map<string, number>();
+  const dir = join(s3.directory, s3.bucket, prefix);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith("._S3rver_object")) continue;
+    const path = join(entry.parentPath, entry.name);
+    objects.set(
+      path.slice(dir.length - prefix.length).replace(/\._S3rver_object$/, ""),
+      (await stat(path)).mtimeMs,
+    );
+  }
+  return objects;
+}
+
+/** What a restore must give back: every tag's digest as served, and every blob's sha256 on disk. */
+async function content(root: string, repos: string[]) {
+  const served = await withRegistry(root, (e) => servedContent(e, repos));
+  return { tags: served.tags, blobs: await treeDigest(join(root, "docker/registry/v2/blobs")) };
+}
+
+describe("incremental snapshots", () => {
+  it("a second backup uploads only the new blobs; the latest and the first snapshot each restore their own point in time", async () => {
+    const root = await mkdtemp(join(work, "root-incremental-"));
+    const prefix = "incremental/";
+    const repos = [...REPOS, "library/new"];
+    await withRegistry(root, pushImages);
+    const first = await runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix });
+    expect(first.code).toBe(0);
+    const atFirst = await content(root, repos);
+    const blobsAtFirst = await blobFiles(root);
+    const objectsAtFirst = await bucketObjects(prefix);
+
+    // About 10% more data, a re-tagged image and a deleted tag.
+    await withRegistry(root, async (e) => {
+      await pushRandomImage(e, "library/new", "1", {
+        layers: 1,
+        layerSize: Math.round(sum(blobsAtFirst) / 10),
+      });
+      const retagged = await getManifest(e, "library/app", "1.1");
+      await putManifest(e, "library/app", "1.0", retagged.body, MEDIA_TYPES.manifestV2);
+    });
+    await rm(join(root, "docker/registry/v2/repositories/team/tools/cli/_manifests/tags/latest"), {
+      recursive: true,
+    });
+    // A blob already in the bucket changed on the volume behind the registry's back: if the second run
+    // read or uploaded it again, the bucket's copy would change.
+    const [kept, keptSize] = [...blobsAtFirst][0] as [string, number];
+    await writeFile(
+      join(root, "docker/registry/v2/blobs/sha256", kept.slice(0, 2), kept, "data"),
+      Buffer.alloc(keptSize),
+    );
+    const second = await runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix });
+    expect(second.stderr).not.toMatch(/FAILED/);
+    expect(second.code).toBe(0);
+    const blobsAtSecond = await blobFiles(root);
+    const added = new Map([...blobsAtSecond].filter(([hex]) => !blobsAtFirst.has(hex)));
+    expect(added.size).toBe(3); // the new image's layer, config and manifest
+    expect(Number(second.result.uploaded)).toBe(added.size);
+    expect(Number(second.result.uploaded_bytes)).toBe(sum(added));
+    expect(Number(second.result.blobs)).toBe(blobsAtSecond.size);
+    expect(sum(added) / sum(blobsAtFirst)).toBeLessThan(0.15);
+    // In the bucket: the old objects untouched, the new blobs and the second snapshot (with its .sha256) added.
+    const objectsAtSecond = await bucketObjects(prefix);
+    for (const [key, mtime] of objectsAtFirst) expect(objectsAtSecond.get(key)).toBe(mtime);
+    const newKeys = [...objectsAtSecond.keys()].filter((key) => !objectsAtFirst.has(key)).sort();
+    expect(newKeys).toEqual(
+      [
+        ...[...added.keys()].map((hex) => blobKey(prefix, hex)),
+        second.result.key as string,
+        `${second.result.key}.sha256`,
+      ].sort(),
+    );
+    // Put the changed blob back: the volume holds what the registry wrote.
+    await writeFile(
+      join(root, "docker/registry/v2/blobs/sha256", kept.slice(0, 2), kept, "data"),
+      await readFile(s3.objectPath(blobKey(prefix, kept))),
+    );
+    const atSecond = await content(root, repos);
+    expect(atSecond.tags["library/app:1.0"]).toBe(atSecond.tags["library/app:1.1"]);
+    expect(atSecond.tags["team/tools/cli:latest"]).toBeUndefined();
+    expect(atSecond.tags["library/new:1"]).toBeDefined();
+
+    // The volume is lost: the latest snapshot gives back the second point in time...
+    await rm(join(root, "docker"), { recursive: true, force: true });
+    const latest = await runScript("restore.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix });
+    expect(latest.stderr).not.toMatch(/FAILED|REFUSED/);
+    expect(latest.result).toMatchObject({ key: second.result.key, notes: "0" });
+    expect(await content(root, repos)).toEqual(atSecond);
+    // ...and the first snapshot, into another directory, the first.
+    const older = await mkdtemp(join(work, "root-older-"));
+    const firstRestore = await runScript(
+      "restore.sh",
+      "busybox",
+      { DATA_DIR: older, BACKUP_PREFIX: prefix },
+      [first.result.key as string],
+    );
+    expect(firstRestore.stderr).not.toMatch(/FAILED|REFUSED/);
+    expect(firstRestore.result).toMatchObject({ key: first.result.key, blobs: String(blobsAtFirst.size) });
+    expect(await content(older, repos)).toEqual(atFirst);
+    // Several backups, restores and registry starts: minutes on a loaded 2-core machine.
+  }, 240_000);
+});
+
+/** Writes an object into the test bucket with rclone, as another archive.sh run would. */
+async function rcat(key: string, text: string): Promise<void> {
+  const child = spawn("rclone", ["rcat", `backup:${s3.bucket}/${key}`], {
+    env: { PATH: process.env.PATH, RCLONE_CONFIG: "/dev/null", ...s3.rcloneEnv() },
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  child.stdin.end(text);
+  expect(await new Promise((resolve) => child.on("close", resolve))).toBe(0);
+}
+
+/** Deletes an object as s3rver stores it (its content and its metadata). */
+async function removeObject(key: string): Promise<void> {
+  await rm(s3.objectPath(key));
+  await rm(s3.objectPath(key).replace(/_object$/, "_metadata.json"), { force: true });
+}
+
+/** A snapshot-style UTC stamp, hoursAgo hours ago. */
+const stampHoursAgo = (hoursAgo: number) =>
+  new Date(Date.now() - hoursAgo * 3_600_000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+
+describe("retention", () => {
+  it("expires snapshots by count, deletes only the blobs no kept snapshot lists, never while another run is going or within the grace period; the kept snapshots restore", async () => {
+    const root = await mkdtemp(join(work, "root-retention-"));
+    const prefix = "retention/";
+    const repos = [...REPOS, "old/gone", "library/b", "library/c"];
+    const v2 = join(root, "docker/registry/v2");
+    const run = (env: Record<string, string> = {}) =>
+      runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix, ...env });
+    await withRegistry(root, pushImages);
+    const shared = await blobFiles(root);
+    await withRegistry(root, (e) => pushRandomImage(e, "old/gone", "1", { layers: 2, layerSize: 30_000 }));
+    const gone = new Map([...(await blobFiles(root))].filter(([hex]) => !shared.has(hex)));
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(first.result).toMatchObject({ expired: "0", swept: "0" });
+
+    // As a garbage collection would: old/gone and its blobs leave the volume.
+    await rm(join(v2, "repositories/old"), { recursive: true });
+    for (const hex of gone.keys())
+      await rm(join(v2, "blobs/sha256", hex.slice(0, 2), hex), { recursive: true });
+    await withRegistry(root, (e) => pushRandomImage(e, "library/b", "1"));
+    const second = await run();
+    expect(second.code).toBe(0);
+    const atSecond = await content(root, repos);
+    await withRegistry(root, (e) => pushRandomImage(e, "library/c", "1"));
+    const atThird = await content(root, repos);
+
+    // Keep the newest 2 (by count only): the first snapshot expires, but its blobs were uploaded
+    // within the grace period, so none is deleted yet.
+    const third = await run({ BACKUP_KEEP_LAST: "2", BACKUP_RETENTION_DAYS: "0" });
+    expect(third.stderr).not.toMatch(/FAILED|WARNING/);
+    expect(third.result).toMatchObject({ expired: "1", swept: "0" });
+    const names = [...(await bucketObjects(prefix)).keys()].filter((key) => !key.includes("/blobs/"));
+    expect(names.sort()).toEqual(
+      [second, third].flatMap((r) => [r.result.key as string, `${r.result.key}.sha256`]).sort(),
+    );
+
+    const prune = (env: Record<string, string> = {}) =>
+      run({ BACKUP_PRUNE_ONLY: "true", BACKUP_KEEP_LAST: "2", BACKUP_RETENTION_DAYS: "0", ...env });
+    // Another run announced a moment ago: no blob is deleted, even with no grace period.
+    const announced = `${prefix}running/${stampHoursAgo(0)}`;
+    await rcat(announced, "another run");
+    const blocked = await prune({ BACKUP_PRUNE_GRACE_SECONDS: "0" });
+    expect(blocked.code).toBe(0);
+    expect(blocked.stderr).toContain("blobs not swept: another backup run is going on");
+    expect(blocked.result).toMatchObject({ expired: "0", swept: "0" });
+    // An announcement older than the Job's deadline is a run that died: it no longer holds the sweep.
+    await removeObject(announced);
+    await rcat(`${prefix}running/${stampHoursAgo(7)}`, "a run that died");
+    const swept = await prune({ BACKUP_PRUNE_GRACE_SECONDS: "0" });
+    expect(swept.stderr).not.toMatch(/FAILED|WARNING/);
+    expect(swept.result).toMatchObject({
+      expired: "0",
+      swept: String(gone.size),
+      swept_bytes: String(sum(gone)),
+    });
+    // Exactly the blobs of the volume are left: every blob a kept snapshot lists, nothing else.
+    const left = await openTestBucket(prefix);
+    try {
+      expect(await left.blobStore().sizes()).toEqual(await blobFiles(root));
+      for (const kept of [second, third]) {
+        expect((await verifySnapshot(left, kept.result.key as string, true)).problems).toEqual([]);
+      }
+    } finally {
+      left.close();
+    }
+
+    // Both kept snapshots restore their own point in time.
+    for (const [kept, expected] of [
+      [second, atSecond],
+      [third, atThird],
+    ] as const) {
+      const into = await mkdtemp(join(work, "root-retained-"));
+      const restore = await runScript("restore.sh", "dash", { DATA_DIR: into, BACKUP_PREFIX: prefix }, [
+        kept.result.key as string,
+      ]);
+      expect(restore.stderr).not.toMatch(/FAILED|REFUSED/);
+      expect(await content(into, repos)).toEqual(expected);
+    }
+    // Several backups, restores and registry starts: minutes on a loaded 2-core machine.
+  }, 240_000);
 });
 
 describe("archive.sh fails loudly", () => {
@@ -405,44 +650,53 @@ describe("consistency and refusal", () => {
       expect(pushed).toContain(tag);
   });
 
-  it("a corrupted archive is refused by verify.ts and by restore.sh, with the live data untouched", async () => {
+  it("a corrupted snapshot, a corrupted blob and a missing blob: verify finds each, restore.sh refuses, live data untouched", async () => {
     const root = await mkdtemp(join(work, "root-corrupt-"));
     const prefix = "corrupt/";
     await withRegistry(root, pushImages);
     const archive = await runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix });
     expect(archive.code).toBe(0);
     const key = archive.result.key as string;
-
-    // Flip bytes in the middle of the object as S3 stores it (inside a blob's content).
-    const objectFile = s3.objectPath(key);
-    const bytes = await readFile(objectFile);
-    for (let i = 0; i < 16; i++) {
-      const at = Math.floor(bytes.length / 2) + i;
-      bytes[at] = (bytes[at] ?? 0) ^ 0xff;
-    }
-    await writeFile(objectFile, bytes);
-
+    const live = await treeDigest(root);
+    const refused = async (expected: RegExp) => {
+      const restore = await runScript("restore.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix }, [key]);
+      expect(restore.code).toBe(1);
+      expect(restore.stderr).toMatch(expected);
+      expect(restore.stderr).toContain("nothing was changed");
+      expect(await treeDigest(root)).toEqual(live);
+      expect((await readdir(root)).sort()).toEqual(["docker"]);
+    };
     const bucket = await openTestBucket(prefix);
     try {
-      const report = await verifyArchive(await bucket.readObject(key), {
-        expectedSha256: await bucket.readChecksum(key),
-        checkBlobDigests: true,
-      });
-      expect(report.ok).toBe(false);
+      // A layer blob (the largest) corrupted in the bucket: same size, so only --deep (hashing) sees it.
+      const [layer] = [...(await blobFiles(root))].sort((a, b) => b[1] - a[1])[0] as [string, number];
+      const layerKey = blobKey(prefix, layer);
+      const original = await readFile(s3.objectPath(layerKey));
+      await corruptObject(s3, layerKey);
+      const shallow = await verifySnapshot(bucket, key, false);
+      expect(shallow.problems).toEqual([]);
+      const deep = await verifySnapshot(bucket, key, true);
+      expect(deep.ok).toBe(false);
+      expect(deep.problems).toEqual([expect.stringMatching(new RegExp(`^blob sha256:${layer} is corrupt`))]);
+      await refused(new RegExp(`REFUSED: blobs of the snapshot are missing .* or corrupt there: .*${layer}`));
+
+      // The same blob missing from the bucket: the shallow verify sees it, and restore.sh refuses.
+      await removeObject(layerKey);
+      const missing = await verifySnapshot(bucket, key, false);
+      expect(missing.problems).toContain(
+        `blob sha256:${layer} (${original.length} bytes) is missing from the bucket`,
+      );
+      await refused(/REFUSED: blobs of the snapshot are missing/);
+
+      // The snapshot object itself corrupted: its checksum no longer matches.
+      await corruptObject(s3, key);
+      const report = await verifySnapshot(bucket, key, false);
       expect(report.checksumOk).toBe(false);
       expect(report.problems[0]).toMatch(/^checksum mismatch/);
-      expect(report.problems.some((p) => /is corrupt/.test(p))).toBe(true);
+      await refused(/REFUSED: checksum mismatch/);
     } finally {
       bucket.close();
     }
-
-    const live = await treeDigest(root);
-    const restore = await runScript("restore.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix }, [key]);
-    expect(restore.code).toBe(1);
-    expect(restore.stderr).toMatch(/REFUSED: checksum mismatch/);
-    expect(restore.stderr).toContain("nothing was changed");
-    expect(await treeDigest(root)).toEqual(live);
-    expect((await readdir(root)).sort()).toEqual(["docker"]);
   });
 
   it.each([

@@ -58,6 +58,8 @@ describe("deploy on the sandbox", () => {
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
     expect(report.ok).toBe(true);
+    // No bucket is configured here: deploy says that backups are off.
+    expect(first.stderr).toContain("backups are off: no backup bucket is configured");
     expect(Object.values(actions(first.stdout)).every((a) => a === "created")).toBe(true);
     // The sandbox's load balancer is a real TCP proxy on loopback in front of the registry processes.
     expect(report.registry.address).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -82,6 +84,15 @@ describe("deploy on the sandbox", () => {
     expect(healthy.code).toBe(0);
     const health = JSON.parse(healthy.stdout);
     expect(health.healthy).toBe(true);
+    // A warning, not a problem: healthy, exit 0, and said in text and JSON.
+    expect(health.warnings).toEqual([
+      expect.stringMatching(/^backups are off: no backup bucket is configured/),
+    ]);
+    const healthyText = await runCli(["--kubeconfig", sbx.kubeconfigPath, "status"], {
+      env: cleanEnv({ CI: "true" }),
+    });
+    expect(healthyText.code).toBe(0);
+    expect(healthyText.stdout).toMatch(/Warnings:\n {2}- backups are off: no backup bucket is configured/);
     expect(new Set(health.registry.pods.map((p: { zone: string }) => p.zone)).size).toBe(3);
     expect(new Set(health.registry.pods.map((p: { node: string }) => p.node)).size).toBe(3);
 

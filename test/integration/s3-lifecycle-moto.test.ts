@@ -99,10 +99,10 @@ describe("the retention step on moto", () => {
     const { outcome, title } = await runStep();
     expect(outcome).toMatchObject({
       action: "created",
-      expirationDays: 30,
+      abortIncompleteUploadDays: 2,
       ruleId: "clouddrove-backup-retention",
     });
-    expect(title).toContain("created (archives expire after 30 days)");
+    expect(title).toContain("created (unfinished uploads aborted; snapshots are pruned by each backup run)");
     expect(await storedRules()).toEqual([retentionRule(config())]);
   });
 
@@ -113,13 +113,13 @@ describe("the retention step on moto", () => {
     expect(await storedRules()).toEqual([retentionRule(config())]);
   });
 
-  it("replaces an older version of the rule and keeps the bucket's other rules", async () => {
-    await storeRules([logsRule(), retentionRule(config())]);
-    const { outcome } = await runStep({ set: ["backup.retentionDays=7"] });
+  it("replaces an earlier clouddrove's rule (which expired the prefix) and keeps the bucket's other rules", async () => {
+    await storeRules([logsRule(), { ...retentionRule(config()), Expiration: { Days: 30 } }]);
+    const { outcome } = await runStep();
     expect(outcome?.action).toBe("configured");
     expect((await storedRules()).map((r) => [r.ID, r.Expiration?.Days])).toEqual([
       ["logs", 3],
-      ["clouddrove-backup-retention", 7],
+      ["clouddrove-backup-retention", undefined],
     ]);
   });
 
@@ -140,7 +140,9 @@ describe("the retention step on moto", () => {
     await storeRules([everything]);
     const { warnings, outcome } = await runStep();
     expect(outcome?.overlapping).toEqual(["all"]);
-    expect(warnings[0]).toContain("the lifecycle rule all on s3://acme-backups also expires clouddrove/");
+    expect(warnings[0]).toContain(
+      "the lifecycle rule all on s3://acme-backups also expires objects under clouddrove/: it would delete blobs that snapshots still reference",
+    );
     expect((await storedRules()).map((r) => r.ID)).toEqual(["all", "clouddrove-backup-retention"]);
   });
 });

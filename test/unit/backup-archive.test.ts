@@ -6,7 +6,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { readTar, type TarEntry, TarFormatError, TarParser } from "../../src/core/backup/tar-reader.js";
-import { parseChecksumFile, verifyArchive } from "../../src/core/backup/verify.js";
+import {
+  parseChecksumFile,
+  SNAPSHOT_BLOB_LIST,
+  type SnapshotBlobStore,
+  verifyArchive,
+} from "../../src/core/backup/verify.js";
 import { UsageError } from "../../src/errors.js";
 
 // --- a small tar writer for the tests ------------------------------------------------------------------
@@ -291,6 +296,28 @@ class RegistryFiles {
     const files = [...this.repositories, ...this.blobs];
     return archive(files.map(([path, content]) => entry(path, content, format)));
   }
+
+  /** The snapshot archive.sh writes: the blob list and the metadata, no blob content. */
+  snapshotTar(list = this.blobList()): Buffer {
+    const files: Array<[string, Buffer]> = [[SNAPSHOT_BLOB_LIST, Buffer.from(list)], ...this.repositories];
+    return archive(files.map(([path, content]) => entry(path, content, "gnu")));
+  }
+
+  blobList(): string {
+    return [...this.blobs].map(([path, content]) => `${path.split("/").at(-2)} ${content.length}\n`).join("");
+  }
+
+  /** The bucket's blobs/, in memory: hex -> content. */
+  store(): Map<string, Buffer> {
+    return new Map([...this.blobs].map(([path, content]) => [path.split("/").at(-2) as string, content]));
+  }
+}
+
+function blobStore(blobs: Map<string, Buffer>): SnapshotBlobStore {
+  return {
+    sizes: async () => new Map([...blobs].map(([hex, content]) => [hex, content.length])),
+    read: async (hex) => stream(blobs.get(hex) ?? Buffer.alloc(0), 300),
+  };
 }
 
 function healthyRegistry() {
@@ -486,6 +513,59 @@ describe("verifyArchive", () => {
     const truncated = await verifyArchive(stream(cut));
     expect(truncated.problems[0]).toMatch(/damaged: the archive is truncated/);
     expect(truncated.sha256).toBe(sha256(cut));
+  });
+});
+
+describe("verifyArchive on a snapshot (metadata and blob list; blobs in the store)", () => {
+  it("passes a complete snapshot: every listed blob in the store with its size, manifests read from it", async () => {
+    const { files } = healthyRegistry();
+    const tar = files.snapshotTar();
+    const report = await verifyArchive(stream(tar, 700), {
+      expectedSha256: sha256(tar),
+      blobStore: blobStore(files.store()),
+    });
+    expect(report.problems).toEqual([]);
+    const bytes = [...files.blobs.values()].reduce((sum, content) => sum + content.length, 0);
+    expect(report).toMatchObject({ ok: true, snapshot: true, tags: 2, manifests: 4, blobBytes: bytes });
+    expect(report.blobs).toBe(files.blobs.size);
+    expect(report.blobsChecked).toBe(0);
+  });
+
+  it("finds a blob missing from the store, one of another size, and with --deep one corrupted", async () => {
+    const { files, app } = healthyRegistry();
+    const store = files.store();
+    const [missing, resized] = app.layers as [string, string];
+    store.delete(missing);
+    store.set(resized, Buffer.concat([store.get(resized) as Buffer, Buffer.from("x")]));
+    const corrupted = app.config;
+    const original = store.get(corrupted) as Buffer;
+    store.set(corrupted, Buffer.from(original.toString("utf8").replace("amd64", "arm64")));
+    const shallow = await verifyArchive(stream(files.snapshotTar()), { blobStore: blobStore(store) });
+    expect(shallow.problems).toEqual([
+      `blob sha256:${missing} (700 bytes) is missing from the bucket`,
+      `blob sha256:${resized} has 701 bytes in the bucket, the snapshot lists 700`,
+      `library/app@sha256:${app.manifest}: blob sha256:${missing} is missing from blobs/`,
+      `library/app@sha256:${app.manifest}: blob sha256:${resized} is missing from blobs/`,
+    ]);
+    const deep = await verifyArchive(stream(files.snapshotTar()), {
+      blobStore: blobStore(store),
+      checkBlobDigests: true,
+    });
+    expect(deep.problems).toContain(
+      `blob sha256:${corrupted} is corrupt: its content hashes to sha256:${sha256(store.get(corrupted) as Buffer)}`,
+    );
+    expect(deep.blobsChecked).toBe(files.blobs.size - 3);
+  });
+
+  it("refuses a snapshot without a store to check its blobs in, and a malformed blob list", async () => {
+    const { files } = healthyRegistry();
+    const alone = await verifyArchive(stream(files.snapshotTar()));
+    expect(alone.ok).toBe(false);
+    expect(alone.problems[0]).toMatch(/^this is a snapshot: its blobs are in the bucket/);
+    const malformed = await verifyArchive(stream(files.snapshotTar(`${files.blobList()}not-a-digest 12\n`)), {
+      blobStore: blobStore(files.store()),
+    });
+    expect(malformed.problems).toEqual([`${SNAPSHOT_BLOB_LIST}: malformed line "not-a-digest 12"`]);
   });
 });
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/resolve.js";
 import { backupBucketTarget } from "../../src/core/backup/bucket-target.js";
-import { backupDeployNotes } from "../../src/core/backup/deploy-notes.js";
+import { BACKUPS_OFF, backupDeployNotes, backupStatusWarnings } from "../../src/core/backup/deploy-notes.js";
 import {
   formatBytes,
   lastLines,
@@ -45,17 +45,36 @@ const config = (...set: string[]) =>
 
 const SHA = "a".repeat(64);
 
+describe("backups are off", () => {
+  it("is a status warning and a deploy note without a bucket, and nothing with one", () => {
+    const without = resolveConfig({ set: [] }).config;
+    expect(backupStatusWarnings(without)).toEqual([BACKUPS_OFF]);
+    expect(backupDeployNotes(without).warnings).toEqual([BACKUPS_OFF]);
+    expect(BACKUPS_OFF).toContain("--backup-bucket");
+    const withBucket = resolveConfig({ set: ["backup.bucket=acme-backups"] }).config;
+    expect(backupStatusWarnings(withBucket)).toEqual([]);
+    expect(backupDeployNotes(withBucket).warnings).toEqual([]);
+  });
+});
+
 describe("the scripts' result lines", () => {
   it("reads archive.sh's last line among log lines", () => {
     const log = [
       "2025-01-31T03:00:00Z archive: listing tags",
-      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=1048576 seconds=12 sha256=${SHA}`,
+      `clouddrove-backup key=clouddrove/20250131T030000Z.tar bytes=10240 seconds=12 sha256=${SHA} blobs=40 blob_bytes=1048576 uploaded=3 uploaded_bytes=65536 expired=1 swept=2 swept_bytes=4096`,
     ].join("\n");
     expect(parseArchiveResult(log)).toEqual({
       key: "clouddrove/20250131T030000Z.tar",
-      bytes: 1048576,
+      bytes: 10240,
       seconds: 12,
       sha256: SHA,
+      blobs: 40,
+      blobBytes: 1048576,
+      uploaded: 3,
+      uploadedBytes: 65536,
+      expired: 1,
+      swept: 2,
+      sweptBytes: 4096,
     });
   });
 
@@ -352,11 +371,25 @@ describe("the reports", () => {
     );
     const real = nowReportText({
       ...now,
-      archive: { key: "clouddrove/20250131T030000Z.tar", bytes: 2048, seconds: 90, sha256: SHA },
+      archive: {
+        key: "clouddrove/20250131T030000Z.tar",
+        bytes: 2048,
+        seconds: 90,
+        sha256: SHA,
+        blobs: 40,
+        blobBytes: 1048576,
+        uploaded: 3,
+        uploadedBytes: 65536,
+        expired: 1,
+        swept: 2,
+        sweptBytes: 4096,
+      },
       location: "s3://acme-backups/clouddrove/20250131T030000Z.tar",
     });
     expect(real).toContain("Backup written: s3://acme-backups/clouddrove/20250131T030000Z.tar");
     expect(real).toContain("2.0 KiB (2048 bytes)");
+    expect(real).toContain("40 referenced (1.0 MiB); 3 new uploaded (64 KiB)");
+    expect(real).toContain("1 snapshots expired, 2 unreferenced blobs deleted (4.0 KiB)");
     expect(real).toContain("1m30s");
     expect(real).toContain(SHA);
     expect(real).not.toContain("sandbox");

@@ -148,6 +148,13 @@ describe("renderBackupObjects", () => {
     expect(b.env("BACKUP_REGION").value).toBe("us-west-2");
   });
 
+  it("passes the retention archive.sh applies after each snapshot: defaults, and the settings", async () => {
+    const a = await rendered(configWith());
+    expect([a.env("BACKUP_RETENTION_DAYS").value, a.env("BACKUP_KEEP_LAST").value]).toEqual(["30", "7"]);
+    const b = await rendered(configWith("backup.retentionDays=14", "backup.keepLast=3"));
+    expect([b.env("BACKUP_RETENTION_DAYS").value, b.env("BACKUP_KEEP_LAST").value]).toEqual(["14", "3"]);
+  });
+
   it("irsa: the ServiceAccount carries the role ARN and no keys are in the pod", async () => {
     const { account, pod, env } = await rendered(configWith());
     expect(account.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": ROLE });

@@ -10,11 +10,12 @@ export interface RetentionOutcome {
   bucket: string;
   prefix: string;
   ruleId: string;
-  expirationDays: number;
+  /** Days after which S3 aborts an unfinished multipart upload. */
+  abortIncompleteUploadDays: number;
   action: "created" | "configured" | "unchanged";
   /** With a dry run: what the action would have been. */
   dryRun: boolean;
-  /** Other rules on the bucket that also expire these archives (S3 applies the shortest). */
+  /** Other rules on the bucket that expire objects under the prefix (they would break snapshots). */
   overlapping: string[];
 }
 
@@ -27,9 +28,22 @@ export interface BackupDeploySection {
   retentionRule: RetentionOutcome | { action: "skipped"; reason: string };
 }
 
-/** Warnings for settings that deploy accepts but that would keep the archive from reaching the bucket. */
+/** What deploy and status say when no bucket is configured: the registry's data has no copy anywhere. */
+export const BACKUPS_OFF =
+  "backups are off: no backup bucket is configured, so the registry's data has no copy outside its volume; " +
+  "set backup.bucket (--backup-bucket, CLOUDDROVE_BACKUP_BUCKET) and deploy again";
+
+/** status's warnings about backups (not problems: the registry serves without them). */
+export function backupStatusWarnings(config: Config): string[] {
+  return config.backup.bucket ? [] : [BACKUPS_OFF];
+}
+
+/**
+ * Warnings for settings that deploy accepts but that would keep the snapshots from reaching the bucket,
+ * and that there are none at all without a bucket.
+ */
 export function backupDeployNotes(config: Config): { warnings: string[] } {
-  const warnings: string[] = [];
+  const warnings: string[] = backupStatusWarnings(config);
   const endpoint = config.backup.endpoint;
   if (endpoint) {
     const url = new URL(endpoint);
@@ -72,7 +86,7 @@ export function backupDeployText(section: BackupDeploySection): string {
   const retention =
     rule.action === "skipped"
       ? `not put on the bucket (${rule.reason})`
-      : `${rule.ruleId} ${rule.dryRun && rule.action !== "unchanged" ? `would be ${rule.action}` : rule.action}, archives expire after ${rule.expirationDays} days`;
+      : `${rule.ruleId} ${rule.dryRun && rule.action !== "unchanged" ? `would be ${rule.action}` : rule.action}, unfinished uploads aborted after ${rule.abortIncompleteUploadDays} days`;
   return [
     `Backups:        CronJob ${section.cronJob} "${section.schedule}" (${section.timeZone}) to ${section.archives}`,
     `Retention:      ${retention}`,

@@ -11,6 +11,20 @@ export interface ArchiveResult {
   sha256: string;
 }
 
+/** archive.sh's line for a snapshot: what it references, and what this run had to upload. */
+export interface BackupResult extends ArchiveResult {
+  /** Blobs the snapshot references, and their bytes. */
+  blobs: number;
+  blobBytes: number;
+  /** Of those, the blobs that were not in the bucket yet, and their bytes. */
+  uploaded: number;
+  uploadedBytes: number;
+  /** Retention after the snapshot: snapshots deleted, and unreferenced blobs deleted with their bytes. */
+  expired: number;
+  swept: number;
+  sweptBytes: number;
+}
+
 export interface RestoreResult extends ArchiveResult {
   repositories: number;
   tags: number;
@@ -56,9 +70,20 @@ function archiveFields(fields: Record<string, string>): ArchiveResult | undefine
 }
 
 /** archive.sh's result line, or undefined when the log has none (or a malformed one). */
-export function parseArchiveResult(log: string): ArchiveResult | undefined {
+export function parseArchiveResult(log: string): BackupResult | undefined {
   const fields = resultFields(log, MARKERS.archive);
-  return fields ? archiveFields(fields) : undefined;
+  const base = fields ? archiveFields(fields) : undefined;
+  if (!fields || !base) return undefined;
+  return {
+    ...base,
+    blobs: count(fields.blobs),
+    blobBytes: count(fields.blob_bytes),
+    uploaded: count(fields.uploaded),
+    uploadedBytes: count(fields.uploaded_bytes),
+    expired: count(fields.expired),
+    swept: count(fields.swept),
+    sweptBytes: count(fields.swept_bytes),
+  };
 }
 
 /** restore.sh's result line, or undefined when the log has none. */

@@ -1,7 +1,9 @@
 /**
- * Retention as an S3 lifecycle rule, not as a cleanup script: S3 expires archives on its own, even when
- * the cluster is gone, and removes the parts of uploads that a killed job left behind (they are billed
- * but invisible in a listing).
+ * The bucket's lifecycle rule for the backup prefix: S3 removes the parts of uploads that a killed job
+ * left behind (they are billed but invisible in a listing) and, on a versioned bucket, the old versions
+ * of what retention deleted. It expires nothing current: a blob is uploaded once and referenced by every
+ * later snapshot, so expiring it by ITS age would break them. Snapshots expire by count and age, and
+ * unreferenced blobs are swept, in each backup run (archive.sh, which knows the references).
  *
  * PutBucketLifecycleConfiguration replaces the bucket's WHOLE configuration, so our rule is merged into
  * the rules already there (matched by ID), never written alone over them.
@@ -29,15 +31,10 @@ export interface RetentionOptions {
   noncurrentDays?: number;
 }
 
-/** The lifecycle rule for config.backup: expiration after retentionDays for the prefix. */
+/** The lifecycle rule for config.backup's prefix: unfinished uploads aborted, no expiration. */
 export function retentionRule(config: Config, options: RetentionOptions = {}): LifecycleRule {
-  const { prefix, retentionDays } = config.backup;
+  const { prefix } = config.backup;
   const abortDays = options.abortIncompleteUploadDays ?? 2;
-  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
-    throw new UsageError(`backup.retentionDays must be a whole number of days >= 1, not ${retentionDays}`, {
-      hint: "Set --retention-days (or CLOUDDROVE_BACKUP_RETENTION_DAYS) to e.g. 30.",
-    });
-  }
   if (!Number.isInteger(abortDays) || abortDays < 1 || abortDays > 7) {
     throw new UsageError(`the abort-incomplete-upload period must be 1-7 days, not ${abortDays}`, {
       hint: "A backup job runs for hours at most; 2 days leaves room for a slow run.",
@@ -46,11 +43,9 @@ export function retentionRule(config: Config, options: RetentionOptions = {}): L
   return {
     ID: RETENTION_RULE_ID,
     Status: "Enabled",
-    // Archives and their .sha256 files share the prefix and so expire together.
     Filter: { Prefix: prefix },
-    Expiration: { Days: retentionDays },
     AbortIncompleteMultipartUpload: { DaysAfterInitiation: abortDays },
-    // Harmless on an unversioned bucket; on a versioned one, expired archives would otherwise stay
+    // Harmless on an unversioned bucket; on a versioned one, what retention deleted would otherwise stay
     // forever as noncurrent versions (and be billed).
     NoncurrentVersionExpiration: { NoncurrentDays: options.noncurrentDays ?? 7 },
   };
@@ -65,7 +60,7 @@ export function mergeLifecycleRules(
   return [...others, ours];
 }
 
-/** Rules of others that also cover our prefix: S3 applies the shortest expiration, so tell the user. */
+/** Rules of others that expire objects under our prefix: they would delete blobs snapshots still reference. */
 export function overlappingRules(existing: readonly LifecycleRule[], ours: LifecycleRule): LifecycleRule[] {
   const prefix = ours.Filter?.Prefix ?? "";
   return existing.filter((rule) => {

@@ -128,6 +128,9 @@ function configureContainer(container: Json, config: Config): void {
   setEnv(container, "BACKUP_BUCKET", bucket);
   setEnv(container, "BACKUP_PREFIX", config.backup.prefix);
   setEnv(container, "BACKUP_REGION", backupRegion(config));
+  // Retention, applied by archive.sh after each snapshot (restore.sh ignores these).
+  setEnv(container, "BACKUP_RETENTION_DAYS", String(config.backup.retentionDays));
+  setEnv(container, "BACKUP_KEEP_LAST", String(config.backup.keepLast));
   if (config.backup.endpoint) {
     // An S3-compatible store: the scripts' rclone remote reads these (archive.sh only sets defaults).
     setEnv(container, "RCLONE_CONFIG_BACKUP_PROVIDER", "Other");

@@ -2,7 +2,7 @@
  * What the `backup` commands print: one document per command (the JSON/YAML result) and its text form.
  * Pure functions of plain data, so the wording is tested without a cluster or a bucket.
  */
-import type { ArchiveResult, RestoreResult } from "./job-log.js";
+import type { BackupResult, RestoreResult } from "./job-log.js";
 import { formatBytes, formatSeconds } from "./job-log.js";
 import type { SnapshotSummary } from "./snapshot.js";
 import type { ArchiveReport } from "./verify.js";
@@ -19,8 +19,8 @@ export interface NowReport {
   namespace: string;
   cronJob: string;
   job: string;
-  /** archive.sh's result: key, bytes, seconds, sha256 (null when the Job failed, reported none, or a dry run). */
-  archive: ArchiveResult | null;
+  /** archive.sh's result: the snapshot's key, bytes, seconds, sha256, and the blobs referenced and uploaded (null when the Job failed, reported none, or a dry run). */
+  archive: BackupResult | null;
   /** Where the archive is, s3://bucket/key. */
   location: string | null;
   jobSeconds: number | null;
@@ -39,7 +39,9 @@ export function nowReportText(report: NowReport): string {
   if (!archive) return `Job ${report.job} completed, but it reported no archive (see the warning above).`;
   return [
     `Backup written: ${report.location ?? archive.key}`,
-    `  size:      ${formatBytes(archive.bytes)} (${archive.bytes} bytes)`,
+    `  snapshot:  ${formatBytes(archive.bytes)} (${archive.bytes} bytes)`,
+    `  blobs:     ${archive.blobs} referenced (${formatBytes(archive.blobBytes)}); ${archive.uploaded} new uploaded (${formatBytes(archive.uploadedBytes)}), the rest already in the bucket`,
+    `  retention: ${archive.expired} snapshots expired, ${archive.swept} unreferenced blobs deleted (${formatBytes(archive.sweptBytes)})`,
     `  duration:  ${formatSeconds(archive.seconds)}${report.jobSeconds !== null ? ` (Job ${formatSeconds(report.jobSeconds)})` : ""}`,
     `  sha256:    ${archive.sha256}`,
     `  job:       ${report.job}`,
@@ -180,6 +182,11 @@ export function verifyReportText(report: VerifyReport): string {
     `  repositories:  ${report.repositories.length}${report.repositories.length > 0 ? ` (${report.repositories.slice(0, 5).join(", ")}${report.repositories.length > 5 ? ", ..." : ""})` : ""}`,
     `  tags:          ${report.tags}, manifests ${report.manifests}, blobs ${report.blobs}${report.blobsChecked > 0 ? ` (${report.blobsChecked} hashed and matched)` : ""}`,
   ];
+  if (report.snapshot) {
+    lines.push(
+      `  blobs:         ${report.blobs} (${formatBytes(report.blobBytes)}) in the bucket's blobs/, each present with its size${report.blobsChecked > 0 ? " and sha256" : " (--deep also checks each sha256)"}`,
+    );
+  }
   if (report.problems.length > 0) lines.push("Problems:", ...report.problems.map((p) => `  - ${p}`));
   if (report.warnings.length > 0)
     lines.push(

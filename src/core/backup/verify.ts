@@ -1,9 +1,13 @@
 /**
- * Verifies a backup archive as it streams past, without writing it anywhere: the sha256 of the whole
- * stream against the archive's .sha256 object, and that the archive holds a registry whose every
- * manifest can be served -- each tag points at a manifest revision, each manifest's blob is there, each
- * image manifest's config and layers are in blobs/ and linked into its repository, each index's child
- * manifests are revisions of the same repository. Optionally every blob's own sha256 is checked too.
+ * Verifies a backup as it streams past, without writing it anywhere: the sha256 of the whole stream
+ * against its .sha256 object, and that it holds a registry whose every manifest can be served -- each
+ * tag points at a manifest revision, each manifest's blob is there, each image manifest's config and
+ * layers are among the blobs and linked into its repository, each index's child manifests are revisions
+ * of the same repository. Optionally every blob's own sha256 is checked too.
+ *
+ * Two formats: a snapshot (archive.sh today: the repository metadata plus clouddrove-snapshot/blobs, the
+ * "<hex> <bytes>" list of the blobs it references, which live in the bucket's blobs/ once each) checked
+ * against a SnapshotBlobStore; and a full archive of an earlier clouddrove (blobs/ inside the tar).
  */
 import { createHash, type Hash } from "node:crypto";
 import { UsageError } from "../../errors.js";
@@ -12,8 +16,17 @@ import { type TarEntry, type TarEntrySink, TarFormatError, TarParser } from "./t
 export interface VerifyOptions {
   /** The hex sha256 from the .sha256 object; without it only the layout is checked. */
   expectedSha256?: string;
-  /** Hash every blob and compare with its name (reads nothing extra; costs CPU). */
+  /** Hash every blob and compare with its name (a snapshot's blobs are read from the store for it). */
   checkBlobDigests?: boolean;
+  /** Where a snapshot's blobs are; a snapshot cannot be verified without it. */
+  blobStore?: SnapshotBlobStore;
+}
+
+/** The bucket's blobs, as a snapshot's verify needs them (the S3 adapter provides one). */
+export interface SnapshotBlobStore {
+  /** Every blob stored: hex digest -> bytes. */
+  sizes(): Promise<Map<string, number>>;
+  read(hex: string): Promise<AsyncIterable<Uint8Array>>;
 }
 
 export interface ArchiveReport {
@@ -29,6 +42,10 @@ export interface ArchiveReport {
   blobs: number;
   /** Blobs whose content was hashed and matched (checkBlobDigests). */
   blobsChecked: number;
+  /** A snapshot (its blobs in the bucket's blobs/) rather than a full archive. */
+  snapshot: boolean;
+  /** Bytes of the blobs it references. */
+  blobBytes: number;
   problems: string[];
   /** What was in flight during the backup and what restore.sh does about it; not a reason to refuse. */
   warnings: string[];
@@ -36,6 +53,10 @@ export interface ArchiveReport {
 }
 
 const V2 = "docker/registry/v2/";
+/** The snapshot's list of the blobs it references, "<hex> <bytes>" per line (archive.sh writes it). */
+export const SNAPSHOT_BLOB_LIST = "clouddrove-snapshot/blobs";
+// A snapshot's blobs are read from the store this many at a time (manifests, and every blob with --deep).
+const BLOB_READS_IN_PARALLEL = 8;
 const HEX64 = /^[a-f0-9]{64}$/;
 // Manifests are small JSON documents; anything larger is not kept in memory.
 const MAX_JSON_BLOB = 4 * 1024 * 1024;
@@ -76,6 +97,8 @@ class LayoutCollector {
   readonly repositories = new Map<string, Repository>();
   readonly blobs = new Map<string, { size: number }>();
   readonly json = new Map<string, Uint8Array>();
+  /** A snapshot's blob list (hex -> bytes); undefined for a full archive. */
+  listed?: Map<string, number>;
   readonly problems: string[] = [];
   readonly warnings: string[] = [];
   sawRegistry = false;
@@ -107,6 +130,7 @@ class LayoutCollector {
       return undefined;
     }
     const path = entry.path.replace(/^\.\//, "");
+    if (path === SNAPSHOT_BLOB_LIST && entry.type === "file") return this.blobList();
     if (!path.startsWith(V2)) return undefined;
     this.sawRegistry = true;
     if (entry.type !== "file") return undefined;
@@ -114,6 +138,29 @@ class LayoutCollector {
     if (rest.startsWith("blobs/")) return this.blob(rest, entry);
     if (rest.startsWith("repositories/")) return this.link(rest.slice("repositories/".length));
     return undefined;
+  }
+
+  private blobList(): TarEntrySink {
+    const chunks: Uint8Array[] = [];
+    return {
+      data: (chunk) => chunks.push(chunk.slice()),
+      end: () => {
+        const listed = new Map<string, number>();
+        for (const line of Buffer.concat(chunks).toString("utf8").split("\n")) {
+          if (line.trim() === "") continue;
+          const [hex = "", size = ""] = line.trim().split(" ");
+          if (HEX64.test(hex) && /^\d+$/.test(size)) listed.set(hex, Number(size));
+          else this.problem(`${SNAPSHOT_BLOB_LIST}: malformed line "${line.trim()}"`);
+        }
+        this.listed = listed;
+      },
+    };
+  }
+
+  /** The blob's content hashes to its name; counts it or records the problem. */
+  checkDigest(hex: string, actual: string): void {
+    if (actual === hex) this.blobsChecked++;
+    else this.problem(`blob sha256:${hex} is corrupt: its content hashes to sha256:${actual}`);
   }
 
   private blob(rest: string, entry: TarEntry): TarEntrySink | undefined {
@@ -137,11 +184,7 @@ class LayoutCollector {
       },
       end: () => {
         if (keeping && keep) this.json.set(hex, Buffer.concat(keep));
-        if (hash) {
-          const actual = hash.digest("hex");
-          if (actual === hex) this.blobsChecked++;
-          else this.problem(`blob sha256:${hex} is corrupt: its content hashes to sha256:${actual}`);
-        }
+        if (hash) this.checkDigest(hex, hash.digest("hex"));
       },
     };
   }
@@ -323,6 +366,7 @@ export async function verifyArchive(
   if (!collector.sawRegistry) {
     collector.problem("the archive holds no registry data (docker/registry/v2/ expected)");
   }
+  if (collector.listed) await checkSnapshotBlobs(collector, collector.listed, options);
   const { tags, manifests } = collector.checkReferences();
   problems.push(...collector.problems);
   return {
@@ -334,8 +378,62 @@ export async function verifyArchive(
     manifests,
     blobs: collector.blobs.size,
     blobsChecked: collector.blobsChecked,
+    snapshot: collector.listed !== undefined,
+    blobBytes: [...collector.blobs.values()].reduce((sum, blob) => sum + blob.size, 0),
     problems,
     warnings: collector.warnings,
     ok: problems.length === 0,
   };
+}
+
+/**
+ * A snapshot's blobs, in the store: every listed blob present with its size; the manifests among them
+ * read (they are what checkReferences parses); with checkBlobDigests every blob hashed against its name.
+ */
+async function checkSnapshotBlobs(
+  collector: LayoutCollector,
+  listed: Map<string, number>,
+  options: VerifyOptions,
+): Promise<void> {
+  const store = options.blobStore;
+  if (!store) {
+    collector.problem(
+      "this is a snapshot: its blobs are in the bucket, and no blob store was given to check them",
+    );
+    return;
+  }
+  const stored = await store.sizes();
+  const manifests = new Set([...collector.repositories.values()].flatMap((repo) => [...repo.revisions]));
+  const toRead: string[] = [];
+  for (const [hex, size] of listed) {
+    const storedSize = stored.get(hex);
+    if (storedSize === undefined) {
+      collector.problem(`blob sha256:${hex} (${size} bytes) is missing from the bucket`);
+      continue;
+    }
+    if (storedSize !== size) {
+      collector.problem(
+        `blob sha256:${hex} has ${storedSize} bytes in the bucket, the snapshot lists ${size}`,
+      );
+      continue;
+    }
+    collector.blobs.set(hex, { size });
+    if (options.checkBlobDigests || (manifests.has(hex) && size <= MAX_JSON_BLOB)) toRead.push(hex);
+  }
+  const readOne = async (hex: string): Promise<void> => {
+    const hash = options.checkBlobDigests ? createHash("sha256") : undefined;
+    const isManifest = manifests.has(hex) && (listed.get(hex) ?? 0) <= MAX_JSON_BLOB;
+    const keep: Uint8Array[] | undefined = isManifest ? [] : undefined;
+    for await (const chunk of await store.read(hex)) {
+      hash?.update(chunk);
+      keep?.push(chunk);
+    }
+    if (keep) collector.json.set(hex, Buffer.concat(keep));
+    if (hash) collector.checkDigest(hex, hash.digest("hex"));
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < toRead.length) await readOne(toRead[next++] as string);
+  };
+  await Promise.all(Array.from({ length: BLOB_READS_IN_PARALLEL }, worker));
 }

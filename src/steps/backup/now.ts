@@ -5,7 +5,7 @@
  */
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
-import { type ArchiveResult, parseArchiveResult } from "../../core/backup/job-log.js";
+import { type BackupResult, parseArchiveResult } from "../../core/backup/job-log.js";
 import { backupNames } from "../../core/backup/render.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
@@ -19,7 +19,7 @@ export interface BackupNowContext {
   timeoutMs: number;
   signal?: AbortSignal;
   outcome?: JobOutcome;
-  result?: ArchiveResult;
+  result?: BackupResult;
   warnings: string[];
 }
 

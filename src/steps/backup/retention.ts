@@ -80,7 +80,7 @@ export function retentionRuleStep<C>(options: RetentionStepOptions): ListrTask<C
         const overlapping = overlappingRules(existing, ours).map((rule) => rule.ID ?? "(a rule without ID)");
         for (const id of overlapping) {
           options.warnings.push(
-            `the lifecycle rule ${id} on s3://${target.bucket} also expires ${config.backup.prefix}; S3 applies the shortest expiration`,
+            `the lifecycle rule ${id} on s3://${target.bucket} also expires objects under ${config.backup.prefix}: it would delete blobs that snapshots still reference; limit it to other prefixes (clouddrove's own retention prunes snapshots and unreferenced blobs)`,
           );
         }
         if (!dryRun && action !== "unchanged") await bucket.putLifecycleRule(ours);
@@ -88,13 +88,13 @@ export function retentionRuleStep<C>(options: RetentionStepOptions): ListrTask<C
           bucket: target.bucket,
           prefix: config.backup.prefix,
           ruleId: ours.ID ?? "",
-          expirationDays: config.backup.retentionDays,
+          abortIncompleteUploadDays: ours.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? 0,
           action,
           dryRun,
           overlapping,
         };
         const verb = action === "unchanged" ? "unchanged" : dryRun ? `would be ${action}` : action;
-        task.title = `Retention rule on ${where}: ${verb} (archives expire after ${config.backup.retentionDays} days)`;
+        task.title = `Retention rule on ${where}: ${verb} (unfinished uploads aborted; snapshots are pruned by each backup run)`;
       } catch (error) {
         throw explain(error, target.bucket);
       } finally {

@@ -1,6 +1,8 @@
 /**
- * Step: verify an archive in S3 as it streams past (nothing is written to disk): its sha256 against the
- * .sha256 object archive.sh wrote last, and a registry layout in which every manifest can be served.
+ * Step: verify a snapshot (or an earlier full archive) in S3 as it streams past (nothing is written to
+ * disk): its sha256 against the .sha256 object archive.sh wrote last, every blob it references present
+ * in the bucket with its size (hashed too with checkBlobDigests), and a registry layout in which every
+ * manifest can be served.
  * `backup verify` reports the outcome; `backup restore` refuses an archive that does not verify.
  */
 import type { ListrTask } from "listr2";
@@ -53,7 +55,11 @@ export function verifyArchiveTask<C extends VerifyContext>(options: { refuse: bo
         counted(stream, (total) => {
           task.output = `${formatBytes(total)} of ${formatBytes(archive.bytes)} read and checked`;
         }),
-        { expectedSha256: ctx.expectedSha256, checkBlobDigests: ctx.checkBlobDigests },
+        {
+          expectedSha256: ctx.expectedSha256,
+          checkBlobDigests: ctx.checkBlobDigests,
+          blobStore: bucket.blobStore(),
+        },
       );
       ctx.report = report;
       if (!report.ok && options.refuse) {
