@@ -43,7 +43,8 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
     if (exists && !ctx.globals.yes) {
       const rewrite = await ctx.prompter.confirm({
         message: `${path} exists. Rewrite it (its settings are kept as defaults)?`,
-        default: true,
+        // Enter keeps the file: rewriting is the change, so it must be chosen.
+        default: false,
       });
       if (!rewrite) {
         ctx.out.info("Nothing written.");

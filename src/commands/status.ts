@@ -34,7 +34,9 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });
-    await ctx.out.result({ target: target.label, ...report }, () => healthReportText(report, target.label));
+    await ctx.out.result({ target: target.label, ...report }, () =>
+      healthReportText(report, target.label, new Date()),
+    );
     if (!report.healthy) ctx.state.exitCode = 1;
   } finally {
     await target.close();

@@ -44,10 +44,23 @@ function describe(value: unknown): string {
   return typeof value === "string" ? `'${value}'` : JSON.stringify(value);
 }
 
+/** A value that does not parse as its setting; `expected` is what a prompt shows under the answer. */
+export class InvalidSettingValue extends UsageError {
+  constructor(
+    message: string,
+    readonly expected: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Turns one raw value (string from a flag/env/--set, or a YAML scalar/list) into the setting's type. */
 export function parseSettingValue(setting: Setting, raw: unknown, from: string): SettingValue {
   const fail = (expected: string): never => {
-    throw new UsageError(`${setting.key}: ${describe(raw)} from ${from} is not valid: expected ${expected}`);
+    throw new InvalidSettingValue(
+      `${setting.key}: ${describe(raw)} from ${from} is not valid: expected ${expected}`,
+      expected,
+    );
   };
   switch (setting.kind) {
     case "integer": {
@@ -88,6 +101,17 @@ export function parseSettingValue(setting: Setting, raw: unknown, from: string):
       if (problem) fail(problem);
       return raw;
     }
+  }
+}
+
+/** The line a prompt shows under a typed answer that does not parse, or undefined when it does. */
+export function answerProblem(setting: Setting, text: string): string | undefined {
+  try {
+    parseSettingValue(setting, text.trim(), "your answer");
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof InvalidSettingValue)) throw error;
+    return `Expected ${error.expected}.`;
   }
 }
 
