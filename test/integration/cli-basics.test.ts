@@ -35,6 +35,16 @@ describe("the command line", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("not valid YAML");
   });
+
+  it("an unknown key in the config file is exit 2 naming its line and the likely setting", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "clouddrove.yaml"), "cluster:\n  region: eu-west-1\nstorage:\n  sise: 50Gi\n");
+    const run = await runCli(["config", "show"], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${join(cwd, "clouddrove.yaml")}:4: unknown key 'storage.sise' (did you mean 'storage.size'?)`,
+    );
+  });
 });
 
 describe("clouddrove config show", () => {
