@@ -69,7 +69,9 @@ export async function askSetting(
   if (setting.kind === "enum") {
     return prompter.select({
       message,
-      choices: (setting.choices ?? []).map((value) => ({ value })),
+      choices: (setting.choices ?? [])
+        .filter((value) => !setting.refusedChoices?.includes(value))
+        .map((value) => ({ value })),
       default: typeof options.current === "string" ? options.current : undefined,
     });
   }

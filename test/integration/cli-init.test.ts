@@ -38,6 +38,8 @@ describe("clouddrove init at a terminal", () => {
       "Expected an EFS file system id such as fs-0123456789abcdef0.",
     ]);
     expect(prompter.asked[1]?.default).toBe("clouddrove");
+    // ebs would only end the run (ReadWriteOnce, one zone): it is not offered.
+    expect(prompter.asked[2]?.choices).toEqual(["efs", "nfs"]);
 
     const text = readFileSync(join(cwd, "clouddrove.yaml"), "utf8");
     expect(text).not.toContain("a-very-secret-password");
