@@ -3,14 +3,14 @@
  */
 import type { Command } from "commander";
 import { type AppIO, createContext, type RunState } from "./context.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerConfig(program: Command, io: AppIO, state: RunState): void {
   const config = program.command("config").description("inspect the resolved configuration");
   const show = config
     .command("show")
     .description("print every setting, its value and its source (flag, env, --set, file, prompt, default)");
-  addSettingOptions(show, settingGroups.all);
+  addCommandSettings(show, "config show");
   show.action(async (flags: Record<string, unknown>, command: Command) => {
     const ctx = createContext(io, command, state);
     const { resolveFromContext } = await import("../config/options.js");

@@ -10,7 +10,7 @@ import type { DeployFlags } from "./deploy-flags.js";
 // Static, not imported in the action: a dry run is the command whose start-up time matters most, and
 // each further import() is one more round through the module loader. Only `deploy` loads this module.
 import { renderOnly } from "./deploy-render.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerDeploy(program: Command, io: AppIO, state: RunState): void {
   const deploy = program
@@ -43,7 +43,7 @@ export function registerDeploy(program: Command, io: AppIO, state: RunState): vo
       "--no-retention-rule",
       "with a backup bucket: do not put the retention lifecycle rule on it (e.g. a store without that API)",
     );
-  addSettingOptions(deploy, settingGroups.registry);
+  addCommandSettings(deploy, "deploy");
   deploy.action(async (flags: DeployFlags, command: Command) => {
     await runDeploy(createContext(io, command, state), flags);
   });

@@ -5,15 +5,16 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerStatus(program: Command, io: AppIO, state: RunState): void {
-  program
+  const status = program
     .command("status")
     .description("health of the registry, its nodes, storage and service (exit 1 when unhealthy)")
-    .option("--sandbox", "check the simulated sandbox cluster")
-    .action(async (flags: { sandbox?: boolean }, command: Command) => {
-      await runStatus(createContext(io, command, state), flags);
-    });
+    .option("--sandbox", "check the simulated sandbox cluster");
+  addCommandSettings(status, "status").action(async (flags: { sandbox?: boolean }, command: Command) => {
+    await runStatus(createContext(io, command, state), flags);
+  });
 }
 
 export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean }): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export interface UpgradeFlags {
   node?: string;
@@ -27,10 +28,14 @@ export interface UpgradeFlags {
   ignoreNewData?: boolean;
   forceConflicts?: boolean;
   sandbox?: boolean;
+  /** Settings (COMMAND_SETTINGS.upgrade): which EKS cluster the nodegroups are in. */
+  region?: string;
+  clusterName?: string;
+  eksctlTimeout?: string;
 }
 
 export function registerUpgrade(program: Command, io: AppIO, state: RunState): void {
-  program
+  const upgrade = program
     .command("upgrade")
     .description(
       "cordon, drain, upgrade, uncordon and health-check a node (or all, one at a time) with no outage",
@@ -80,10 +85,10 @@ export function registerUpgrade(program: Command, io: AppIO, state: RunState): v
       "with --rollback: restore the previous registry version even if the new one may have written data",
     )
     .option("--force-conflicts", "take over registry fields another field manager owns")
-    .option("--sandbox", "upgrade a node of the simulated sandbox cluster")
-    .action(async (flags: UpgradeFlags, command: Command) => {
-      await runUpgrade(createContext(io, command, state), flags);
-    });
+    .option("--sandbox", "upgrade a node of the simulated sandbox cluster");
+  addCommandSettings(upgrade, "upgrade").action(async (flags: UpgradeFlags, command: Command) => {
+    await runUpgrade(createContext(io, command, state), flags);
+  });
 }
 
 /** Flag combinations that make no sense, refused before anything is read. */
@@ -127,9 +132,15 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
   const { openClusterTarget } = await import("./cluster-target.js");
   const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
   try {
-    // Only global settings (and the target's): the command's own --registry-version/--timeout are
+    // Only the settings' flags (and the target's): the command's own --registry-version/--timeout are
     // targets, not settings.
-    const resolved = await resolveFromContext(ctx, target.settings);
+    const { withTargetSettings } = await import("./cluster-target.js");
+    const settingFlags = {
+      region: flags.region,
+      clusterName: flags.clusterName,
+      eksctlTimeout: flags.eksctlTimeout,
+    };
+    const resolved = await resolveFromContext(ctx, withTargetSettings(target.settings, settingFlags));
     const { config } = resolved;
     const upgraded = await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
     // `deploy` renders registry.version from the configuration: left at the old version, the next deploy

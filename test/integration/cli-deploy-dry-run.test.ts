@@ -86,6 +86,18 @@ describe("clouddrove deploy --dry-run", () => {
     expect(objects.find((o) => o.kind === "Namespace")?.metadata.name).toBe("registry");
   });
 
+  it("takes --region and --cluster-name, the settings deploy reads to find the EFS file system", async () => {
+    const env = cleanEnv({ CI: "true" });
+    const run = await runCli(
+      ["deploy", "--dry-run", ...EFS, "--region", "eu-central-1", "--cluster-name", "prod"],
+      {
+        env,
+      },
+    );
+    expect(run.stderr).not.toContain("unknown option");
+    expect(run.code).toBe(0);
+  });
+
   it("without a terminal, a missing EFS id is exit 2 naming the flag and env var, with nothing on stdout", async () => {
     const run = await runCli(["deploy", "--dry-run"], { env: cleanEnv({ CI: "true" }) });
     expect(run.code).toBe(2);
