@@ -212,6 +212,25 @@ async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
   return choice === all ? names : [choice];
 }
 
+/** Before a new upgrade changes anything: what it will do, and a yes (or --yes). */
+async function confirmUpgrade(
+  ctx: CommandContext,
+  view: { deployment?: Obj },
+  targets: UpgradeTargets,
+  nodes: string[],
+  skipBackup: boolean,
+): Promise<boolean> {
+  const { upgradeEffects } = await import("../core/upgrade/confirmation.js");
+  const { registryContainer } = await import("../core/registry/v3.js");
+  const { imageTag } = await import("../core/registry/image.js");
+  const { confirmAction } = await import("./confirm.js");
+  const image = view.deployment ? registryContainer(view.deployment)?.image : undefined;
+  return confirmAction(ctx, {
+    action: `Upgrading ${nodes.length === 1 ? `node ${nodes[0]}` : `${nodes.length} nodes`}`,
+    effects: upgradeEffects({ nodes, targets, currentRegistryTag: imageTag(image), skipBackup }),
+  });
+}
+
 async function executeUpgrade(
   ctx: CommandContext,
   flags: UpgradeFlags,
@@ -308,6 +327,8 @@ async function executeUpgrade(
       registryCheck: options.registryCheck,
       now: new Date().toISOString(),
     });
+    if (!flags.dryRun && !(await confirmUpgrade(ctx, view, targets, nodes, options.skipBackup)))
+      return undefined;
   }
   const upgrade = run.buildContext({
     kube,

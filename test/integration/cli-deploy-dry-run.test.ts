@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { Obj } from "../../src/core/health/snapshot.js";
-import { cleanEnv, runCli } from "../support/run-cli.js";
+import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
 const EFS = ["--efs-file-system-id", "fs-0123456789abcdef0"];
@@ -96,6 +96,20 @@ describe("clouddrove deploy --dry-run", () => {
     );
     expect(run.stderr).not.toContain("unknown option");
     expect(run.code).toBe(0);
+  });
+
+  it("--rotate-credentials without a terminal and without --yes is exit 2 naming --yes, before any connection", async () => {
+    const home = tempDir();
+    const run = await runCli(["deploy", "--rotate-credentials", ...EFS], {
+      env: cleanEnv({ CI: "true", HOME: home }),
+    });
+    // Exit 2, not 4: it stopped before looking for the kubeconfig (there is none in this HOME).
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "Rotating the registry credentials needs a confirmation; nothing was changed.",
+    );
+    expect(run.stderr).toContain("Pass --yes");
+    expect(run.stdout).toBe("");
   });
 
   it("without a terminal, a missing EFS id is exit 2 naming the flag and env var, with nothing on stdout", async () => {
