@@ -30,6 +30,7 @@ import { deployTasks } from "../steps/deploy/index.js";
 import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
+import { readRecordedVersion } from "../steps/upgrade/version-record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
@@ -87,7 +88,10 @@ export async function executeDeploy(
   // No EFS id configured: the cluster's file system, asked of EFS (a configured one still wins).
   const first = await resolveFromContext(ctx, settings);
   const found = await clusterFileSystemId(first.config, ctx.io.env, (w) => ctx.out.warn(w));
-  const baseline = found ? new Map([["storage.efs.fileSystemId", found]]) : undefined;
+  const baseline = new Map<string, string>(found ? [["storage.efs.fileSystemId", found]] : []);
+  // The version an upgrade left running ranks the same way: above the default, below anything given.
+  const upgradedTo = await readRecordedVersion(target.kube, first.config.namespace);
+  if (upgradedTo) baseline.set("registry.version", upgradedTo);
   const { config } = await resolveForPurpose(ctx, settings, "deploy", baseline);
   const live = await target.kube.get<Obj & { metadata: Obj }>(
     "apps/v1",
@@ -101,7 +105,7 @@ export async function executeDeploy(
   );
   if (downgrade) {
     throw new UsageError(`${downgrade} Nothing was changed.`, {
-      hint: `Set registry.version to the running version (--registry-version, CLOUDDROVE_REGISTRY_VERSION or clouddrove.yaml).`,
+      hint: `Set registry.version to the running version: \`clouddrove config set registry.version VERSION\` (or --registry-version, CLOUDDROVE_REGISTRY_VERSION).`,
     });
   }
   const { credentials, source } = await credentialsFor(ctx, flags, target, config);

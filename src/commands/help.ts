@@ -18,6 +18,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove init --yes --region eu-west-1 --efs-file-system-id fs-0123456789abcdef0",
   ],
   "config show": ["clouddrove config show", "clouddrove config show --set storage.size=100Gi -o json"],
+  "config set": [
+    "clouddrove config set registry.version 3.0.0",
+    "clouddrove config set network.allowedCidrs 10.0.0.0/8",
+  ],
   "cluster create": [
     "clouddrove cluster create --region eu-west-1 --dry-run",
     "clouddrove cluster create --sandbox",

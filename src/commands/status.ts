@@ -25,13 +25,21 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { gatherSnapshot } = await import("../steps/health/gather.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
-  const { config } = await resolveFromContext(ctx, flags);
+  const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
+
+  const { config, sources } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
   try {
-    const snapshot = await gatherSnapshot(target.kube, config.namespace);
+    const [snapshot, recorded] = await Promise.all([
+      gatherSnapshot(target.kube, config.namespace),
+      readRecordedVersion(target.kube, config.namespace),
+    ]);
+    // Unless registry.version is set somewhere, the version an upgrade left running is the expected one.
+    const version =
+      sources.get("registry.version") === "default" && recorded ? recorded : config.registry.version;
     const report = evaluateHealth(snapshot, {
       replicas: config.registry.replicas,
-      image: `${config.registry.image}:${config.registry.version}`,
+      image: `${config.registry.image}:${version}`,
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });

@@ -143,14 +143,10 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
     const resolved = await resolveFromContext(ctx, withTargetSettings(target.settings, settingFlags));
     const { config } = resolved;
     const upgraded = await executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
-    // `deploy` renders registry.version from the configuration: left at the old version, the next deploy
-    // would quietly move the registry back.
-    const version = upgraded?.registryVersion;
-    if (version && config.registry.version !== version) {
-      const where = resolved.sources.get("registry.version") === "file" ? ` in ${resolved.file}` : "";
-      ctx.out.warn(
-        `registry.version is still ${config.registry.version}${where}: set it to ${version} (clouddrove.yaml, CLOUDDROVE_REGISTRY_VERSION or deploy --registry-version), or the next \`clouddrove deploy\` moves the registry back to ${config.registry.version}.`,
-      );
+    // The version the registry runs now is recorded, so that status and deploy agree with it.
+    if (upgraded?.registryVersion) {
+      const { recordUpgradedVersion } = await import("./upgrade-record.js");
+      await recordUpgradedVersion(ctx, resolved, target.kube, upgraded.registryVersion);
     }
   } finally {
     await target.close();
@@ -339,6 +335,8 @@ async function executeUpgrade(
     view,
     environment: { env: ctx.io.env, cwd: ctx.io.cwd },
   });
+  // A rollback restores the previous registry only if the new one was applied (it clears the mark).
+  const bumpedBeforeRollback = Boolean(flags.rollback && state.registry?.bumpedAt);
   const { rollbackTasks } = await import("../steps/upgrade/rollback.js");
   const { upgradeTasks } = await import("../steps/upgrade/index.js");
   const tasks = flags.rollback
@@ -361,5 +359,10 @@ async function executeUpgrade(
     flags.rollback ? `Rolled back on ${target.label}.` : upgradeReportText(outcome.report, target.label),
   );
   if (blocked) ctx.state.exitCode = 1;
-  return flags.dryRun || flags.rollback ? undefined : state.targets;
+  if (flags.dryRun) return undefined;
+  if (!flags.rollback) return state.targets;
+  // A rollback that undid a registry bump leaves the previous version running.
+  const { imageTag } = await import("../core/registry/image.js");
+  const previous = bumpedBeforeRollback ? imageTag(state.registry?.previousImage) : undefined;
+  return previous ? { registryVersion: previous } : undefined;
 }

@@ -169,7 +169,7 @@ export function flattenFile(
 }
 
 /** "unknown key 'storage.sise' (did you mean 'storage.size'?)": the same words for the file and --set. */
-function unknownKey(key: string): string {
+export function unknownKey(key: string): string {
   const guess = closestKey(key);
   return `unknown key '${key}'${guess ? ` (did you mean '${guess}'?)` : ""}`;
 }

@@ -17,6 +17,7 @@ import {
   skewProblem,
   targetConflicts,
 } from "../../src/core/upgrade/targets.js";
+import { staleVersionConsequence } from "../../src/core/upgrade/version-note.js";
 
 describe("version-skew policy for a kubelet", () => {
   const check = (target: string, nodeKubelet = "v1.32.9-eks-1a2b3c4", controlPlane = "v1.33.5-eks-abc") =>
@@ -242,5 +243,14 @@ describe("what an upgrade says it will do before its confirmation", () => {
     });
     expect(effects[0]).toMatch(/^cordon and drain 3 nodes, one at a time \(a, b, c\)/);
     expect(effects.join("\n")).not.toContain("one-way");
+  });
+});
+
+describe("what a stale registry.version does next", () => {
+  it("a major step back is refused by deploy; a minor one is carried out", () => {
+    expect(staleVersionConsequence("2.8.2", "3.0.0")).toContain("refuses to run");
+    expect(staleVersionConsequence("2.8.2", "2.8.3")).toBe(
+      "the next `clouddrove deploy` moves the registry back to 2.8.2",
+    );
   });
 });
