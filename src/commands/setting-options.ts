@@ -35,11 +35,21 @@ function keys(...patterns: string[]): { include: (s: Setting) => boolean; summar
 const every = { include: (_: Setting) => true, summary: "every setting" };
 /** verify and delete check (and delete) the recorded file system; create makes one. */
 const cluster = ["cluster.", "timeouts.eksctl"];
-const backupBucket = ["backup.bucket", "backup.prefix", "backup.region", "backup.endpoint", "cluster.region"];
+/** The bucket and the access the backup and restore Jobs have to it; not the CronJob's schedule or retention. */
+const backupBucket = [
+  "backup.bucket",
+  "backup.prefix",
+  "backup.region",
+  "backup.endpoint",
+  "backup.credentials",
+  "backup.roleArn",
+  "backup.secretName",
+  "cluster.region",
+];
 
 /**
  * The settings each command reads, by command path. A setting a command does not read has no flag there
- * (`backup now --help` does not offer --backup-schedule, which only `deploy` renders). `upgrade` reads
+ * (`backup now --help` does not offer --backup-schedule, which only `deploy` renders into the CronJob). `upgrade` reads
  * the cluster's name and region (its EKS nodegroups); its --registry-version and --kubernetes-version
  * are upgrade targets and its --timeout the drain deadline, declared by the command itself.
  */
@@ -63,7 +73,7 @@ export const COMMAND_SETTINGS = {
   "backup list": keys(...backupBucket),
   "backup snapshot": keys(...backupBucket),
   "backup verify": keys(...backupBucket),
-  "backup restore": keys(...backupBucket, "registry.replicas", "storage.size"),
+  "backup restore": keys(...backupBucket, "registry.replicas", "registry.initImage", "storage.size"),
   upgrade: keys("cluster.name", "cluster.region", "timeouts.eksctl"),
 } as const;
 
