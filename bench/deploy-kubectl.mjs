@@ -47,6 +47,25 @@ export async function run({ runs = Number(process.env.BENCH_RUNS ?? 7) } = {}) {
     const items = (Array.isArray(objects) ? objects : (objects.items ?? objects.objects)).filter(
       (o) => o.kind !== "Secret",
     );
+    // The pod template's checksum covers the htpasswd file, whose bcrypt salt the dry run cannot know:
+    // kubectl gets the one the cluster runs, or every apply would roll the registry (and the next deploy
+    // roll it back), and both sides would be timing rollouts instead of a no-op.
+    const live = spawnSync(
+      "kubectl",
+      [
+        ...reach,
+        "-n",
+        "clouddrove",
+        "get",
+        "deployment/registry-clouddrove",
+        "-o",
+        "jsonpath={.spec.template.metadata.annotations}",
+      ],
+      { encoding: "utf8", env },
+    );
+    if (live.status !== 0) throw new Error(`reading the Deployment failed: ${live.stderr}`);
+    const deployment = items.find((o) => o.kind === "Deployment");
+    deployment.spec.template.metadata.annotations = JSON.parse(live.stdout);
     const file = join(dir, "objects.yaml");
     // A YAML stream of JSON documents: the form `kubectl apply -f` takes object by object.
     writeFileSync(file, items.map((item) => JSON.stringify(item)).join("\n---\n"));

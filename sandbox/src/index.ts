@@ -11,7 +11,13 @@ import type { AwsContext } from "./aws/context.js";
 import { type AwsEndpoint, startAwsEndpoint } from "./aws/server.js";
 import { type AwsAccountState, newAccountState, restoredAccount, seedAccount } from "./aws/state.js";
 import { type Clock, createClock, isManualClock } from "./clock.js";
-import { clusterInfo, type RunningControllers, seedCluster, startControllers } from "./controllers/index.js";
+import {
+  CLUSTER_INFO,
+  clusterInfo,
+  type RunningControllers,
+  seedCluster,
+  startControllers,
+} from "./controllers/index.js";
 import { FaultInjector } from "./faults.js";
 import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconfig.js";
 import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
@@ -100,6 +106,7 @@ export interface Sandbox {
   readonly store: MemoryStore;
   readonly clock: Clock;
   readonly faults: FaultInjector;
+  /** The control plane's minor now (an EKS control-plane upgrade through the AWS endpoint changes it). */
   readonly kubernetesVersion: string;
   /** The simulated controllers (undefined with controllers: false); `errors` lists what they failed at. */
   readonly controllers: RunningControllers | undefined;
@@ -190,10 +197,12 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     if (saved !== undefined && runtime && !isManualClock(clock)) await runtime.processes.settled();
   }
   const faults = new FaultInjector();
-  const shape = () => {
-    const info = clusterInfo(store);
-    return { ...info, kubernetesVersion };
-  };
+  // The control plane's version is the cluster record's: an EKS control-plane upgrade changes it there
+  // (and so in the saved state). Without the record (no controllers), the version the sandbox started at.
+  const controlPlaneVersion = () =>
+    store.get("ConfigMap", CLUSTER_INFO.namespace, CLUSTER_INFO.name)?.data?.kubernetesVersion ??
+    kubernetesVersion;
+  const shape = () => ({ ...clusterInfo(store), kubernetesVersion: controlPlaneVersion() });
   if (!saved?.aws) seedAccount(account, shape(), clock.now());
   let server: ApiServer;
   let awsEndpoint: AwsEndpoint;
@@ -203,7 +212,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       clock,
       token,
       tls,
-      kubernetesVersion,
+      kubernetesVersion: controlPlaneVersion,
       faults,
       port: options.port,
       runtime,
@@ -237,7 +246,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       clockNow: clock.now(),
       token,
       tls,
-      kubernetesVersion,
+      kubernetesVersion: controlPlaneVersion(),
       objects: snapshot.objects,
       aws: account,
     });
@@ -250,7 +259,9 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
     store,
     clock,
     faults,
-    kubernetesVersion,
+    get kubernetesVersion() {
+      return controlPlaneVersion();
+    },
     controllers,
     runtime,
     clusterName: shape().name,

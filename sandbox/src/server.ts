@@ -54,7 +54,8 @@ export interface ApiServerOptions {
   token: string;
   /** The server's certificate and key (kubectl sends a bearer token only over TLS). */
   tls: TlsMaterial;
-  kubernetesVersion?: string;
+  /** The control plane's minor, or where to read it now (it changes when the control plane is upgraded). */
+  kubernetesVersion?: string | (() => string);
   faults?: FaultInjector;
   /** 0 or undefined: any free port. */
   port?: number;
@@ -101,7 +102,8 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, clock, token } = options;
-  const kubernetesVersion = options.kubernetesVersion ?? "1.33";
+  const version = options.kubernetesVersion ?? "1.33";
+  const kubernetesVersion = typeof version === "function" ? version : () => version;
   const faults = options.faults ?? new FaultInjector();
   const watches = new WatchStreams();
   let serverAddress = "127.0.0.1:0";
@@ -220,7 +222,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     if (route !== undefined) return serveResource(req, res, route, url.searchParams, decision);
     if (path === "/openapi/v2") throw notFoundPath();
-    const document = discovery(path, serverAddress, kubernetesVersion);
+    const document = discovery(path, serverAddress, kubernetesVersion());
     if (document === undefined) throw notFoundPath();
     sendJson(res, 200, document);
   };

@@ -16,6 +16,7 @@ export { awsClientConfig, configuredEndpoint, staticCredentials } from "./aws/co
 export * from "./aws/ec2.js";
 export * from "./aws/efs.js";
 export * from "./aws/eks.js";
+export * from "./aws/eks-updates.js";
 export { isAwsError, mapAwsError } from "./aws/errors.js";
 export { pollUntil } from "./aws/poll.js";
 

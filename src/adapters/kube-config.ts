@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, isAbsolute, join } from "node:path";
+import { defaultKubeconfigPaths } from "../core/kubeconfig-paths.js";
 import { parseSimpleYaml } from "../core/yaml/parse-simple.js";
 import { CredentialsError } from "../errors.js";
 
@@ -74,13 +75,6 @@ interface Merged {
   contexts: Map<string, Named<Record<string, unknown>>>;
 }
 
-function defaultPaths(env: NodeJS.ProcessEnv): string[] {
-  const fromEnv = env.KUBECONFIG?.split(delimiter).filter((p) => p !== "") ?? [];
-  if (fromEnv.length > 0) return fromEnv;
-  const home = env.HOME ?? env.USERPROFILE;
-  return home ? [join(home, ".kube", "config")] : [];
-}
-
 function mergeDocument(merged: Merged, document: unknown, baseDir: string): void {
   if (document === null || document === undefined) return;
   if (typeof document !== "object" || Array.isArray(document))
@@ -122,7 +116,7 @@ function readMerged(source: KubeconfigSource): { merged: Merged; where: string }
     }
     return { merged, where: "(given)" };
   }
-  const paths = source.path ? [source.path] : defaultPaths(source.env);
+  const paths = source.path ? [source.path] : defaultKubeconfigPaths(source.env);
   const existing = paths.filter((path) => existsSync(path));
   if (existing.length === 0) {
     const path = paths[0];

@@ -20,7 +20,7 @@ import { resolveKubeconfig } from "./kube-config.js";
 import { failureOf, kubeError, verdictOf } from "./kube-errors.js";
 import { type HttpRequest, KubeHttp } from "./kube-http.js";
 import type { KindRef, ObjectRef } from "./kube-kinds.js";
-import { groupVersionPath, type Resource, ResourcePaths, resourcePath } from "./kube-paths.js";
+import { type Resource, ResourcePaths, resourcePath } from "./kube-paths.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retrying } from "./kube-retry.js";
 import type { ApplyOptions, Kube, KubeConnectOptions, ListOptions, RequestOptions } from "./kube-types.js";
 import { waitUntil } from "./kube-watch.js";

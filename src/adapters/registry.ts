@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { OperationError } from "../errors.js";
+import { type Answer, exchange } from "./http-exchange.js";
 
 export interface RegistryEndpoint {
   /** e.g. "http://127.0.0.1:5000" (no trailing path). */
@@ -14,6 +15,8 @@ export interface RegistryEndpoint {
   password?: string;
   /** Deadline of one request; 120 s unless given (a large blob upload is one request). */
   timeoutMs?: number;
+  /** PEM of the certificate authority to trust for an https baseUrl (the system's when not given). */
+  ca?: string;
 }
 
 export const MEDIA_TYPES = {
@@ -84,31 +87,33 @@ interface RequestOptions {
   expect: number[];
 }
 
-async function request(e: RegistryEndpoint, url: string, options: RequestOptions): Promise<Response> {
+async function request(e: RegistryEndpoint, url: string, options: RequestOptions): Promise<Answer> {
   const method = options.method ?? "GET";
-  let response: Response;
+  const target = new URL(absolute(e, url));
+  let answer: Answer;
   try {
-    response = await fetch(absolute(e, url), {
+    answer = await exchange(target, {
       method,
       headers: { ...authHeader(e), ...options.headers },
       body: options.body,
-      signal: AbortSignal.timeout(e.timeoutMs ?? 120_000),
+      timeoutMs: e.timeoutMs ?? 120_000,
+      ca: e.ca,
     });
   } catch (error) {
     throw new RegistryApiError(
       "UNREACHABLE",
       0,
-      `${method} ${absolute(e, url)} got no answer: ${(error as Error).message}`,
+      `${method} ${target} got no answer: ${(error as Error).message}`,
       error,
     );
   }
-  if (options.expect.includes(response.status)) return response;
-  throw await errorFrom(method, response);
+  if (options.expect.includes(answer.status)) return answer;
+  throw errorFrom(method, answer);
 }
 
-async function errorFrom(method: string, response: Response): Promise<RegistryApiError> {
-  const text = await response.text().catch(() => "");
-  let code = statusCode(response.status);
+function errorFrom(method: string, answer: Answer): RegistryApiError {
+  const text = answer.body.toString("utf8");
+  let code = statusCode(answer.status);
   let detail = text.trim();
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
@@ -120,11 +125,10 @@ async function errorFrom(method: string, response: Response): Promise<RegistryAp
   } catch {
     // Not JSON (a proxy's page, or an empty HEAD answer): keep the status-derived code.
   }
-  const url = new URL(response.url);
   return new RegistryApiError(
     code,
-    response.status,
-    `${method} ${url.origin}${url.pathname} failed with ${response.status} ${code}${detail ? `: ${detail}` : ""}`,
+    answer.status,
+    `${method} ${answer.url.origin}${answer.url.pathname} failed with ${answer.status} ${code}${detail ? `: ${detail}` : ""}`,
   );
 }
 
@@ -144,8 +148,8 @@ function repoPath(repo: string): string {
     .join("/");
 }
 
-function locationOf(e: RegistryEndpoint, response: Response): string {
-  const location = response.headers.get("location");
+function locationOf(e: RegistryEndpoint, response: Answer): string {
+  const location = response.header("location");
   if (!location) {
     throw new RegistryApiError("HTTP_NO_LOCATION", response.status, "The registry sent no upload Location");
   }
@@ -155,14 +159,12 @@ function locationOf(e: RegistryEndpoint, response: Response): string {
 /** GET / — answers 200 without credentials (503 while the storage health check fails). */
 export async function ping(e: RegistryEndpoint): Promise<number> {
   const response = await request({ ...e, username: undefined }, "/", { expect: [200, 503] });
-  await response.body?.cancel();
   return response.status;
 }
 
 /** GET /v2/ — 200 with valid credentials, 401 without (when auth is on). */
 export async function checkAuth(e: RegistryEndpoint): Promise<number> {
   const response = await request(e, "/v2/", { expect: [200, 401] });
-  await response.body?.cancel();
   return response.status;
 }
 
@@ -172,7 +174,6 @@ export async function startUpload(e: RegistryEndpoint, repo: string): Promise<st
     method: "POST",
     expect: [202],
   });
-  await response.body?.cancel();
   return locationOf(e, response);
 }
 
@@ -192,7 +193,6 @@ export async function uploadChunk(
     body: bytes,
     expect: [202],
   });
-  await response.body?.cancel();
   return locationOf(e, response);
 }
 
@@ -205,13 +205,12 @@ export async function finishUpload(
 ): Promise<void> {
   const url = new URL(absolute(e, location));
   url.searchParams.set("digest", digest);
-  const response = await request(e, url.toString(), {
+  await request(e, url.toString(), {
     method: "PUT",
     headers: { "Content-Type": "application/octet-stream" },
     body: bytes ?? new Uint8Array(),
     expect: [201],
   });
-  await response.body?.cancel();
 }
 
 /** Uploads a blob in one PUT after the POST; returns its sha256 digest. */
@@ -235,8 +234,7 @@ export async function putManifest(
     body: manifestJson,
     expect: [201],
   });
-  await response.body?.cancel();
-  return response.headers.get("docker-content-digest") ?? sha256Digest(Buffer.from(manifestJson));
+  return response.header("docker-content-digest") ?? sha256Digest(Buffer.from(manifestJson));
 }
 
 export async function getManifest(
@@ -248,18 +246,18 @@ export async function getManifest(
     headers: { Accept: MANIFEST_ACCEPT },
     expect: [200],
   });
-  const body = await response.text();
+  const body = response.body.toString("utf8");
   return {
-    digest: response.headers.get("docker-content-digest") ?? sha256Digest(Buffer.from(body)),
+    digest: response.header("docker-content-digest") ?? sha256Digest(Buffer.from(body)),
     body,
-    mediaType: response.headers.get("content-type") ?? "",
+    mediaType: response.header("content-type") ?? "",
   };
 }
 
 /** GET a blob; the bytes are checked against the digest, so a corrupt store cannot pass unnoticed. */
 export async function getBlob(e: RegistryEndpoint, repo: string, digest: string): Promise<Buffer> {
   const response = await request(e, `/v2/${repoPath(repo)}/blobs/${digest}`, { expect: [200] });
-  const bytes = Buffer.from(await response.arrayBuffer());
+  const bytes = response.body;
   const actual = sha256Digest(bytes);
   if (digest.startsWith("sha256:") && actual !== digest) {
     throw new RegistryApiError(
@@ -280,10 +278,10 @@ async function listPaged(
   const items: string[] = [];
   let next: string | undefined = first;
   while (next) {
-    const response: Response = await request(e, next, { expect: [200] });
-    const page = (await response.json()) as Record<string, string[] | null | undefined>;
+    const response: Answer = await request(e, next, { expect: [200] });
+    const page = JSON.parse(response.body.toString("utf8")) as Record<string, string[] | null | undefined>;
     items.push(...(page[field] ?? []));
-    next = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("link") ?? "")?.[1];
+    next = /<([^>]+)>;\s*rel="next"/.exec(response.header("link") ?? "")?.[1];
   }
   return items;
 }

@@ -29,9 +29,16 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   const { runTasks } = await import("../io/renderer.js");
 
   const dryRun = flags.dryRun === true;
-  const { resolved, values, clients, offered } = await clusterSettings(ctx, flags, true);
+  const { resolved, values, clients, offered, versions } = await clusterSettings(ctx, flags, true);
   const environment = { env: ctx.io.env, cwd: ctx.io.cwd };
-  const pre = await preflightCreate({ clients, values, offered, eksctl: dryRun ? undefined : environment });
+  const pre = await preflightCreate({
+    clients,
+    values,
+    offered,
+    versions,
+    eksctl: dryRun ? undefined : environment,
+  });
+  const costNotice = await extendedSupportNotice(pre);
   const rendered = renderClusterConfig(readClusterTemplate(), pre.values);
   const configFile = resolve(ctx.io.cwd, ctx.globals.config ?? "clouddrove.yaml");
   const commands = eksctlCommands(
@@ -46,6 +53,7 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
     configFile,
     account: pre.identity.account,
   });
+  if (costNotice) plan.push("", `! ${costNotice}`);
 
   if (dryRun) {
     if (ctx.out.format === "yaml") return ctx.out.stdout(rendered.text);
@@ -57,10 +65,18 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   if (ctx.interactive) {
     ctx.out.info(plan.join("\n"));
     const go = await ctx.prompter.confirm({
-      message: pre.existing ? "Reconcile it?" : "Create it?",
-      default: true,
+      message: pre.existing ? "Reconcile it?" : costNotice ? "Create it in extended support?" : "Create it?",
+      // Extended support costs money every hour the cluster runs: the safe answer is no.
+      default: !costNotice,
     });
     if (!go) return ctx.out.info("Nothing was created.");
+  } else if (costNotice && !ctx.globals.yes) {
+    const { UsageError } = await import("../errors.js");
+    const { defaultVersionForNewClusters } = await import("../core/cluster/versions.js");
+    const standard = pre.versions && defaultVersionForNewClusters(pre.versions);
+    throw new UsageError(costNotice, {
+      hint: `Choose a version in standard support${standard ? ` (--kubernetes-version ${standard}, EKS's default)` : ""}, or pass --yes to accept the cost.`,
+    });
   }
 
   const workDir = mkdtempSync(join(tmpdir(), "clouddrove-eksctl-"));
@@ -102,6 +118,19 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   await reportCreate(ctx, context, { reconciled: pre.existing !== undefined, extra: { sandbox: false } });
 }
 
+/** The cost of a new cluster on a version in EKS extended support (undefined otherwise). */
+async function extendedSupportNotice(pre: {
+  existing?: unknown;
+  versions?: import("../core/cluster/versions.js").EksVersion[];
+  values: ClusterValues;
+}): Promise<string | undefined> {
+  if (pre.existing) return undefined;
+  const info = pre.versions?.find((v) => v.version === pre.values.kubernetesVersion);
+  if (info?.support !== "extended") return undefined;
+  const { extendedSupportCost } = await import("../core/cluster/versions.js");
+  return `Kubernetes ${info.version} is in EKS extended support: ${extendedSupportCost()}.`;
+}
+
 /** The result of `cluster create` (real or sandbox): what was done, where things are, the verify table. */
 async function reportCreate(
   ctx: CommandContext,
@@ -116,7 +145,11 @@ async function reportCreate(
 }
 
 /** What `cluster create --sandbox --dry-run` prints: nothing is started, so the state is not touched. */
-function sandboxPlan(input: { values: ClusterValues; existing: boolean; stateDir: string }): string[] {
+function sandboxPlan(input: {
+  values: Pick<ClusterValues, "name" | "zones">;
+  existing: boolean;
+  stateDir: string;
+}): string[] {
   const { values } = input;
   return [
     `${input.existing ? "Reconcile" : "Create"} the simulated cluster ${values.name} (state in ${input.stateDir}):`,

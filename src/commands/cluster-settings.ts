@@ -6,6 +6,7 @@ import type { AwsClients } from "../adapters/aws.js";
 import type { Source } from "../config/resolve.js";
 import type { Setting, SettingValue } from "../config/settings.js";
 import type { ZoneInfo } from "../core/cluster/preflight.js";
+import type { EksVersion } from "../core/cluster/versions.js";
 import type { CommandContext } from "./context.js";
 
 export type Flags = Record<string, unknown>;
@@ -26,6 +27,7 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
   const answers = new Map<string, SettingValue>();
   let clients: AwsClients | undefined;
   let offered: ZoneInfo[] | undefined;
+  let versions: EksVersion[] | undefined;
   if (ask && ctx.interactive) {
     const needs = (key: string) => !EXPLICIT.has(first.sources.get(key) ?? "default");
     const validator = (key: string, extra?: (v: SettingValue) => string | undefined) => (text: string) => {
@@ -65,13 +67,18 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
       );
     }
     if (needs("cluster.kubernetesVersion")) {
-      const supported = await offeredVersions(clients);
+      const { defaultVersionForNewClusters, versionLabel } = await import("../core/cluster/versions.js");
+      versions = await offeredVersions(clients);
+      const offeredNow = versions?.filter((v) => v.support !== "unsupported") ?? [];
       const current = first.config.cluster.kubernetesVersion;
-      if (supported?.length) {
+      if (versions && offeredNow.length > 0) {
         const version = await ctx.prompter.select({
           message: "Kubernetes version",
-          choices: [...supported].reverse().map((value) => ({ value })),
-          default: supported.includes(current) ? current : supported.at(-1),
+          choices: [...offeredNow].reverse().map((v) => ({ value: v.version, name: versionLabel(v) })),
+          default:
+            current && offeredNow.some((v) => v.version === current)
+              ? current
+              : defaultVersionForNewClusters(versions),
         });
         answers.set("cluster.kubernetesVersion", version);
       } else await askText("cluster.kubernetesVersion", "Kubernetes version", current);
@@ -88,5 +95,11 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
     kubernetesVersion: cluster.kubernetesVersion,
     instanceType: cluster.instanceType,
   };
-  return { resolved, values, clients: clients ?? (await awsClients(values.region, ctx.io.env)), offered };
+  return {
+    resolved,
+    values,
+    clients: clients ?? (await awsClients(values.region, ctx.io.env)),
+    offered,
+    versions,
+  };
 }

@@ -1,14 +1,15 @@
 /**
- * `clouddrove cluster create | verify | delete`: the regional EKS cluster (three zones, one worker per
+ * `clouddrove cluster create | verify | upgrade | delete`: the regional EKS cluster (three zones, one worker per
  * zone) and the shared EFS storage the registry needs. Flags are declared here eagerly; everything heavy
  * (AWS SDK, execa, listr2, client-node, yaml) is imported inside the actions (cluster-create.ts,
- * cluster-verify.ts, cluster-delete.ts; the shared settings in cluster-settings.ts).
+ * cluster-verify.ts, cluster-upgrade.ts, cluster-delete.ts; the shared settings in cluster-settings.ts).
  * Each action: resolve options -> ask what is missing -> preflight -> plan -> confirm -> steps -> report.
  */
 import type { Command } from "commander";
 import { clusterCreate } from "./cluster-create.js";
 import { clusterDelete } from "./cluster-delete.js";
 import type { Flags } from "./cluster-settings.js";
+import { clusterUpgrade } from "./cluster-upgrade.js";
 import { clusterVerify } from "./cluster-verify.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addCommandSettings } from "./setting-options.js";
@@ -45,6 +46,17 @@ export function registerCluster(program: Command, io: AppIO, state: RunState): v
       )
       .option("--sandbox", "check the simulated sandbox cluster instead (no AWS)"),
     clusterVerify,
+  );
+
+  withAction(
+    cluster
+      .command("upgrade")
+      .description(
+        "move the cluster one Kubernetes minor up: control plane, add-ons, then the nodes one at a time",
+      )
+      .option("--dry-run", "show the plan (what is already at the version, what moves); change nothing")
+      .option("--sandbox", "upgrade the simulated sandbox cluster instead (its AWS endpoint)"),
+    clusterUpgrade,
   );
 
   withAction(

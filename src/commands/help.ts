@@ -27,6 +27,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove cluster create --sandbox",
   ],
   "cluster verify": ["clouddrove cluster verify", "clouddrove cluster verify --sandbox -o json"],
+  "cluster upgrade": [
+    "clouddrove cluster upgrade --kubernetes-version 1.35 --dry-run",
+    "clouddrove cluster upgrade --kubernetes-version 1.35 --yes",
+  ],
   "cluster delete": ["clouddrove cluster delete --dry-run", "clouddrove cluster delete --confirm clouddrove"],
   deploy: [
     "clouddrove deploy --sandbox --yes",

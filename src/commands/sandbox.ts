@@ -148,13 +148,17 @@ function waitForStop(signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** The kubeconfig `--merge-kubeconfig` writes into: --kubeconfig, else KUBECONFIG's first file, else ~/.kube/config. */
+/** The kubeconfig `--merge-kubeconfig` writes to: --kubeconfig, else the first file kubectl would read. */
 async function userKubeconfig(ctx: CommandContext): Promise<string> {
   if (ctx.globals.kubeconfig) return ctx.globals.kubeconfig;
-  const { delimiter, join } = await import("node:path");
-  const fromEnv = ctx.io.env.KUBECONFIG?.split(delimiter).find((path) => path !== "");
-  if (fromEnv) return fromEnv;
-  const { homedir } = await import("node:os");
-  return join(ctx.io.env.HOME ?? homedir(), ".kube", "config");
+  const { defaultKubeconfigPaths } = await import("../core/kubeconfig-paths.js");
+  const [first] = defaultKubeconfigPaths(ctx.io.env);
+  if (first === undefined) {
+    throw new UsageError("No home directory to write a kubeconfig in (HOME is not set).", {
+      hint: "Pass --kubeconfig PATH, or set KUBECONFIG.",
+    });
+  }
+  return first;
 }
 
 function usageLines(kubeconfig: string, context: string): string[] {

@@ -58,6 +58,7 @@ export const COMMAND_SETTINGS = {
   "config show": every,
   "cluster create": keys(...cluster),
   "cluster verify": keys(...cluster, "storage.efs.fileSystemId"),
+  "cluster upgrade": keys(...cluster),
   "cluster delete": keys(...cluster, "storage.efs.fileSystemId"),
   deploy: keys(
     "cluster.name",

@@ -28,6 +28,8 @@ export interface UpgradeFlags {
   ignoreNewData?: boolean;
   forceConflicts?: boolean;
   sandbox?: boolean;
+  /** Asked already by the command that runs this one (cluster upgrade): no second question. */
+  confirmed?: boolean;
   /** Settings (COMMAND_SETTINGS.upgrade): which EKS cluster the nodegroups are in. */
   region?: string;
   clusterName?: string;
@@ -323,8 +325,8 @@ async function executeUpgrade(
       registryCheck: options.registryCheck,
       now: new Date().toISOString(),
     });
-    if (!flags.dryRun && !(await confirmUpgrade(ctx, view, targets, nodes, options.skipBackup)))
-      return undefined;
+    const ask = !flags.dryRun && !flags.confirmed;
+    if (ask && !(await confirmUpgrade(ctx, view, targets, nodes, options.skipBackup))) return undefined;
   }
   const upgrade = run.buildContext({
     kube,

@@ -11,7 +11,8 @@ export interface Config {
     name: string;
     region?: string;
     zones: string[];
-    kubernetesVersion: string;
+    /** Unset: EKS's default for new clusters, asked at `cluster create`. */
+    kubernetesVersion?: string;
     instanceType: string;
   };
   registry: {

@@ -72,8 +72,8 @@ export const SETTINGS: readonly Setting[] = [
     key: "cluster.kubernetesVersion",
     kind: "string",
     flag: "kubernetes-version",
-    description: "Kubernetes minor version of the cluster",
-    default: "1.33",
+    description:
+      "Kubernetes minor version of a new cluster (default: the version EKS gives new clusters, asked of EKS)",
     check: check.kubernetesMinor,
   }),
   S({
@@ -147,7 +147,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     flag: "init-image",
     description: "pinned Alpine image of the initContainer",
-    default: "alpine:3.20.3",
+    default: "alpine:3.24.2@sha256:3cf95fe0816180395592b8373f3ec60663f076127617bbacb4eacf9667afe2e9",
     check: check.imageReference,
   }),
 

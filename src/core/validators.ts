@@ -53,7 +53,7 @@ export const imageRepository: Check = (v) =>
 export const imageReference: Check = (v) =>
   /^[a-z0-9]+([._/:-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(v) && /[:@]/.test(v)
     ? undefined
-    : "an image pinned by tag or digest, such as alpine:3.20.3";
+    : "an image pinned by tag or digest, such as alpine:3.24.2";
 
 export function cidr(v: string): string | undefined {
   const expected = "a CIDR block such as 203.0.113.0/24 or 2001:db8::/32";

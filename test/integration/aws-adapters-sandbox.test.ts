@@ -18,14 +18,15 @@ import {
   deleteSecurityGroup,
   describeCluster,
   describeNodegroup,
+  eksVersions,
   ensureNfsSecurityGroup,
   findFileSystem,
   findSecurityGroup,
   listMountTargets,
   listZones,
   mountTargetSubnets,
+  offeredForNewClusters,
   subnetZones,
-  supportedVersions,
   updateNodegroupVersion,
   waitFileSystemAvailable,
   waitMountTargets,
@@ -83,7 +84,23 @@ describe("the AWS adapters against the sandbox's AWS endpoint", () => {
       '{"enableNetworkPolicy":"true"}',
     );
     expect(await addonConfiguration(clients.eks, "clouddrove", "no-such-addon")).toBeNull();
-    expect(await supportedVersions(clients.eks)).toEqual(["1.30", "1.31", "1.32", "1.33", "1.34"]);
+    // The sandbox's EKS calendar: its default (1.33) is EKS's default, older minors age into extended
+    // support, every phase and date arrives as the adapter reads it.
+    const versions = await eksVersions(clients.eks);
+    expect(versions?.map((v) => [v.version, v.support, v.isDefault])).toEqual([
+      ["1.29", "extended", false],
+      ["1.30", "extended", false],
+      ["1.31", "standard", false],
+      ["1.32", "standard", false],
+      ["1.33", "standard", true],
+      ["1.34", "standard", false],
+    ]);
+    expect(offeredForNewClusters(versions)).toEqual(["1.29", "1.30", "1.31", "1.32", "1.33", "1.34"]);
+    const ending = versions?.find((v) => v.version === "1.31");
+    expect(Date.parse(ending?.endOfStandardSupport as string)).toBeGreaterThan(Date.now());
+    expect(Date.parse(ending?.endOfExtendedSupport as string)).toBeGreaterThan(
+      Date.parse(ending?.endOfStandardSupport as string),
+    );
   });
 
   it("EC2 security groups: found, created once, the rule kept, deletion refused while a mount target uses it", async () => {

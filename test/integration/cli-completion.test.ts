@@ -33,7 +33,7 @@ describe("clouddrove completion bash", () => {
     expect(complete("-o", "")).toEqual(["text", "json", "yaml"]);
     expect(complete("deploy", "--dry-run", "")).toEqual(["client", "server"]);
     expect(complete("status", "--con")).toEqual(["--config", "--context"]);
-    expect(complete("backup", "now", "--backup-s")).toEqual([]);
+    expect(complete("backup", "now", "--backup-s")).toEqual(["--backup-secret-name"]); // no --backup-schedule
     expect(complete("completion", "")).toEqual(["bash", "zsh", "fish"]);
   });
 

@@ -241,6 +241,68 @@ describe("cluster create: Ctrl-C", () => {
   });
 });
 
+describe("cluster create: the Kubernetes version and what its support costs", () => {
+  it("gives a new cluster the version EKS names as its default, not one of its own", async () => {
+    aws = fakeAws({ versions: ["1.34", "1.35", "1.36"] });
+    const eksctl = fakeEksctl();
+    const run = await runCli(["cluster", "create", "--region", "eu-west-1", "--dry-run", "-o", "yaml"], {
+      env: cleanEnv(eksctl.env),
+    });
+    expect(run.code).toBe(0);
+    expect(parse(run.stdout).metadata.version).toBe("1.35");
+  });
+
+  it("refuses a version in extended support without --yes, naming the cost, and creates nothing", async () => {
+    aws = fakeAws({ versions: ["1.33", "1.34", "1.35", "1.36"], extended: ["1.33", "1.34"] });
+    const eksctl = fakeEksctl();
+    const argv = ["cluster", "create", "--region", "eu-west-1", "--kubernetes-version", "1.33"];
+    const run = await runCli(argv, { env: cleanEnv(eksctl.env) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "Kubernetes 1.33 is in EKS extended support: EKS bills $0.60 per cluster-hour in extended support instead of $0.10, about $365 a month more per cluster.",
+    );
+    expect(run.stderr).toContain("--kubernetes-version 1.35, EKS's default");
+    expect(run.stderr).toContain("or pass --yes to accept the cost");
+    expect(eksctl.calls().filter((c) => c.argv[0] !== "version")).toEqual([]);
+    expect(aws.state.fileSystems).toEqual([]);
+
+    // --yes accepts it: eksctl is handed that version.
+    const accepted = await runCli([...argv, "--yes"], { env: cleanEnv(eksctl.env) });
+    const create = eksctl.calls().find((c) => c.argv[0] === "create");
+    expect(create, accepted.stderr).toBeDefined();
+    expect(parse(create?.files[create.argv[3] as string] as string).metadata.version).toBe("1.33");
+  });
+
+  it("at a terminal labels extended support with its price and asks again before creating, no by default", async () => {
+    aws = fakeAws({ versions: ["1.33", "1.34", "1.35", "1.36"], extended: ["1.33"] });
+    const eksctl = fakeEksctl();
+    const prompter = new ScriptedPrompter(["", "", "", "1.33", false]);
+    const run = await runCli(["cluster", "create"], {
+      env: cleanEnv({ ...eksctl.env, AWS_REGION: "eu-west-1" }),
+      tty: true,
+      prompter,
+    });
+    expect(run.code).toBe(0);
+    const version = prompter.asked.find((q) => q.message === "Kubernetes version");
+    expect(version?.default).toBe("1.35");
+    expect(version?.labels).toEqual([
+      "1.36",
+      "1.35 (EKS default)",
+      "1.34",
+      "1.33 (extended support: $0.60/cluster-hour)",
+    ]);
+    const confirm = prompter.asked.at(-1);
+    expect([confirm?.kind, confirm?.message, confirm?.default]).toEqual([
+      "confirm",
+      "Create it in extended support?",
+      false,
+    ]);
+    expect(run.stderr).toContain("about $365 a month more per cluster");
+    expect(run.stderr).toContain("Nothing was created.");
+    expect(eksctl.calls().filter((c) => c.argv[0] !== "version")).toEqual([]);
+  });
+});
+
 describe("cluster create at a terminal", () => {
   it("asks region, name, zones and version with defaults offered, then shows the dry run", async () => {
     aws = fakeAws({ region: "eu-central-1", zones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] });

@@ -73,6 +73,8 @@ describe("cluster --sandbox", () => {
     const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
     expect(verify.code).toBe(0);
     expect(failedChecks(verify.stdout)).toEqual([]);
+    // The sandbox's default version is its EKS's default: nothing to warn about.
+    expect(JSON.parse(verify.stdout).warnings).toEqual([]);
 
     const again = await runCli(["cluster", "create", "--sandbox", "-o", "json"], { env, cwd });
     expect(again.code).toBe(0);
@@ -93,6 +95,26 @@ describe("cluster --sandbox", () => {
     expect(create.stdout).toContain(
       `EFS file system ${fileSystems[0]?.FileSystemId}, on the sandbox's AWS endpoint`,
     );
+  });
+
+  it("verify warns (text and JSON) when the cluster's Kubernetes version is in EKS extended support", async () => {
+    const cwd = tempDir();
+    const env = cleanEnv(sandboxEnv(cwd));
+    const seeded = await startSandbox({
+      stateDir: env.CLOUDDROVE_SANDBOX_DIR,
+      kubernetesVersion: "1.30",
+      speed: 200,
+    });
+    await seeded.stop();
+    const verify = await runCli(["cluster", "verify", "--sandbox", "-o", "json"], { env, cwd });
+    const warnings = JSON.parse(verify.stdout).warnings as string[];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^Kubernetes 1\.30 is in EKS extended support until \d{4}-\d{2}-\d{2}: EKS bills \$0\.60 per cluster-hour/,
+    );
+    expect(warnings[0]).toContain("towards 1.33");
+    const text = await runCli(["cluster", "verify", "--sandbox"], { env, cwd });
+    expect(text.stdout).toContain(`! ${warnings[0]}`);
   });
 
   it("verify fails a simulated cluster whose nodes are in two zones", async () => {

@@ -12,6 +12,8 @@ export interface RecordedQuestion {
   message: string;
   default?: unknown;
   choices?: string[];
+  /** What the terminal shows for each choice, where it differs from the value. */
+  labels?: string[];
   /** Validation messages the script's answers produced before the accepted one. */
   rejected: string[];
 }
@@ -58,6 +60,7 @@ export class ScriptedPrompter implements Prompter {
       message: q.message,
       default: q.default,
       choices,
+      labels: q.choices.map((c) => c.name ?? c.value),
       rejected: [],
     });
     const value = answer === "" ? q.default : String(answer);

@@ -29,7 +29,7 @@ import {
   restorePlan,
   restoreStoppedIn,
 } from "../../src/core/backup/restore-plan.js";
-import { snapshotSupport } from "../../src/core/backup/snapshot.js";
+import { snapshotSupport, type VolumeSnapshotClass } from "../../src/core/backup/snapshot.js";
 import { ExitCode, UsageError } from "../../src/errors.js";
 import { effectivePhase } from "../../src/steps/backup/restore.js";
 
@@ -90,7 +90,7 @@ describe("the scripts' result lines", () => {
 describe("snapshotSupport", () => {
   const claim = { metadata: { name: "data" }, spec: { volumeName: "pv-1" } };
   const pv = (spec: object) => ({ metadata: { name: "pv-1" }, spec });
-  const ebsClass = (name: string, isDefault = false) => ({
+  const ebsClass = (name: string, isDefault = false): VolumeSnapshotClass => ({
     metadata: {
       name,
       annotations: isDefault ? { "snapshot.storage.kubernetes.io/is-default-class": "true" } : {},

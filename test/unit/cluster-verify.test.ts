@@ -57,6 +57,25 @@ describe("cluster verify", () => {
     ]);
   });
 
+  it("warns, without failing, when the cluster's version is in EKS extended support; the table shows it", () => {
+    const facts: VerifyFacts = {
+      ...healthy(),
+      kubernetes: {
+        version: "1.33",
+        versions: [
+          { version: "1.33", support: "extended", isDefault: false },
+          { version: "1.35", support: "standard", isDefault: true },
+        ],
+      },
+    };
+    const report = evaluateCluster("c", facts);
+    expect(report.ok).toBe(true);
+    expect(report.warnings).toHaveLength(1);
+    expect(report.warnings[0]).toContain("Kubernetes 1.33 is in EKS extended support");
+    expect(renderVerifyTable(report)).toContain(`! ${report.warnings[0]}`);
+    expect(evaluateCluster("c", healthy()).warnings).toEqual([]);
+  });
+
   it("fails workers spread over two zones, even when there are three of them", () => {
     const facts = healthy();
     facts.nodes = nodeFacts([node("a", "eu-west-1a"), node("b", "eu-west-1b"), node("c", "eu-west-1b")]);

@@ -84,7 +84,9 @@ describe("renderManifests with the defaults (efs)", async () => {
   });
 
   it("3. prepares /var/lib/clouddrove on the volume with the pinned Alpine image before the registry", () => {
-    expect(init.image).toBe("alpine:3.20.3");
+    expect(init.image).toBe(
+      "alpine:3.24.2@sha256:3cf95fe0816180395592b8373f3ec60663f076127617bbacb4eacf9667afe2e9",
+    );
     expect(init.volumeMounts).toEqual([{ name: "data", mountPath: "/var/lib/clouddrove" }]);
     const script = init.args.join("\n");
     // The script itself runs for real in test/integration/registry-binary.test.ts.

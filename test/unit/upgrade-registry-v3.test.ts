@@ -123,7 +123,7 @@ describe("the Deployment at 3.x", () => {
     const before = find(objects, "Deployment");
     expect(configPathOf(before.spec.template.spec.containers[0], 2)).toBe("/etc/docker/registry/config.yml");
     expect(hasV3Layout(before)).toBe(false);
-    const after = migrateDeployment(before, { image: "registry:3.0.0", configMap: names.configMap });
+    const after: Any = migrateDeployment(before, { image: "registry:3.0.0", configMap: names.configMap });
     const c = after.spec.template.spec.containers[0];
     expect(c.image).toBe("registry:3.0.0");
     expect(c.args).toEqual(["serve", "/etc/distribution/config.yml"]);
@@ -166,7 +166,7 @@ describe("the Deployment at 3.x", () => {
   it("the runbook's JSON patch does by hand what the upgrade applies", () => {
     const before = find(objects, "Deployment");
     const byHand = jsonPatch(structuredClone(before), v3JsonPatch(before, "3.0.0"));
-    const applied = migrateDeployment(before, { image: "registry:3.0.0", configMap: names.configMap });
+    const applied: Any = migrateDeployment(before, { image: "registry:3.0.0", configMap: names.configMap });
     expect(byHand.spec.template.spec.containers).toEqual(applied.spec.template.spec.containers);
   });
 
@@ -177,7 +177,7 @@ describe("the Deployment at 3.x", () => {
       "2.8.3",
       undefined,
     );
-    const c = result.deployment.spec.template.spec.containers[0];
+    const c = (result.deployment as Any).spec.template.spec.containers[0];
     expect(c.image).toBe("registry:2.8.3");
     expect(c.args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
     expect(result.configMap).toEqual(find(objects, "ConfigMap"));

@@ -6,6 +6,7 @@
 import type { ServerResponse } from "node:http";
 import { minorOf } from "../controllers/nodes.js";
 import { checkNodegroupUpgrade, upgradeNodegroup } from "../controllers/operations.js";
+import { CLUSTER_INFO, DEFAULTS } from "../controllers/seed.js";
 import { SandboxError } from "../errors.js";
 import type { KubeObject } from "../types.js";
 import type { AwsContext, RestRequest } from "./context.js";
@@ -90,14 +91,22 @@ function describeNodegroup(ctx: AwsContext, cluster: ClusterShape, name: string)
 }
 
 function updateView(update: NodegroupUpdateRecord) {
+  const params = update.addonName
+    ? [{ type: "AddonVersion", value: update.version }]
+    : update.nodegroupName
+      ? [
+          { type: "Version", value: update.version },
+          { type: "ReleaseVersion", value: `${update.version}.0-20250715` },
+        ]
+      : [
+          { type: "Version", value: update.version },
+          { type: "PlatformVersion", value: "eks.1" },
+        ];
   return {
     id: update.id,
     status: update.status,
-    type: "VersionUpdate",
-    params: [
-      { type: "Version", value: update.version },
-      { type: "ReleaseVersion", value: `${update.version}.0-20250715` },
-    ],
+    type: update.addonName ? "AddonUpdate" : "VersionUpdate",
+    params,
     createdAt: epochSeconds(update.createdAt),
     errors: update.errors,
   };
@@ -155,6 +164,146 @@ function updateNodegroupVersion(
   return { update: updateView(update) };
 }
 
+const MONTH_MS = 30.44 * 86_400_000;
+
+/**
+ * The sandbox's EKS calendar, on its own clock, shaped as EKS's: a minor every four months, 14 months of
+ * standard support from its release, then 12 of extended support. The sandbox's default cluster version
+ * is EKS's default here; the one two minors older leaves standard support within a month (the window in
+ * which clouddrove warns), older ones are in extended support.
+ */
+function versionCalendar(now: number) {
+  const [major, minor] = DEFAULTS.kubernetesVersion.split(".").map(Number) as [number, number];
+  return [-4, -3, -2, -1, 0, 1].map((offset) => {
+    const released = now - (5 - 4 * offset) * MONTH_MS;
+    const endOfStandard = released + 14 * MONTH_MS;
+    const endOfExtended = endOfStandard + 12 * MONTH_MS;
+    const phase =
+      now < endOfStandard ? "STANDARD_SUPPORT" : now < endOfExtended ? "EXTENDED_SUPPORT" : "UNSUPPORTED";
+    const m = minor + offset;
+    return {
+      clusterVersion: `${major}.${m}`,
+      clusterType: "eks",
+      defaultPlatformVersion: "eks.9",
+      defaultVersion: offset === 0,
+      releaseDate: epochSeconds(released),
+      endOfStandardSupportDate: epochSeconds(endOfStandard),
+      endOfExtendedSupportDate: epochSeconds(endOfExtended),
+      status: phase.toLowerCase().replace("_", "-"),
+      versionStatus: phase,
+      kubernetesPatchVersion: `${major}.${m}.4`,
+    };
+  });
+}
+
+/** Simulated time an EKS control-plane upgrade takes (EKS: typically 8 to 10 minutes). */
+const CONTROL_PLANE_UPGRADE_MS = 8 * 60_000;
+/** Simulated time an add-on update takes. */
+const ADDON_UPDATE_MS = 60_000;
+
+function startUpdate(
+  ctx: AwsContext,
+  record: Omit<NodegroupUpdateRecord, "id" | "status" | "createdAt" | "errors">,
+): NodegroupUpdateRecord {
+  const update: NodegroupUpdateRecord = {
+    ...record,
+    id: nextId(ctx.state, "update").replace(/^update-0/, ""),
+    status: "InProgress",
+    createdAt: ctx.clock.now(),
+    errors: [],
+  };
+  ctx.state.updates.push(update);
+  return update;
+}
+
+/**
+ * UpdateClusterVersion, checked as EKS checks it: exactly one minor up, no other update of the control
+ * plane in progress, and no kubelet left more than three minors behind the new version (the skew
+ * policy). Carried out on the sandbox's clock: the cluster record's version changes when it succeeds,
+ * and with it what the API server's /version says.
+ */
+function updateClusterVersion(ctx: AwsContext, cluster: ClusterShape, body: { version?: string }) {
+  const current = cluster.kubernetesVersion;
+  const target = String(body.version ?? "");
+  const [major, minor] = current.split(".").map(Number) as [number, number];
+  if (
+    ctx.state.updates.some(
+      (u) => u.clusterName === cluster.name && !u.nodegroupName && !u.addonName && u.status === "InProgress",
+    )
+  ) {
+    throw new AwsServiceError(
+      "ResourceInUseException",
+      `Cluster ${cluster.name} is currently being updated. Please wait for the update to complete.`,
+      409,
+    );
+  }
+  if (target !== `${major}.${minor + 1}`) {
+    throw new AwsServiceError(
+      "InvalidParameterException",
+      `Unsupported Kubernetes minor version update from ${current} to ${target}`,
+    );
+  }
+  const oldest = ctx.store
+    .list("Node")
+    .map((n) => minorOf(n.status?.nodeInfo?.kubeletVersion))
+    .filter((m): m is string => m !== undefined)
+    .map((m) => Number(m.split(".")[1]))
+    .sort((a, b) => a - b)[0];
+  if (oldest !== undefined && minor + 1 - oldest > 3) {
+    throw new AwsServiceError(
+      "InvalidParameterException",
+      `Kubelet version of the nodes (1.${oldest}) would be more than 3 minor versions older than the control plane (${target}): update the node groups first`,
+    );
+  }
+  const update = startUpdate(ctx, { clusterName: cluster.name, version: target });
+  ctx.clock.after(CONTROL_PLANE_UPGRADE_MS, () => {
+    const record = ctx.store.get("ConfigMap", CLUSTER_INFO.namespace, CLUSTER_INFO.name);
+    if (record) ctx.store.update({ ...record, data: { ...record.data, kubernetesVersion: target } });
+    update.status = "Successful";
+  });
+  return { update: updateView(update) };
+}
+
+/** The add-on versions EKS offers for a Kubernetes minor: kube-proxy follows the minor, the others do not. */
+function addonVersionFor(addonName: string, kubernetesVersion: string): string | undefined {
+  const addon = ADDONS[addonName];
+  if (!addon) return undefined;
+  return addonName === "kube-proxy" ? `v${kubernetesVersion}.0-eksbuild.2` : addon.version;
+}
+
+function installedAddonVersion(ctx: AwsContext, addonName: string): string | undefined {
+  return ctx.state.addonVersions?.[addonName] ?? ADDONS[addonName]?.version;
+}
+
+function updateAddon(
+  ctx: AwsContext,
+  cluster: ClusterShape,
+  addonName: string,
+  body: { addonVersion?: string },
+) {
+  if (!ADDONS[addonName]) {
+    throw new AwsServiceError(
+      "ResourceNotFoundException",
+      `No addon: ${addonName} found in cluster: ${cluster.name}`,
+      404,
+    );
+  }
+  const version = String(body.addonVersion ?? "");
+  const offered = [ADDONS[addonName]?.version, addonVersionFor(addonName, cluster.kubernetesVersion)];
+  if (!offered.includes(version)) {
+    throw new AwsServiceError(
+      "InvalidParameterException",
+      `Addon version specified is not supported for cluster version ${cluster.kubernetesVersion}`,
+    );
+  }
+  const update = startUpdate(ctx, { clusterName: cluster.name, addonName, version });
+  ctx.clock.after(ADDON_UPDATE_MS, () => {
+    ctx.state.addonVersions = { ...ctx.state.addonVersions, [addonName]: version };
+    update.status = "Successful";
+  });
+  return { update: updateView(update) };
+}
+
 export async function handleEks(
   ctx: AwsContext,
   request: RestRequest,
@@ -162,20 +311,31 @@ export async function handleEks(
 ): Promise<void> {
   const { method, url } = request;
   const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  if (method === "GET" && parts.length === 1 && parts[0] === "cluster-versions") {
-    const [major, minor] = ctx.cluster().kubernetesVersion.split(".").map(Number) as [number, number];
-    const minors = [minor - 3, minor - 2, minor - 1, minor, minor + 1].filter((m) => m >= 0);
+  if (method === "GET" && parts.length === 2 && parts[0] === "addons" && parts[1] === "supported-versions") {
+    const kubernetesVersion = url.searchParams.get("kubernetesVersion") ?? ctx.cluster().kubernetesVersion;
+    const names = url.searchParams.get("addonName")
+      ? [url.searchParams.get("addonName") as string]
+      : Object.keys(ADDONS);
     return sendJsonResult(response, 200, {
-      clusterVersions: minors.map((m) => ({
-        clusterVersion: `${major}.${m}`,
-        clusterType: "eks",
-        defaultPlatformVersion: "eks.9",
-        defaultVersion: m === minor,
-        status: "standard-support",
-        versionStatus: "STANDARD_SUPPORT",
-        kubernetesPatchVersion: `${major}.${m}.4`,
-      })),
+      addons: names
+        .filter((name) => ADDONS[name])
+        .map((name) => ({
+          addonName: name,
+          type: "networking",
+          addonVersions: [
+            {
+              addonVersion: addonVersionFor(name, kubernetesVersion),
+              architecture: ["amd64", "arm64"],
+              compatibilities: [
+                { clusterVersion: kubernetesVersion, platformVersions: ["*"], defaultVersion: true },
+              ],
+            },
+          ],
+        })),
     });
+  }
+  if (method === "GET" && parts.length === 1 && parts[0] === "cluster-versions") {
+    return sendJsonResult(response, 200, { clusterVersions: versionCalendar(ctx.clock.now()) });
   }
   if (parts[0] !== "clusters" || parts.length < 2) {
     throw new AwsServiceError(
@@ -212,6 +372,15 @@ export async function handleEks(
       },
     });
   }
+  if (collection === "updates" && method === "POST" && item === undefined) {
+    return sendJsonResult(response, 200, updateClusterVersion(ctx, cluster, request.input));
+  }
+  if (collection === "addons" && method === "GET" && item === undefined) {
+    return sendJsonResult(response, 200, { addons: Object.keys(ADDONS) });
+  }
+  if (collection === "addons" && method === "POST" && item !== undefined && action === "update") {
+    return sendJsonResult(response, 200, updateAddon(ctx, cluster, item, request.input));
+  }
   if (collection === "addons" && method === "GET" && item !== undefined) {
     const addon = ADDONS[item];
     if (!addon) {
@@ -226,7 +395,7 @@ export async function handleEks(
         addonName: item,
         clusterName: cluster.name,
         status: "ACTIVE",
-        addonVersion: addon.version,
+        addonVersion: installedAddonVersion(ctx, item),
         configurationValues: addon.configurationValues,
         health: { issues: [] },
       },
@@ -245,8 +414,13 @@ export async function handleEks(
   }
   if (collection === "updates" && method === "GET" && item !== undefined) {
     const nodegroup = url.searchParams.get("nodegroupName");
+    const addon = url.searchParams.get("addonName");
     const update = ctx.state.updates.find(
-      (u) => u.id === item && u.clusterName === cluster.name && (!nodegroup || u.nodegroupName === nodegroup),
+      (u) =>
+        u.id === item &&
+        u.clusterName === cluster.name &&
+        (!nodegroup || u.nodegroupName === nodegroup) &&
+        (!addon || u.addonName === addon),
     );
     if (!update)
       throw new AwsServiceError("ResourceNotFoundException", `No update found for ID: ${item}.`, 404);

@@ -47,10 +47,13 @@ export interface SecurityGroupRecord {
   ingress: string[];
 }
 
+/** An EKS update: of a node group's version, the control plane's version (neither name) or an add-on's. */
 export interface NodegroupUpdateRecord {
   id: string;
   clusterName: string;
-  nodegroupName: string;
+  nodegroupName?: string;
+  addonName?: string;
+  /** Kubernetes minor (version updates) or add-on version (add-on updates). */
   version: string;
   status: "InProgress" | "Successful" | "Failed" | "Cancelled";
   createdAt: number;
@@ -66,6 +69,8 @@ export interface AwsAccountState {
   mountTargets: MountTargetRecord[];
   securityGroups: SecurityGroupRecord[];
   updates: NodegroupUpdateRecord[];
+  /** Add-on versions changed by UpdateAddon (the rest are at their installed version). */
+  addonVersions?: Record<string, string>;
 }
 
 /** 17 hex digits derived from `seed`, as AWS resource ids have (vpc-0..., subnet-0...). */
@@ -196,7 +201,7 @@ export function restoredAccount(saved: AwsAccountState): AwsAccountState {
       update.errors.push({
         errorCode: "Unknown",
         errorMessage: "The sandbox stopped while the update was in progress.",
-        resourceIds: [update.nodegroupName],
+        resourceIds: [update.nodegroupName ?? update.addonName ?? update.clusterName],
       });
     }
   }

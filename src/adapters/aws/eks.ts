@@ -8,14 +8,15 @@ import {
   DescribeClusterCommand,
   DescribeClusterVersionsCommand,
   DescribeNodegroupCommand,
-  DescribeUpdateCommand,
   type EKSClient,
   UpdateNodegroupVersionCommand,
   type UpdateNodegroupVersionCommandOutput,
 } from "@aws-sdk/client-eks";
+import type { EksVersion, SupportPhase } from "../../core/cluster/versions.js";
 import { OperationError } from "../../errors.js";
+import { waitForUpdate } from "./eks-updates.js";
 import { aws, isAwsError } from "./errors.js";
-import { type PollOptions, pollUntil } from "./poll.js";
+import type { PollOptions } from "./poll.js";
 
 export interface ClusterInfo {
   name: string;
@@ -62,21 +63,36 @@ export async function addonConfiguration(
   }
 }
 
+const PHASES: Record<string, SupportPhase> = {
+  STANDARD_SUPPORT: "standard",
+  EXTENDED_SUPPORT: "extended",
+  UNSUPPORTED: "unsupported",
+};
+
 /**
- * Minors EKS offers for new clusters (standard or extended support). Undefined when the identity may not
- * ask (the check then falls back to eksctl's and EKS's own refusal).
+ * The Kubernetes minors EKS knows, with their support phase, dates and which one new clusters get by
+ * default. Undefined when the identity may not ask (the checks then fall back to eksctl's and EKS's own
+ * refusal).
  */
-export async function supportedVersions(eks: EKSClient): Promise<string[] | undefined> {
-  const versions: string[] = [];
+export async function eksVersions(eks: EKSClient): Promise<EksVersion[] | undefined> {
+  const versions = new Map<string, EksVersion>();
   let nextToken: string | undefined;
   try {
     do {
-      const answer = await eks.send(new DescribeClusterVersionsCommand({ nextToken }));
+      const answer = await eks.send(new DescribeClusterVersionsCommand({ nextToken, includeAll: true }));
       for (const v of answer.clusterVersions ?? []) {
-        const status = String(v.versionStatus ?? v.status ?? "")
+        // versionStatus replaced status (standard-support, ...); an answer may carry either.
+        const phase = String(v.versionStatus ?? v.status ?? "")
           .toUpperCase()
           .replace(/-/g, "_");
-        if (v.clusterVersion && status !== "UNSUPPORTED") versions.push(v.clusterVersion);
+        if (!v.clusterVersion) continue;
+        versions.set(v.clusterVersion, {
+          version: v.clusterVersion,
+          support: PHASES[phase] ?? "standard",
+          isDefault: v.defaultVersion === true,
+          endOfStandardSupport: v.endOfStandardSupportDate?.toISOString(),
+          endOfExtendedSupport: v.endOfExtendedSupportDate?.toISOString(),
+        });
       }
       nextToken = answer.nextToken;
     } while (nextToken);
@@ -85,7 +101,14 @@ export async function supportedVersions(eks: EKSClient): Promise<string[] | unde
       return undefined;
     return aws("listing the Kubernetes versions EKS offers", () => Promise.reject(error));
   }
-  return [...new Set(versions)].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+  return [...versions.values()].sort(
+    (a, b) => Number(a.version.split(".")[1]) - Number(b.version.split(".")[1]),
+  );
+}
+
+/** Minors EKS offers for new clusters (standard or extended support); undefined when it does not say. */
+export function offeredForNewClusters(versions: readonly EksVersion[] | undefined): string[] | undefined {
+  return versions?.filter((v) => v.support !== "unsupported").map((v) => v.version);
 }
 
 export interface NodegroupInfo {
@@ -136,25 +159,14 @@ export async function updateNodegroupVersion(
   }
   const updateId = started.update?.id as string;
   onStatus?.(`EKS update ${updateId}: ${started.update?.status ?? "InProgress"}`);
-  const final = await pollUntil(
-    async () => {
-      const answer = await aws(`reading EKS update ${updateId}`, () =>
-        eks.send(new DescribeUpdateCommand({ name: clusterName, updateId, nodegroupName })),
-      );
-      const status = answer.update?.status ?? "InProgress";
-      onStatus?.(`EKS update ${updateId}: ${status}`);
-      return status === "InProgress" ? undefined : answer.update;
-    },
-    { ...poll, what: `EKS update ${updateId} of nodegroup ${nodegroupName} to finish` },
+  await waitForUpdate(
+    eks,
+    { clusterName, nodegroupName },
+    updateId,
+    version,
+    poll,
+    onStatus,
+    "fix the cause (e.g. a PodDisruptionBudget that allows no eviction), then --resume.",
   );
-  if (final.status !== "Successful") {
-    throw new OperationError(
-      `EKS update ${updateId} of nodegroup ${nodegroupName} to ${version}: ${final.status}.`,
-      {
-        details: (final.errors ?? []).map((e) => `${e.errorCode}: ${e.errorMessage}`),
-        hint: `See \`aws eks describe-update --name ${clusterName} --nodegroup-name ${nodegroupName} --update-id ${updateId}\`; fix the cause (e.g. a PodDisruptionBudget that allows no eviction), then --resume.`,
-      },
-    );
-  }
   return updateId;
 }

@@ -4,7 +4,7 @@
  * driver does not implement snapshots (aws-efs-csi-driver answers Unimplemented), and NFS volumes are not
  * CSI at all: for those the answer is no, with what to do instead, before anything is created.
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1ObjectMeta, V1PersistentVolume, V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import { names } from "../render/names.js";
 import type { KubeObject } from "../render/types.js";
 
@@ -16,6 +16,24 @@ const NO_SNAPSHOTS: Record<string, string> = {
     "EFS does not implement CSI snapshots: the EFS CSI driver answers CreateSnapshot with Unimplemented, " +
     "so a VolumeSnapshot of this claim would never become ready",
 };
+
+/** snapshot.storage.k8s.io/v1 VolumeSnapshotClass (a CRD: client-node has no model of it). */
+export interface VolumeSnapshotClass {
+  metadata?: V1ObjectMeta;
+  driver?: string;
+}
+
+/** snapshot.storage.k8s.io/v1 VolumeSnapshot: the fields clouddrove reads. */
+export interface VolumeSnapshot {
+  metadata?: V1ObjectMeta;
+  spec?: { source?: { persistentVolumeClaimName?: string }; volumeSnapshotClassName?: string };
+  status?: {
+    readyToUse?: boolean;
+    creationTime?: string;
+    restoreSize?: string;
+    error?: { message?: string };
+  };
+}
 
 export type SnapshotSupport =
   | { supported: true; driver: string; volume: string; snapshotClass: string }
@@ -29,9 +47,9 @@ export type SnapshotSupport =
     };
 
 export interface SnapshotInputs {
-  claim: Obj;
-  volume: Obj | undefined;
-  classes: Obj[];
+  claim: V1PersistentVolumeClaim;
+  volume: V1PersistentVolume | undefined;
+  classes: VolumeSnapshotClass[];
   /** --snapshot-class; else the driver's default class (or its only one). */
   requestedClass?: string;
   /** For the alternatives: where the scheduled archives go, when configured. */
@@ -77,7 +95,7 @@ export function snapshotSupport(inputs: SnapshotInputs): SnapshotSupport {
         "Use the archive, or the NFS server's own snapshots",
     );
   }
-  const driver: string | undefined = volume.spec?.csi?.driver;
+  const driver = volume.spec?.csi?.driver;
   if (!driver)
     return unsupported(null, `volume ${volumeName} is not a CSI volume; only CSI volumes have snapshots`);
   const knownReason = NO_SNAPSHOTS[driver];
@@ -108,7 +126,7 @@ export function snapshotSupport(inputs: SnapshotInputs): SnapshotSupport {
         : `several VolumeSnapshotClasses exist for driver ${driver} and none is the default; pass --snapshot-class`,
     );
   }
-  return { supported: true, driver, volume: volumeName, snapshotClass: chosen.metadata.name };
+  return { supported: true, driver, volume: volumeName, snapshotClass: chosen.metadata?.name ?? "" };
 }
 
 /** The VolumeSnapshot of `claim` (same namespace), labelled as clouddrove's backup. */
@@ -139,19 +157,21 @@ export interface SnapshotSummary {
   error: string | null;
 }
 
-export function summarizeSnapshot(snapshot: Obj): SnapshotSummary {
+export function summarizeSnapshot(snapshot: VolumeSnapshot): SnapshotSummary {
   return {
     name: snapshot.metadata?.name ?? "",
     claim: snapshot.spec?.source?.persistentVolumeClaimName ?? "",
     readyToUse: snapshot.status?.readyToUse === true,
-    createdAt: snapshot.status?.creationTime ?? snapshot.metadata?.creationTimestamp ?? null,
+    // JSON from the server: the model's Date is an RFC 3339 string here.
+    createdAt:
+      snapshot.status?.creationTime ?? (snapshot.metadata?.creationTimestamp as unknown as string) ?? null,
     restoreSize: snapshot.status?.restoreSize ?? null,
     error: snapshot.status?.error?.message ?? null,
   };
 }
 
 /** The snapshots of one claim, oldest first. */
-export function snapshotsOfClaim(snapshots: Obj[], claim: string): SnapshotSummary[] {
+export function snapshotsOfClaim(snapshots: VolumeSnapshot[], claim: string): SnapshotSummary[] {
   return snapshots
     .filter((s) => s.spec?.source?.persistentVolumeClaimName === claim)
     .map(summarizeSnapshot)

@@ -2,7 +2,9 @@
  * `cluster verify`: what makes a cluster fit for the registry, judged from plain facts gathered by the
  * adapters (AWS and the Kubernetes API). Pure, so every verdict is unit-testable.
  */
+
 import { EBS_CSI_DRIVER, EFS_CSI_DRIVER } from "./constants.js";
+import { type EksVersion, supportWarning } from "./versions.js";
 
 export interface NodeFact {
   name: string;
@@ -22,6 +24,8 @@ export interface VerifyFacts {
   snapshotController: { present: boolean; ready: boolean };
   /** The registry's EFS file system and the zones of its mount targets; undefined when none was found. */
   efs?: { fileSystemId: string; mountTargetZones: string[] } | { unknown: string };
+  /** The cluster's Kubernetes minor and what EKS says of its versions (absent without AWS access). */
+  kubernetes?: { version: string; versions: EksVersion[] };
 }
 
 export interface VerifyCheck {
@@ -36,6 +40,8 @@ export interface VerifyReport {
   cluster: string;
   ok: boolean;
   checks: VerifyCheck[];
+  /** What does not fail a check but costs or will cost the owner (e.g. EKS extended support). */
+  warnings: string[];
 }
 
 const ZONES_NEEDED = 3;
@@ -154,7 +160,7 @@ function efsCheck(facts: VerifyFacts): VerifyCheck {
   };
 }
 
-export function evaluateCluster(cluster: string, facts: VerifyFacts): VerifyReport {
+export function evaluateCluster(cluster: string, facts: VerifyFacts, now = new Date()): VerifyReport {
   const checks = [
     controlPlaneCheck(facts),
     workersCheck(facts),
@@ -164,7 +170,9 @@ export function evaluateCluster(cluster: string, facts: VerifyFacts): VerifyRepo
     snapshotCheck(facts),
     efsCheck(facts),
   ];
-  return { cluster, ok: checks.every((c) => c.ok), checks };
+  const support =
+    facts.kubernetes && supportWarning(facts.kubernetes.version, facts.kubernetes.versions, now);
+  return { cluster, ok: checks.every((c) => c.ok), checks, warnings: support ? [support] : [] };
 }
 
 /**
@@ -197,5 +205,6 @@ export function renderVerifyTable(report: VerifyReport, paint: TableStyle = plai
       : paint.bold(`Cluster ${report.cluster}: ${failed.length} of ${report.checks.length} checks failed.`),
   );
   for (const check of failed) if (check.hint) lines.push(`  - ${check.title}: ${check.hint}`);
+  for (const warning of report.warnings) lines.push(`! ${warning}`);
   return lines.join("\n");
 }

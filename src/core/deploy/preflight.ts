@@ -2,16 +2,17 @@
  * Whether the cluster can hold the registry, decided before any write: the APIs the manifests use, enough
  * schedulable nodes in distinct zones for one replica each, and the CSI driver of the chosen storage.
  */
+
+import type { V1Node } from "@kubernetes/client-node";
 import type { Config } from "../../config/schema.js";
 import { nodeHealth } from "../health/evaluate.js";
-import type { Obj } from "../health/snapshot.js";
 
 export interface PreflightFacts {
   /** "group/version" strings the server offers ("v1" for the core group). */
   groupVersions: string[];
   /** Resource kinds per group/version, from discovery, for the ones we check. */
   kinds: Record<string, string[]>;
-  nodes: Obj[];
+  nodes: V1Node[];
   csiDrivers: string[];
 }
 

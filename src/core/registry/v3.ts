@@ -14,6 +14,7 @@
  * The migration keeps what makes the replicas one registry: the same storage root (the shared claim),
  * the same htpasswd file, and http.secret (an env var from the shared Secret, untouched here).
  */
+import type { V1Container, V1Deployment, V1VolumeMount } from "@kubernetes/client-node";
 import type { Obj } from "../health/snapshot.js";
 
 export const REGISTRY_V3 = {
@@ -156,23 +157,27 @@ export async function registryIdentity(
 }
 
 /** The registry container of a Deployment (by name, else the first). */
-export function registryContainer(deployment: Obj, name = "registry"): Obj | undefined {
-  const containers = (deployment.spec?.template?.spec?.containers ?? []) as Obj[];
+export function registryContainer(deployment: V1Deployment, name = "registry"): V1Container | undefined {
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
   return containers.find((c) => c.name === name) ?? containers[0];
 }
 
 /** The container's mount of the volume that holds `configMap`, if any. */
-function configMount(deployment: Obj, container: Obj, configMap: string): Obj | undefined {
-  const volumes = (deployment.spec?.template?.spec?.volumes ?? []) as Obj[];
+function configMount(
+  deployment: V1Deployment,
+  container: V1Container,
+  configMap: string,
+): V1VolumeMount | undefined {
+  const volumes = deployment.spec?.template?.spec?.volumes ?? [];
   const volume = volumes.find((v) => v.configMap?.name === configMap);
   if (!volume) return undefined;
-  return ((container.volumeMounts ?? []) as Obj[]).find((m) => m.name === volume.name);
+  return (container.volumeMounts ?? []).find((m) => m.name === volume.name);
 }
 
 /** The config file a registry container reads: `serve <path>` in args, else the image's default. */
-export function configPathOf(container: Obj | undefined, major: number): string {
-  const args = (container?.args ?? []) as string[];
-  const command = (container?.command ?? []) as string[];
+export function configPathOf(container: V1Container | undefined, major: number): string {
+  const args = container?.args ?? [];
+  const command = container?.command ?? [];
   const all = [...command, ...args];
   const serve = all.indexOf("serve");
   const named = serve >= 0 ? all[serve + 1] : all.find((a) => a.endsWith(".yml") || a.endsWith(".yaml"));
@@ -194,8 +199,8 @@ export interface DeploymentMigration {
  * `serve /etc/distribution/config.yml`; tracing off. Storage, auth and http.secret (env) are untouched.
  * Works on a copy; idempotent.
  */
-export function migrateDeployment(deployment: Obj, migration: DeploymentMigration): Obj {
-  const copy = structuredClone(deployment) as Obj;
+export function migrateDeployment(deployment: V1Deployment, migration: DeploymentMigration): V1Deployment {
+  const copy = structuredClone(deployment);
   const container = registryContainer(copy);
   if (!container) throw new TypeError("the Deployment has no containers");
   container.image = migration.image;
@@ -208,10 +213,10 @@ export function migrateDeployment(deployment: Obj, migration: DeploymentMigratio
   // `serve <path>` makes the path explicit: the same args work for 2.x and 3.x binaries.
   container.args = ["serve", REGISTRY_V3.configPath];
   if (Array.isArray(container.command) && container.command.includes("serve")) delete container.command;
-  const env = ((container.env ?? []) as Obj[]).filter((e) => e.name !== REGISTRY_V3.tracingEnv.name);
+  const env = (container.env ?? []).filter((e) => e.name !== REGISTRY_V3.tracingEnv.name);
   env.push({ ...REGISTRY_V3.tracingEnv });
   container.env = env;
-  if (migration.checksum) {
+  if (migration.checksum && copy.spec) {
     copy.spec.template.metadata ??= {};
     const metadata = copy.spec.template.metadata;
     metadata.annotations = {
@@ -223,10 +228,10 @@ export function migrateDeployment(deployment: Obj, migration: DeploymentMigratio
 }
 
 /** Does this Deployment already run the 3.x layout (config at the v3 path, tracing off)? */
-export function hasV3Layout(deployment: Obj): boolean {
+export function hasV3Layout(deployment: V1Deployment): boolean {
   const container = registryContainer(deployment);
   return (
     configPathOf(container, 3) === REGISTRY_V3.configPath &&
-    ((container?.env ?? []) as Obj[]).some((e) => e.name === REGISTRY_V3.tracingEnv.name)
+    (container?.env ?? []).some((e) => e.name === REGISTRY_V3.tracingEnv.name)
   );
 }

@@ -5,21 +5,21 @@
  * the Deployment moved to the v3 path with tracing off, and its checksum annotation recomputed from the
  * migrated text and the htpasswd line, as `deploy` computes it.
  */
-import type { Obj } from "../health/snapshot.js";
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Secret } from "@kubernetes/client-node";
 import { majorOf, withTag } from "../registry/image.js";
 import { migrateDeployment, migrateRegistryConfig } from "../registry/v3.js";
 import { names } from "./names.js";
 import { configChecksum } from "./workload.js";
 
 export interface V3Objects {
-  configMap: Obj;
-  deployment: Obj;
+  configMap: V1ConfigMap;
+  deployment: V1Deployment;
   removed: string[];
   changed: string[];
 }
 
 /** The htpasswd line as `deploy` hashes it (the Secret holds it with a trailing newline). */
-export function htpasswdLineOf(secret: Obj | undefined): string | undefined {
+export function htpasswdLineOf(secret: V1Secret | undefined): string | undefined {
   const encoded = secret?.data?.[names.secretKeys.htpasswd];
   if (typeof encoded !== "string") return undefined;
   return Buffer.from(encoded, "base64").toString("utf8").trim();
@@ -30,8 +30,8 @@ export function htpasswdLineOf(secret: Obj | undefined): string | undefined {
  * is the htpasswd line, for the checksum; without it the checksum annotation is left as it is.
  */
 export async function registryObjectsAt(
-  configMap: Obj,
-  deployment: Obj,
+  configMap: V1ConfigMap,
+  deployment: V1Deployment,
   version: string,
   htpasswd: string | undefined,
 ): Promise<V3Objects> {
@@ -40,20 +40,18 @@ export async function registryObjectsAt(
   if (typeof text !== "string") {
     throw new TypeError(`ConfigMap ${configMap.metadata?.name} has no ${key}`);
   }
-  const container = ((deployment.spec?.template?.spec?.containers ?? []) as Obj[]).find(
+  const container = (deployment.spec?.template?.spec?.containers ?? []).find(
     (c) => c.name === names.container,
   );
   const image = withTag(container?.image ?? "registry", version);
   if ((majorOf(version) ?? 2) < 3) {
-    const copy = structuredClone(deployment) as Obj;
-    const target = ((copy.spec.template.spec.containers ?? []) as Obj[]).find(
-      (c) => c.name === names.container,
-    );
+    const copy = structuredClone(deployment);
+    const target = (copy.spec?.template?.spec?.containers ?? []).find((c) => c.name === names.container);
     if (target) target.image = image;
     return { configMap: structuredClone(configMap), deployment: copy, removed: [], changed: [] };
   }
   const migration = await migrateRegistryConfig(text);
-  const newConfigMap = structuredClone(configMap) as Obj;
+  const newConfigMap = structuredClone(configMap);
   newConfigMap.data = { ...newConfigMap.data, [key]: migration.text };
   const newDeployment = migrateDeployment(deployment, {
     image,
@@ -75,13 +73,21 @@ export async function registryObjectsAt(
  * For the renderer: rendered objects (renderManifests) with the 3.x layout when `version` is 3.x. Returns
  * a new array; other objects are the same references.
  */
-export async function withRegistryLayout<T extends Obj>(objects: T[], version: string): Promise<T[]> {
+export async function withRegistryLayout<T extends KubernetesObject>(
+  objects: T[],
+  version: string,
+): Promise<T[]> {
   if ((majorOf(version) ?? 2) < 3) return objects;
   const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === names.configMap);
   const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === names.deployment);
   const htpasswd = objects.find((o) => o.kind === "Secret" && o.metadata?.name === names.htpasswdSecret);
   if (!configMap || !deployment) return objects;
-  const v3 = await registryObjectsAt(configMap, deployment, version, htpasswdLineOf(htpasswd));
+  const v3 = await registryObjectsAt(
+    configMap as V1ConfigMap,
+    deployment as V1Deployment,
+    version,
+    htpasswdLineOf(htpasswd as V1Secret | undefined),
+  );
   return objects.map((o) =>
     o === configMap ? (v3.configMap as T) : o === deployment ? (v3.deployment as T) : o,
   );

@@ -5,7 +5,7 @@
  * blocks unless --delete-emptydir-data (its data dies with it); a pod no controller recreates blocks unless
  * --force (it would be gone for good). If any pod blocks, nothing is evicted.
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1Pod } from "@kubernetes/client-node";
 
 export interface DrainOptions {
   /** kubectl --force: evict pods that no controller will recreate. */
@@ -39,22 +39,20 @@ export interface DrainClassification {
 
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 
-export function controllerRef(pod: Obj): { kind: string; name: string } | undefined {
-  return (pod.metadata?.ownerReferences as Obj[] | undefined)?.find((ref) => ref.controller === true) as
-    | { kind: string; name: string }
-    | undefined;
+export function controllerRef(pod: V1Pod): { kind: string; name: string } | undefined {
+  return pod.metadata?.ownerReferences?.find((ref) => ref.controller === true);
 }
 
-export function isFinished(pod: Obj): boolean {
+export function isFinished(pod: V1Pod): boolean {
   const phase = pod.status?.phase;
   return phase === "Succeeded" || phase === "Failed";
 }
 
-function hasEmptyDir(pod: Obj): boolean {
-  return ((pod.spec?.volumes ?? []) as Obj[]).some((volume) => volume.emptyDir !== undefined);
+function hasEmptyDir(pod: V1Pod): boolean {
+  return (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir !== undefined);
 }
 
-export function classifyPod(pod: Obj, options: DrainOptions): PodDisposition {
+export function classifyPod(pod: V1Pod, options: DrainOptions): PodDisposition {
   const controller = controllerRef(pod);
   const base = {
     namespace: pod.metadata?.namespace ?? "default",
@@ -100,7 +98,7 @@ export function classifyPod(pod: Obj, options: DrainOptions): PodDisposition {
   };
 }
 
-export function classifyPods(pods: Obj[], options: DrainOptions): DrainClassification {
+export function classifyPods(pods: V1Pod[], options: DrainOptions): DrainClassification {
   const result: DrainClassification = { evict: [], skip: [], block: [] };
   for (const pod of pods) {
     const disposition = classifyPod(pod, options);

@@ -6,15 +6,16 @@
  * the scheduler's own verdict). The point is the rehearsal: to say before cordoning that, for example, a
  * registry replica "will stay Pending until the node returns".
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import type { PodDisposition } from "./drain-filter.js";
+import { matchesSelector } from "./label-selector.js";
 
 export interface PlacementFacts {
   /** The node being drained. */
   node: string;
-  nodes: Obj[];
+  nodes: V1Node[];
   /** Every pod in the cluster that occupies a node (not finished, bound). */
-  pods: Obj[];
+  pods: V1Pod[];
   /** A replacement node will join (nodegroup upgrade): Pending pods wait for it, not for the uncordon. */
   replacementExpected?: boolean;
 }
@@ -29,40 +30,12 @@ export interface Placement {
 
 const HOSTNAME = "kubernetes.io/hostname";
 
-function matchesSelector(labels: Record<string, string> | undefined, selector: Obj | undefined): boolean {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [key, value] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>)) {
-    if (l[key] !== value) return false;
-  }
-  for (const expression of (selector.matchExpressions ?? []) as Obj[]) {
-    const has = expression.key in l;
-    const value = l[expression.key];
-    const values = (expression.values ?? []) as string[];
-    switch (expression.operator) {
-      case "In":
-        if (!has || !values.includes(value as string)) return false;
-        break;
-      case "NotIn":
-        if (has && values.includes(value as string)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
-}
+const isReady = (node: V1Node) =>
+  (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
-const isReady = (node: Obj) =>
-  ((node.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
-
-function untoleratedTaint(node: Obj, pod: Obj): string | undefined {
-  const tolerations = (pod.spec?.tolerations ?? []) as Obj[];
-  for (const taint of (node.spec?.taints ?? []) as Obj[]) {
+function untoleratedTaint(node: V1Node, pod: V1Pod): string | undefined {
+  const tolerations = pod.spec?.tolerations ?? [];
+  for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
     const tolerated = tolerations.some((t) => {
       if (t.effect && t.effect !== taint.effect) return false;
@@ -74,18 +47,18 @@ function untoleratedTaint(node: Obj, pod: Obj): string | undefined {
   return undefined;
 }
 
-function nodeSelectorMismatch(node: Obj, pod: Obj): boolean {
-  const selector = (pod.spec?.nodeSelector ?? {}) as Record<string, string>;
-  const labels = (node.metadata?.labels ?? {}) as Record<string, string>;
+function nodeSelectorMismatch(node: V1Node, pod: V1Pod): boolean {
+  const selector = pod.spec?.nodeSelector ?? {};
+  const labels = node.metadata?.labels ?? {};
   if (Object.entries(selector).some(([k, v]) => labels[k] !== v)) return true;
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
-    ?.nodeSelectorTerms as Obj[] | undefined;
+  const terms =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms || terms.length === 0) return false;
   return !terms.some((term) => matchesSelector(labels, { matchExpressions: term.matchExpressions ?? [] }));
 }
 
 /** The topology value of a node for a key (hostname falls back to the node name). */
-function domainOf(node: Obj | undefined, key: string): string | undefined {
+function domainOf(node: V1Node | undefined, key: string): string | undefined {
   if (!node) return undefined;
   const value = node.metadata?.labels?.[key];
   if (value !== undefined) return value;
@@ -93,8 +66,8 @@ function domainOf(node: Obj | undefined, key: string): string | undefined {
 }
 
 interface Occupant {
-  pod: Obj;
-  node: Obj | undefined;
+  pod: V1Pod;
+  node: V1Node | undefined;
 }
 
 /** Pods that stay where they are while the drain runs: everything not on the drained node. */
@@ -102,14 +75,13 @@ function occupants(facts: PlacementFacts): Occupant[] {
   const byName = new Map(facts.nodes.map((n) => [n.metadata?.name as string, n]));
   return facts.pods
     .filter((p) => p.spec?.nodeName && p.spec.nodeName !== facts.node && !p.metadata?.deletionTimestamp)
-    .map((pod) => ({ pod, node: byName.get(pod.spec.nodeName) }));
+    .map((pod) => ({ pod, node: byName.get(pod.spec?.nodeName as string) }));
 }
 
-function antiAffinityConflict(node: Obj, pod: Obj, others: Occupant[]): string | undefined {
-  const terms = (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ??
-    []) as Obj[];
+function antiAffinityConflict(node: V1Node, pod: V1Pod, others: Occupant[]): string | undefined {
+  const terms = pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
   for (const term of terms) {
-    const key = term.topologyKey as string;
+    const key = term.topologyKey;
     const domain = domainOf(node, key);
     const namespace = pod.metadata?.namespace;
     const clash = others.find(
@@ -124,12 +96,17 @@ function antiAffinityConflict(node: Obj, pod: Obj, others: Occupant[]): string |
 }
 
 /** maxSkew with DoNotSchedule: placing here must not make this domain exceed the emptiest one by more. */
-function spreadConflict(node: Obj, pod: Obj, facts: PlacementFacts, others: Occupant[]): string | undefined {
-  const constraints = ((pod.spec?.topologySpreadConstraints ?? []) as Obj[]).filter(
+function spreadConflict(
+  node: V1Node,
+  pod: V1Pod,
+  facts: PlacementFacts,
+  others: Occupant[],
+): string | undefined {
+  const constraints = (pod.spec?.topologySpreadConstraints ?? []).filter(
     (c) => c.whenUnsatisfiable === "DoNotSchedule",
   );
   for (const constraint of constraints) {
-    const key = constraint.topologyKey as string;
+    const key = constraint.topologyKey;
     // Domains are those of nodes the pod could otherwise use (cordoned ones count: taints are ignored).
     const domains = new Map<string, number>();
     for (const n of facts.nodes) {
@@ -156,7 +133,12 @@ function spreadConflict(node: Obj, pod: Obj, facts: PlacementFacts, others: Occu
 }
 
 /** Why `pod`'s replacement cannot run on `node` now, or undefined when it can. */
-export function whyNot(node: Obj, pod: Obj, facts: PlacementFacts, others: Occupant[]): string | undefined {
+export function whyNot(
+  node: V1Node,
+  pod: V1Pod,
+  facts: PlacementFacts,
+  others: Occupant[],
+): string | undefined {
   if (node.metadata?.name === facts.node) return "the drained node";
   if (node.spec?.unschedulable) return "cordoned";
   if (!isReady(node)) return "not Ready";

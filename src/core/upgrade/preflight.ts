@@ -5,21 +5,22 @@
  * each evicted pod can go). Everything that would stop the drain half-way is found here, before the
  * node is cordoned.
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import { blockingLines, classifyPods, type DrainClassification, type DrainOptions } from "./drain-filter.js";
+import { matchesSelector } from "./label-selector.js";
 import { type Placement, predictPlacements } from "./placement.js";
 
 export interface PreflightFacts {
   node: string;
-  nodes: Obj[];
+  nodes: V1Node[];
   /** Pods bound to the node (fieldSelector spec.nodeName). */
-  podsOnNode: Obj[];
+  podsOnNode: V1Pod[];
   /** Every pod bound anywhere (for where evicted pods can go). */
-  allPods: Obj[];
+  allPods: V1Pod[];
   /** Every PodDisruptionBudget in the cluster. */
-  budgets: Obj[];
+  budgets: V1PodDisruptionBudget[];
   /** The registry Deployment, if deployed. */
-  registry?: Obj;
+  registry?: V1Deployment;
   replicas: number;
   /** A nodegroup upgrade: a replacement node will join. */
   replacementExpected?: boolean;
@@ -45,32 +46,17 @@ export interface PreflightResult {
   nodeInfo?: { nodegroup?: string; cluster?: string; kubelet?: string; zone?: string };
 }
 
-const isReady = (o: Obj) =>
-  ((o.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
+const isReady = (o: V1Node | V1Pod) =>
+  (o.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
-function selects(budget: Obj, pod: Obj): boolean {
+function selects(budget: V1PodDisruptionBudget, pod: V1Pod): boolean {
   if ((budget.metadata?.namespace ?? "default") !== (pod.metadata?.namespace ?? "default")) return false;
-  const selector = budget.spec?.selector as Obj | undefined;
-  // An empty selector selects every pod of the namespace (policy/v1); a missing one selects none.
-  if (!selector) return false;
-  const labels = (pod.metadata?.labels ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries((selector.matchLabels ?? {}) as Record<string, string>)) {
-    if (labels[k] !== v) return false;
-  }
-  for (const e of (selector.matchExpressions ?? []) as Obj[]) {
-    const value = labels[e.key];
-    const values = (e.values ?? []) as string[];
-    if (e.operator === "In" && (value === undefined || !values.includes(value))) return false;
-    if (e.operator === "NotIn" && value !== undefined && values.includes(value)) return false;
-    if (e.operator === "Exists" && value === undefined) return false;
-    if (e.operator === "DoesNotExist" && value !== undefined) return false;
-  }
-  return true;
+  return matchesSelector(pod.metadata?.labels, budget.spec?.selector);
 }
 
 function budgetChecks(facts: PreflightFacts, drain: DrainClassification, result: PreflightResult): void {
   const byKey = new Map(facts.podsOnNode.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
-  const uses = new Map<string, BudgetUse & { obj: Obj }>();
+  const uses = new Map<string, BudgetUse & { obj: V1PodDisruptionBudget }>();
   for (const disposition of drain.evict) {
     const pod = byKey.get(`${disposition.namespace}/${disposition.name}`);
     if (!pod || disposition.terminating || disposition.reason.startsWith("finished")) continue;
@@ -78,14 +64,14 @@ function budgetChecks(facts: PreflightFacts, drain: DrainClassification, result:
     const label = `${disposition.namespace}/${disposition.name}`;
     if (covering.length > 1) {
       result.blocking.push(
-        `${label} is selected by ${covering.length} PodDisruptionBudgets (${covering.map((b) => b.metadata.name).join(", ")}): the Eviction API refuses such a pod (500); leave one budget per pod`,
+        `${label} is selected by ${covering.length} PodDisruptionBudgets (${covering.map((b) => b.metadata?.name).join(", ")}): the Eviction API refuses such a pod (500); leave one budget per pod`,
       );
       continue;
     }
     const [budget] = covering;
     // An unready pod under an AlwaysAllow budget is evicted whatever the budget says.
     if (!budget || (!isReady(pod) && budget.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow")) continue;
-    const key = `${budget.metadata.namespace}/${budget.metadata.name}`;
+    const key = `${budget.metadata?.namespace}/${budget.metadata?.name}`;
     const use = uses.get(key) ?? {
       budget: key,
       allowed: budget.status?.disruptionsAllowed ?? 0,
@@ -97,15 +83,15 @@ function budgetChecks(facts: PreflightFacts, drain: DrainClassification, result:
   }
   for (const use of uses.values()) {
     result.budgets.push({ budget: use.budget, allowed: use.allowed, pods: use.pods });
-    const s = use.obj.status ?? {};
-    const spec = use.obj.spec ?? {};
+    const s = use.obj.status;
+    const spec = use.obj.spec;
     const rule =
-      spec.minAvailable !== undefined
+      spec?.minAvailable !== undefined
         ? `minAvailable ${spec.minAvailable}`
-        : `maxUnavailable ${spec.maxUnavailable}`;
+        : `maxUnavailable ${spec?.maxUnavailable}`;
     if (use.allowed <= 0) {
       result.blocking.push(
-        `PodDisruptionBudget ${use.budget} allows 0 disruptions (${rule}; ${s.currentHealthy ?? 0} healthy, ${s.desiredHealthy ?? 0} required), so evicting ${use.pods.join(", ")} would wait forever: relax the budget (e.g. maxUnavailable: 1) or scale the workload up first`,
+        `PodDisruptionBudget ${use.budget} allows 0 disruptions (${rule}; ${s?.currentHealthy ?? 0} healthy, ${s?.desiredHealthy ?? 0} required), so evicting ${use.pods.join(", ")} would wait forever: relax the budget (e.g. maxUnavailable: 1) or scale the workload up first`,
       );
     } else if (use.pods.length > use.allowed) {
       result.warnings.push(

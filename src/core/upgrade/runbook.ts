@@ -3,7 +3,7 @@
  * between them. `upgrade --dry-run` prints them for the node at hand (with the real names, indexes and
  * flags); docs/upgrade.md is the same runbook in general form.
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1Deployment } from "@kubernetes/client-node";
 import { majorOf, withTag } from "../registry/image.js";
 import { REGISTRY_V3, registryContainer } from "../registry/v3.js";
 import { names } from "../render/names.js";
@@ -18,7 +18,7 @@ export interface RunbookInput {
   cluster?: string;
   region?: string;
   /** The live registry Deployment (for the exact JSON patch of a 3.x bump). */
-  deployment?: Obj;
+  deployment?: V1Deployment;
   backupCronJob?: string;
   replicas: number;
 }
@@ -26,17 +26,24 @@ export interface RunbookInput {
 const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 /** JSON-patch operations that move the live Deployment to 3.x (indexes from the live object). */
-export function v3JsonPatch(deployment: Obj, version: string): Obj[] {
-  const containers = (deployment.spec?.template?.spec?.containers ?? []) as Obj[];
-  const container = registryContainer(deployment) ?? {};
+/** One RFC 6902 operation (what `kubectl patch --type json` takes). */
+interface JsonPatchOperation {
+  op: "add" | "replace";
+  path: string;
+  value: unknown;
+}
+
+export function v3JsonPatch(deployment: V1Deployment, version: string): JsonPatchOperation[] {
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  const container = registryContainer(deployment) ?? { name: "registry" };
   const c = Math.max(0, containers.indexOf(container));
   const base = `/spec/template/spec/containers/${c}`;
-  const volume = ((deployment.spec?.template?.spec?.volumes ?? []) as Obj[]).find(
+  const volume = (deployment.spec?.template?.spec?.volumes ?? []).find(
     (v) => v.configMap?.name === names.configMap,
   );
-  const mounts = (container.volumeMounts ?? []) as Obj[];
+  const mounts = container.volumeMounts ?? [];
   const m = mounts.findIndex((mount) => mount.name === volume?.name);
-  const ops: Obj[] = [
+  const ops: JsonPatchOperation[] = [
     { op: "replace", path: `${base}/image`, value: withTag(container.image ?? "registry", version) },
     {
       op: container.args ? "replace" : "add",
@@ -46,7 +53,7 @@ export function v3JsonPatch(deployment: Obj, version: string): Obj[] {
   ];
   if (m >= 0)
     ops.push({ op: "replace", path: `${base}/volumeMounts/${m}/mountPath`, value: REGISTRY_V3.configDir });
-  const env = (container.env ?? []) as Obj[];
+  const env = container.env ?? [];
   if (!env.some((e) => e.name === REGISTRY_V3.tracingEnv.name)) {
     ops.push(
       env.length > 0

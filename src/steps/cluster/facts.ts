@@ -8,6 +8,7 @@ import {
   type AwsClients,
   addonConfiguration,
   describeCluster,
+  eksVersions,
   listMountTargets,
   subnetZones,
 } from "../../adapters/aws.js";
@@ -36,7 +37,9 @@ export interface FactSources {
   fileSystemId?: string;
 }
 
-async function awsFacts(sources: FactSources): Promise<Pick<VerifyFacts, "controlPlaneSubnetZones" | "efs">> {
+async function awsFacts(
+  sources: FactSources,
+): Promise<Pick<VerifyFacts, "controlPlaneSubnetZones" | "efs" | "kubernetes">> {
   if (!sources.aws)
     return { controlPlaneSubnetZones: { unknown: "no AWS access" }, efs: { unknown: "no AWS access" } };
   const { eks, ec2, efs } = sources.aws;
@@ -53,7 +56,9 @@ async function awsFacts(sources: FactSources): Promise<Pick<VerifyFacts, "contro
           .map((m) => m.zone),
       }
     : undefined;
-  return { controlPlaneSubnetZones, efs: efsFacts };
+  const versions = cluster?.version ? await eksVersions(eks) : undefined;
+  const kubernetes = cluster?.version && versions ? { version: cluster.version, versions } : undefined;
+  return { controlPlaneSubnetZones, efs: efsFacts, kubernetes };
 }
 
 export async function gatherFacts(sources: FactSources): Promise<VerifyFacts> {

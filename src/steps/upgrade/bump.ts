@@ -88,7 +88,7 @@ async function bumpRegistry(ctx: UpgradeContext, task: Task): Promise<string> {
   await saveState(ctx);
 
   const next = await registryObjectsAt(configMap, deployment, version, htpasswdLineOf(htpasswd));
-  const text = next.configMap.data[names.configMapKeys.registryConfig] as string;
+  const text = next.configMap.data?.[names.configMapKeys.registryConfig] as string;
   const problems = v3 ? await v3ConfigProblems(text) : [];
   if (problems.length > 0) {
     throw new OperationError(

@@ -42,8 +42,10 @@ export interface FakeAwsOptions {
   region?: string;
   /** The zones DescribeAvailabilityZones lists (default the region's a, b, c). */
   zones?: string[];
-  /** Minors DescribeClusterVersions lists (default 1.31 - 1.34). */
+  /** Minors DescribeClusterVersions lists (default 1.31 - 1.34; the one before the newest is EKS's default). */
   versions?: string[];
+  /** Of those, the minors in extended support (none by default). */
+  extended?: string[];
   /** Whether EKS has the cluster; a function so it can follow the fake eksctl's record. */
   clusterExists?: () => boolean;
   clusterName?: string;
@@ -190,8 +192,9 @@ export function fakeAws(options: FakeAwsOptions = {}) {
       clusterType: "eks",
       defaultPlatformVersion: "eks.9",
       defaultVersion: i === versions.length - 2,
-      status: "standard-support",
-      versionStatus: "STANDARD_SUPPORT",
+      ...(options.extended?.includes(v)
+        ? { status: "extended-support" as const, versionStatus: "EXTENDED_SUPPORT" as const }
+        : { status: "standard-support" as const, versionStatus: "STANDARD_SUPPORT" as const }),
       kubernetesPatchVersion: `${v}.4`,
     })),
   });
