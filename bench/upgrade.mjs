@@ -51,6 +51,7 @@ async function measure(nodes, registryCheck) {
       "-o",
       "json",
       "upgrade",
+      "--yes",
       "--all-nodes",
       "--upgrade-command",
       "true",

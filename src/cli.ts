@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { type AppIO, processIO, type RunState } from "./commands/context.js";
+import { configureHelpAndErrors } from "./commands/help.js";
 import { registerCommands } from "./commands/index.js";
 import { ExitCode, InterruptedError, isClouddroveError } from "./errors.js";
 import { colorEnabled } from "./io/env.js";
@@ -54,26 +55,18 @@ export async function buildProgram(
         .default("text"),
     )
     .option("--verbose", "detailed progress, and stack traces on errors", false)
-    .option("--no-color", "no colour (also NO_COLOR, TERM=dumb, non-terminal stderr)")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    })
-    .exitOverride();
+    .option("--no-color", "no colour (also NO_COLOR, TERM=dumb, non-terminal stderr)");
   await registerCommands(program, io, state, argv);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    });
-  }
+  configureHelpAndErrors(program, {
+    out: (text) => io.stdout.write(text),
+    err: (text) => io.stderr.write(text),
+  });
   return program;
 }
 
 function report(error: unknown, io: AppIO, verbose: boolean): number {
   if (error instanceof CommanderError) {
-    // --help and --version exit through here with code 0; usage errors were already printed by commander.
+    // --help and --version exit through here with code 0; usage errors were already printed (commands/help.ts).
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (isPromptInterrupt(error)) {

@@ -5,7 +5,6 @@
  * inside the actions. Each action: resolve options -> look up -> plan -> confirm -> steps -> report.
  */
 import type { Command } from "commander";
-import type { Setting } from "../config/settings.js";
 import type { KubeObject } from "../core/render/types.js";
 import type { StepRecord } from "../steps/record.js";
 import {
@@ -19,11 +18,7 @@ import {
   yamlOf,
 } from "./backup-shared.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
-import { addSettingOptions } from "./setting-options.js";
-
-const backupSettings = (s: Setting) => s.key.startsWith("backup.") || s.key === "cluster.region";
-/** The commands that change the registry also take its lock, and wait for it with --wait-for-lock. */
-const changingSettings = (s: Setting) => backupSettings(s) || s.key === "timeouts.lock";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerBackup(program: Command, io: AppIO, state: RunState): void {
   const backup = program
@@ -91,8 +86,9 @@ export function registerBackup(program: Command, io: AppIO, state: RunState): vo
     )
     .option("--dry-run", "show the plan and the restore Job; change nothing")
     .option("--timeout <duration>", "how long to wait for each step", "6h");
-  for (const command of [list, snapshot, verify]) addSettingOptions(command, backupSettings);
-  for (const command of [now, restore]) addSettingOptions(command, changingSettings);
+  for (const command of [now, list, snapshot, verify, restore]) {
+    addCommandSettings(command, `backup ${command.name()}` as "backup now");
+  }
 }
 
 /** The bucket the Job writes to: the CronJob's own BACKUP_BUCKET, which is the truth in the cluster. */

@@ -4,7 +4,7 @@
  */
 import type { AwsClients } from "../adapters/aws.js";
 import type { Source } from "../config/resolve.js";
-import type { SettingValue } from "../config/settings.js";
+import type { Setting, SettingValue } from "../config/settings.js";
 import type { ZoneInfo } from "../core/cluster/preflight.js";
 import type { EksVersion } from "../core/cluster/versions.js";
 import type { CommandContext } from "./context.js";
@@ -16,7 +16,7 @@ const EXPLICIT: ReadonlySet<Source> = new Set(["flag", "env", "set", "file"]);
 /** Resolves the cluster settings; at a terminal, asks region, name, zones and version (defaults offered). */
 export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: boolean) {
   const { resolveFromContext } = await import("../config/options.js");
-  const { missingSettingsError, parseSettingValue } = await import("../config/resolve.js");
+  const { answerProblem, missingSettingsError, parseSettingValue } = await import("../config/resolve.js");
   const { requiredSettings } = await import("../config/schema.js");
   const { SETTINGS_BY_KEY } = await import("../config/settings.js");
   const { awsClients } = await import("../adapters/connect.js");
@@ -31,12 +31,8 @@ export async function clusterSettings(ctx: CommandContext, flags: Flags, ask: bo
   if (ask && ctx.interactive) {
     const needs = (key: string) => !EXPLICIT.has(first.sources.get(key) ?? "default");
     const validator = (key: string, extra?: (v: SettingValue) => string | undefined) => (text: string) => {
-      try {
-        const value = parseSettingValue(SETTINGS_BY_KEY.get(key) as never, text.trim(), "your answer");
-        return extra?.(value);
-      } catch (error) {
-        return (error as Error).message.replace(/^.*? is not valid: /, "Expected ");
-      }
+      const setting = SETTINGS_BY_KEY.get(key) as Setting;
+      return answerProblem(setting, text) ?? extra?.(parseSettingValue(setting, text.trim(), "your answer"));
     };
     const askText = async (
       key: string,

@@ -6,6 +6,7 @@
  * sandbox's AWS endpoint exactly as they reach AWS; nothing below commands/ knows the sandbox.
  */
 import type { Kube } from "../adapters/kube.js";
+import { CredentialsError } from "../errors.js";
 import type { CommandContext } from "./context.js";
 import { loadSandboxPackage, type SandboxPackage, sandboxCall, sandboxSpeed } from "./sandbox-package.js";
 
@@ -87,7 +88,9 @@ export async function openClusterTarget(
 ): Promise<ClusterTarget> {
   const { connectKube } = await import("../adapters/connect.js");
   if (!options.sandbox) {
-    const kube = await connectKube(kubeConnection(ctx));
+    const kube = await connectKube(kubeConnection(ctx)).catch((error) => {
+      throw withSandboxHint(error);
+    });
     const kubeconfig = ctx.globals.kubeconfig ? ["--kubeconfig", ctx.globals.kubeconfig] : [];
     const flags = [...kubeconfig, "--context", kube.context];
     return {
@@ -115,6 +118,18 @@ export async function openClusterTarget(
     },
     close: async () => kube.http.close(),
   };
+}
+
+/**
+ * No kubeconfig at all is what a first run on this machine meets after trying the sandbox: the adapter's
+ * hint cannot name the sandbox (nothing below commands/ knows it), so the command adds it.
+ */
+function withSandboxHint(error: unknown): unknown {
+  if (!(error instanceof CredentialsError) || !error.message.startsWith("No kubeconfig found")) return error;
+  return new CredentialsError(error.message, {
+    cause: error,
+    hint: `${error.hint ?? ""} For the sandbox on this machine, add --sandbox (e.g. \`clouddrove status --sandbox\`).`.trim(),
+  });
 }
 
 /** From now on the command's environment has the sandbox's AWS endpoint, credentials and region. */

@@ -100,7 +100,12 @@ export async function clusterUpgrade(ctx: CommandContext, flags: Flags): Promise
     // The registry's own maintenance, node by node: drain through the disruption budget, the node
     // group's version update, uncordon, health gate.
     const { runUpgrade } = await import("./upgrade.js");
-    await runUpgrade(ctx, { allNodes: true, kubernetesVersion: target, sandbox: flags.sandbox === true });
+    await runUpgrade(ctx, {
+      allNodes: true,
+      kubernetesVersion: target,
+      sandbox: flags.sandbox === true,
+      confirmed: true,
+    });
     context.done.push(`nodes ${behind.map((n) => n.name).join(", ")} -> ${target}`);
   }
   await ctx.out.result({ cluster: values.name, kubernetesVersion: target, done: context.done }, () =>

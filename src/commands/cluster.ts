@@ -12,7 +12,7 @@ import type { Flags } from "./cluster-settings.js";
 import { clusterUpgrade } from "./cluster-upgrade.js";
 import { clusterVerify } from "./cluster-verify.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerCluster(program: Command, io: AppIO, state: RunState): void {
   const cluster = program
@@ -20,7 +20,7 @@ export function registerCluster(program: Command, io: AppIO, state: RunState): v
     .description("the regional EKS cluster across three zones that the registry runs on");
   // Every subcommand takes the cluster settings' flags and runs its action with the command's context.
   const withAction = (command: Command, action: (ctx: CommandContext, flags: Flags) => Promise<void>) => {
-    addSettingOptions(command, settingGroups.cluster);
+    addCommandSettings(command, `cluster ${command.name()}` as "cluster create");
     command.action(async (flags: Flags, invoked: Command) => {
       await action(createContext(io, invoked, state), flags);
     });

@@ -31,6 +31,7 @@ import { deployTasks } from "../steps/deploy/index.js";
 import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
+import { readRecordedVersion } from "../steps/upgrade/version-record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
@@ -103,7 +104,10 @@ export async function executeDeploy(
   // No EFS id configured: the cluster's file system, asked of EFS (a configured one still wins).
   const first = await resolveFromContext(ctx, settings);
   const found = await clusterFileSystemId(first.config, ctx.io.env, (w) => ctx.out.warn(w));
-  const baseline = found ? new Map([["storage.efs.fileSystemId", found]]) : undefined;
+  const baseline = new Map<string, string>(found ? [["storage.efs.fileSystemId", found]] : []);
+  // The version an upgrade left running ranks the same way: above the default, below anything given.
+  const upgradedTo = await readRecordedVersion(target.kube, first.config.namespace);
+  if (upgradedTo) baseline.set("registry.version", upgradedTo);
   const { config } = await resolveForPurpose(ctx, settings, "deploy", baseline);
   // --dry-run=server and --diff change nothing, so they take no lock.
   if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
@@ -140,7 +144,7 @@ async function deployWithConfig(
   );
   if (downgrade) {
     throw new UsageError(`${downgrade} Nothing was changed.`, {
-      hint: `Set registry.version to the running version (--registry-version, CLOUDDROVE_REGISTRY_VERSION or clouddrove.yaml).`,
+      hint: `Set registry.version to the running version: \`clouddrove config set registry.version VERSION\` (or --registry-version, CLOUDDROVE_REGISTRY_VERSION).`,
     });
   }
   const { credentials, source } = pass

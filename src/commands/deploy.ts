@@ -10,7 +10,7 @@ import type { DeployFlags } from "./deploy-flags.js";
 // Static, not imported in the action: a dry run is the command whose start-up time matters most, and
 // each further import() is one more round through the module loader. Only `deploy` loads this module.
 import { renderOnly } from "./deploy-render.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerDeploy(program: Command, io: AppIO, state: RunState): void {
   const deploy = program
@@ -43,7 +43,7 @@ export function registerDeploy(program: Command, io: AppIO, state: RunState): vo
       "--no-retention-rule",
       "with a backup bucket: do not put the retention lifecycle rule on it (e.g. a store without that API)",
     );
-  addSettingOptions(deploy, settingGroups.registry);
+  addCommandSettings(deploy, "deploy");
   deploy.action(async (flags: DeployFlags, command: Command) => {
     await runDeploy(createContext(io, command, state), flags);
   });
@@ -74,6 +74,20 @@ export async function runDeploy(ctx: CommandContext, flags: DeployFlags): Promis
   return deployToCluster(ctx, flags, mode === "server");
 }
 
+/** A rotation locks out every client still using the old password: said first, then a yes (or --yes). */
+async function confirmRotation(ctx: CommandContext): Promise<boolean> {
+  const { names } = await import("../core/render/names.js");
+  const { confirmAction } = await import("./confirm.js");
+  return confirmAction(ctx, {
+    action: "Rotating the registry credentials",
+    effects: [
+      `a new password, htpasswd entry and http.secret replace the stored ones (Secrets ${names.htpasswdSecret}, ${names.pullSecret}, ${names.httpSecret})`,
+      "the replicas restart one at a time to take them",
+      "every client using the old password (docker login, image pulls with the pull Secret's old content) must use the new one",
+    ],
+  });
+}
+
 async function deployToCluster(
   ctx: CommandContext,
   flags: DeployFlags,
@@ -88,6 +102,7 @@ async function deployToCluster(
     const { runInit } = await import("./init.js");
     await runInit(ctx, flags);
   }
+  if (flags.rotateCredentials && !serverDryRun && !(await confirmRotation(ctx))) return;
   const { openClusterTarget } = await import("./cluster-target.js");
   const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
   try {

@@ -23,7 +23,11 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Register> }> =
   { name: "sandbox", load: async () => (await import("./sandbox.js")).registerSandbox },
   { name: "upgrade", load: async () => (await import("./upgrade.js")).registerUpgrade },
   { name: "trust", load: async () => (await import("./trust.js")).registerTrust },
+  { name: "completion", load: async () => (await import("./completion.js")).registerCompletion },
 ];
+
+/** Commands that read the whole program (its other commands), so every command is registered for them. */
+const NEEDS_ALL = new Set(["completion"]);
 
 export const COMMAND_NAMES: readonly string[] = COMMANDS.map((command) => command.name);
 
@@ -35,7 +39,10 @@ export async function registerCommands(
   argv: readonly string[],
 ): Promise<void> {
   const named = commandInArgv(program, argv);
-  const chosen = named === undefined ? COMMANDS : COMMANDS.filter((command) => command.name === named);
+  const chosen =
+    named === undefined || NEEDS_ALL.has(named)
+      ? COMMANDS
+      : COMMANDS.filter((command) => command.name === named);
   const registers = await Promise.all(chosen.map((command) => command.load()));
   for (const register of registers) register(program, io, state);
 }

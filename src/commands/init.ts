@@ -5,13 +5,13 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerInit(program: Command, io: AppIO, state: RunState): void {
   const init = program
     .command("init")
     .description("first-time setup: ask for what has no safe default and write clouddrove.yaml");
-  addSettingOptions(init, settingGroups.all);
+  addCommandSettings(init, "init");
   init.action(async (flags: Record<string, unknown>, command: Command) => {
     await runInit(createContext(io, command, state), flags);
   });
@@ -43,7 +43,8 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
     if (exists && !ctx.globals.yes) {
       const rewrite = await ctx.prompter.confirm({
         message: `${path} exists. Rewrite it (its settings are kept as defaults)?`,
-        default: true,
+        // Enter keeps the file: rewriting is the change, so it must be chosen.
+        default: false,
       });
       if (!rewrite) {
         ctx.out.info("Nothing written.");

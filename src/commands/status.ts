@@ -5,15 +5,16 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export function registerStatus(program: Command, io: AppIO, state: RunState): void {
-  program
+  const status = program
     .command("status")
     .description("health of the registry, its nodes, storage and service (exit 1 when unhealthy)")
-    .option("--sandbox", "check the simulated sandbox cluster")
-    .action(async (flags: { sandbox?: boolean }, command: Command) => {
-      await runStatus(createContext(io, command, state), flags);
-    });
+    .option("--sandbox", "check the simulated sandbox cluster");
+  addCommandSettings(status, "status").action(async (flags: { sandbox?: boolean }, command: Command) => {
+    await runStatus(createContext(io, command, state), flags);
+  });
 }
 
 export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean }): Promise<void> {
@@ -26,14 +27,22 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { checkReplicaLogins } = await import("../steps/health/replica-logins.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
-  const { config } = await resolveFromContext(ctx, flags);
+  const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
+
+  const { config, sources } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
   try {
-    const snapshot = await gatherSnapshot(target.kube, config.namespace);
+    const [snapshot, recorded] = await Promise.all([
+      gatherSnapshot(target.kube, config.namespace),
+      readRecordedVersion(target.kube, config.namespace),
+    ]);
+    // Unless registry.version is set somewhere, the version an upgrade left running is the expected one.
+    const version =
+      sources.get("registry.version") === "default" && recorded ? recorded : config.registry.version;
     snapshot.replicaLogins = await checkReplicaLogins(target.kube, config.namespace, snapshot.pods);
     const report = evaluateHealth(snapshot, {
       replicas: config.registry.replicas,
-      image: `${config.registry.image}:${config.registry.version}`,
+      image: `${config.registry.image}:${version}`,
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });
@@ -41,7 +50,7 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
     const warnings = backupStatusWarnings(config);
     await ctx.out.result({ target: target.label, ...report, warnings }, () =>
       [
-        healthReportText(report, target.label),
+        healthReportText(report, target.label, new Date()),
         ...(warnings.length > 0 ? ["Warnings:", ...warnings.map((w) => `  - ${w}`)] : []),
       ].join("\n"),
     );

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
-import { addSettingOptions } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 type TrustFlags = {
   sandbox?: boolean;
@@ -22,7 +22,7 @@ export function registerTrust(program: Command, io: AppIO, state: RunState): voi
     .option("--print-ca", "print the CA certificate (PEM) only; write nothing")
     .option("--dry-run", "show the files and their contents; write nothing")
     .action(async (flags: TrustFlags, cmd: Command) => runTrust(createContext(io, cmd, state), flags));
-  addSettingOptions(command, (s) => s.key.startsWith("trust."));
+  addCommandSettings(command, "trust");
 }
 
 export async function runTrust(ctx: CommandContext, flags: TrustFlags): Promise<void> {

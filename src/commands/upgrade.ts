@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
-import { addSettingOptions, settingGroups } from "./setting-options.js";
+import { addCommandSettings } from "./setting-options.js";
 
 export interface UpgradeFlags {
   node?: string;
@@ -29,6 +29,12 @@ export interface UpgradeFlags {
   forceConflicts?: boolean;
   sandbox?: boolean;
   waitForLock?: string;
+  /** Asked already by the command that runs this one (cluster upgrade): no second question. */
+  confirmed?: boolean;
+  /** Settings (COMMAND_SETTINGS.upgrade): which EKS cluster the nodegroups are in. */
+  region?: string;
+  clusterName?: string;
+  eksctlTimeout?: string;
 }
 
 export function registerUpgrade(program: Command, io: AppIO, state: RunState): void {
@@ -83,8 +89,7 @@ export function registerUpgrade(program: Command, io: AppIO, state: RunState): v
     )
     .option("--force-conflicts", "take over registry fields another field manager owns")
     .option("--sandbox", "upgrade a node of the simulated sandbox cluster");
-  addSettingOptions(upgrade, settingGroups.lock);
-  upgrade.action(async (flags: UpgradeFlags, command: Command) => {
+  addCommandSettings(upgrade, "upgrade").action(async (flags: UpgradeFlags, command: Command) => {
     await runUpgrade(createContext(io, command, state), flags);
   });
 }
@@ -141,9 +146,16 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
   const { openClusterTarget } = await import("./cluster-target.js");
   const target = await openClusterTarget(ctx, { sandbox: flags.sandbox });
   try {
-    // Only global settings (and the target's): the command's own --registry-version/--timeout are
+    // Only the settings' flags (and the target's): the command's own --registry-version/--timeout are
     // targets, not settings.
-    const resolved = await resolveFromContext(ctx, { ...target.settings, waitForLock: flags.waitForLock });
+    const { withTargetSettings } = await import("./cluster-target.js");
+    const settingFlags = {
+      region: flags.region,
+      clusterName: flags.clusterName,
+      eksctlTimeout: flags.eksctlTimeout,
+      waitForLock: flags.waitForLock,
+    };
+    const resolved = await resolveFromContext(ctx, withTargetSettings(target.settings, settingFlags));
     const { config } = resolved;
     const execute = () => executeUpgrade(ctx, flags, config, target, clusterFlags(ctx, flags));
     const { withRegistryLock } = await import("./registry-lock.js");
@@ -151,14 +163,10 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
     const upgraded = flags.dryRun
       ? await execute()
       : await withRegistryLock(ctx, target.kube, config, lockCommand(flags), execute);
-    // `deploy` renders registry.version from the configuration: left at the old version, the next deploy
-    // would quietly move the registry back.
-    const version = upgraded?.registryVersion;
-    if (version && config.registry.version !== version) {
-      const where = resolved.sources.get("registry.version") === "file" ? ` in ${resolved.file}` : "";
-      ctx.out.warn(
-        `registry.version is still ${config.registry.version}${where}: set it to ${version} (clouddrove.yaml, CLOUDDROVE_REGISTRY_VERSION or deploy --registry-version), or the next \`clouddrove deploy\` moves the registry back to ${config.registry.version}.`,
-      );
+    // The version the registry runs now is recorded, so that status and deploy agree with it.
+    if (upgraded?.registryVersion) {
+      const { recordUpgradedVersion } = await import("./upgrade-record.js");
+      await recordUpgradedVersion(ctx, resolved, target.kube, upgraded.registryVersion);
     }
   } finally {
     await target.close();
@@ -218,6 +226,25 @@ async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
     ],
   });
   return choice === all ? names : [choice];
+}
+
+/** Before a new upgrade changes anything: what it will do, and a yes (or --yes). */
+async function confirmUpgrade(
+  ctx: CommandContext,
+  view: { deployment?: Obj },
+  targets: UpgradeTargets,
+  nodes: string[],
+  skipBackup: boolean,
+): Promise<boolean> {
+  const { upgradeEffects } = await import("../core/upgrade/confirmation.js");
+  const { registryContainer } = await import("../core/registry/v3.js");
+  const { imageTag } = await import("../core/registry/image.js");
+  const { confirmAction } = await import("./confirm.js");
+  const image = view.deployment ? registryContainer(view.deployment)?.image : undefined;
+  return confirmAction(ctx, {
+    action: `Upgrading ${nodes.length === 1 ? `node ${nodes[0]}` : `${nodes.length} nodes`}`,
+    effects: upgradeEffects({ nodes, targets, currentRegistryTag: imageTag(image), skipBackup }),
+  });
 }
 
 async function executeUpgrade(
@@ -316,6 +343,8 @@ async function executeUpgrade(
       registryCheck: options.registryCheck,
       now: new Date().toISOString(),
     });
+    const ask = !flags.dryRun && !flags.confirmed;
+    if (ask && !(await confirmUpgrade(ctx, view, targets, nodes, options.skipBackup))) return undefined;
   }
   const upgrade = run.buildContext({
     kube,
@@ -326,6 +355,8 @@ async function executeUpgrade(
     view,
     environment: { env: ctx.io.env, cwd: ctx.io.cwd },
   });
+  // A rollback restores the previous registry only if the new one was applied (it clears the mark).
+  const bumpedBeforeRollback = Boolean(flags.rollback && state.registry?.bumpedAt);
   const { rollbackTasks } = await import("../steps/upgrade/rollback.js");
   const { upgradeTasks } = await import("../steps/upgrade/index.js");
   const tasks = flags.rollback
@@ -348,5 +379,10 @@ async function executeUpgrade(
     flags.rollback ? `Rolled back on ${target.label}.` : upgradeReportText(outcome.report, target.label),
   );
   if (blocked) ctx.state.exitCode = 1;
-  return flags.dryRun || flags.rollback ? undefined : state.targets;
+  if (flags.dryRun) return undefined;
+  if (!flags.rollback) return state.targets;
+  // A rollback that undid a registry bump leaves the previous version running.
+  const { imageTag } = await import("../core/registry/image.js");
+  const previous = bumpedBeforeRollback ? imageTag(state.registry?.previousImage) : undefined;
+  return previous ? { registryVersion: previous } : undefined;
 }

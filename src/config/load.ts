@@ -18,7 +18,7 @@ export async function loadConfigFile(
   cwd: string,
   explicitPath?: string,
   options: { toWrite?: boolean } = {},
-): Promise<{ path: string; data: unknown } | undefined> {
+): Promise<{ path: string; data: unknown; text: string } | undefined> {
   const path = resolve(cwd, explicitPath ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
     if (explicitPath === undefined || options.toWrite) return undefined;
@@ -30,7 +30,7 @@ export async function loadConfigFile(
   // The plain YAML config files are made of is read without loading the yaml package (start-up time);
   // anything else, errors included, goes to the package.
   const simple = parseSimpleYaml(text);
-  if (simple) return { path, data: simple.value };
+  if (simple) return { path, data: simple.value, text };
   const { parseDocument } = await import("yaml");
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -39,7 +39,7 @@ export async function loadConfigFile(
       hint: "Fix the YAML syntax at the line shown.",
     });
   }
-  return { path, data: doc.toJS() };
+  return { path, data: doc.toJS(), text };
 }
 
 /** Nested YAML for the given settings, in table order, with each setting's description as a comment. */

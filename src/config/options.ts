@@ -5,7 +5,13 @@
  */
 import type { Prompter } from "../io/prompter.js";
 import { loadConfigFile } from "./load.js";
-import { missingSettingsError, parseSettingValue, type ResolvedConfig, resolveConfig } from "./resolve.js";
+import {
+  answerProblem,
+  missingSettingsError,
+  parseSettingValue,
+  type ResolvedConfig,
+  resolveConfig,
+} from "./resolve.js";
 import { type Purpose, requiredSettings } from "./schema.js";
 import { SETTINGS_BY_KEY, type Setting, type SettingValue } from "./settings.js";
 
@@ -63,7 +69,9 @@ export async function askSetting(
   if (setting.kind === "enum") {
     return prompter.select({
       message,
-      choices: (setting.choices ?? []).map((value) => ({ value })),
+      choices: (setting.choices ?? [])
+        .filter((value) => !setting.refusedChoices?.includes(value))
+        .map((value) => ({ value })),
       default: typeof options.current === "string" ? options.current : undefined,
     });
   }
@@ -73,12 +81,7 @@ export async function askSetting(
     default: current === "" ? undefined : current,
     validate: (value) => {
       if (value.trim() === "") return options.optional ? undefined : "A value is required.";
-      try {
-        parseSettingValue(setting, value.trim(), "your answer");
-        return undefined;
-      } catch (error) {
-        return (error as Error).message.replace(/^.*? is not valid: /, "Expected ");
-      }
+      return answerProblem(setting, value);
     },
   });
   const trimmed = answer.trim();

@@ -3,6 +3,8 @@
  * Precedence, highest first: flags > environment (CLOUDDROVE_*) > --set / config file > prompts > defaults.
  * All problems are collected and reported together as one UsageError (exit 2) before anything happens.
  */
+import { closestName } from "../core/closest-name.js";
+import { lineOfKey } from "../core/yaml/key-line.js";
 import { UsageError } from "../errors.js";
 import { type Config, crossSettingProblems, toConfig } from "./schema.js";
 import {
@@ -28,8 +30,8 @@ export interface ResolveInputs {
   /** Commander's option values, keyed by camelCased flag name. */
   flags?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
-  /** The config file's parsed content (see load.ts) and its path. */
-  file?: { path: string; data: unknown };
+  /** The config file's parsed content (see load.ts), its path and its text (for line numbers). */
+  file?: { path: string; data: unknown; text?: string };
   /** --set key.path=value, in the order given. */
   set?: string[];
   /** Answers gathered by prompts, keyed by setting key. */
@@ -44,10 +46,23 @@ function describe(value: unknown): string {
   return typeof value === "string" ? `'${value}'` : JSON.stringify(value);
 }
 
+/** A value that does not parse as its setting; `expected` is what a prompt shows under the answer. */
+export class InvalidSettingValue extends UsageError {
+  constructor(
+    message: string,
+    readonly expected: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Turns one raw value (string from a flag/env/--set, or a YAML scalar/list) into the setting's type. */
 export function parseSettingValue(setting: Setting, raw: unknown, from: string): SettingValue {
   const fail = (expected: string): never => {
-    throw new UsageError(`${setting.key}: ${describe(raw)} from ${from} is not valid: expected ${expected}`);
+    throw new InvalidSettingValue(
+      `${setting.key}: ${describe(raw)} from ${from} is not valid: expected ${expected}`,
+      expected,
+    );
   };
   switch (setting.kind) {
     case "integer": {
@@ -91,15 +106,40 @@ export function parseSettingValue(setting: Setting, raw: unknown, from: string):
   }
 }
 
-function closestKey(key: string): string | undefined {
-  const last = key.split(".").at(-1)?.toLowerCase() ?? "";
-  return SETTINGS.find(
-    (s) => s.key.toLowerCase().endsWith(last) || s.key.split(".").at(-1)?.toLowerCase() === last,
-  )?.key;
+/** The line a prompt shows under a typed answer that does not parse, or undefined when it does. */
+export function answerProblem(setting: Setting, text: string): string | undefined {
+  try {
+    parseSettingValue(setting, text.trim(), "your answer");
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof InvalidSettingValue)) throw error;
+    return `Expected ${error.expected}.`;
+  }
 }
 
-/** Flattens the config file into dotted keys; unknown keys are errors (a typo must not be ignored). */
-export function flattenFile(data: unknown, path: string, problems: string[]): Map<string, unknown> {
+/** The setting (or group of settings, for a mistyped group) a mistyped key most likely meant. */
+function closestKey(key: string): string | undefined {
+  const depth = key.split(".").length;
+  const candidates = new Set<string>();
+  for (const setting of SETTINGS) {
+    candidates.add(setting.key);
+    // A group at the same depth: 'registy' is 'registry'.
+    const parts = setting.key.split(".");
+    if (parts.length > depth) candidates.add(parts.slice(0, depth).join("."));
+  }
+  return closestName(key, candidates);
+}
+
+/**
+ * Flattens the config file into dotted keys; unknown keys are errors (a typo must not be ignored), named
+ * with their line when the file's text is at hand.
+ */
+export function flattenFile(
+  data: unknown,
+  path: string,
+  problems: string[],
+  text?: string,
+): Map<string, unknown> {
   const flat = new Map<string, unknown>();
   const walk = (node: unknown, prefix: string) => {
     if (node === null || node === undefined) return;
@@ -119,13 +159,19 @@ export function flattenFile(data: unknown, path: string, problems: string[]): Ma
       ) {
         walk(value, key);
       } else {
-        const guess = closestKey(key);
-        problems.push(`${path}: unknown key '${key}'${guess ? ` (did you mean '${guess}'?)` : ""}`);
+        const line = text === undefined ? undefined : lineOfKey(text, key.split("."));
+        problems.push(`${line ? `${path}:${line}` : path}: ${unknownKey(key)}`);
       }
     }
   };
   walk(data, "");
   return flat;
+}
+
+/** "unknown key 'storage.sise' (did you mean 'storage.size'?)": the same words for the file and --set. */
+export function unknownKey(key: string): string {
+  const guess = closestKey(key);
+  return `unknown key '${key}'${guess ? ` (did you mean '${guess}'?)` : ""}`;
 }
 
 function isSettingPrefix(key: string): boolean {
@@ -140,8 +186,7 @@ function parseSetArgument(argument: string, problems: string[]): [string, string
   }
   const key = argument.slice(0, eq);
   if (!SETTINGS_BY_KEY.has(key)) {
-    const guess = closestKey(key);
-    problems.push(`--set '${argument}': unknown key '${key}'${guess ? ` (did you mean '${guess}'?)` : ""}`);
+    problems.push(`--set '${argument}': ${unknownKey(key)}`);
     return undefined;
   }
   return [key, argument.slice(eq + 1)];
@@ -171,7 +216,7 @@ export function resolveConfig(inputs: ResolveInputs): ResolvedConfig {
     sources.set(key, "prompt");
   }
   if (inputs.file) {
-    for (const [key, raw] of flattenFile(inputs.file.data, inputs.file.path, problems)) {
+    for (const [key, raw] of flattenFile(inputs.file.data, inputs.file.path, problems, inputs.file.text)) {
       take(SETTINGS_BY_KEY.get(key) as Setting, raw, "file", inputs.file.path);
     }
   }

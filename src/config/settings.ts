@@ -18,6 +18,11 @@ export interface Setting {
   default?: SettingValue;
   /** Enum members (kind "enum"). */
   choices?: readonly string[];
+  /**
+   * Members that parse (so the refusal can explain itself, see schema.ts) but are never offered at a
+   * prompt, since choosing one would only end the run.
+   */
+  refusedChoices?: readonly string[];
   /** For strings and each list item. */
   check?: check.Check;
   min?: number;
@@ -153,6 +158,7 @@ export const SETTINGS: readonly Setting[] = [
     description: "shared ReadWriteMany storage behind the volume",
     default: "efs",
     choices: ["efs", "nfs", "ebs"],
+    refusedChoices: ["ebs"],
   }),
   S({
     key: "storage.size",

@@ -33,7 +33,13 @@ describe("deploy --sandbox, as CI runs it", () => {
     expect(first.stderr).not.toContain("Error:");
     expect(first.status).toBe(0);
     expect(first.stderr).toContain("simulated");
-    expect(first.stdout).toContain("The registry is deployed on the sandbox (simulated).");
+    // The count in the summary is the count of the objects it lists (it said 16 after listing 17).
+    const listed = first.stdout.split("\n").filter((line) => /^ {2}\w+\/\S+: created$/.test(line)).length;
+    expect(listed).toBeGreaterThan(10);
+    expect(first.stdout).toContain(`The registry is deployed on the sandbox (simulated): ${listed} created.`);
+    expect(first.stderr).toContain(
+      `Apply the registry objects: ${listed - 1} created; the pull Secret waits for the load balancer's address`,
+    );
     expect(first.stdout).toContain("docker login");
 
     const status = run(["status", "--sandbox"], cwd, env);

@@ -35,6 +35,26 @@ describe("the command line", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("not valid YAML");
   });
+
+  it("with no kubeconfig at all, status exits 4 and its hint names --sandbox", async () => {
+    const home = tempDir();
+    const run = await runCli(["status"], { cwd: home, env: cleanEnv({ HOME: home }) });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(`No kubeconfig found at ${join(home, ".kube", "config")}.`);
+    expect(run.stderr).toMatch(
+      /Hint: .*For the sandbox on this machine, add --sandbox \(e\.g\. `clouddrove status --sandbox`\)\./,
+    );
+  });
+
+  it("an unknown key in the config file is exit 2 naming its line and the likely setting", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "clouddrove.yaml"), "cluster:\n  region: eu-west-1\nstorage:\n  sise: 50Gi\n");
+    const run = await runCli(["config", "show"], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${join(cwd, "clouddrove.yaml")}:4: unknown key 'storage.sise' (did you mean 'storage.size'?)`,
+    );
+  });
 });
 
 describe("clouddrove config show", () => {

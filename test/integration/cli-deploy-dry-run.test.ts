@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { Obj } from "../../src/core/health/snapshot.js";
-import { cleanEnv, runCli } from "../support/run-cli.js";
+import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
 const EFS = ["--efs-file-system-id", "fs-0123456789abcdef0"];
@@ -84,6 +84,32 @@ describe("clouddrove deploy --dry-run", () => {
     expect(deployment?.metadata.namespace).toBe("registry");
     expect(objects.find((o) => o.kind === "PersistentVolume")?.spec.capacity.storage).toBe("80Gi");
     expect(objects.find((o) => o.kind === "Namespace")?.metadata.name).toBe("registry");
+  });
+
+  it("takes --region and --cluster-name, the settings deploy reads to find the EFS file system", async () => {
+    const env = cleanEnv({ CI: "true" });
+    const run = await runCli(
+      ["deploy", "--dry-run", ...EFS, "--region", "eu-central-1", "--cluster-name", "prod"],
+      {
+        env,
+      },
+    );
+    expect(run.stderr).not.toContain("unknown option");
+    expect(run.code).toBe(0);
+  });
+
+  it("--rotate-credentials without a terminal and without --yes is exit 2 naming --yes, before any connection", async () => {
+    const home = tempDir();
+    const run = await runCli(["deploy", "--rotate-credentials", ...EFS], {
+      env: cleanEnv({ CI: "true", HOME: home }),
+    });
+    // Exit 2, not 4: it stopped before looking for the kubeconfig (there is none in this HOME).
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "Rotating the registry credentials needs a confirmation; nothing was changed.",
+    );
+    expect(run.stderr).toContain("Pass --yes");
+    expect(run.stdout).toBe("");
   });
 
   it("without a terminal, a missing EFS id is exit 2 naming the flag and env var, with nothing on stdout", async () => {

@@ -30,9 +30,16 @@ describe("clouddrove init at a terminal", () => {
       expect.stringContaining("CIDRs admitted"),
       expect.stringContaining("S3 bucket"),
     ]);
-    expect(prompter.asked[0]?.rejected[0]).toContain("AWS region code");
-    expect(prompter.asked[3]?.rejected[0]).toContain("EFS file system id");
+    // The line under a rejected answer says what is expected, once ("Expected expected ..." before).
+    expect(prompter.asked[0]?.rejected).toEqual([
+      "Expected an AWS region code such as us-east-1 or eu-west-2.",
+    ]);
+    expect(prompter.asked[3]?.rejected).toEqual([
+      "Expected an EFS file system id such as fs-0123456789abcdef0.",
+    ]);
     expect(prompter.asked[1]?.default).toBe("clouddrove");
+    // ebs would only end the run (ReadWriteOnce, one zone): it is not offered.
+    expect(prompter.asked[2]?.choices).toEqual(["efs", "nfs"]);
 
     const text = readFileSync(join(cwd, "clouddrove.yaml"), "utf8");
     expect(text).not.toContain("a-very-secret-password");
@@ -151,6 +158,19 @@ describe("clouddrove init without a terminal", () => {
     const written = parse(readFileSync(path, "utf8"));
     expect(written.registry.replicas).toBe(5);
     expect(written.cluster.name).toBe("other");
+  });
+
+  it("at a terminal, Enter at 'Rewrite it?' keeps an existing file as it is", async () => {
+    const cwd = tempDir();
+    const path = join(cwd, "clouddrove.yaml");
+    const before = "cluster:\n  region: eu-west-1\nregistry:\n  replicas: 5\n";
+    writeFileSync(path, before);
+    const prompter = new ScriptedPrompter([""]);
+    const run = await runCli(["init"], { cwd, tty: true, prompter, env: cleanEnv() });
+    expect(run.code).toBe(0);
+    expect(prompter.asked).toMatchObject([{ kind: "confirm", default: false }]);
+    expect(run.stderr).toContain("Nothing written.");
+    expect(readFileSync(path, "utf8")).toBe(before);
   });
 
   it("rejects an invalid value before writing anything", async () => {

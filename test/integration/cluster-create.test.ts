@@ -308,6 +308,7 @@ describe("cluster create at a terminal", () => {
     aws = fakeAws({ region: "eu-central-1", zones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] });
     const eksctl = fakeEksctl();
     const prompter = new ScriptedPrompter([
+      "eu-central", // region: rejected
       "eu-central-1", // region
       "", // name: default
       "eu-central-1a,eu-central-1b", // zones: rejected (two)
@@ -329,6 +330,9 @@ describe("cluster create at a terminal", () => {
         "eu-central-1a,eu-central-1b,eu-central-1c",
       ],
       ["Kubernetes version", "1.33"],
+    ]);
+    expect(prompter.asked[0]?.rejected).toEqual([
+      "Expected an AWS region code such as us-east-1 or eu-west-2.",
     ]);
     expect(prompter.asked[2]?.rejected).toEqual(["Name exactly three distinct zones."]);
     expect(prompter.asked[3]?.choices).toEqual(["1.34", "1.33", "1.32", "1.31"]);

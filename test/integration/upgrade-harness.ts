@@ -26,7 +26,7 @@ export interface UpgradeHarness {
   ): ReturnType<typeof runCli>;
   upgrade(
     args: string[],
-    options?: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; json?: boolean },
+    options?: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; json?: boolean; yes?: boolean },
   ): ReturnType<typeof runCli>;
   nodeNames(): string[];
   /** The node a registry replica runs on (the first by name). */
@@ -74,6 +74,8 @@ export async function startHarness(
           sbx.kubeconfigPath,
           ...(opts.json === false ? [] : ["-o", "json"]),
           "upgrade",
+          // Without a terminal a new upgrade needs --yes (tests of the confirmation pass yes: false).
+          ...(opts.yes === false ? [] : ["--yes"]),
           ...args,
         ],
         {

@@ -16,7 +16,7 @@ const { harness: h, store } = useDeployedHarness("all");
 describe("upgrade at a terminal, interrupted, and with a backup", () => {
   it("asks which node and what to change when neither is given", async () => {
     const target = h().registryNode();
-    const prompter = new ScriptedPrompter([target, "upgradeCommand", 'test -n "$NODE"']);
+    const prompter = new ScriptedPrompter([target, "upgradeCommand", 'test -n "$NODE"', true]);
     const run = await runCli(["--kubeconfig", h().sbx.kubeconfigPath, "upgrade", "--no-registry-check"], {
       env: cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD }),
       cwd: h().sbx.dir,
@@ -24,10 +24,44 @@ describe("upgrade at a terminal, interrupted, and with a backup", () => {
       prompter,
     });
     expect(run.code, run.stderr).toBe(0);
-    expect(prompter.asked.map((q) => q.kind)).toEqual(["select", "select", "input"]);
+    expect(prompter.asked.map((q) => q.kind)).toEqual(["select", "select", "input", "confirm"]);
+    // What it will do is shown before the question, whose default is no.
+    expect(prompter.asked[3]).toMatchObject({ message: "Go ahead?", default: false });
+    expect(run.stderr).toContain(`Upgrading node ${target}:`);
+    expect(run.stderr).toContain(`  - cordon and drain node ${target}`);
     expect(prompter.asked[0]?.choices).toContain(target);
     expect(prompter.asked[0]?.choices?.at(-1)).toBe("--all-nodes");
     expect(run.stdout).toContain(`Upgraded node ${target}`);
+  });
+
+  it("without a terminal and without --yes, a new upgrade exits 2 naming --yes and changes nothing", async () => {
+    const target = h().registryNode();
+    const recorded = () => store().get("ConfigMap", NAMESPACE, "registry-clouddrove-upgrade")?.data;
+    const before = recorded();
+    const run = await h().upgrade(["--node", target, "--upgrade-command", "true"], { yes: false });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`Upgrading node ${target} needs a confirmation; nothing was changed.`);
+    expect(run.stderr).toContain("Hint: Pass --yes to go ahead without a prompt");
+    expect(store().get("Node", undefined, target)?.spec.unschedulable).toBeUndefined();
+    expect(recorded()).toEqual(before);
+  });
+
+  it("at a terminal, Enter at 'Go ahead?' (no) changes nothing", async () => {
+    const target = h().registryNode();
+    const recorded = () => store().get("ConfigMap", NAMESPACE, "registry-clouddrove-upgrade")?.data;
+    const before = recorded();
+    const prompter = new ScriptedPrompter([""]);
+    const run = await runCli(
+      ["--kubeconfig", h().sbx.kubeconfigPath, "upgrade", "--node", target, "--registry-version", "3.0.0"],
+      { env: cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: PASSWORD }), cwd: h().sbx.dir, tty: true, prompter },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "one-way: once the new version has written data, --rollback refuses to move back",
+    );
+    expect(run.stderr).toContain("Nothing was changed.");
+    expect(store().get("Node", undefined, target)?.spec.unschedulable).toBeUndefined();
+    expect(recorded()).toEqual(before);
   });
 
   it("Ctrl-C during the drain exits 130, says the node is cordoned, and --rollback uncordons it", async () => {

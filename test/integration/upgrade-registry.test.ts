@@ -4,8 +4,11 @@
  * gate undone with --rollback. The minimum of ready replicas is sampled by the test's own watcher on every
  * pod change, not taken from the command's report.
  */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { injectProbeFailure } from "../../sandbox/src/index.js";
+import { runCli } from "../support/run-cli.js";
 import { NAMESPACE, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
@@ -52,6 +55,9 @@ function expectV3Everywhere() {
   ).toBe(true);
 }
 
+const recordedVersion = () =>
+  store().get("ConfigMap", NAMESPACE, "registry-clouddrove-version")?.data.registryVersion;
+
 describe("upgrade --registry-version 3.0.0", () => {
   it("moves one node's window and the registry to 3.x with two replicas ready at every moment", async () => {
     const node = h().registryNode();
@@ -83,8 +89,12 @@ describe("upgrade --registry-version 3.0.0", () => {
     expect(result.steps[7].detail).toContain("serve the image pushed before");
     expect(result.health.healthy).toBe(true);
     expect(run.stderr).toContain("no backup was taken (--skip-backup)");
-    // The configuration still says 2.8.2: the next deploy would move the registry back, and it is said.
-    expect(run.stderr).toContain("registry.version is still 2.8.2");
+    // No config file: the new version is recorded in the cluster, and status and deploy go by it.
+    expect(run.stderr).toContain(
+      `registry.version 3.0.0 is recorded in the cluster (ConfigMap ${NAMESPACE}/registry-clouddrove-version): status and deploy use it.`,
+    );
+    expect(run.stderr).not.toContain("moves the registry back");
+    expect(recordedVersion()).toBe("3.0.0");
 
     expectV3Everywhere();
     // Same credentials and http secret; the same storage root and htpasswd path (nothing to migrate in
@@ -96,6 +106,35 @@ describe("upgrade --registry-version 3.0.0", () => {
     );
     expect(state).toMatchObject({ outcome: "completed", progress: { [node]: "healthy" } });
     expect(state.registry.fingerprint.repositories).toBeGreaterThanOrEqual(0);
+  });
+
+  it("after the upgrade, status is healthy and deploy keeps 3.0.0; with a config file, --yes writes the version into it", async () => {
+    const file = join(h().sbx.dir, "clouddrove.yaml");
+    writeFileSync(file, '# the team\'s registry\nregistry:\n  # pinned by hand\n  version: "2.8.2"\n');
+    const node = h().registryNode();
+    const run = await h().upgrade(["--node", node, "--registry-version", "3.0.0", "--skip-backup"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`registry.version: 3.0.0 in ${file}`);
+    expect(readFileSync(file, "utf8")).toBe(
+      '# the team\'s registry\nregistry:\n  # pinned by hand\n  version: "3.0.0"\n',
+    );
+
+    const status = await runCli(["--kubeconfig", h().sbx.kubeconfigPath, "status"], {
+      env: h().env,
+      cwd: h().sbx.dir,
+    });
+    expect(status.code, status.stdout).toBe(0);
+    expect(status.stdout).toContain("registry:3.0.0, 3/3 ready");
+    // Without the file, the version recorded in the cluster is the one expected.
+    rmSync(file);
+    const noFile = await runCli(["--kubeconfig", h().sbx.kubeconfigPath, "status"], {
+      env: h().env,
+      cwd: h().sbx.dir,
+    });
+    expect(noFile.code, noFile.stdout).toBe(0);
+    const deploy = await h().deploy();
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(container().image).toBe("registry:3.0.0");
   });
 
   it("--all-nodes upgrades the three nodes one at a time, each with the full health gate", async () => {
@@ -187,5 +226,7 @@ describe("upgrade --registry-version 3.0.0", () => {
       store().get("ConfigMap", NAMESPACE, "registry-clouddrove-upgrade")?.data["state.json"],
     );
     expect(state.outcome).toBe("rolled-back");
+    // The version the rollback left running is the recorded one.
+    expect(recordedVersion()).toBe("2.8.2");
   });
 });

@@ -47,7 +47,7 @@ describe("upgrade --sandbox --kubernetes-version", () => {
     await offline.stop();
 
     const run = await runCli(
-      ["-o", "json", "upgrade", "--sandbox", "--node", target, "--kubernetes-version", "1.33"],
+      ["-o", "json", "upgrade", "--yes", "--sandbox", "--node", target, "--kubernetes-version", "1.33"],
       {
         env,
         cwd: dir,

@@ -65,6 +65,12 @@ describe("registerCommands", () => {
   });
 
   it("registers just the named command, and each module declares the command it is listed under", async () => {
-    for (const name of COMMAND_NAMES) expect(await registered([name])).toEqual([name]);
+    for (const name of COMMAND_NAMES.filter((n) => n !== "completion")) {
+      expect(await registered([name])).toEqual([name]);
+    }
+  });
+
+  it("registers every command for completion, whose scripts list them all", async () => {
+    expect(await registered(["completion", "bash"])).toEqual([...COMMAND_NAMES]);
   });
 });

@@ -80,7 +80,33 @@ describe("invalid values are exit 2, naming key, value, source and what is expec
     const e = usageError(() =>
       resolveConfig({ file: { path: "c.yaml", data: { registy: { replicas: 3 } } } }),
     );
-    expect(e.message).toContain("unknown key 'registy'");
+    expect(e.message).toBe("c.yaml: unknown key 'registy' (did you mean 'registry'?)");
+  });
+
+  it("an unknown key in the file names its line and the setting it most likely meant, as --set does", () => {
+    const text = [
+      "# clouddrove configuration",
+      "cluster:",
+      "  region: eu-west-1",
+      "registry:",
+      "  # replicas, one per zone",
+      "  replica: 3",
+      "",
+    ].join("\n");
+    const data = { cluster: { region: "eu-west-1" }, registry: { replica: 3 } };
+    const e = usageError(() => resolveConfig({ file: { path: "c.yaml", data, text } }));
+    expect(e.message).toBe("c.yaml:6: unknown key 'registry.replica' (did you mean 'registry.replicas'?)");
+    const set = usageError(() => resolveConfig({ set: ["registry.replica=3"] }));
+    expect(set.message).toBe(
+      "--set 'registry.replica=3': unknown key 'registry.replica' (did you mean 'registry.replicas'?)",
+    );
+    const region = usageError(() => resolveConfig({ set: ["cluster.regoin=eu-west-1"] }));
+    expect(region.message).toContain("(did you mean 'cluster.region'?)");
+  });
+
+  it("suggests nothing for a key far from every setting", () => {
+    const e = usageError(() => resolveConfig({ file: { path: "c.yaml", data: { colour: "blue" } } }));
+    expect(e.message).toBe("c.yaml: unknown key 'colour'");
   });
 
   it("an unquoted Kubernetes version in YAML (1.30 parses as a number)", () => {

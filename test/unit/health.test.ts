@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateHealth } from "../../src/core/health/evaluate.js";
+import { healthReportText } from "../../src/core/health/report-text.js";
 import type { Obj } from "../../src/core/health/snapshot.js";
 import { expectations, healthySnapshot } from "../support/health-fixtures.js";
 
@@ -177,5 +178,37 @@ describe("health evaluation", () => {
   it("checks kubelet versions when an upgrade expects one", () => {
     const report = evaluateHealth(healthySnapshot(), { ...expectations, kubeletVersion: "v1.34" });
     expect(report.problems).toContain("node node-0 runs kubelet v1.33.5-eks-1234, expected v1.34");
+  });
+});
+
+describe("the last backup's time in status", () => {
+  const now = new Date("2026-12-06T22:48:42Z");
+  const finished = (completionTime: string | Date) => {
+    const snapshot = healthySnapshot();
+    snapshot.backupJobs = [
+      {
+        metadata: { name: "registry-clouddrove-backup-29000000", creationTimestamp: "2026-12-06T03:00:00Z" },
+        status: {
+          completionTime,
+          conditions: [{ type: "Complete", status: "True" }],
+        },
+      },
+    ];
+    return evaluateHealth(snapshot, expectations);
+  };
+
+  it("is ISO 8601 in UTC with its age beside it, also when the time came as a Date", () => {
+    for (const completionTime of ["2026-12-06T03:00:12.000Z", new Date("2026-12-06T03:00:12Z")]) {
+      const report = finished(completionTime);
+      expect(report.backup.finishedAt).toBe("2026-12-06T03:00:12Z");
+      expect(healthReportText(report, "ctx", now)).toContain(
+        "Last backup:      registry-clouddrove-backup-29000000 succeeded at 2026-12-06T03:00:12Z (19h 48m ago)",
+      );
+    }
+  });
+
+  it("gives days for an old backup", () => {
+    const report = finished("2026-12-03T21:00:00Z");
+    expect(healthReportText(report, "ctx", now)).toContain("at 2026-12-03T21:00:00Z (3d 1h ago)");
   });
 });

@@ -3,8 +3,10 @@
  * unfinished), the rule that decides whether the registry may go back, the runbook, and what a failure
  * report says about the node and the registry.
  */
+
 import { describe, expect, it } from "vitest";
 import { imageTag, withTag } from "../../src/core/registry/image.js";
+import { upgradeEffects } from "../../src/core/upgrade/confirmation.js";
 import { leftStateDetails, upgradeReportText } from "../../src/core/upgrade/report.js";
 import { CHECK_REPOSITORY, fingerprintOf, rollbackVerdict } from "../../src/core/upgrade/rollback-rule.js";
 import { runbook } from "../../src/core/upgrade/runbook.js";
@@ -15,6 +17,7 @@ import {
   skewProblem,
   targetConflicts,
 } from "../../src/core/upgrade/targets.js";
+import { staleVersionConsequence } from "../../src/core/upgrade/version-note.js";
 
 describe("version-skew policy for a kubelet", () => {
   const check = (target: string, nodeKubelet = "v1.32.9-eks-1a2b3c4", controlPlane = "v1.33.5-eks-abc") =>
@@ -211,6 +214,43 @@ describe("what the operator is told", () => {
         "Replaced: n1 -> n9",
         "Availability: at least 2 replica(s) ready throughout; 0.0 s with none ready, 12.5 s with fewer than all.",
       ].join("\n"),
+    );
+  });
+});
+
+describe("what an upgrade says it will do before its confirmation", () => {
+  it("names the nodes, the target, and that 2 -> 3 is one-way with a backup first", () => {
+    const effects = upgradeEffects({
+      nodes: ["node-a"],
+      targets: { registryVersion: "3.0.0" },
+      currentRegistryTag: "2.8.2",
+      skipBackup: false,
+    });
+    expect(effects[0]).toMatch(/^cordon and drain node node-a: /);
+    expect(effects).toContain("while drained: registry 3.0.0");
+    expect(effects).toContain(
+      "registry 2.8.2 -> 3.0.0 is one-way: once the new version has written data, --rollback refuses to move back",
+    );
+    expect(effects.join("\n")).toContain("backed up first");
+  });
+
+  it("says nothing of a one-way move for a command run on every node", () => {
+    const effects = upgradeEffects({
+      nodes: ["a", "b", "c"],
+      targets: { upgradeCommand: "true" },
+      currentRegistryTag: "2.8.2",
+      skipBackup: false,
+    });
+    expect(effects[0]).toMatch(/^cordon and drain 3 nodes, one at a time \(a, b, c\)/);
+    expect(effects.join("\n")).not.toContain("one-way");
+  });
+});
+
+describe("what a stale registry.version does next", () => {
+  it("a major step back is refused by deploy; a minor one is carried out", () => {
+    expect(staleVersionConsequence("2.8.2", "3.0.0")).toContain("refuses to run");
+    expect(staleVersionConsequence("2.8.2", "2.8.3")).toBe(
+      "the next `clouddrove deploy` moves the registry back to 2.8.2",
     );
   });
 });

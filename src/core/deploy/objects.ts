@@ -117,3 +117,10 @@ export function foreignManagers(object: KubeObject, own = "clouddrove"): string[
     .map((entry) => entry.manager as string);
   return [...new Set(managers)];
 }
+
+/** "16 created, 1 configured": how many objects each action touched, in the order first seen. */
+export function countActions(actions: string[]): string {
+  const counts = new Map<string, number>();
+  for (const action of actions) counts.set(action, (counts.get(action) ?? 0) + 1);
+  return [...counts.entries()].map(([action, n]) => `${n} ${action}`).join(", ") || "nothing to do";
+}

@@ -5,6 +5,7 @@
 
 import { commandLine, type Reach } from "../command-line.js";
 import { names } from "../render/names.js";
+import { countActions } from "./objects.js";
 
 /** The namespace a command uses without -n: a printed next step needs -n only for another one. */
 const DEFAULT_NAMESPACE = "clouddrove";
@@ -43,7 +44,7 @@ export function deployReportText(report: DeployReport, namespace: string): strin
   return [
     unchanged
       ? `The registry on ${report.target} was already up to date: nothing changed.`
-      : `The registry is deployed on ${report.target}.`,
+      : `The registry is deployed on ${report.target}: ${countActions(report.objects.map((o) => o.action))}.`,
     ...report.objects.map((o) => `  ${o.kind}/${o.name}: ${o.action}`),
     "",
     `Address:        ${r.address ?? "(no load balancer address)"}`,

@@ -3,6 +3,7 @@
  * is wrong and, where Kubernetes knows, why. Used by `status`, by `deploy`'s final check and by the
  * upgrade's health gates.
  */
+import { isoUtc } from "../time-text.js";
 import type { ClusterSnapshot, HealthExpectations, Obj } from "./snapshot.js";
 
 export interface NodeHealth {
@@ -110,6 +111,11 @@ function podHealth(pod: Obj, zoneOf: Map<string, string | null>, events?: Record
   };
 }
 
+/** ISO 8601 UTC whatever form the time came in (a Date would print in JavaScript's long format). */
+function finishedTime(value: string | Date | undefined): string | null {
+  return value === undefined ? null : (isoUtc(value) ?? null);
+}
+
 function lastBackup(jobs: Obj[] = []): HealthReport["backup"] {
   const sorted = [...jobs].sort((a, b) =>
     String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")),
@@ -121,10 +127,9 @@ function lastBackup(jobs: Obj[] = []): HealthReport["backup"] {
   return {
     lastJob: last.metadata.name,
     result: failed ? "failed" : complete ? "succeeded" : "running",
-    finishedAt:
-      last.status?.completionTime ??
-      condition(last, failed ? "Failed" : "Complete")?.lastTransitionTime ??
-      null,
+    finishedAt: finishedTime(
+      last.status?.completionTime ?? condition(last, failed ? "Failed" : "Complete")?.lastTransitionTime,
+    ),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The text form of `clouddrove status`: tables a person reads at a glance, problems last, one per line.
  */
+import { timeWithAge } from "../time-text.js";
 import type { HealthReport } from "./evaluate.js";
 
 function table(header: string[], rows: string[][]): string[] {
@@ -11,7 +12,8 @@ function table(header: string[], rows: string[][]): string[] {
 
 const yesNo = (b: boolean) => (b ? "yes" : "no");
 
-export function healthReportText(report: HealthReport, target: string): string {
+/** `now` dates the last backup's age. */
+export function healthReportText(report: HealthReport, target: string, now: Date): string {
   const r = report.registry;
   const lines = [
     `Registry on ${target}: ${r.image ?? "(no Deployment)"}, ${r.ready}/${r.desired} ready, ${r.updated} updated, ${r.available} available`,
@@ -55,7 +57,7 @@ export function healthReportText(report: HealthReport, target: string): string {
         ? `${report.disruptionBudget.allowedDisruptions} disruption(s) allowed (${report.disruptionBudget.currentHealthy} healthy, ${report.disruptionBudget.desiredHealthy} required)`
         : "(missing)"
     }`,
-    `Last backup:      ${report.backup.lastJob ? `${report.backup.lastJob} ${report.backup.result}${report.backup.finishedAt ? ` at ${report.backup.finishedAt}` : ""}` : "none yet"}`,
+    `Last backup:      ${report.backup.lastJob ? `${report.backup.lastJob} ${report.backup.result}${report.backup.finishedAt ? ` at ${timeWithAge(report.backup.finishedAt, now)}` : ""}` : "none yet"}`,
     "",
   );
   if (report.healthy) lines.push("Healthy.");

@@ -7,6 +7,7 @@ import type { ListrTask } from "listr2";
 import {
   classifyApply,
   comparable,
+  countActions,
   foreignManagers,
   PRUNABLE_KINDS,
   refKey,
@@ -151,7 +152,9 @@ export function applyStep(): ListrTask<DeployContext> {
       // Reported in apply order, whatever order the writes within a tier finished in.
       ctx.applied.push(...now.map((object) => results.get(object) as AppliedObject));
       const counts = countActions(ctx.applied.map((a) => a.action));
-      task.title = `Apply the registry objects${options.dryRun ? " (server dry run)" : ""}: ${counts}`;
+      // The report lists the pull Secret too; the title says why it is not counted yet.
+      const waiting = ctx.pullSecretPending ? `; the pull Secret waits for the load balancer's address` : "";
+      task.title = `Apply the registry objects${options.dryRun ? " (server dry run)" : ""}: ${counts}${waiting}`;
     },
   };
 }
@@ -182,10 +185,4 @@ function dryRunAction(
 ): "created" | "configured" | "unchanged" {
   if (!before) return "created";
   return sameContent(before, after) ? "unchanged" : "configured";
-}
-
-export function countActions(actions: string[]): string {
-  const counts = new Map<string, number>();
-  for (const action of actions) counts.set(action, (counts.get(action) ?? 0) + 1);
-  return [...counts.entries()].map(([action, n]) => `${n} ${action}`).join(", ") || "nothing to do";
 }
