@@ -39,6 +39,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove deploy --diff",
   ],
   status: ["clouddrove status", "clouddrove status --sandbox -o json"],
+  trust: [
+    "clouddrove trust --context prod",
+    "clouddrove trust --sandbox --dry-run",
+    "clouddrove trust --print-ca",
+  ],
   "backup now": ["clouddrove backup now", "clouddrove backup now --sandbox --dry-run"],
   "backup list": ["clouddrove backup list", "clouddrove backup list -o json"],
   "backup snapshot": ["clouddrove backup snapshot --dry-run"],
