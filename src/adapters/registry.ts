@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { OperationError } from "../errors.js";
+import { fetchTrusting, type TlsTrust } from "./https-fetch.js";
 
 export interface RegistryEndpoint {
   /** e.g. "http://127.0.0.1:5000" (no trailing path). */
@@ -14,6 +15,8 @@ export interface RegistryEndpoint {
   password?: string;
   /** Deadline of one request; 120 s unless given (a large blob upload is one request). */
   timeoutMs?: number;
+  /** An https baseUrl whose certificate comes from this CA (clouddrove's private CA). */
+  tls?: TlsTrust;
 }
 
 export const MEDIA_TYPES = {
@@ -88,7 +91,7 @@ async function request(e: RegistryEndpoint, url: string, options: RequestOptions
   const method = options.method ?? "GET";
   let response: Response;
   try {
-    response = await fetch(absolute(e, url), {
+    response = await (e.tls ? fetchTrusting(e.tls) : fetch)(absolute(e, url), {
       method,
       headers: { ...authHeader(e), ...options.headers },
       body: options.body,

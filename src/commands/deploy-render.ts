@@ -6,7 +6,9 @@ import { resolveForPurpose } from "../config/options.js";
 import type { Config } from "../config/schema.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import { renderBackupObjects } from "../core/backup/render.js";
-import { maskSecrets, renderManifests, toYamlStream } from "../core/render/index.js";
+import { maskSecrets, renderManifests, servesTls, toYamlStream } from "../core/render/index.js";
+import { insecureHttpWarning } from "../core/tls/plan.js";
+import { prepareServerTls } from "../core/tls/prepare.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
 
@@ -19,13 +21,15 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
   const htpasswd = flags.showSecrets
     ? await htpasswdLine(username, password.value)
     : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
+  // A CA and server certificate made for this output only (nothing else holds them); deploy keeps the
+  // cluster's own. Without a cluster there is no load balancer address to name yet.
+  const tls = servesTls(config) ? (await prepareServerTls(config, {}, undefined, new Date())).tls : undefined;
   const objects = [
-    ...(await renderManifests(config, {
-      username,
-      password: password.value,
-      httpSecret: generateSecret(),
-      htpasswd,
-    })),
+    ...(await renderManifests(
+      config,
+      { username, password: password.value, httpSecret: generateSecret(), htpasswd },
+      tls,
+    )),
     // After the registry objects: the CronJob mounts the registry's claim.
     ...(await renderBackupObjects(config)),
   ];
@@ -52,6 +56,7 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
 }
 
 function warnIfClosed(ctx: CommandContext, config: Config): void {
+  if (!servesTls(config)) ctx.out.warn(insecureHttpWarning);
   if (config.network.allowedCidrs.length === 0) {
     ctx.out.warn(
       "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +

@@ -17,8 +17,11 @@ import { isComplete } from "../core/deploy/credentials.js";
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import type { Obj } from "../core/health/snapshot.js";
-import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
+import { type RegistryCredentials, renderManifests, servesTls } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
+import { hostOf, insecureHttpWarning } from "../core/tls/plan.js";
+import { certificateSummary, prepareServerTls } from "../core/tls/prepare.js";
+import { registryUsage } from "../core/tls/usage.js";
 import { parseDurationMs } from "../core/validators.js";
 import { UsageError } from "../errors.js";
 import { runTasks } from "../io/renderer.js";
@@ -27,7 +30,8 @@ import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
 import { clusterFileSystemId } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
-import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
+import { pullHosts, writePendingPullSecret } from "../steps/deploy/pull-secret.js";
+import { readLiveTls } from "../steps/deploy/tls.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { type ClusterTarget, withTargetSettings } from "./cluster-target.js";
@@ -108,9 +112,23 @@ export async function executeDeploy(
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);
   const address = loadBalancerAddress(liveService as Obj | undefined);
-  if (address) credentials.pullHosts = [address];
+  if (address) credentials.pullHosts = pullHosts(config, address);
+  // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).
+  const tls = servesTls(config)
+    ? {
+        prepared: await prepareServerTls(
+          config,
+          await readLiveTls(target.kube, config.namespace),
+          address ? hostOf(address) : undefined,
+          new Date(),
+        ),
+      }
+    : undefined;
   // The backup objects (when a bucket is set) come after the registry's: the CronJob mounts its claim.
-  const objects = [...(await renderManifests(config, credentials)), ...(await renderBackupObjects(config))];
+  const objects = [
+    ...(await renderManifests(config, credentials, tls?.prepared.tls)),
+    ...(await renderBackupObjects(config)),
+  ];
   const dryRun = serverDryRun || Boolean(flags.diff);
 
   const deployContext: DeployContext = {
@@ -127,6 +145,7 @@ export async function executeDeploy(
     },
     credentials,
     objects,
+    tls,
     live: new Map(),
     applied: [],
     diffs: [],
@@ -139,7 +158,11 @@ export async function executeDeploy(
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
   if (config.backup.bucket) deployContext.warnings.push(...backupDeployNotes(config).warnings);
-  const report = (ok: boolean): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
+  if (!tls) deployContext.warnings.push(insecureHttpWarning);
+  const report = (
+    ok: boolean,
+    certificate?: DeployReport["certificate"],
+  ): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
     ok,
     dryRun,
     target: target.label,
@@ -152,6 +175,15 @@ export async function executeDeploy(
       ...credentialsSecretNames,
       credentialsSource: source,
     },
+    usage: registryUsage({
+      tlsMode: config.tls.mode,
+      address: deployContext.address ?? null,
+      hostname: config.tls.hostname,
+      namespace: config.namespace,
+      username: credentials.username,
+      reach: target.reach,
+    }),
+    certificate,
     warnings: deployContext.warnings,
     diffs: flags.diff ? deployContext.diffs : undefined,
     ...(config.backup.bucket ? { backup: backupSection() } : {}),
@@ -192,7 +224,7 @@ export async function executeDeploy(
       `A registry password was generated and stored in Secret ${config.namespace}/${names.pullSecret}.`,
     );
   }
-  const final = report(true);
+  const final = report(true, deployContext.tls && (await certificateSummary(deployContext.tls.prepared)));
   await ctx.out.result(final, () => {
     const text = deployReportText(final, config.namespace);
     return final.backup ? `${text}\n${backupDeployText(final.backup)}` : text;

@@ -18,12 +18,19 @@ export function addSettingOptions(command: Command, include: (setting: Setting) 
     );
     if (setting.choices) option.choices(setting.choices);
     command.addOption(option);
+    if (setting.shortcut) {
+      command.option(
+        `--${setting.shortcut.flag}`,
+        `${setting.shortcut.description} (short for --${setting.flag} ${setting.shortcut.value})`,
+      );
+    }
   }
   return command;
 }
 
 export const settingGroups = {
   cluster: (s: Setting) => s.key.startsWith("cluster.") || s.key === "timeouts.eksctl",
-  registry: (s: Setting) => /^(registry|storage|network|backup)\./.test(s.key) || s.key === "timeouts.deploy",
+  registry: (s: Setting) =>
+    /^(registry|storage|network|tls|backup)\./.test(s.key) || s.key === "timeouts.deploy",
   all: (_: Setting) => true,
 };
