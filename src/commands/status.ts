@@ -22,6 +22,10 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { healthReportText } = await import("../core/health/report-text.js");
   const { names } = await import("../core/render/names.js");
   const { gatherSnapshot } = await import("../steps/health/gather.js");
+  const { gatherTlsStatus } = await import("../steps/health/tls.js");
+  const { loadBalancerAddress } = await import("../steps/deploy/wait.js");
+  const { registryUsage } = await import("../core/tls/usage.js");
+  const { tlsStatusText } = await import("../core/tls/status.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { config } = await resolveFromContext(ctx, flags);
@@ -34,7 +38,19 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });
-    await ctx.out.result({ target: target.label, ...report }, () => healthReportText(report, target.label));
+    const tls = await gatherTlsStatus(target.kube, config.namespace, new Date());
+    const usage = registryUsage({
+      tlsMode: tls.mode ?? config.tls.mode,
+      address: loadBalancerAddress(snapshot.service) ?? null,
+      hostname: config.tls.hostname,
+      namespace: config.namespace,
+      username: config.registry.username,
+      reach: target.reach,
+    });
+    for (const warning of tls.warnings) ctx.out.warn(warning);
+    await ctx.out.result({ target: target.label, ...report, tls: { ...tls, usage } }, () =>
+      [healthReportText(report, target.label), "", ...tlsStatusText(tls, usage)].join("\n"),
+    );
     if (!report.healthy) ctx.state.exitCode = 1;
   } finally {
     await target.close();
