@@ -12,6 +12,8 @@ import { prepareServerTls } from "../core/tls/prepare.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
 
+const MADE_BY_DEPLOY = { certificate: "<made by clouddrove deploy>", key: "<made by clouddrove deploy>" };
+
 export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { config } = await resolveForPurpose(ctx, flags, "deploy");
   const password = await resolveRegistryPassword(passwordInputs(ctx, Boolean(flags.registryPasswordStdin)));
@@ -21,9 +23,14 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
   const htpasswd = flags.showSecrets
     ? await htpasswdLine(username, password.value)
     : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
-  // A CA and server certificate made for this output only (nothing else holds them); deploy keeps the
-  // cluster's own. Without a cluster there is no load balancer address to name yet.
-  const tls = servesTls(config) ? (await prepareServerTls(config, {}, undefined, new Date())).tls : undefined;
+  // With --show-secrets (output to apply as is): a CA and server certificate made for this output only
+  // (nothing else holds them), for the names known without a cluster; deploy keeps the cluster's own.
+  // Masked, a stand-in: the output cannot be applied anyway, and making keys would load the X.509 library.
+  const tls = !servesTls(config)
+    ? undefined
+    : flags.showSecrets
+      ? (await prepareServerTls(config, {}, undefined, new Date())).tls
+      : { ca: MADE_BY_DEPLOY, server: MADE_BY_DEPLOY };
   const objects = [
     ...(await renderManifests(
       config,
