@@ -8,7 +8,11 @@ const templates = await import("../dist/core/render/templates.js");
 const texts = await Promise.all(templates.TEMPLATE_FILES.map(templates.readTemplate));
 const objects = await templates.parseTemplateObjects();
 const { renderRegistryConfigFromTemplate } = await import("../dist/core/render/registry-config.js");
-const registryConfig = await renderRegistryConfigFromTemplate();
+const registryConfig = await renderRegistryConfigFromTemplate("tls");
+const registryConfigHttp = await renderRegistryConfigFromTemplate("http");
 const target = templates.compiledTemplatesUrl;
 mkdirSync(fileURLToPath(new URL(".", target)), { recursive: true });
-writeFileSync(target, JSON.stringify({ digest: templates.templatesDigest(texts), objects, registryConfig }));
+writeFileSync(
+  target,
+  JSON.stringify({ digest: templates.templatesDigest(texts), objects, registryConfig, registryConfigHttp }),
+);

@@ -2,11 +2,22 @@
  * One HTTP(S) request and its whole answer, on Node's own http/https — not the global fetch. Node's fetch
  * is undici, compiled on first use together with its WebAssembly HTTP parser: about 35 MiB of resident
  * memory and half a second of a short command (measured on a no-op deploy's smoke test), for a few small
- * requests to the registry. node:https also takes a CA to trust per request, which the registry's
- * private certificate authority needs.
+ * requests to the registry. node:https also takes the CA to trust and the name to check per request,
+ * which the registry's private certificate authority needs.
  */
 import http from "node:http";
 import https from "node:https";
+
+/** For https: the certificate authority to trust instead of the system's, and the name to check. */
+export interface TlsTrust {
+  /** PEM CA certificate(s) (clouddrove's private CA). */
+  ca: string;
+  /**
+   * The name the certificate must carry when the URL's host is another (a port-forward on 127.0.0.1
+   * reaches a pod whose certificate names the Service), checked as curl --resolve would.
+   */
+  servername?: string;
+}
 
 export interface Exchange {
   method?: string;
@@ -14,8 +25,8 @@ export interface Exchange {
   body?: Uint8Array | string;
   /** Ends the request when the whole exchange has not finished in this time. */
   timeoutMs: number;
-  /** PEM of the certificate authorities to trust for https (the system's when not given). */
-  ca?: string;
+  /** For https: whom to trust (the system's CAs when not given). */
+  tls?: TlsTrust;
 }
 
 export interface Answer {
@@ -38,7 +49,9 @@ export function exchange(url: URL, options: Exchange): Promise<Answer> {
         ...options.headers,
         ...(body === undefined ? {} : { "Content-Length": String(body.length) }),
       },
-      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.tls ? { ca: options.tls.ca, servername: options.tls.servername } : {}),
+      // One connection per request, like a fresh client: no idle socket outlives a port-forward.
+      agent: false,
     });
     // Whatever ends the exchange first settles it: after a destroy, a response that had started may only
     // close, without an error.

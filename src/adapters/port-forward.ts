@@ -81,6 +81,9 @@ export async function openPortForward(
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+    // A client that resets its connection (a TLS client closing at once after its answer) must not
+    // become an uncaught error: the connection is over, and so is its stream.
+    socket.on("error", () => socket.destroy());
     connect(socket).catch((error: unknown) => {
       errors.push(error instanceof Error ? error.message : String(error));
       socket.destroy();

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { OperationError } from "../errors.js";
-import { type Answer, exchange } from "./http-exchange.js";
+import { type Answer, exchange, type TlsTrust } from "./http-exchange.js";
 
 export interface RegistryEndpoint {
   /** e.g. "http://127.0.0.1:5000" (no trailing path). */
@@ -15,8 +15,8 @@ export interface RegistryEndpoint {
   password?: string;
   /** Deadline of one request; 120 s unless given (a large blob upload is one request). */
   timeoutMs?: number;
-  /** PEM of the certificate authority to trust for an https baseUrl (the system's when not given). */
-  ca?: string;
+  /** An https baseUrl whose certificate comes from this CA (clouddrove's private CA). */
+  tls?: TlsTrust;
 }
 
 export const MEDIA_TYPES = {
@@ -97,7 +97,7 @@ async function request(e: RegistryEndpoint, url: string, options: RequestOptions
       headers: { ...authHeader(e), ...options.headers },
       body: options.body,
       timeoutMs: e.timeoutMs ?? 120_000,
-      ca: e.ca,
+      tls: e.tls,
     });
   } catch (error) {
     throw new RegistryApiError(

@@ -6,9 +6,13 @@ import { resolveForPurpose } from "../config/options.js";
 import type { Config } from "../config/schema.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import { renderBackupObjects } from "../core/backup/render.js";
-import { maskSecrets, renderManifests, toYamlStream } from "../core/render/index.js";
+import { maskSecrets, renderManifests, servesTls, toYamlStream } from "../core/render/index.js";
+import { insecureHttpWarning } from "../core/tls/plan.js";
+import { prepareServerTls } from "../core/tls/prepare.js";
 import type { CommandContext } from "./context.js";
 import type { DeployFlags } from "./deploy-flags.js";
+
+const MADE_BY_DEPLOY = { certificate: "<made by clouddrove deploy>", key: "<made by clouddrove deploy>" };
 
 export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promise<void> {
   const { config } = await resolveForPurpose(ctx, flags, "deploy");
@@ -19,13 +23,20 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
   const htpasswd = flags.showSecrets
     ? await htpasswdLine(username, password.value)
     : `${username}:$2y$10$${"masked".padEnd(53, ".")}`;
+  // With --show-secrets (output to apply as is): a CA and server certificate made for this output only
+  // (nothing else holds them), for the names known without a cluster; deploy keeps the cluster's own.
+  // Masked, a stand-in: the output cannot be applied anyway, and making keys would load the X.509 library.
+  const tls = !servesTls(config)
+    ? undefined
+    : flags.showSecrets
+      ? (await prepareServerTls(config, {}, undefined, new Date())).tls
+      : { ca: MADE_BY_DEPLOY, server: MADE_BY_DEPLOY };
   const objects = [
-    ...(await renderManifests(config, {
-      username,
-      password: password.value,
-      httpSecret: generateSecret(),
-      htpasswd,
-    })),
+    ...(await renderManifests(
+      config,
+      { username, password: password.value, httpSecret: generateSecret(), htpasswd },
+      tls,
+    )),
     // After the registry objects: the CronJob mounts the registry's claim.
     ...(await renderBackupObjects(config)),
   ];
@@ -53,6 +64,7 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
 }
 
 function warnIfClosed(ctx: CommandContext, config: Config): void {
+  if (!servesTls(config)) ctx.out.warn(insecureHttpWarning);
   if (config.network.allowedCidrs.length === 0) {
     ctx.out.warn(
       "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +

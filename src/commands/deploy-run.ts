@@ -18,8 +18,11 @@ import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import type { Obj } from "../core/health/snapshot.js";
-import { type RegistryCredentials, renderManifests } from "../core/render/index.js";
+import { type RegistryCredentials, renderManifests, servesTls } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
+import { hostOf, insecureHttpWarning } from "../core/tls/plan.js";
+import { certificateSummary, prepareServerTls } from "../core/tls/prepare.js";
+import { registryUsage } from "../core/tls/usage.js";
 import { parseDurationMs } from "../core/validators.js";
 import { UsageError } from "../errors.js";
 import { runTasks } from "../io/renderer.js";
@@ -28,7 +31,8 @@ import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
 import { clusterFileSystemId } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
-import { writePendingPullSecret } from "../steps/deploy/pull-secret.js";
+import { pullHosts, writePendingPullSecret } from "../steps/deploy/pull-secret.js";
+import { readLiveTls } from "../steps/deploy/tls.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { readRecordedVersion } from "../steps/upgrade/version-record.js";
@@ -153,9 +157,23 @@ async function deployWithConfig(
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);
   const address = loadBalancerAddress(liveService as Obj | undefined);
-  if (address) credentials.pullHosts = [address];
+  if (address) credentials.pullHosts = pullHosts(config, address);
+  // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).
+  const tls = servesTls(config)
+    ? {
+        prepared: await prepareServerTls(
+          config,
+          await readLiveTls(target.kube, config.namespace),
+          address ? hostOf(address) : undefined,
+          new Date(),
+        ),
+      }
+    : undefined;
   // The backup objects (when a bucket is set) come after the registry's: the CronJob mounts its claim.
-  const objects = [...(await renderManifests(config, credentials)), ...(await renderBackupObjects(config))];
+  const objects = [
+    ...(await renderManifests(config, credentials, tls?.prepared.tls)),
+    ...(await renderBackupObjects(config)),
+  ];
   const dryRun = serverDryRun || Boolean(flags.diff);
 
   const deployContext: DeployContext = {
@@ -172,6 +190,7 @@ async function deployWithConfig(
     },
     credentials,
     objects,
+    tls,
     live: new Map(),
     applied: [],
     diffs: [],
@@ -184,7 +203,11 @@ async function deployWithConfig(
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
   deployContext.warnings.push(...backupDeployNotes(config).warnings);
-  const report = (ok: boolean): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
+  if (!tls) deployContext.warnings.push(insecureHttpWarning);
+  const report = (
+    ok: boolean,
+    certificate?: DeployReport["certificate"],
+  ): DeployReport & { backup?: ReturnType<typeof backupSection> } => ({
     ok,
     dryRun,
     target: target.label,
@@ -197,6 +220,15 @@ async function deployWithConfig(
       ...credentialsSecretNames,
       credentialsSource: source,
     },
+    usage: registryUsage({
+      tlsMode: config.tls.mode,
+      address: deployContext.address ?? null,
+      hostname: config.tls.hostname,
+      namespace: config.namespace,
+      username: credentials.username,
+      reach: target.reach,
+    }),
+    certificate,
     warnings: deployContext.warnings,
     diffs: flags.diff ? deployContext.diffs : undefined,
     ...(config.backup.bucket ? { backup: backupSection() } : {}),
@@ -244,7 +276,7 @@ async function deployWithConfig(
       `A registry password was generated and stored in Secret ${config.namespace}/${names.pullSecret}.`,
     );
   }
-  const final = report(true);
+  const final = report(true, deployContext.tls && (await certificateSummary(deployContext.tls.prepared)));
   await ctx.out.result(final, () => {
     const text = deployReportText(final, config.namespace);
     return final.backup ? `${text}\n${backupDeployText(final.backup)}` : text;

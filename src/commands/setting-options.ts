@@ -20,6 +20,12 @@ export function addSettingOptions(command: Command, include: (setting: Setting) 
     );
     if (setting.choices) option.choices(setting.choices);
     command.addOption(option);
+    if (setting.shortcut) {
+      command.option(
+        `--${setting.shortcut.flag}`,
+        `${setting.shortcut.description} (short for --${setting.flag} ${setting.shortcut.value})`,
+      );
+    }
   }
   return command;
 }
@@ -67,11 +73,12 @@ export const COMMAND_SETTINGS = {
     "registry.",
     "storage.",
     "network.",
+    "tls.",
     "backup.",
     "timeouts.deploy",
     "timeouts.lock",
   ),
-  status: keys("registry.image", "registry.version", "registry.replicas"),
+  status: keys("registry.image", "registry.version", "registry.replicas", "tls."),
   "backup now": keys(...backupBucket, "timeouts.lock"),
   "backup list": keys(...backupBucket),
   "backup snapshot": keys(...backupBucket),

@@ -25,6 +25,10 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { names } = await import("../core/render/names.js");
   const { gatherSnapshot } = await import("../steps/health/gather.js");
   const { checkReplicaLogins } = await import("../steps/health/replica-logins.js");
+  const { gatherTlsStatus } = await import("../steps/health/tls.js");
+  const { loadBalancerAddress } = await import("../steps/deploy/wait.js");
+  const { registryUsage } = await import("../core/tls/usage.js");
+  const { tlsStatusText } = await import("../core/tls/status.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
@@ -46,12 +50,23 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       networkPolicies: [names.networkPolicies.defaultDeny, names.networkPolicies.registryIngress],
       requireLoadBalancer: true,
     });
+    const tls = await gatherTlsStatus(target.kube, config.namespace, new Date());
+    const usage = registryUsage({
+      tlsMode: tls.mode ?? config.tls.mode,
+      address: loadBalancerAddress(snapshot.service) ?? null,
+      hostname: config.tls.hostname,
+      namespace: config.namespace,
+      username: config.registry.username,
+      reach: target.reach,
+    });
     // Warnings are not problems: they leave `healthy` (and the exit code) alone.
-    const warnings = backupStatusWarnings(config);
-    await ctx.out.result({ target: target.label, ...report, warnings }, () =>
+    const warnings = [...backupStatusWarnings(config), ...tls.warnings];
+    await ctx.out.result({ target: target.label, ...report, tls: { ...tls, usage }, warnings }, () =>
       [
         healthReportText(report, target.label, new Date()),
-        ...(warnings.length > 0 ? ["Warnings:", ...warnings.map((w) => `  - ${w}`)] : []),
+        "",
+        ...tlsStatusText(tls, usage),
+        ...(warnings.length > 0 ? ["", "Warnings:", ...warnings.map((w) => `  - ${w}`)] : []),
       ].join("\n"),
     );
     if (!report.healthy) ctx.state.exitCode = 1;

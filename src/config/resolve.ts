@@ -233,6 +233,14 @@ export function resolveConfig(inputs: ResolveInputs): ResolvedConfig {
   for (const setting of SETTINGS) {
     const raw = inputs.flags?.[flagProperty(setting)];
     if (raw !== undefined) take(setting, raw, "flag", `--${setting.flag}`);
+    const shortcut = setting.shortcut;
+    if (shortcut && inputs.flags?.[flagProperty({ ...setting, flag: shortcut.flag })] === true) {
+      if (raw !== undefined && raw !== shortcut.value) {
+        problems.push(
+          `--${shortcut.flag} and --${setting.flag} ${describe(raw)} contradict each other: give one of them`,
+        );
+      } else take(setting, shortcut.value, "flag", `--${shortcut.flag}`);
+    }
   }
 
   if (problems.length === 0) {

@@ -5,6 +5,9 @@
 import { availabilityZone } from "../core/validators.js";
 import { SETTINGS, type SettingValue } from "./settings.js";
 
+/** How clients reach the registry (docs/tls.md). */
+export type TlsMode = "private-ca" | "insecure-http";
+
 export interface Config {
   namespace: string;
   cluster: {
@@ -32,6 +35,13 @@ export interface Config {
     nfs: { server?: string; path: string };
   };
   network: { allowedCidrs: string[]; loadBalancer: "nlb" | "clb"; scheme: "internal" | "internet-facing" };
+  tls: {
+    mode: TlsMode;
+    /** A DNS name clients use, added to the server certificate. */
+    hostname?: string;
+    /** Validity of a server certificate the private CA issues. */
+    certificateDays: number;
+  };
   backup: {
     bucket?: string;
     prefix: string;

@@ -29,6 +29,8 @@ export interface Setting {
   max?: number;
   /** `init` asks this setting (it has no default that is safe for everybody). */
   ask?: string;
+  /** A boolean flag that stands for one value of this setting, e.g. --insecure-http. */
+  shortcut?: { flag: string; value: string; description: string };
 }
 
 const S = (s: Setting) => s;
@@ -216,6 +218,41 @@ export const SETTINGS: readonly Setting[] = [
     description: "internal (VPC only) or internet-facing load balancer",
     default: "internal",
     choices: ["internal", "internet-facing"],
+  }),
+
+  S({
+    key: "tls.mode",
+    kind: "enum",
+    flag: "tls-mode",
+    description:
+      "how clients reach the registry: private-ca (TLS from a CA clouddrove keeps in the cluster) or insecure-http (plain HTTP; --insecure-http)",
+    default: "private-ca",
+    choices: ["private-ca", "insecure-http"],
+    shortcut: {
+      flag: "insecure-http",
+      value: "insecure-http",
+      description: "serve plain HTTP (every client must list the registry as insecure)",
+    },
+    ask: "TLS: private-ca (clouddrove's own CA; clients trust it with `clouddrove trust`) or insecure-http",
+  }),
+  S({
+    key: "tls.hostname",
+    kind: "string",
+    flag: "hostname",
+    description:
+      "a DNS name clients use for the registry, added to the server certificate (e.g. registry.example.com)",
+    check: check.dnsName,
+    ask: "DNS name clients will use for the registry",
+  }),
+  S({
+    key: "tls.certificateDays",
+    kind: "integer",
+    flag: "tls-certificate-days",
+    description:
+      "days a server certificate issued by the private CA is valid (deploy renews it ahead of expiry)",
+    default: 365,
+    min: 1,
+    max: 825,
   }),
 
   S({

@@ -42,7 +42,10 @@ export function nextInitQuestion(
       { key: "storage.nfs.path", optional: false },
     );
   }
-  candidates.push({ key: "network.allowedCidrs", optional: true }, { key: "backup.bucket", optional: true });
+  candidates.push({ key: "network.allowedCidrs", optional: true }, { key: "tls.mode", optional: false });
+  // A name of the user's own goes into the server certificate; the load balancer's is added by deploy.
+  if (config.tls.mode === "private-ca") candidates.push({ key: "tls.hostname", optional: true });
+  candidates.push({ key: "backup.bucket", optional: true });
   if (config.backup.bucket) {
     candidates.push({ key: "backup.credentials", optional: false });
     if (config.backup.credentials === "irsa") candidates.push({ key: "backup.roleArn", optional: false });

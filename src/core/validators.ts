@@ -162,6 +162,13 @@ export const hostname: Check = (v) =>
     ? undefined
     : "a host name or IP address";
 
+// A name a certificate can carry and clients use: lowercase RFC 1123 labels joined by dots (an IPv4
+// address is such a name too, and goes into the certificate as an IP); no wildcard, no port.
+export const dnsName: Check = (v) =>
+  v.length <= 253 && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(v)
+    ? undefined
+    : "a lowercase DNS name such as registry.example.com, or an IPv4 address (no port, no wildcard)";
+
 export const absolutePath: Check = (v) =>
   v.startsWith("/") ? undefined : "an absolute path such as /exports/registry";
 

@@ -78,6 +78,10 @@ describe("the first deploy at a terminal", () => {
     tty.type(""); // skip: the sandbox's simulated EFS stands in
     await tty.waitFor(/CIDRs admitted/);
     tty.type("10.0.0.0/8");
+    await tty.waitFor(/TLS: private-ca/);
+    tty.type(""); // the default: TLS from the private CA
+    await tty.waitFor(/DNS name clients will use/);
+    tty.type("");
     await tty.waitFor(/S3 bucket/);
     tty.type("");
     await tty.waitFor(/Registry password/);

@@ -37,6 +37,10 @@ describe("init in a real terminal", () => {
     tty.type("fs-0123456789abcdef0");
     await tty.waitFor(/CIDRs admitted/);
     tty.type("");
+    await tty.waitFor(/TLS: private-ca/);
+    tty.type(""); // the default: TLS from the private CA
+    await tty.waitFor(/DNS name clients will use/);
+    tty.type("");
     await tty.waitFor(/S3 bucket/);
     tty.type("");
     const screen = await tty.waitFor(/Wrote .*clouddrove\.yaml/);
@@ -46,6 +50,7 @@ describe("init in a real terminal", () => {
     expect(written).toEqual({
       cluster: { name: "clouddrove", region: "eu-west-1" },
       storage: { type: "efs", efs: { fileSystemId: "fs-0123456789abcdef0" } },
+      tls: { mode: "private-ca" },
     });
   });
 

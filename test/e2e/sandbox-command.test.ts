@@ -7,6 +7,7 @@ import { execFileSync, execSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBuiltCli } from "../support/built-cli.js";
+import { fetchTrusting } from "../support/fetch-trusting.js";
 import { tempDir } from "../support/run-cli.js";
 import { processGroup, stopSandbox } from "../support/sandbox-daemon.js";
 
@@ -84,12 +85,26 @@ describe("the sandbox as a cluster you point at", () => {
       execSync(kubectlLine as string, { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: cwd } }),
     );
     const { username, password } = config.auths[address as string];
-    const url = `http://${address}/v2/`;
-    const authorized = await fetch(url, {
+    // The registry serves TLS from the private CA: the CA as the printed line reads it, trusted alone.
+    const caLine =
+      /^ {2}# or by hand: (kubectl .*get configmap registry-clouddrove-ca .*) \| sudo tee /m.exec(
+        deploy.stdout,
+      )?.[1];
+    expect(caLine).toContain("--context clouddrove-sandbox");
+    const ca = execSync(caLine as string, {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", HOME: cwd },
+    });
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const url = `https://${address}/v2/`;
+    const trusting = fetchTrusting({ ca });
+    const authorized = await trusting(url, {
       headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` },
     });
     expect(authorized.status).toBe(200);
-    expect((await fetch(url)).status).toBe(401);
+    expect((await trusting(url)).status).toBe(401);
+    // Without the CA there is no TLS session at all.
+    await expect(fetch(url)).rejects.toThrow();
   });
 
   it("status --sandbox uses the running sandbox instead of starting a second one", () => {

@@ -135,6 +135,9 @@ function deploy(extra: string[] = [], runEnv = env()) {
       "deploy",
       "--yes",
       "--no-smoke-test",
+      // Plain HTTP: these tests push and read images with fetch through the load balancer; TLS is
+      // proven by deploy-tls-sandbox.test.ts.
+      "--insecure-http",
       "--efs-file-system-id",
       "fs-0123456789abcdef0",
       ...extra,
@@ -733,9 +736,12 @@ describe("--sandbox", () => {
     expect(Object.keys(runEnv).filter((name) => name.startsWith("AWS_"))).toEqual([]);
     const bucket = ["--backup-bucket", BUCKET, "--backup-prefix", "sandbox/", "--backup-role-arn", ROLE];
     try {
-      const deployed = await runCli(["-o", "json", "deploy", "--sandbox", "--yes", ...bucket], {
-        env: runEnv,
-      });
+      const deployed = await runCli(
+        ["-o", "json", "deploy", "--sandbox", "--yes", "--insecure-http", ...bucket],
+        {
+          env: runEnv,
+        },
+      );
       expect(deployed.stderr).not.toContain("Error");
       expect(deployed.code).toBe(0);
       const report = JSON.parse(deployed.stdout);

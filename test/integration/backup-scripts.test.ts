@@ -53,7 +53,10 @@ let busyboxPath: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "clouddrove-backup-it-"));
   s3 = await startS3Server();
-  const config = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] }).config;
+  const config = resolveConfig({
+    // Plain HTTP: TLS is proven by registry-tls.test.ts.
+    set: ["storage.efs.fileSystemId=fs-0123456789abcdef0", "tls.mode=insecure-http"],
+  }).config;
   const objects = await renderManifests(config, {
     username: "clouddrove",
     password: PASSWORD,

@@ -16,6 +16,9 @@ describe("clouddrove init at a terminal", () => {
       "fs-nothex", // EFS id: rejected
       "fs-0123456789abcdef0",
       "10.0.0.0/8", // allowed CIDRs
+      "", // TLS: the default, private-ca
+      "Registry.Example.com", // host name: rejected (upper case)
+      "registry.example.com",
       "", // backup bucket: skip
     ]);
     const env = cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: "a-very-secret-password" });
@@ -28,6 +31,8 @@ describe("clouddrove init at a terminal", () => {
       "shared ReadWriteMany storage behind the volume",
       "EFS file system id (fs-...) (optional, Enter to skip)",
       expect.stringContaining("CIDRs admitted"),
+      expect.stringContaining("TLS: private-ca"),
+      expect.stringContaining("DNS name clients will use"),
       expect.stringContaining("S3 bucket"),
     ]);
     // The line under a rejected answer says what is expected, once ("Expected expected ..." before).
@@ -37,6 +42,8 @@ describe("clouddrove init at a terminal", () => {
     expect(prompter.asked[3]?.rejected).toEqual([
       "Expected an EFS file system id such as fs-0123456789abcdef0.",
     ]);
+    expect(prompter.asked[5]?.default).toBe("private-ca");
+    expect(prompter.asked[6]?.rejected[0]).toContain("lowercase DNS name");
     expect(prompter.asked[1]?.default).toBe("clouddrove");
     // ebs would only end the run (ReadWriteOnce, one zone): it is not offered.
     expect(prompter.asked[2]?.choices).toEqual(["efs", "nfs"]);
@@ -47,13 +54,22 @@ describe("clouddrove init at a terminal", () => {
       cluster: { name: "clouddrove", region: "eu-west-1" },
       storage: { type: "efs", efs: { fileSystemId: "fs-0123456789abcdef0" } },
       network: { allowedCidrs: ["10.0.0.0/8"] },
+      tls: { mode: "private-ca", hostname: "registry.example.com" },
     });
     expect(run.stdout).toContain("Wrote");
   });
 
   it("does not ask what a flag or env var already gave, and follows storage choices", async () => {
     const cwd = tempDir();
-    const prompter = new ScriptedPrompter(["nfs", "nfs.internal", "/exports/registry", "", ""]);
+    // Plain HTTP chosen: no host name question follows.
+    const prompter = new ScriptedPrompter([
+      "nfs",
+      "nfs.internal",
+      "/exports/registry",
+      "",
+      "insecure-http",
+      "",
+    ]);
     const env = cleanEnv({ CLOUDDROVE_CLUSTER_REGION: "us-west-2" });
     const run = await runCli(["init", "--cluster-name", "prod"], { cwd, tty: true, prompter, env });
     expect(run.code).toBe(0);
@@ -62,10 +78,12 @@ describe("clouddrove init at a terminal", () => {
       "NFS server host name or address",
       "exported path on the NFS server",
       expect.stringContaining("CIDRs"),
+      expect.stringContaining("TLS: private-ca"),
       expect.stringContaining("S3 bucket"),
     ]);
     const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
     expect(written.cluster).toEqual({ name: "prod", region: "us-west-2" });
+    expect(written.tls).toEqual({ mode: "insecure-http" });
     expect(written.storage).toEqual({
       type: "nfs",
       nfs: { server: "nfs.internal", path: "/exports/registry" },
@@ -80,6 +98,8 @@ describe("clouddrove init at a terminal", () => {
       "efs",
       "",
       "",
+      "", // TLS: private-ca
+      "", // no host name
       "registry-backups",
       "irsa",
       "arn:aws:iam::123456789012:role/clouddrove-backup",

@@ -76,7 +76,10 @@ describe("two registry replicas from the rendered manifests on one volume", () =
   };
 
   beforeAll(async () => {
-    const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
+    const { config } = resolveConfig({
+      // Plain HTTP: TLS is proven by registry-tls.test.ts.
+      set: ["storage.efs.fileSystemId=fs-0123456789abcdef0", "tls.mode=insecure-http"],
+    });
     // Apache htpasswd writes $2y$; bcryptjs writes $2b$. Same algorithm; the registry must take $2y$.
     const htpasswd = `${USER}:${bcrypt.hashSync(PASSWORD, 10).replace(/^\$2b\$/, "$2y$")}`;
     objects = await renderManifests(config, {
@@ -251,7 +254,10 @@ describe("the init container's script, run by busybox sh as in the Alpine image"
     spawnSync("busybox", ["sh", "-c", script.replaceAll(names.dataPath, dir)], { encoding: "utf8" });
 
   beforeAll(async () => {
-    const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
+    const { config } = resolveConfig({
+      // Plain HTTP: TLS is proven by registry-tls.test.ts.
+      set: ["storage.efs.fileSystemId=fs-0123456789abcdef0", "tls.mode=insecure-http"],
+    });
     const objects = await renderManifests(config, {
       username: USER,
       password: PASSWORD,

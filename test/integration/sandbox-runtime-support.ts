@@ -27,7 +27,10 @@ export async function connect(sandbox: Sandbox): Promise<Kube> {
 
 /** clouddrove's registry objects for an EFS-backed install, with real credentials. */
 export async function renderedRegistry(): Promise<KubeObject[]> {
-  const { config } = resolveConfig({ set: [`storage.efs.fileSystemId=${FILE_SYSTEM}`] });
+  const { config } = resolveConfig({
+    // Plain HTTP: these tests reach the pods with fetch; deploy-sandbox and registry-tls prove TLS.
+    set: [`storage.efs.fileSystemId=${FILE_SYSTEM}`, "tls.mode=insecure-http"],
+  });
   return renderManifests(config, {
     username: USER,
     password: PASSWORD,

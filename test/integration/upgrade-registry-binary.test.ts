@@ -84,7 +84,10 @@ describe("the 2 -> 3 migration with the real 2.8.2 and 3.0.0 binaries", () => {
   };
 
   beforeAll(async () => {
-    const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
+    const { config } = resolveConfig({
+      // Plain HTTP: TLS is proven by registry-tls.test.ts.
+      set: ["storage.efs.fileSystemId=fs-0123456789abcdef0", "tls.mode=insecure-http"],
+    });
     const htpasswd = `${USER}:${bcrypt.hashSync(PASSWORD, 10).replace(/^\$2b\$/, "$2y$")}`;
     const objects = await renderManifests(config, {
       username: USER,

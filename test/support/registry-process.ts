@@ -7,6 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../sandbox/src/runtime/ports.js";
@@ -38,6 +40,8 @@ export interface LocalRewrite {
   htpasswdPath: string;
   port: number;
   debugPort: number;
+  /** Where the server certificate and key were written, when the config serves TLS. */
+  tls?: { certificatePath: string; keyPath: string };
 }
 
 /** The rendered config.yml with the machine-specific values replaced (set by path, nothing else touched). */
@@ -52,6 +56,12 @@ export async function localConfig(renderedConfig: string, rewrite: LocalRewrite)
   set(["auth", "htpasswd", "path"], rewrite.htpasswdPath);
   set(["http", "addr"], `127.0.0.1:${rewrite.port}`);
   set(["http", "debug", "addr"], `127.0.0.1:${rewrite.debugPort}`);
+  if (rewrite.tls) {
+    set(["http", "tls", "certificate"], rewrite.tls.certificatePath);
+    set(["http", "tls", "key"], rewrite.tls.keyPath);
+  } else if (doc.hasIn(["http", "tls"])) {
+    throw new Error("the rendered config serves TLS but the replica has no certificate");
+  }
   return doc.toString();
 }
 
@@ -61,6 +71,8 @@ export interface ReplicaSpec {
   env: Record<string, string>;
   configYml: string;
   htpasswd: string;
+  /** The server certificate and key the pod mounts (tls.mode private-ca), read from the rendered Secret. */
+  tls?: { certificate: string; key: string; mountPath: string };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: reads into rendered JSON objects
@@ -96,11 +108,22 @@ export function replicaSpec(objects: KubeObject[], containerName = "registry"): 
   const volume = (name: string) => pod.volumes.find((v: Any) => v.name === name);
   const configMap = find("ConfigMap", volume("config").configMap.name);
   const auth = volume("auth").secret;
+  const tlsVolume = volume("tls")?.secret;
+  const tlsMount = (container.volumeMounts ?? []).find((m: Any) => m.name === "tls");
   return {
     args: container.args,
     env,
     configYml: configMap.data["config.yml"],
     htpasswd: secretValue(auth.secretName, auth.items[0].key),
+    ...(tlsVolume
+      ? {
+          tls: {
+            certificate: secretValue(tlsVolume.secretName, "tls.crt"),
+            key: secretValue(tlsVolume.secretName, "tls.key"),
+            mountPath: tlsMount.mountPath,
+          },
+        }
+      : {}),
   };
 }
 
@@ -129,6 +152,12 @@ export async function startRegistry(options: StartOptions): Promise<RegistryProc
   const htpasswdPath = join(dir, "htpasswd");
   const configPath = join(dir, "config.yml");
   await writeFile(htpasswdPath, options.replica.htpasswd, { mode: 0o444 });
+  const served = options.replica.tls;
+  const tls = served ? { certificatePath: join(dir, "tls.crt"), keyPath: join(dir, "tls.key") } : undefined;
+  if (served && tls) {
+    await writeFile(tls.certificatePath, served.certificate, { mode: 0o444 });
+    await writeFile(tls.keyPath, served.key, { mode: 0o400 });
+  }
   await writeFile(
     configPath,
     await localConfig(options.replica.configYml, {
@@ -136,6 +165,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryProc
       htpasswdPath,
       port,
       debugPort,
+      tls,
     }),
   );
 
@@ -154,7 +184,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryProc
   });
   const exited = once(child, "exit");
 
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `${served ? "https" : "http"}://127.0.0.1:${port}`;
   const stop = async () => {
     await stopProcess(child, exited);
     await rm(dir, { recursive: true, force: true });
@@ -168,14 +198,25 @@ export async function startRegistry(options: StartOptions): Promise<RegistryProc
   return { baseUrl, debugUrl: `http://127.0.0.1:${debugPort}`, logs: () => output, stop };
 }
 
+/** GET / once; over HTTPS without checking the certificate (the tests check it themselves). */
+function answersRoot(baseUrl: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const get = baseUrl.startsWith("https:") ? httpsGet : httpGet;
+    const req = get(`${baseUrl}/`, { rejectUnauthorized: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
 async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the registry exited with ${child.exitCode} at start`);
     try {
-      const response = await fetch(`${baseUrl}/`, { signal: AbortSignal.timeout(1_000) });
-      await response.body?.cancel();
-      if (response.status === 200) return;
+      if ((await answersRoot(baseUrl)) === 200) return;
     } catch {
       // Not listening yet.
     }
@@ -206,9 +247,16 @@ export async function garbageCollect(
     const htpasswdPath = join(dir, "htpasswd");
     await writeFile(htpasswdPath, replica.htpasswd);
     const [port, debugPort] = [await freePort(), await freePort()];
+    const tls = replica.tls
+      ? { certificatePath: join(dir, "tls.crt"), keyPath: join(dir, "tls.key") }
+      : undefined;
+    if (replica.tls && tls) {
+      await writeFile(tls.certificatePath, replica.tls.certificate);
+      await writeFile(tls.keyPath, replica.tls.key, { mode: 0o400 });
+    }
     await writeFile(
       configPath,
-      await localConfig(replica.configYml, { rootDirectory, htpasswdPath, port, debugPort }),
+      await localConfig(replica.configYml, { rootDirectory, htpasswdPath, port, debugPort, tls }),
     );
     const child = spawn(REGISTRY_BINARY, ["garbage-collect", ...flags, configPath], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...replica.env },

@@ -3,7 +3,7 @@ import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
-import { configWith, credentials } from "../support/render-fixtures.js";
+import { configWith, credentials, tls } from "../support/render-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects
 type Any = any;
@@ -11,7 +11,7 @@ type Any = any;
 const EFS = "storage.efs.fileSystemId=fs-0123456789abcdef0";
 
 async function render(config: Config) {
-  const objects = await renderManifests(config, credentials);
+  const objects = await renderManifests(config, credentials, tls);
   const find = (kind: string, name?: string): Any => {
     const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
     if (!found) throw new Error(`no ${kind} ${name ?? ""}`);
@@ -38,6 +38,9 @@ describe("renderManifests with the defaults (efs)", async () => {
       "Secret/registry-clouddrove-htpasswd",
       "Secret/registry-clouddrove-http-secret",
       "Secret/registry-clouddrove-pull",
+      "Secret/registry-clouddrove-ca",
+      "ConfigMap/registry-clouddrove-ca",
+      "Secret/registry-clouddrove-tls",
       "PersistentVolume/registry-clouddrove-data-clouddrove",
       "PersistentVolumeClaim/registry-clouddrove-data",
       "Deployment/registry-clouddrove",
@@ -125,14 +128,14 @@ describe("renderManifests with the defaults (efs)", async () => {
     });
   });
 
-  it("6. probes readiness on TCP 5000 and liveness on GET / (no credentials needed)", () => {
+  it("6. probes readiness on TCP 5000 and liveness on GET / over HTTPS (no credentials needed)", () => {
     expect(registry.ports).toEqual([{ name: "registry", containerPort: 5000, protocol: "TCP" }]);
     expect(registry.readinessProbe).toMatchObject({
       tcpSocket: { port: "registry" },
       initialDelaySeconds: 15,
       periodSeconds: 30,
     });
-    expect(registry.livenessProbe.httpGet).toEqual({ path: "/", port: "registry" });
+    expect(registry.livenessProbe.httpGet).toEqual({ path: "/", port: "registry", scheme: "HTTPS" });
   });
 
   it("7. exposes port 5000 through an internal NLB with client-IP affinity and no source ranges", () => {
@@ -381,10 +384,10 @@ describe("renderManifests with other settings", () => {
         "clouddrove.io/config-sha256"
       ];
     const config = configWith(EFS);
-    const first = digest(await renderManifests(config, credentials));
+    const first = digest(await renderManifests(config, credentials, tls));
     expect(first).toMatch(/^[0-9a-f]{64}$/);
-    expect(digest(await renderManifests(config, { ...credentials, password: "other" }))).toBe(first);
+    expect(digest(await renderManifests(config, { ...credentials, password: "other" }, tls))).toBe(first);
     const rotated = { ...credentials, htpasswd: `clouddrove:${bcrypt.hashSync("new", 4)}` };
-    expect(digest(await renderManifests(config, rotated))).not.toBe(first);
+    expect(digest(await renderManifests(config, rotated, tls))).not.toBe(first);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from "../../src/core/render/index.js";
 import { loadTemplateObjects } from "../../src/core/render/templates.js";
 import { UsageError } from "../../src/errors.js";
-import { configWith, credentials } from "../support/render-fixtures.js";
+import { configWith, credentials, tls } from "../support/render-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into plain JSON objects
 type Any = any;
@@ -20,7 +20,7 @@ const defaults = configWith("storage.efs.fileSystemId=fs-0123456789abcdef0");
 
 describe("maskSecrets", () => {
   it("hides every Secret value, keeps the keys, and leaves the input untouched", async () => {
-    const objects = await renderManifests(defaults, credentials);
+    const objects = await renderManifests(defaults, credentials, tls);
     objects.push({
       apiVersion: "v1",
       kind: "Secret",
@@ -29,17 +29,25 @@ describe("maskSecrets", () => {
     });
     const masked = maskSecrets(objects);
     const secrets = masked.filter((o) => o.kind === "Secret") as Any[];
-    expect(secrets).toHaveLength(4);
+    expect(secrets).toHaveLength(6);
     for (const secret of secrets) {
       for (const field of ["data", "stringData"]) {
         for (const value of Object.values(secret[field] ?? {})) expect(value).toBe("<masked>");
       }
     }
     expect(Object.keys(secrets[0].data)).toEqual(["htpasswd"]);
-    expect(Object.keys(secrets[3].stringData)).toEqual(["a", "b"]);
+    expect(Object.keys(secrets[5].stringData)).toEqual(["a", "b"]);
+    expect(Object.keys(secrets[3].data)).toEqual(["ca.crt", "ca.key"]);
+    expect(Object.keys(secrets[4].data)).toEqual(["tls.crt", "tls.key", "ca.crt"]);
 
     const text = toYamlStream(masked);
-    for (const secret of [credentials.password, credentials.httpSecret, credentials.htpasswd]) {
+    for (const secret of [
+      credentials.password,
+      credentials.httpSecret,
+      credentials.htpasswd,
+      tls.ca.key,
+      tls.server.key,
+    ]) {
       expect(text).not.toContain(secret);
       expect(text).not.toContain(Buffer.from(secret).toString("base64"));
     }
@@ -52,14 +60,14 @@ describe("maskSecrets", () => {
 
 describe("toYamlStream", () => {
   it("writes one document per object that parses back to the same objects, keys in template order", async () => {
-    const objects = await renderManifests(defaults, credentials);
+    const objects = await renderManifests(defaults, credentials, tls);
     const text = toYamlStream(objects);
     const docs = parseAllDocuments(text, { version: "1.1" });
     expect(docs).toHaveLength(objects.length);
     expect(docs.map((d) => d.toJS())).toEqual(objects);
     expect(text.split("\n---\n")).toHaveLength(objects.length);
     // Template key order: apiVersion, kind, metadata first, then the rest as the template has it.
-    const deploymentDoc = text.split("---\n")[8] as string;
+    const deploymentDoc = text.split("\n---\n")[objects.findIndex((o) => o.kind === "Deployment")] as string;
     expect(deploymentDoc.indexOf("apiVersion:")).toBe(0);
     expect(deploymentDoc.indexOf("replicas:")).toBeLessThan(deploymentDoc.indexOf("strategy:"));
     expect(deploymentDoc.indexOf("initContainers:")).toBeLessThan(deploymentDoc.indexOf("containers:\n"));
@@ -78,9 +86,13 @@ describe("toYamlStream", () => {
   });
 
   it("is the same for the same input, run after run", async () => {
-    const first = toYamlStream(await renderManifests(defaults, credentials));
+    const first = toYamlStream(await renderManifests(defaults, credentials, tls));
     const second = toYamlStream(
-      await renderManifests(configWith("storage.efs.fileSystemId=fs-0123456789abcdef0"), { ...credentials }),
+      await renderManifests(
+        configWith("storage.efs.fileSystemId=fs-0123456789abcdef0"),
+        { ...credentials },
+        tls,
+      ),
     );
     expect(second).toBe(first);
   });
@@ -112,14 +124,14 @@ describe("renderRegistryConfig", () => {
   });
 
   it("is exactly the ConfigMap's config.yml", async () => {
-    const objects = await renderManifests(defaults, credentials);
+    const objects = await renderManifests(defaults, credentials, tls);
     const configMap = objects.find((o) => o.kind === "ConfigMap") as Any;
     expect(configMap.data["config.yml"]).toBe(await renderRegistryConfig());
   });
 
   it("puts the secret paths and ports where the Deployment mounts and probes them", async () => {
     const config = parseYaml(await renderRegistryConfig(), { version: "1.1" });
-    const objects = await renderManifests(defaults, credentials);
+    const objects = await renderManifests(defaults, credentials, tls);
     const pod = (objects.find((o) => o.kind === "Deployment") as Any).spec.template.spec;
     const registry = pod.containers[0];
     const mountOf = (volume: string) => registry.volumeMounts.find((m: Any) => m.name === volume).mountPath;
@@ -140,8 +152,14 @@ describe("names", () => {
     expect(nameOf("Service")).toEqual([names.service]);
     expect(nameOf("ServiceAccount")).toEqual([names.serviceAccount]);
     expect(nameOf("PodDisruptionBudget")).toEqual([names.podDisruptionBudget]);
-    expect(nameOf("ConfigMap")).toEqual([names.configMap]);
-    expect(nameOf("Secret")).toEqual([names.htpasswdSecret, names.httpSecret, names.pullSecret]);
+    expect(nameOf("ConfigMap")).toEqual([names.configMap, names.caConfigMap]);
+    expect(nameOf("Secret")).toEqual([
+      names.htpasswdSecret,
+      names.httpSecret,
+      names.pullSecret,
+      names.caSecret,
+      names.tlsSecret,
+    ]);
     expect(nameOf("PersistentVolumeClaim")).toEqual([names.claim]);
     expect(nameOf("PersistentVolume")).toEqual([names.volume(names.namespaceDefault)]);
     expect(nameOf("NetworkPolicy")).toEqual(Object.values(names.networkPolicies));
@@ -171,19 +189,30 @@ describe("refusals", () => {
 
   it("refuses a non-bcrypt or foreign htpasswd line (the registry would silently ignore it)", async () => {
     await expectUsageError(
-      renderManifests(defaults, { ...credentials, htpasswd: "clouddrove:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=" }),
+      renderManifests(
+        defaults,
+        { ...credentials, htpasswd: "clouddrove:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=" },
+        tls,
+      ),
       /bcrypt entry/,
     );
     await expectUsageError(
-      renderManifests(defaults, {
-        ...credentials,
-        htpasswd: credentials.htpasswd.replace("clouddrove:", "admin:"),
-      }),
+      renderManifests(
+        defaults,
+        {
+          ...credentials,
+          htpasswd: credentials.htpasswd.replace("clouddrove:", "admin:"),
+        },
+        tls,
+      ),
       /bcrypt entry for user 'clouddrove'/,
     );
-    await expectUsageError(renderManifests(defaults, { ...credentials, password: "" }), /password is empty/);
     await expectUsageError(
-      renderManifests(defaults, { ...credentials, httpSecret: "" }),
+      renderManifests(defaults, { ...credentials, password: "" }, tls),
+      /password is empty/,
+    );
+    await expectUsageError(
+      renderManifests(defaults, { ...credentials, httpSecret: "" }, tls),
       /http secret is empty/,
     );
   });
@@ -191,23 +220,24 @@ describe("refusals", () => {
   it("accepts Apache's $2y$ form of the same bcrypt hash", async () => {
     const apache = credentials.htpasswd.replace("$2b$", "$2y$");
     expect(apache).toContain(":$2y$04$");
-    const objects = await renderManifests(defaults, { ...credentials, htpasswd: apache });
-    expect(objects).toHaveLength(14);
+    const objects = await renderManifests(defaults, { ...credentials, htpasswd: apache }, tls);
+    expect(objects).toHaveLength(17);
   });
 
   it("refuses storage settings that cannot make a volume", async () => {
     const bare = configWith();
-    await expectUsageError(renderManifests(bare, credentials), /storage.efs.fileSystemId is not set/);
+    await expectUsageError(renderManifests(bare, credentials, tls), /storage.efs.fileSystemId is not set/);
     const nfs = configWith("storage.type=nfs");
-    await expectUsageError(renderManifests(nfs, credentials), /storage.nfs.server is not set/);
+    await expectUsageError(renderManifests(nfs, credentials, tls), /storage.nfs.server is not set/);
     const ebs = { ...defaults, storage: { ...defaults.storage, type: "ebs" as const } };
-    await expectUsageError(renderManifests(ebs, credentials), /ReadWriteOnce/);
+    await expectUsageError(renderManifests(ebs, credentials, tls), /ReadWriteOnce/);
   });
 
   it("never changes its input objects between renders (templates are read afresh)", async () => {
-    const a = (await renderManifests(defaults, credentials)) as KubeObject[];
-    (a[8] as Any).spec.replicas = 99;
-    const b = await renderManifests(defaults, credentials);
-    expect((b[8] as Any).spec.replicas).toBe(3);
+    const a = (await renderManifests(defaults, credentials, tls)) as KubeObject[];
+    const deployment = a.findIndex((o) => o.kind === "Deployment");
+    (a[deployment] as Any).spec.replicas = 99;
+    const b = await renderManifests(defaults, credentials, tls);
+    expect((b[deployment] as Any).spec.replicas).toBe(3);
   });
 });

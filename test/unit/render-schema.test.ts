@@ -20,7 +20,7 @@ import { resolveConfig } from "../../src/config/resolve.js";
 import { type KubeObject, renderManifests } from "../../src/core/render/index.js";
 import { loadTemplateObjects } from "../../src/core/render/templates.js";
 import { type KindSchema, schemaProblems } from "../support/kube-schema.js";
-import { credentials } from "../support/render-fixtures.js";
+import { credentials, tls } from "../support/render-fixtures.js";
 
 const KINDS: Record<string, KindSchema> = {
   Namespace: { schema: Namespace, client: "V1Namespace" },
@@ -53,13 +53,15 @@ const CONFIGS: Record<string, string[]> = {
     "storage.size=200Gi",
     "registry.memoryLimit=4Gi",
   ],
+  "insecure-http": ["storage.efs.fileSystemId=fs-0123456789abcdef0", "tls.mode=insecure-http"],
 };
 
 describe("rendered objects against the Kubernetes API schemas", () => {
   for (const [name, set] of Object.entries(CONFIGS)) {
     it(`validates every object (${name})`, async () => {
-      const objects = await renderManifests(resolveConfig({ set }).config, credentials);
-      expect(objects.length).toBe(14);
+      const objects = await renderManifests(resolveConfig({ set }).config, credentials, tls);
+      // The CA Secret and ConfigMap and the server certificate's Secret, unless the registry speaks HTTP.
+      expect(objects.length).toBe(name === "insecure-http" ? 14 : 17);
       expect(objects.flatMap(registryProblems)).toEqual([]);
     });
   }
@@ -72,6 +74,9 @@ describe("rendered objects against the Kubernetes API schemas", () => {
       "ConfigMap",
       "Secret",
       "Secret",
+      "Secret",
+      "Secret",
+      "ConfigMap",
       "Secret",
       "PersistentVolume",
       "PersistentVolumeClaim",
@@ -86,7 +91,7 @@ describe("rendered objects against the Kubernetes API schemas", () => {
   });
 
   it("the checks catch what a server rejects (so a pass above means something)", async () => {
-    const objects = await renderManifests(resolveConfig({ set: CONFIGS.defaults }).config, credentials);
+    const objects = await renderManifests(resolveConfig({ set: CONFIGS.defaults }).config, credentials, tls);
     const deployment = structuredClone(objects.find((o) => o.kind === "Deployment") as KubeObject);
     const spec = deployment.spec as Record<string, unknown>;
     spec.replicas = "3";

@@ -18,6 +18,7 @@ import {
 import { htpasswdLineOf, registryObjectsAt, withRegistryLayout } from "../../src/core/render/at-version.js";
 import { type KubeObject, names, renderManifests } from "../../src/core/render/index.js";
 import { v3JsonPatch } from "../../src/core/upgrade/runbook.js";
+import { tls } from "../support/render-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered objects are plain JSON
 type Any = any;
@@ -57,12 +58,16 @@ const find = (list: KubeObject[], kind: string) => list.find((o) => o.kind === k
 
 beforeAll(async () => {
   const { config } = resolveConfig({ set: ["storage.efs.fileSystemId=fs-0123456789abcdef0"] });
-  objects = await renderManifests(config, {
-    username: "clouddrove",
-    password: "correct horse battery staple",
-    httpSecret: "0123456789abcdef",
-    htpasswd: `clouddrove:${bcrypt.hashSync("correct horse battery staple", 4)}`,
-  });
+  objects = await renderManifests(
+    config,
+    {
+      username: "clouddrove",
+      password: "correct horse battery staple",
+      httpSecret: "0123456789abcdef",
+      htpasswd: `clouddrove:${bcrypt.hashSync("correct horse battery staple", 4)}`,
+    },
+    tls,
+  );
 });
 
 describe("config.yml 2.x -> 3.x", () => {
@@ -131,6 +136,7 @@ describe("the Deployment at 3.x", () => {
       { name: "data", mountPath: "/var/lib/clouddrove" },
       { name: "config", mountPath: "/etc/distribution", readOnly: true },
       { name: "auth", mountPath: "/etc/clouddrove/auth", readOnly: true },
+      { name: "tls", mountPath: "/etc/clouddrove/tls", readOnly: true },
     ]);
     expect(c.env).toEqual([
       ...before.spec.template.spec.containers[0].env,
@@ -152,7 +158,7 @@ describe("the Deployment at 3.x", () => {
       httpSecret: "0123456789abcdef",
       htpasswd: htpasswdLineOf(find(objects, "Secret")) ?? "",
     };
-    const rendered3 = await withRegistryLayout(await renderManifests(config, credentials), "3.0.0");
+    const rendered3 = await withRegistryLayout(await renderManifests(config, credentials, tls), "3.0.0");
     const upgraded = await registryObjectsAt(
       find(objects, "ConfigMap"),
       find(objects, "Deployment"),

@@ -9,7 +9,7 @@ import { renderBackupObjects } from "../../src/core/backup/render.js";
 import { maskSecrets, renderManifests } from "../../src/core/render/index.js";
 import { toYaml, toYamlStream } from "../../src/core/yaml/emit.js";
 import { isSafePlain } from "../../src/core/yaml/scalars.js";
-import { configWith, credentials } from "../support/render-fixtures.js";
+import { configWith, credentials, tls } from "../support/render-fixtures.js";
 import { seededRandom } from "../support/seeded-random.js";
 
 function readsBackAs(value: unknown): void {
@@ -178,7 +178,10 @@ describe("toYamlStream", () => {
       "backup.region=eu-west-1",
       "network.allowedCidrs=10.0.0.0/16",
     );
-    const objects = [...(await renderManifests(config, credentials)), ...(await renderBackupObjects(config))];
+    const objects = [
+      ...(await renderManifests(config, credentials, tls)),
+      ...(await renderBackupObjects(config)),
+    ];
     for (const set of [objects, maskSecrets(objects)]) {
       const text = toYamlStream(set);
       for (const version of ["1.1", "1.2"] as const) {

@@ -3,6 +3,7 @@
  * live objects a render no longer contains (to prune — never the volume or its claim), and the view of an
  * object that a diff should compare (no server-owned bookkeeping).
  */
+import { names } from "../render/names.js";
 import type { KubeObject } from "../render/types.js";
 
 export type ApplyAction = "created" | "configured" | "unchanged" | "pruned";
@@ -70,11 +71,20 @@ export const PRUNABLE_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }>
 
 const NEVER_PRUNED = new Set(["PersistentVolume", "PersistentVolumeClaim", "Namespace"]);
 
+/**
+ * The private CA outlives a switch to --insecure-http and back: clients (and nodes) that trust it keep
+ * trusting the registry, so its Secret and ConfigMap are never pruned.
+ */
+const isPrivateCa = (o: KubeObject) =>
+  (o.kind === "Secret" && o.metadata.name === names.caSecret) ||
+  (o.kind === "ConfigMap" && o.metadata.name === names.caConfigMap);
+
 export function pruneCandidates(live: KubeObject[], rendered: KubeObject[]): KubeObject[] {
   const wanted = new Set(rendered.map((o) => refKey(refOf(o))));
   return live.filter(
     (o) =>
       !NEVER_PRUNED.has(o.kind) &&
+      !isPrivateCa(o) &&
       o.metadata.labels?.["app.kubernetes.io/managed-by"] === "clouddrove" &&
       !wanted.has(refKey(refOf(o))),
   );

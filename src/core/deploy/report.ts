@@ -5,6 +5,7 @@
 
 import { commandLine, type Reach } from "../command-line.js";
 import { names } from "../render/names.js";
+import { type RegistryUsage, registryUsageText } from "../tls/usage.js";
 import { countActions } from "./objects.js";
 
 /** The namespace a command uses without -n: a printed next step needs -n only for another one. */
@@ -25,6 +26,10 @@ export interface DeployReport {
     pullSecret: string;
     credentialsSource: string;
   };
+  /** Image names, trust and login per tls.mode. */
+  usage?: RegistryUsage;
+  /** The served certificate (tls.mode private-ca). */
+  certificate?: { names: string[]; notAfter: string; issued?: string; caCreated: boolean };
   warnings: string[];
   diffs?: string[];
   steps: Array<{ title: string; status: string; startedAt?: string; endedAt?: string }>;
@@ -50,13 +55,27 @@ export function deployReportText(report: DeployReport, namespace: string): strin
     `Address:        ${r.address ?? "(no load balancer address)"}`,
     `In the cluster: ${r.inCluster}`,
     `User:           ${r.username} (password in Secret ${namespace}/${r.pullSecret})`,
+    ...certificateLines(report),
     "",
-    "Log in:",
-    `  ${commandLine("kubectl", report.reach.kubectl, `get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`)}`,
-    `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
+    ...(report.usage
+      ? registryUsageText(report.usage)
+      : [
+          "Log in:",
+          `  ${commandLine("kubectl", report.reach.kubectl, `get secret ${r.pullSecret} -n ${namespace} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`)}`,
+          `  docker login ${r.address ?? r.inCluster} -u ${r.username}`,
+        ]),
     "Next:",
     `  ${commandLine("clouddrove status", report.reach.clouddrove, namespace === DEFAULT_NAMESPACE ? "" : `-n ${namespace}`)}   # health of nodes, replicas, storage and service`,
   ].join("\n");
+}
+
+function certificateLines(report: DeployReport): string[] {
+  const c = report.certificate;
+  if (!c) return [];
+  return [
+    `Certificate:    ${c.names.join(", ")}; valid until ${c.notAfter.slice(0, 10)}${c.issued ? ` (issued now: ${c.issued})` : ""}`,
+    ...(c.caCreated ? [`CA:             new; its certificate is in ConfigMap ${names.caConfigMap}`] : []),
+  ];
 }
 
 export const credentialsSecretNames = {

@@ -12,28 +12,33 @@ import { renderRegistryConfig } from "./registry-config.js";
 import { applySecrets, checkCredentials } from "./secrets.js";
 import { applyStorage, checkStorage } from "./storage.js";
 import { loadTemplateObjects } from "./templates.js";
+import { applyTls, type ServerTls, servesTls } from "./tls.js";
 import type { KubeObject, RegistryCredentials } from "./types.js";
 import { applyDeployment, configChecksum } from "./workload.js";
 
 export { names } from "./names.js";
 export { renderRegistryConfig } from "./registry-config.js";
 export { MASK, maskSecrets, toYamlStream } from "./stream.js";
+export type { ServerTls } from "./tls.js";
+export { servesTls } from "./tls.js";
 export type { KubeObject, RegistryCredentials } from "./types.js";
 
 /** Cluster-scoped kinds among the registry objects: they get no namespace. */
 const CLUSTER_SCOPED = new Set(["Namespace", "PersistentVolume"]);
 
 /**
- * Every object `deploy` applies, in apply order: Namespace, ServiceAccount, ConfigMap, Secrets,
- * PersistentVolume, PersistentVolumeClaim, Deployment, PodDisruptionBudget, Service, NetworkPolicies.
+ * Every object `deploy` applies, in apply order: Namespace, ServiceAccount, ConfigMap, Secrets (the TLS
+ * ones too, unless tls.mode is insecure-http), PersistentVolume, PersistentVolumeClaim, Deployment,
+ * PodDisruptionBudget, Service, NetworkPolicies. `tls` is required when the registry serves TLS.
  */
 export async function renderManifests(
   config: Config,
   credentials: RegistryCredentials,
+  tls?: ServerTls,
 ): Promise<KubeObject[]> {
   checkStorage(config);
   checkCredentials(credentials);
-  const objects = await loadTemplateObjects();
+  const objects = applyTls(await loadTemplateObjects(), config, tls);
   const ns = config.namespace;
 
   for (const object of objects) {
@@ -42,7 +47,7 @@ export async function renderManifests(
     else if (!CLUSTER_SCOPED.has(object.kind)) object.metadata.namespace = ns;
   }
 
-  const registryConfig = await renderRegistryConfig();
+  const registryConfig = await renderRegistryConfig(servesTls(config) ? "tls" : "http");
   at(findObject(objects, "ConfigMap", names.configMap), "data")[names.configMapKeys.registryConfig] =
     registryConfig;
   applySecrets(objects, ns, credentials);

@@ -27,6 +27,11 @@ export const names = {
   httpSecret: "registry-clouddrove-http-secret",
   pullSecret: "registry-clouddrove-pull",
   claim: "registry-clouddrove-data",
+  /** The private CA: its key in the Secret (never printed), its certificate also in the ConfigMap. */
+  caSecret: "registry-clouddrove-ca",
+  caConfigMap: "registry-clouddrove-ca",
+  /** The server certificate the registry serves (type kubernetes.io/tls). */
+  tlsSecret: "registry-clouddrove-tls",
   /** The PersistentVolume is cluster-scoped, so its name carries the namespace. */
   volume: (namespace: string) => `registry-clouddrove-data-${namespace}`,
   networkPolicies: {
@@ -35,8 +40,18 @@ export const names = {
     backupEgress: "registry-clouddrove-backup-egress",
   },
   container: "registry",
+  /** The pod volume that holds the server certificate. */
+  tlsVolume: "tls",
   initContainer: "prepare-data-dir",
-  secretKeys: { htpasswd: "htpasswd", httpSecret: "http-secret", dockerConfig: ".dockerconfigjson" },
+  secretKeys: {
+    htpasswd: "htpasswd",
+    httpSecret: "http-secret",
+    dockerConfig: ".dockerconfigjson",
+    caCertificate: "ca.crt",
+    caKey: "ca.key",
+    tlsCertificate: "tls.crt",
+    tlsKey: "tls.key",
+  },
   configMapKeys: { registryConfig: "config.yml", garbageCollectFlags: "garbage-collect-flags" },
   /** On every object clouddrove applies. */
   commonLabels,
@@ -52,10 +67,14 @@ export const names = {
   dataPath: "/var/lib/clouddrove",
   configPath: "/etc/docker/registry/config.yml",
   htpasswdPath: "/etc/clouddrove/auth/htpasswd",
+  /** Where the server certificate and key are mounted (http.tls.certificate and key). */
+  tlsDirectory: "/etc/clouddrove/tls",
   /** The registry container's user; the init container makes the data directory theirs. */
   registryUser: { uid: 1000, gid: 1000 },
   annotations: {
     configChecksum: "clouddrove.io/config-sha256",
+    /** sha256 of the served certificate: a renewed one rolls the pods (the registry reads it at start). */
+    certificateChecksum: "clouddrove.io/certificate-sha256",
     backupMethod: "clouddrove.io/backup-method",
     backupNotes: "clouddrove.io/backup-notes",
     backupCopyCommand: "clouddrove.io/backup-copy-command",

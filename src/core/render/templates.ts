@@ -14,6 +14,7 @@ export const TEMPLATE_FILES = [
   "01-serviceaccount.yaml",
   "02-configmap.yaml",
   "03-secrets.yaml",
+  "03-tls.yaml",
   "04-persistentvolume.yaml",
   "05-persistentvolumeclaim.yaml",
   "06-deployment.yaml",
@@ -71,8 +72,10 @@ export const compiledTemplatesUrl = packageFile("dist/templates/registry.json");
 export interface CompiledTemplates {
   digest: string;
   objects: KubeObject[];
-  /** config.yml as renderRegistryConfig() writes it. */
+  /** config.yml as renderRegistryConfig("tls") writes it. */
   registryConfig: string;
+  /** config.yml as renderRegistryConfig("http") writes it (tls.mode insecure-http). */
+  registryConfigHttp: string;
 }
 
 let compiled: Promise<CompiledTemplates | undefined> | undefined;
@@ -83,7 +86,9 @@ export function compiledTemplates(): Promise<CompiledTemplates | undefined> {
     const texts = await Promise.all(TEMPLATE_FILES.map(readTemplate));
     try {
       const copy = JSON.parse(await readFile(compiledTemplatesUrl, "utf8")) as CompiledTemplates;
-      return copy.digest === templatesDigest(texts) && typeof copy.registryConfig === "string"
+      return copy.digest === templatesDigest(texts) &&
+        typeof copy.registryConfig === "string" &&
+        typeof copy.registryConfigHttp === "string"
         ? copy
         : undefined;
     } catch {

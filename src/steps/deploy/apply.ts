@@ -127,6 +127,32 @@ async function applyOne(
 export const isPullSecret = (object: KubeObject): boolean =>
   object.kind === "Secret" && object.metadata.name === names.pullSecret;
 
+/** The objects a new server certificate changes: its Secret, and the pods that serve it. */
+export const servesCertificate = (object: KubeObject): boolean =>
+  (object.kind === "Secret" && object.metadata.name === names.tlsSecret) ||
+  (object.kind === "Deployment" && object.metadata.name === names.deployment);
+
+/**
+ * One object applied by a later step (once the load balancer's address is known), reported with the
+ * others: in apply order, and as configured when an earlier step of this run had already written it.
+ */
+export async function applyLate(ctx: DeployContext, object: KubeObject): Promise<void> {
+  const after = (await ctx.kube.apply(object, { force: ctx.options.forceConflicts })) as KubeObject;
+  ctx.stats.writes++;
+  const key = refKey(refOf(object));
+  const action = classifyApply(ctx.live.get(key), after);
+  const earlier = ctx.applied.find((a) => refKey(a) === key);
+  // Applied earlier in this run (the address changed since): the second write configured it.
+  if (earlier && earlier.action !== "created" && action !== "unchanged") earlier.action = "configured";
+  if (!earlier) {
+    ctx.applied.push({ ...refOf(object), action });
+    // Reported in apply order, like every other object (pruned ones, not rendered, stay last).
+    const order = new Map(ctx.objects.map((o, i) => [refKey(refOf(o)), i]));
+    const rank = (a: AppliedObject) => order.get(refKey(a)) ?? ctx.objects.length;
+    ctx.applied.sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export function applyStep(): ListrTask<DeployContext> {
   return {
     title: "Apply the registry objects",

@@ -8,6 +8,7 @@ import type { ApplyAction } from "../../core/deploy/objects.js";
 import type { PreflightResult } from "../../core/deploy/preflight.js";
 import type { RegistryCredentials } from "../../core/render/index.js";
 import type { KubeObject } from "../../core/render/types.js";
+import type { PreparedTls } from "../../core/tls/prepare.js";
 
 export interface DeployOptions {
   /** "server": every write is sent with dryRun=All; nothing is stored. */
@@ -48,6 +49,12 @@ export interface DeployContext {
    * writePendingPullSecret) so the password is never lost.
    */
   pullSecretPending: boolean;
+  /**
+   * The CA and server certificate (tls.mode private-ca). Without a load balancer address at render time
+   * (a first deploy) the certificate names the others only; the certificate step issues it again once the
+   * address is known.
+   */
+  tls?: { prepared: PreparedTls };
   warnings: string[];
   stats: { writes: number; reads: number; lists: number; watches: number };
 }

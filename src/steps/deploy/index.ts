@@ -9,6 +9,7 @@ import { preflightStep } from "./preflight.js";
 import { pruneStep } from "./prune.js";
 import { pullSecretStep } from "./pull-secret.js";
 import { smokeTestStep } from "./smoke.js";
+import { serverCertificateStep } from "./tls.js";
 import { waitForClaimStep, waitForLoadBalancerStep, waitForRolloutStep } from "./wait.js";
 
 export function deployTasks(options: { dryRun: boolean }): ListrTask<DeployContext>[] {
@@ -17,8 +18,11 @@ export function deployTasks(options: { dryRun: boolean }): ListrTask<DeployConte
   return [
     ...tasks,
     waitForClaimStep(),
-    waitForRolloutStep(),
+    // The load balancer's address before the rollout: the server certificate names it, and the pods
+    // serve that certificate.
     waitForLoadBalancerStep(),
+    serverCertificateStep(),
+    waitForRolloutStep(),
     pullSecretStep(),
     smokeTestStep(),
   ];

@@ -5,30 +5,27 @@
  * with the address from the start, and write it here again only when the load balancer was replaced.
  */
 import type { ListrTask } from "listr2";
-import type { Kube } from "../../adapters/kube.js";
-import { classifyApply, refKey, refOf } from "../../core/deploy/objects.js";
+import type { Config } from "../../config/schema.js";
 import { names, type RegistryCredentials, renderManifests } from "../../core/render/index.js";
 import type { KubeObject } from "../../core/render/types.js";
-import { isPullSecret } from "./apply.js";
+import { applyLate, isPullSecret } from "./apply.js";
 import type { DeployContext } from "./context.js";
 
 async function applyPullSecret(ctx: DeployContext, credentials: RegistryCredentials): Promise<void> {
-  const secret = (await renderManifests(ctx.config, credentials)).find(isPullSecret) as KubeObject;
-  const after = (await (ctx.kube as Kube).apply(secret)) as KubeObject;
-  ctx.stats.writes++;
-  const key = refKey(refOf(secret));
-  const action = classifyApply(ctx.live.get(key), after);
-  const earlier = ctx.applied.find((a) => refKey(a) === key);
-  // Applied earlier in this run (the address changed since): the second write configured it.
-  if (earlier && earlier.action !== "created" && action !== "unchanged") earlier.action = "configured";
-  if (!earlier) {
-    ctx.applied.push({ ...refOf(secret), action });
-    // Reported in apply order, like every other object (pruned ones, not rendered, stay last).
-    const order = new Map(ctx.objects.map((o, i) => [refKey(refOf(o)), i]));
-    const rank = (a: (typeof ctx.applied)[number]) => order.get(refKey(a)) ?? ctx.objects.length;
-    ctx.applied.sort((a, b) => rank(a) - rank(b));
-  }
+  const secret = (await renderManifests(ctx.config, credentials, ctx.tls?.prepared.tls)).find(
+    isPullSecret,
+  ) as KubeObject;
+  await applyLate(ctx, secret);
   ctx.pullSecretPending = false;
+}
+
+/**
+ * The addresses the pull Secret names besides the Service's cluster name: the load balancer's, and
+ * tls.hostname on the registry port when clients use that name.
+ */
+export function pullHosts(config: Config, address: string): string[] {
+  const hostname = config.tls.hostname;
+  return [address, ...(hostname ? [`${hostname}:${names.ports.registry}`] : [])];
 }
 
 export function pullSecretStep(): ListrTask<DeployContext> {
@@ -40,7 +37,7 @@ export function pullSecretStep(): ListrTask<DeployContext> {
         : false,
     task: async (ctx, task) => {
       const address = ctx.address as string;
-      ctx.credentials = { ...ctx.credentials, pullHosts: [address] };
+      ctx.credentials = { ...ctx.credentials, pullHosts: pullHosts(ctx.config, address) };
       await applyPullSecret(ctx, ctx.credentials);
       task.title = `The pull Secret ${names.pullSecret} names ${address}`;
     },

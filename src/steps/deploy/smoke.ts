@@ -1,11 +1,12 @@
 /**
  * Step: prove every replica serves: through a port-forward to each ready registry pod (the route that
  * works whatever the NetworkPolicy and load balancer scheme allow), `GET /` is 200 without credentials and
- * `/v2/` is 200 with the deployed credentials.
+ * `/v2/` is 200 with the deployed credentials — over HTTPS trusting the private CA when the registry
+ * serves TLS.
  */
 import type { ListrTask } from "listr2";
 import { openPortForward } from "../../adapters/port-forward.js";
-import { checkAuth, ping } from "../../adapters/registry.js";
+import { checkAuth, ping, type RegistryEndpoint } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
@@ -15,15 +16,31 @@ const isReady = (pod: Obj) =>
   !pod.metadata.deletionTimestamp &&
   (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
 
+/**
+ * How to speak to a replica through a port-forward on 127.0.0.1: plain HTTP, or HTTPS trusting only the
+ * private CA and checking the certificate for the Service's cluster name (which it must carry).
+ */
+export function replicaEndpoint(
+  localPort: number,
+  namespace: string,
+  caCertificate: string | undefined,
+): Pick<RegistryEndpoint, "baseUrl" | "tls"> {
+  if (caCertificate === undefined) return { baseUrl: `http://127.0.0.1:${localPort}` };
+  return {
+    baseUrl: `https://127.0.0.1:${localPort}`,
+    tls: { ca: caCertificate, servername: `${names.service}.${namespace}.svc` },
+  };
+}
+
 export async function smokeTestReplica(
-  ctx: Pick<DeployContext, "kube" | "credentials">,
+  ctx: Pick<DeployContext, "kube" | "credentials" | "tls">,
   namespace: string,
   pod: string,
 ): Promise<{ root: number; authenticated: number }> {
   const forward = await openPortForward(ctx.kube, namespace, pod, names.ports.registry);
   try {
     const endpoint = {
-      baseUrl: `http://127.0.0.1:${forward.localPort}`,
+      ...replicaEndpoint(forward.localPort, namespace, ctx.tls?.prepared.tls.ca.certificate),
       username: ctx.credentials.username,
       password: ctx.credentials.password,
       timeoutMs: 15_000,

@@ -25,6 +25,8 @@ import { CHECK_REPOSITORY, fingerprintOf } from "../../core/upgrade/rollback-rul
 import type { RegistryFingerprint } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
 import { readClusterCredentials } from "../deploy/credentials.js";
+import { replicaEndpoint } from "../deploy/smoke.js";
+import { registryTrust } from "../health/tls.js";
 import type { UpgradeContext } from "./context.js";
 
 const isReady = (pod: Obj) =>
@@ -65,10 +67,18 @@ export async function throughPod<T>(
   work: (endpoint: RegistryEndpoint) => Promise<T>,
   login: { username: string; password: string },
 ): Promise<T> {
+  // HTTPS trusting the private CA when the replicas serve TLS (read each time: an upgrade may span a
+  // deploy that changed it).
+  const ca = await registryTrust(ctx.kube, ctx.namespace);
+  ctx.stats.reads += 2;
   for (let attempt = 1; ; attempt++) {
     const forward = await openPortForward(ctx.kube, ctx.namespace, pod, names.ports.registry);
     try {
-      return await work({ baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 15_000, ...login });
+      return await work({
+        ...replicaEndpoint(forward.localPort, ctx.namespace, ca),
+        timeoutMs: 15_000,
+        ...login,
+      });
     } catch (error) {
       if (attempt >= 2 || !(error instanceof RegistryApiError) || error.code !== "UNREACHABLE") throw error;
       ctx.warnings.push(
