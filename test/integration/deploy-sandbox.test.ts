@@ -84,6 +84,8 @@ describe("deploy on the sandbox", () => {
         "succeeded",
       ],
       ["Registry rolled out", "succeeded"],
+      // The nodes are told to trust the CA for the load balancer's address (node-trust DaemonSet).
+      ["Nodes trust the registry's CA", "succeeded"],
       // The first deploy learns the load balancer's address only now: the pull Secret is written again.
       ["The pull Secret registry-clouddrove-pull names 127.0.0.1", "succeeded"],
       ["Smoke test", "skipped"],

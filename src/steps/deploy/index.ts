@@ -5,6 +5,7 @@
 import type { ListrTask } from "listr2";
 import { applyStep } from "./apply.js";
 import type { DeployContext } from "./context.js";
+import { nodeTrustStep } from "./node-trust.js";
 import { preflightStep } from "./preflight.js";
 import { pruneStep } from "./prune.js";
 import { pullSecretStep } from "./pull-secret.js";
@@ -23,6 +24,8 @@ export function deployTasks(options: { dryRun: boolean }): ListrTask<DeployConte
     waitForLoadBalancerStep(),
     serverCertificateStep(),
     waitForRolloutStep(),
+    // After the rollout: the pods serve the certificate the nodes are told to trust for these addresses.
+    nodeTrustStep(),
     pullSecretStep(),
     smokeTestStep(),
   ];

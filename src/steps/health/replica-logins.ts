@@ -11,6 +11,8 @@ import { checkAuth } from "../../adapters/registry.js";
 import { readStoredCredentials } from "../../core/deploy/credentials.js";
 import type { Obj, ReplicaLogins } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
+import { replicaEndpoint } from "../deploy/smoke.js";
+import { registryTrust } from "./tls.js";
 
 const isReady = (pod: Obj) =>
   !pod.metadata?.deletionTimestamp &&
@@ -24,13 +26,19 @@ export async function checkReplicaLogins(kube: Kube, namespace: string, pods: Ob
     return { missing: `Secret ${namespace}/${names.pullSecret} holds no credentials`, replicas: [] };
   }
   const login = { username: stored.username, password: stored.password };
+  // HTTPS trusting the registry's private CA when the replicas serve TLS, as clients do.
+  const ca = await registryTrust(kube, namespace);
   const replicas = await Promise.all(
     pods.filter(isReady).map(async (pod) => {
       const name = pod.metadata.name as string;
       try {
         const forward = await openPortForward(kube, namespace, name, names.ports.registry);
         try {
-          const endpoint = { baseUrl: `http://127.0.0.1:${forward.localPort}`, timeoutMs: 15_000, ...login };
+          const endpoint = {
+            ...replicaEndpoint(forward.localPort, namespace, ca),
+            timeoutMs: 15_000,
+            ...login,
+          };
           return { pod: name, status: await checkAuth(endpoint) };
         } finally {
           await forward.close();
