@@ -10,27 +10,12 @@ import { checkAuth, ping, type RegistryEndpoint } from "../../adapters/registry.
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
+import { replicaEndpoint } from "../replica-endpoint.js";
 import type { DeployContext } from "./context.js";
 
 const isReady = (pod: Obj) =>
   !pod.metadata.deletionTimestamp &&
   (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
-
-/**
- * How to speak to a replica through a port-forward on 127.0.0.1: plain HTTP, or HTTPS trusting only the
- * private CA and checking the certificate for the Service's cluster name (which it must carry).
- */
-export function replicaEndpoint(
-  localPort: number,
-  namespace: string,
-  caCertificate: string | undefined,
-): Pick<RegistryEndpoint, "baseUrl" | "tls"> {
-  if (caCertificate === undefined) return { baseUrl: `http://127.0.0.1:${localPort}` };
-  return {
-    baseUrl: `https://127.0.0.1:${localPort}`,
-    tls: { ca: caCertificate, servername: `${names.service}.${namespace}.svc` },
-  };
-}
 
 export async function smokeTestReplica(
   ctx: Pick<DeployContext, "kube" | "credentials" | "tls">,

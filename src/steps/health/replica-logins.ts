@@ -11,7 +11,7 @@ import { checkAuth } from "../../adapters/registry.js";
 import { readStoredCredentials } from "../../core/deploy/credentials.js";
 import type { Obj, ReplicaLogins } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
-import { replicaEndpoint } from "../deploy/smoke.js";
+import { replicaEndpoint } from "../replica-endpoint.js";
 import { registryTrust } from "./tls.js";
 
 const isReady = (pod: Obj) =>

@@ -25,8 +25,8 @@ import { CHECK_REPOSITORY, fingerprintOf } from "../../core/upgrade/rollback-rul
 import type { RegistryFingerprint } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
 import { readClusterCredentials } from "../deploy/credentials.js";
-import { replicaEndpoint } from "../deploy/smoke.js";
 import { registryTrust } from "../health/tls.js";
+import { replicaEndpoint } from "../replica-endpoint.js";
 import type { UpgradeContext } from "./context.js";
 
 const isReady = (pod: Obj) =>
