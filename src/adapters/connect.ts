@@ -8,6 +8,9 @@ import type { AwsClients } from "./aws.js";
 import type { Kube, KubeConnectOptions } from "./kube.js";
 import type { BackupBucket } from "./s3.js";
 
+/** The typed references (kube-kinds.ts, a table of names that loads nothing) to name what is read. */
+export { Kinds, named } from "./kube-kinds.js";
+
 /** A cluster, through a kubeconfig context (kube.ts). */
 export async function connectKube(options?: KubeConnectOptions): Promise<Kube> {
   return (await import("./kube.js")).connectKube(options);

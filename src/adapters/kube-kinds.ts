@@ -30,6 +30,8 @@ import type {
   V1StorageClass,
 } from "@kubernetes/client-node";
 
+import type { VolumeSnapshot, VolumeSnapshotClass } from "../core/backup/snapshot.js";
+
 /** A kind, by apiVersion and kind; `T` is the model of its objects (never a value). */
 export interface KindRef<T extends KubernetesObject = KubernetesObject> {
   readonly apiVersion: string;
@@ -66,6 +68,12 @@ export const Kinds = {
   CronJob: kind<V1CronJob>("batch/v1", "CronJob"),
   Job: kind<V1Job>("batch/v1", "Job"),
   Lease: kind<V1Lease>("coordination.k8s.io/v1", "Lease"),
+  // CSI snapshots are CRDs: client-node has no models, core/backup/snapshot.ts has the fields read.
+  VolumeSnapshot: kind<VolumeSnapshot & KubernetesObject>("snapshot.storage.k8s.io/v1", "VolumeSnapshot"),
+  VolumeSnapshotClass: kind<VolumeSnapshotClass & KubernetesObject>(
+    "snapshot.storage.k8s.io/v1",
+    "VolumeSnapshotClass",
+  ),
   NetworkPolicy: kind<V1NetworkPolicy>("networking.k8s.io/v1", "NetworkPolicy"),
   PodDisruptionBudget: kind<V1PodDisruptionBudget>("policy/v1", "PodDisruptionBudget"),
   CSIDriver: kind<V1CSIDriver>("storage.k8s.io/v1", "CSIDriver"),

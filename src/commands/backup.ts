@@ -5,6 +5,7 @@
  * inside the actions. Each action: resolve options -> look up -> plan -> confirm -> steps -> report.
  */
 import type { Command } from "commander";
+import { Kinds, named } from "../adapters/connect.js";
 import type { KubeObject } from "../core/render/types.js";
 import type { StepRecord } from "../steps/record.js";
 import {
@@ -112,7 +113,7 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const timeout = await timeoutMs(flags);
   const ns = config.namespace;
   await withCluster(ctx, flags, async (target) => {
-    const cronJob = await target.kube.get("batch/v1", "CronJob", backupNames.cronJob, ns);
+    const cronJob = await target.kube.get(named(Kinds.CronJob, backupNames.cronJob, ns));
     if (!cronJob) {
       throw new UsageError(
         `There is no backup CronJob ${backupNames.cronJob} in namespace ${ns} (${target.label})`,

@@ -3,6 +3,7 @@
  * before the task list starts), render, then run the steps and report.
  */
 
+import { Kinds, named } from "../adapters/connect.js";
 import { resolveForPurpose, resolveFromContext } from "../config/options.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import { backupBucketTarget } from "../core/backup/bucket-target.js";
@@ -136,12 +137,7 @@ async function deployWithConfig(
   serverDryRun: boolean,
   pass?: RotationPass,
 ): Promise<void> {
-  const live = await target.kube.get<Obj & { metadata: Obj }>(
-    "apps/v1",
-    "Deployment",
-    names.deployment,
-    config.namespace,
-  );
+  const live = await target.kube.get(named(Kinds.Deployment, names.deployment, config.namespace));
   const downgrade = registryDowngradeProblem(
     live?.spec?.template?.spec?.containers?.[0]?.image,
     config.registry.version,
@@ -155,7 +151,7 @@ async function deployWithConfig(
     ? { credentials: pass.credentials, source: "rotation" }
     : await credentialsFor(ctx, flags, target, config);
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
-  const liveService = await target.kube.get("v1", "Service", names.service, config.namespace);
+  const liveService = await target.kube.get(named(Kinds.Service, names.service, config.namespace));
   const address = loadBalancerAddress(liveService as Obj | undefined);
   if (address) credentials.pullHosts = pullHosts(config, address);
   // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).

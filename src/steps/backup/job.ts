@@ -3,6 +3,7 @@
  * read what its last pod said. Shared by `backup now` and `backup restore`.
  */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { podLogTail } from "../../adapters/kube-workload.js";
 import { lastLines } from "../../core/backup/job-log.js";
@@ -103,7 +104,7 @@ const newestFirst = (a: Obj, b: Obj) =>
 export async function jobOutcome(kube: Kube, job: Obj, container: string): Promise<JobOutcome> {
   const namespace: string = job.metadata.namespace;
   const name: string = job.metadata.name;
-  const pods = (await kube.list("v1", "Pod", { namespace, labelSelector: `job-name=${name}` })) as Obj[];
+  const pods = (await kube.list(Kinds.Pod, { namespace, labelSelector: `job-name=${name}` })) as Obj[];
   const pod = [...pods].sort(newestFirst)[0];
   const log = pod ? await podLogTail(kube, namespace, pod.metadata.name, container, LOG_TAIL) : "";
   const status = ((pod?.status?.containerStatuses ?? []) as Obj[]).find((c) => c.name === container);
@@ -160,7 +161,7 @@ export function failureDetails(outcome: JobOutcome): string[] {
 /** Creates the Job; one that already exists is an error (an apply would silently reuse a finished one). */
 export async function createJob(kube: Kube, job: KubeObject, dryRun = false): Promise<KubeObject> {
   const { name, namespace } = job.metadata;
-  if (await kube.get("batch/v1", "Job", name, namespace)) {
+  if (await kube.get(named(Kinds.Job, name, namespace))) {
     throw new OperationError(`A Job named ${name} already exists in namespace ${namespace}`, {
       hint: "Run the command again: each run names its Job by the time it starts.",
     });

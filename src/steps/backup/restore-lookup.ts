@@ -4,6 +4,7 @@
  * the scripts ConfigMap, both applied by `deploy` with a bucket) are there. Reads only.
  */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { backupNames } from "../../core/backup/render.js";
 import { replicasToRestore } from "../../core/backup/restore-plan.js";
 import type { Obj } from "../../core/health/snapshot.js";
@@ -24,11 +25,11 @@ export async function lookUpRestore(
   options: { configuredReplicas: number; toClaim?: string; clusterLabel: string },
 ): Promise<RestoreLookup> {
   const [deployment, liveClaim, targetClaim, account, scripts] = await Promise.all([
-    kube.get("apps/v1", "Deployment", names.deployment, namespace),
-    kube.get("v1", "PersistentVolumeClaim", backupNames.claim, namespace),
-    options.toClaim ? kube.get("v1", "PersistentVolumeClaim", options.toClaim, namespace) : undefined,
-    kube.get("v1", "ServiceAccount", backupNames.serviceAccount, namespace),
-    kube.get("v1", "ConfigMap", backupNames.scriptsConfigMap, namespace),
+    kube.get(named(Kinds.Deployment, names.deployment, namespace)),
+    kube.get(named(Kinds.PersistentVolumeClaim, backupNames.claim, namespace)),
+    options.toClaim ? kube.get(named(Kinds.PersistentVolumeClaim, options.toClaim, namespace)) : undefined,
+    kube.get(named(Kinds.ServiceAccount, backupNames.serviceAccount, namespace)),
+    kube.get(named(Kinds.ConfigMap, backupNames.scriptsConfigMap, namespace)),
   ]);
   const missing = [
     ...(account ? [] : [`ServiceAccount ${backupNames.serviceAccount}`]),

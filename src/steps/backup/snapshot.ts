@@ -4,6 +4,7 @@
  */
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import {
   SNAPSHOT_API,
@@ -87,7 +88,7 @@ export async function lookUpSnapshotSupport(
   claimName: string,
   options: { requestedClass?: string; archiveLocation?: string; clusterLabel: string },
 ): Promise<SnapshotSupport> {
-  const claim = (await kube.get("v1", "PersistentVolumeClaim", claimName, namespace)) as Obj | undefined;
+  const claim = (await kube.get(named(Kinds.PersistentVolumeClaim, claimName, namespace))) as Obj | undefined;
   if (!claim) {
     throw new UsageError(
       `There is no claim ${claimName} in namespace ${namespace} (${options.clusterLabel})`,
@@ -98,10 +99,10 @@ export async function lookUpSnapshotSupport(
   }
   const volumeName: string | undefined = claim.spec?.volumeName;
   const volume = volumeName
-    ? ((await kube.get("v1", "PersistentVolume", volumeName)) as Obj | undefined)
+    ? ((await kube.get(named(Kinds.PersistentVolume, volumeName))) as Obj | undefined)
     : undefined;
   // Without the snapshot CRDs there are no classes, which snapshotSupport explains.
-  const classes = await kube.list(SNAPSHOT_API, "VolumeSnapshotClass").catch((error: unknown) => {
+  const classes = await kube.list(Kinds.VolumeSnapshotClass).catch((error: unknown) => {
     if (isMissingApi(error)) return [] as unknown[];
     throw error;
   });
@@ -121,7 +122,7 @@ export async function listClaimSnapshots(
   claim: string,
 ): Promise<{ snapshots: SnapshotSummary[]; note?: string }> {
   try {
-    const snapshots = await kube.list(SNAPSHOT_API, "VolumeSnapshot", { namespace });
+    const snapshots = await kube.list(Kinds.VolumeSnapshot, { namespace });
     return { snapshots: snapshotsOfClaim(snapshots as Obj[], claim) };
   } catch (error) {
     if (!isMissingApi(error)) throw error;

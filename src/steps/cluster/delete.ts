@@ -23,6 +23,7 @@ import {
 } from "../../adapters/aws.js";
 import { type EksctlEnvironment, eksctlVersion, runEksctl } from "../../adapters/eksctl.js";
 import { connectKube, type Kube, type KubeConnectOptions } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { CLUSTER_TAG, efsCreationToken, efsSecurityGroupName } from "../../core/cluster/constants.js";
 import { eksctlCommandLine } from "../../core/cluster/plan.js";
 import { assertContextReaches } from "./connect.js";
@@ -59,10 +60,7 @@ export interface DeleteStepOptions extends EksctlEnvironment {
 
 /** Every Service of type LoadBalancer, in all namespaces. */
 export async function loadBalancerServices(kube: Kube): Promise<LoadBalancerService[]> {
-  const services = await kube.list<{
-    metadata?: { name?: string; namespace?: string };
-    spec?: { type?: string };
-  }>("v1", "Service");
+  const services = await kube.list(Kinds.Service);
   return services
     .filter((s) => s.spec?.type === "LoadBalancer")
     .map((s) => ({ namespace: s.metadata?.namespace ?? "default", name: s.metadata?.name ?? "" }));
@@ -132,15 +130,12 @@ export function deleteTasks(options: DeleteStepOptions): ListrTask<DeleteContext
         const kube = context.kube as Kube;
         for (const service of context.loadBalancers) {
           task.output = `deleting Service ${service.namespace}/${service.name}`;
-          await kube.delete("v1", "Service", service.name, service.namespace);
+          await kube.delete(named(Kinds.Service, service.name, service.namespace));
         }
         for (const service of context.loadBalancers) {
           task.output = `waiting for ${service.namespace}/${service.name} and its load balancer to go`;
           await kube.waitForDeletion(
-            "v1",
-            "Service",
-            service.name,
-            service.namespace,
+            named(Kinds.Service, service.name, service.namespace),
             options.serviceTimeoutMs,
           );
         }

@@ -3,14 +3,15 @@
  * reuses the password, the htpasswd line and http.secret instead of rotating them.
  */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { readStoredCredentials, type StoredCredentials } from "../../core/deploy/credentials.js";
 import { names } from "../../core/render/names.js";
 
 export async function readClusterCredentials(kube: Kube, namespace: string): Promise<StoredCredentials> {
   const [htpasswd, http, pull] = await Promise.all([
-    kube.get("v1", "Secret", names.htpasswdSecret, namespace),
-    kube.get("v1", "Secret", names.httpSecret, namespace),
-    kube.get("v1", "Secret", names.pullSecret, namespace),
+    kube.get(named(Kinds.Secret, names.htpasswdSecret, namespace)),
+    kube.get(named(Kinds.Secret, names.httpSecret, namespace)),
+    kube.get(named(Kinds.Secret, names.pullSecret, namespace)),
   ]);
   // biome-ignore lint/suspicious/noExplicitAny: Secrets as they come off the wire
   return readStoredCredentials({ htpasswd: htpasswd as any, http: http as any, pull: pull as any });

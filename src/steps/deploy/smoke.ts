@@ -5,6 +5,7 @@
  * serves TLS.
  */
 import type { ListrTask } from "listr2";
+import { Kinds } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
 import { checkAuth, ping, type RegistryEndpoint } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
@@ -51,7 +52,7 @@ export function smokeTestStep(): ListrTask<DeployContext> {
     task: async (ctx, task) => {
       const namespace = ctx.config.namespace;
       const pods = (
-        (await ctx.kube.list("v1", "Pod", { namespace, labelSelector: names.registryPodSelector })) as Obj[]
+        (await ctx.kube.list(Kinds.Pod, { namespace, labelSelector: names.registryPodSelector })) as Obj[]
       ).filter(isReady);
       ctx.stats.lists++;
       task.output = `port-forwards to ${pods.length} replica(s), port ${names.ports.registry}`;

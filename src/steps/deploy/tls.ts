@@ -6,6 +6,7 @@
  */
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { names, renderManifests } from "../../core/render/index.js";
 import type { KeyPairPem } from "../../core/tls/certificates.js";
 import { readCertificate } from "../../core/tls/certificates.js";
@@ -28,8 +29,8 @@ function pairOf(secret: Secret, certificateKey: string, keyKey: string): KeyPair
 /** The CA and the server certificate as the cluster holds them (keys stay in memory only). */
 export async function readLiveTls(kube: Kube, namespace: string): Promise<LiveTls> {
   const [ca, server] = (await Promise.all([
-    kube.get("v1", "Secret", names.caSecret, namespace),
-    kube.get("v1", "Secret", names.tlsSecret, namespace),
+    kube.get(named(Kinds.Secret, names.caSecret, namespace)),
+    kube.get(named(Kinds.Secret, names.tlsSecret, namespace)),
   ])) as [Secret, Secret];
   const keys = names.secretKeys;
   return {

@@ -1,5 +1,6 @@
 /** The registry's TLS as `status` reports it: the live Deployment's scheme and the served certificate. */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { readCertificate } from "../../core/tls/certificates.js";
@@ -7,8 +8,8 @@ import { servedScheme, type TlsStatus, tlsStatus } from "../../core/tls/status.j
 
 export async function gatherTlsStatus(kube: Kube, namespace: string, now: Date): Promise<TlsStatus> {
   const [deployment, secret] = (await Promise.all([
-    kube.get("apps/v1", "Deployment", names.deployment, namespace),
-    kube.get("v1", "Secret", names.tlsSecret, namespace),
+    kube.get(named(Kinds.Deployment, names.deployment, namespace)),
+    kube.get(named(Kinds.Secret, names.tlsSecret, namespace)),
   ])) as [Obj | undefined, Obj | undefined];
   const encoded = secret?.data?.[names.secretKeys.tlsCertificate];
   // Only the certificate is decoded; the key in the same Secret is never read here.
@@ -25,8 +26,8 @@ export async function gatherTlsStatus(kube: Kube, namespace: string, now: Date):
  */
 export async function registryTrust(kube: Kube, namespace: string): Promise<string | undefined> {
   const [deployment, configMap] = (await Promise.all([
-    kube.get("apps/v1", "Deployment", names.deployment, namespace),
-    kube.get("v1", "ConfigMap", names.caConfigMap, namespace),
+    kube.get(named(Kinds.Deployment, names.deployment, namespace)),
+    kube.get(named(Kinds.ConfigMap, names.caConfigMap, namespace)),
   ])) as [Obj | undefined, Obj | undefined];
   if (servedScheme(deployment) !== "HTTPS") return undefined;
   const ca = configMap?.data?.[names.secretKeys.caCertificate];

@@ -4,6 +4,7 @@
  */
 import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { names } from "../../core/render/names.js";
 import { loadBalancerAddresses, type RegistryAddress } from "../../core/trust/address.js";
 import { type CaCertificate, parseCaCertificate } from "../../core/trust/ca.js";
@@ -12,7 +13,7 @@ import { OperationError } from "../../errors.js";
 
 export async function readRegistryCa(kube: Kube, namespace: string): Promise<CaCertificate> {
   const where = `ConfigMap ${namespace}/${trustNames.caConfigMap}`;
-  const configMap = await kube.get<V1ConfigMap>("v1", "ConfigMap", trustNames.caConfigMap, namespace);
+  const configMap = await kube.get(named(Kinds.ConfigMap, trustNames.caConfigMap, namespace));
   const pem = configMap?.data?.[trustNames.caKey];
   if (!pem) {
     throw new OperationError(`${where} ${configMap ? `has no key ${trustNames.caKey}` : "does not exist"}`, {
@@ -25,7 +26,7 @@ export async function readRegistryCa(kube: Kube, namespace: string): Promise<CaC
 }
 
 export async function readRegistryAddresses(kube: Kube, namespace: string): Promise<RegistryAddress[]> {
-  const service = await kube.get<V1Service>("v1", "Service", names.service, namespace);
+  const service = await kube.get(named(Kinds.Service, names.service, namespace));
   if (!service) {
     throw new OperationError(`Service ${namespace}/${names.service} does not exist`, {
       hint: "Deploy the registry first (clouddrove deploy), or check --namespace and the cluster.",

@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { KubeObject } from "../../core/render/types.js";
 import type { RegistryAddress } from "../../core/trust/address.js";
 import type { CaCertificate } from "../../core/trust/ca.js";
@@ -73,11 +74,8 @@ export function nodeTrustSteps<Ctx extends NodeTrustContext>(): ListrTask<Ctx>[]
     {
       title: "Wait for the node-trust pods on every node",
       task: async (ctx, task) => {
-        const ready = await ctx.kube.waitFor<KubeObject & DaemonSetStatus>(
-          "apps/v1",
-          "DaemonSet",
-          trustNames.nodeTrust,
-          trustNames.nodeTrustNamespace,
+        const ready = await ctx.kube.waitFor(
+          named(Kinds.DaemonSet, trustNames.nodeTrust, trustNames.nodeTrustNamespace),
           nodeTrustRolledOut,
           ctx.timeoutMs,
         );

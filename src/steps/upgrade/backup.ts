@@ -5,6 +5,7 @@
  * no CronJob: the upgrade goes on and says clearly that no backup was taken.
  */
 import type { ListrTask } from "listr2";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { parseArchiveResult, timestampedName } from "../../core/backup/job-log.js";
 import { backupNames, jobFromCronJob } from "../../core/backup/render.js";
 import { majorOf } from "../../core/registry/image.js";
@@ -37,7 +38,7 @@ export function backupStep(): ListrTask<UpgradeContext> {
         task.skip(`Backup: ${ctx.state.backup} (taken earlier in this upgrade)`);
         return;
       }
-      const cronJob = (await ctx.kube.get("batch/v1", "CronJob", backupNames.cronJob, ctx.namespace)) as
+      const cronJob = (await ctx.kube.get(named(Kinds.CronJob, backupNames.cronJob, ctx.namespace))) as
         | KubeObject
         | undefined;
       ctx.stats.reads++;

@@ -6,6 +6,7 @@
  * and removed), and/or the user's command.
  */
 import type { ListrTask } from "listr2";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { comparable } from "../../core/deploy/objects.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { majorOf, withTag } from "../../core/registry/image.js";
@@ -52,9 +53,9 @@ async function applyChecked(ctx: UpgradeContext, object: Obj): Promise<void> {
 async function bumpRegistry(ctx: UpgradeContext, task: Task): Promise<string> {
   const version = ctx.state.targets.registryVersion as string;
   const [configMap, deployment, htpasswd] = (await Promise.all([
-    ctx.kube.get("v1", "ConfigMap", names.configMap, ctx.namespace),
-    ctx.kube.get("apps/v1", "Deployment", names.deployment, ctx.namespace),
-    ctx.kube.get("v1", "Secret", names.htpasswdSecret, ctx.namespace),
+    ctx.kube.get(named(Kinds.ConfigMap, names.configMap, ctx.namespace)),
+    ctx.kube.get(named(Kinds.Deployment, names.deployment, ctx.namespace)),
+    ctx.kube.get(named(Kinds.Secret, names.htpasswdSecret, ctx.namespace)),
   ])) as Array<Obj | undefined>;
   ctx.stats.reads += 3;
   if (!configMap || !deployment) {
@@ -121,9 +122,7 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
       },
     );
   }
-  const before = new Set(
-    ((await ctx.kube.list("v1", "Node")) as Obj[]).map((n) => n.metadata.name as string),
-  );
+  const before = new Set(((await ctx.kube.list(Kinds.Node)) as Obj[]).map((n) => n.metadata.name as string));
   ctx.stats.lists++;
   const cluster = info?.cluster ?? ctx.config.cluster.name;
   const env = ctx.environment.env;
@@ -155,7 +154,7 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
     );
     through = `EKS update ${updateId}`;
   }
-  const after = (await ctx.kube.list("v1", "Node", {
+  const after = (await ctx.kube.list(Kinds.Node, {
     labelSelector: `eks.amazonaws.com/nodegroup=${nodegroup}`,
   })) as Obj[];
   ctx.stats.lists++;

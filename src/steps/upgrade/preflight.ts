@@ -5,6 +5,7 @@
  */
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { evaluatePreflight, type PreflightFacts, rehearsalLines } from "../../core/upgrade/preflight.js";
@@ -19,13 +20,13 @@ export async function gatherPreflightFacts(
 ): Promise<Omit<PreflightFacts, "resuming" | "replacementExpected" | "replicas">> {
   const kube: Kube = ctx.kube;
   const [nodes, podsOnNode, allPods, budgets, registry] = await Promise.all([
-    kube.list<Obj & { metadata: Obj }>("v1", "Node"),
-    kube.list<Obj & { metadata: Obj }>("v1", "Pod", { fieldSelector: `spec.nodeName=${node}` }),
-    kube.list<Obj & { metadata: Obj }>("v1", "Pod", {
+    kube.list(Kinds.Node),
+    kube.list(Kinds.Pod, { fieldSelector: `spec.nodeName=${node}` }),
+    kube.list(Kinds.Pod, {
       fieldSelector: "status.phase!=Succeeded,status.phase!=Failed",
     }),
-    kube.list<Obj & { metadata: Obj }>("policy/v1", "PodDisruptionBudget"),
-    kube.get<Obj & { metadata: Obj }>("apps/v1", "Deployment", names.deployment, ctx.namespace),
+    kube.list(Kinds.PodDisruptionBudget),
+    kube.get(named(Kinds.Deployment, names.deployment, ctx.namespace)),
   ]);
   ctx.stats.lists += 4;
   ctx.stats.reads += 1;

@@ -5,6 +5,7 @@
  * whether a rollback may happen.
  */
 import { randomBytes } from "node:crypto";
+import { Kinds } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
 import {
   checkAuth,
@@ -34,7 +35,7 @@ const isReady = (pod: Obj) =>
   ((pod.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
 
 export async function readyRegistryPods(ctx: UpgradeContext): Promise<Obj[]> {
-  const pods = (await ctx.kube.list("v1", "Pod", {
+  const pods = (await ctx.kube.list(Kinds.Pod, {
     namespace: ctx.namespace,
     labelSelector: names.registryPodSelector,
   })) as Obj[];

@@ -6,6 +6,7 @@
  */
 import type { ListrTask } from "listr2";
 import { setUnschedulable } from "../../adapters/drain.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { rollbackVerdict } from "../../core/upgrade/rollback-rule.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
@@ -53,7 +54,7 @@ function registryStep(ignoreNewData: boolean): ListrTask<UpgradeContext> {
         );
       }
       const { names } = await import("../../core/render/names.js");
-      const configMap = (await ctx.kube.get("v1", "ConfigMap", names.configMap, ctx.namespace)) as
+      const configMap = (await ctx.kube.get(named(Kinds.ConfigMap, names.configMap, ctx.namespace))) as
         | Obj
         | undefined;
       if (configMap) {
@@ -89,7 +90,7 @@ function uncordonAll(): ListrTask<UpgradeContext> {
         if (!reached(ctx.state.progress[node], "cordoned") || reached(ctx.state.progress[node], "uncordoned"))
           continue;
         const name = liveName(ctx.state, node);
-        const live = (await ctx.kube.get("v1", "Node", name)) as Obj | undefined;
+        const live = (await ctx.kube.get(named(Kinds.Node, name))) as Obj | undefined;
         ctx.stats.reads++;
         if (!live) continue;
         if (live.spec?.unschedulable)

@@ -6,6 +6,7 @@
 import type { ListrTask } from "listr2";
 import { annotateNode } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import {
   NODE_STATE_ANNOTATION,
@@ -23,7 +24,7 @@ export interface StoredUpgrade {
 }
 
 export async function readStoredUpgrade(kube: Kube, namespace: string): Promise<StoredUpgrade> {
-  const configMap = (await kube.get("v1", "ConfigMap", STATE_CONFIGMAP, namespace)) as Obj | undefined;
+  const configMap = (await kube.get(named(Kinds.ConfigMap, STATE_CONFIGMAP, namespace))) as Obj | undefined;
   const data = (configMap?.data ?? {}) as Record<string, string>;
   let deployment: Obj | undefined;
   const deploymentText = data[STATE_KEYS.previousDeployment];

@@ -6,12 +6,13 @@
  * next upgrade replaces.
  */
 import type { Kube } from "../../adapters/kube.js";
+import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Obj } from "../../core/health/snapshot.js";
 
 export const VERSION_CONFIGMAP = "registry-clouddrove-version";
 
 export async function readRecordedVersion(kube: Kube, namespace: string): Promise<string | undefined> {
-  const configMap = (await kube.get("v1", "ConfigMap", VERSION_CONFIGMAP, namespace)) as Obj | undefined;
+  const configMap = (await kube.get(named(Kinds.ConfigMap, VERSION_CONFIGMAP, namespace))) as Obj | undefined;
   const version = configMap?.data?.registryVersion;
   return typeof version === "string" && version !== "" ? version : undefined;
 }
