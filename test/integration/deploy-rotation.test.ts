@@ -5,6 +5,7 @@
  * stopped half-way is finished by the next deploy with the password it started with.
  */
 import { describe, expect, it } from "vitest";
+import { fetchTrusting } from "../support/fetch-trusting.js";
 import { NAMESPACE, PASSWORD, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
@@ -24,6 +25,10 @@ function pullCredentials(): { username: string; password: string } {
   return Object.values(config.auths)[0] as { username: string; password: string };
 }
 
+/** The registry's private CA (the public copy deploy keeps in a ConfigMap). */
+const registryCa = () =>
+  (store().get("ConfigMap", NAMESPACE, "registry-clouddrove-ca") as Any).data["ca.crt"] as string;
+
 /** GET /v2/ on every ready replica's own process with `login`; the statuses by pod. */
 async function loginEverywhere(login: {
   username: string;
@@ -39,9 +44,13 @@ async function loginEverywhere(login: {
         const port = runtime.processes.hostPort(NAMESPACE, pod.metadata.name, 5000);
         if (port === undefined) return undefined;
         const auth = Buffer.from(`${login.username}:${login.password}`).toString("base64");
-        const response = await fetch(`http://127.0.0.1:${port}/v2/`, {
-          headers: { Authorization: `Basic ${auth}` },
-        }).catch(() => undefined);
+        // As a client does: HTTPS, trusting the registry's private CA, checking the Service's name.
+        const response = await fetchTrusting({
+          ca: registryCa(),
+          servername: `registry-clouddrove.${NAMESPACE}.svc`,
+        })(`https://127.0.0.1:${port}/v2/`, { headers: { Authorization: `Basic ${auth}` } }).catch(
+          () => undefined,
+        );
         await response?.body?.cancel();
         return response ? [pod.metadata.name, response.status] : undefined;
       }),

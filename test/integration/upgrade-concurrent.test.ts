@@ -9,6 +9,7 @@ import { openPortForward } from "../../src/adapters/port-forward.js";
 import { listTags, pushRandomImage, type RegistryEndpoint } from "../../src/adapters/registry.js";
 import { LOCK_LEASE_NAME } from "../../src/core/lock/lease.js";
 import { CHECK_REPOSITORY } from "../../src/core/upgrade/rollback-rule.js";
+import { replicaEndpoint } from "../../src/steps/replica-endpoint.js";
 import { NAMESPACE, PASSWORD, report, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
@@ -28,8 +29,10 @@ async function throughRegistry<T>(work: (endpoint: RegistryEndpoint) => Promise<
   const pod = h().registryPods()[0].metadata.name as string;
   const forward = await openPortForward(kube, NAMESPACE, pod, 5000);
   try {
+    // As a client does: HTTPS, trusting the registry's private CA (its public copy in a ConfigMap).
+    const ca = (store().get("ConfigMap", NAMESPACE, "registry-clouddrove-ca") as Any).data["ca.crt"];
     return await work({
-      baseUrl: `http://127.0.0.1:${forward.localPort}`,
+      ...replicaEndpoint(forward.localPort, NAMESPACE, ca),
       username: "clouddrove",
       password: PASSWORD,
     });
