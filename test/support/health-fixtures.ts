@@ -45,6 +45,7 @@ export function healthySnapshot(): ClusterSnapshot {
       metadata: { name: "registry-clouddrove", generation: 2 },
       spec: {
         replicas: 3,
+        selector: { matchLabels: { "app.kubernetes.io/component": "registry" } },
         template: { spec: { containers: [{ name: "registry", image: "registry:2.8.2" }] } },
       },
       status: {
@@ -67,7 +68,9 @@ export function healthySnapshot(): ClusterSnapshot {
       { metadata: { name: "clouddrove-default-deny" } },
       { metadata: { name: "registry-clouddrove-ingress" } },
     ],
-    disruptionBudget: { status: { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2 } },
+    disruptionBudget: {
+      status: { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3 },
+    },
     backupJobs: [],
   };
 }

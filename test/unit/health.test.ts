@@ -19,7 +19,7 @@ describe("health evaluation", () => {
     const snapshot = healthySnapshot();
     const pending = snapshot.pods[2];
     if (!pending) throw new Error("fixture");
-    pending.spec.nodeName = undefined;
+    if (pending.spec) pending.spec.nodeName = undefined;
     pending.status = {
       phase: "Pending",
       conditions: [
@@ -100,7 +100,8 @@ describe("health evaluation", () => {
           {
             metadata: {
               name: "registry-clouddrove-backup-29000000",
-              creationTimestamp: "2026-11-26T03:00:00Z",
+              // The server's JSON: an RFC 3339 string where the model says Date.
+              creationTimestamp: "2026-11-26T03:00:00Z" as unknown as Date,
             },
             status: { conditions: [{ type: "Failed", status: "True" }] },
           },
@@ -144,7 +145,7 @@ describe("health evaluation", () => {
         metadata: {
           name: "registry-clouddrove-backup-1-abc",
           namespace: "clouddrove",
-          ownerReferences: [{ kind: "Job" }],
+          ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: "backup-1", uid: "u-1" }],
         },
         status: { phase: "Failed" },
       },
@@ -187,9 +188,12 @@ describe("the last backup's time in status", () => {
     const snapshot = healthySnapshot();
     snapshot.backupJobs = [
       {
-        metadata: { name: "registry-clouddrove-backup-29000000", creationTimestamp: "2026-12-06T03:00:00Z" },
+        metadata: {
+          name: "registry-clouddrove-backup-29000000",
+          creationTimestamp: "2026-12-06T03:00:00Z" as unknown as Date,
+        },
         status: {
-          completionTime,
+          completionTime: completionTime as Date,
           conditions: [{ type: "Complete", status: "True" }],
         },
       },

@@ -225,17 +225,17 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
   for (const pod of snapshot.troubledPods ?? []) {
     // A Job's failed pods are the Job's business: its outcome is reported (the last backup), and a
     // finished Job's pods stay around for their logs.
-    if ((pod.metadata.ownerReferences as Obj[] | undefined)?.some((o) => o.kind === "Job")) continue;
+    if (pod.metadata?.ownerReferences?.some((o) => o.kind === "Job")) continue;
     const reason = podReason(pod, snapshot.podEvents);
-    if (reason && !snapshot.pods.some((p) => p.metadata.name === pod.metadata.name)) {
-      problems.push(`pod ${pod.metadata.namespace}/${pod.metadata.name} ${reason}`);
+    if (reason && !snapshot.pods.some((p) => p.metadata?.name === pod.metadata?.name)) {
+      problems.push(`pod ${pod.metadata?.namespace}/${pod.metadata?.name} ${reason}`);
     }
   }
 
   const storage = {
-    claim: snapshot.claim?.metadata.name ?? null,
+    claim: snapshot.claim?.metadata?.name ?? null,
     claimPhase: snapshot.claim?.status?.phase ?? null,
-    volume: snapshot.volume?.metadata.name ?? null,
+    volume: snapshot.volume?.metadata?.name ?? null,
     volumePhase: snapshot.volume?.status?.phase ?? null,
   };
   problems.push(...loginProblems(snapshot.replicaLogins));
@@ -258,7 +258,7 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
     problems.push(`the Service has ${service.endpoints} endpoint(s), expected ${desired}`);
   }
 
-  const present = snapshot.networkPolicies.map((p) => p.metadata.name as string);
+  const present = snapshot.networkPolicies.map((p) => p.metadata?.name as string);
   for (const name of expect.networkPolicies) {
     if (!present.includes(name)) problems.push(`NetworkPolicy ${name} is missing`);
   }

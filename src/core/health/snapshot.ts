@@ -3,25 +3,42 @@
  * JSON. The adapters fill it; everything in core/health reasons over it without I/O.
  */
 
-// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as they come off the wire
+import type {
+  V1Deployment,
+  V1Endpoints,
+  V1Job,
+  V1NetworkPolicy,
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Service,
+} from "@kubernetes/client-node";
+
+/**
+ * An object whose shape is not one of Kubernetes' models (a parsed registry config), or code that has not
+ * moved to the models yet.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: objects as they come off the wire
 export type Obj = Record<string, any>;
 
 export interface ClusterSnapshot {
   namespace: string;
-  nodes: Obj[];
-  deployment?: Obj;
+  nodes: V1Node[];
+  deployment?: V1Deployment;
   /** The registry's pods (by the Deployment's selector). */
-  pods: Obj[];
+  pods: V1Pod[];
   /** Every pod in the cluster that is not Running/Succeeded, for "no Pending/CrashLoop pods" checks. */
-  troubledPods?: Obj[];
-  claim?: Obj;
-  volume?: Obj;
-  service?: Obj;
-  endpoints?: Obj;
-  networkPolicies: Obj[];
-  disruptionBudget?: Obj;
+  troubledPods?: V1Pod[];
+  claim?: V1PersistentVolumeClaim;
+  volume?: V1PersistentVolume;
+  service?: V1Service;
+  endpoints?: V1Endpoints;
+  networkPolicies: V1NetworkPolicy[];
+  disruptionBudget?: V1PodDisruptionBudget;
   /** Jobs created by the backup CronJob (or `backup now`), any order. */
-  backupJobs?: Obj[];
+  backupJobs?: V1Job[];
   /** Latest FailedScheduling-style events per pod name, for explaining Pending pods. */
   podEvents?: Record<string, string>;
   /** `status` only: each ready replica's answer to /v2/ with the pull Secret's credentials. */

@@ -181,7 +181,7 @@ function healthTask(): ListrTask<RestoreContext> {
       for (const pod of (snapshot.troubledPods ?? []).filter(isBackupPod)) {
         const job = pod.metadata?.labels?.["job-name"];
         ctx.warnings.push(
-          `pod ${pod.metadata.name} of an earlier Job is ${pod.status?.phase ?? "not running"} (kept for its log${job ? `; kubectl -n ${ctx.namespace} delete job ${job} removes it` : ""})`,
+          `pod ${pod.metadata?.name} of an earlier Job is ${pod.status?.phase ?? "not running"} (kept for its log${job ? `; kubectl -n ${ctx.namespace} delete job ${job} removes it` : ""})`,
         );
       }
       snapshot.troubledPods = (snapshot.troubledPods ?? []).filter((pod) => !isBackupPod(pod));
