@@ -6,8 +6,9 @@
  * already at the target is skipped.
  */
 import { UsageError } from "../../errors.js";
+import { minorVersion } from "../upgrade/targets.js";
 
-const minorOf = (version: string) => Number(/^v?1\.(\d+)/.exec(version)?.[1] ?? Number.NaN);
+const minorOf = (version: string) => minorVersion(version)?.[1] ?? Number.NaN;
 
 export interface ClusterUpgradeFacts {
   cluster: string;

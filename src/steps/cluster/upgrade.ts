@@ -20,9 +20,16 @@ import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { ClusterUpgradeFacts } from "../../core/cluster/upgrade-plan.js";
 import { names } from "../../core/render/names.js";
+import { formatMinor, minorVersion } from "../../core/upgrade/targets.js";
 import { UsageError } from "../../errors.js";
 
 const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
+
+/** "v1.33.5-eks-..." -> "1.33"; "?" when the kubelet reports none. */
+function kubeletMinor(kubelet: string | undefined): string {
+  const version = minorVersion(kubelet);
+  return version ? formatMinor(version) : "?";
+}
 
 /** Each node's kubelet minor ("v1.33.5-eks-..." -> "1.33") and its EKS node group. */
 export async function nodeVersions(
@@ -31,7 +38,7 @@ export async function nodeVersions(
   const nodes = await kube.list(Kinds.Node);
   return nodes.map((node) => ({
     name: node.metadata?.name ?? "",
-    version: /^v?(\d+\.\d+)/.exec(node.status?.nodeInfo?.kubeletVersion ?? "")?.[1] ?? "?",
+    version: kubeletMinor(node.status?.nodeInfo?.kubeletVersion),
     nodegroup: node.metadata?.labels?.[NODEGROUP_LABEL],
   }));
 }

@@ -7,7 +7,7 @@
 import type { ListrTask } from "listr2";
 import { Kinds } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
-import { checkAuth, ping, type RegistryEndpoint } from "../../adapters/registry.js";
+import { checkAuth, ping } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";

@@ -1,8 +1,3 @@
-/**
- * What clients need to trust the registry, read from the cluster: the CA certificate (the public
- * ConfigMap copy — the Secret with the CA key is never read) and the load balancer's addresses.
- */
-import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { names } from "../../core/render/names.js";
