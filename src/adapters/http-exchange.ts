@@ -10,8 +10,8 @@ import https from "node:https";
 
 /** For https: the certificate authority to trust instead of the system's, and the name to check. */
 export interface TlsTrust {
-  /** PEM CA certificate(s) (clouddrove's private CA). */
-  ca: string;
+  /** PEM CA certificate(s) (clouddrove's private CA); the system's CAs when undefined. */
+  ca?: string;
   /**
    * The name the certificate must carry when the URL's host is another (a port-forward on 127.0.0.1
    * reaches a pod whose certificate names the Service), checked as curl --resolve would.
@@ -49,7 +49,8 @@ export function exchange(url: URL, options: Exchange): Promise<Answer> {
         ...options.headers,
         ...(body === undefined ? {} : { "Content-Length": String(body.length) }),
       },
-      ...(options.tls ? { ca: options.tls.ca, servername: options.tls.servername } : {}),
+      ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+      ...(options.tls?.servername ? { servername: options.tls.servername } : {}),
       // One connection per request, like a fresh client: no idle socket outlives a port-forward.
       agent: false,
     });

@@ -31,6 +31,7 @@ import type {
 } from "@kubernetes/client-node";
 
 import type { VolumeSnapshot, VolumeSnapshotClass } from "../core/backup/snapshot.js";
+import type { CertManagerCertificate } from "../core/tls/cert-manager.js";
 
 /** A kind, by apiVersion and kind; `T` is the model of its objects (never a value). */
 export interface KindRef<T extends KubernetesObject = KubernetesObject> {
@@ -74,6 +75,8 @@ export const Kinds = {
     "snapshot.storage.k8s.io/v1",
     "VolumeSnapshotClass",
   ),
+  // cert-manager's Certificate (tls.mode secret with an issuer): a CRD, fields in core/tls/cert-manager.ts.
+  Certificate: kind<CertManagerCertificate & KubernetesObject>("cert-manager.io/v1", "Certificate"),
   NetworkPolicy: kind<V1NetworkPolicy>("networking.k8s.io/v1", "NetworkPolicy"),
   PodDisruptionBudget: kind<V1PodDisruptionBudget>("policy/v1", "PodDisruptionBudget"),
   CSIDriver: kind<V1CSIDriver>("storage.k8s.io/v1", "CSIDriver"),

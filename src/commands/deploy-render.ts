@@ -6,7 +6,8 @@ import { resolveForPurpose } from "../config/options.js";
 import type { Config } from "../config/schema.js";
 import { generateSecret, htpasswdLine, passwordInputs, resolveRegistryPassword } from "../config/secrets.js";
 import { renderBackupObjects } from "../core/backup/render.js";
-import { maskSecrets, renderManifests, servesTls, toYamlStream } from "../core/render/index.js";
+import { maskSecrets, renderManifests, toYamlStream, usesPrivateCa } from "../core/render/index.js";
+import { certManagerCertificate } from "../core/render/tls-modes.js";
 import { insecureHttpWarning } from "../core/tls/plan.js";
 import { prepareServerTls } from "../core/tls/prepare.js";
 import type { CommandContext } from "./context.js";
@@ -26,7 +27,7 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
   // With --show-secrets (output to apply as is): a CA and server certificate made for this output only
   // (nothing else holds them), for the names known without a cluster; deploy keeps the cluster's own.
   // Masked, a stand-in: the output cannot be applied anyway, and making keys would load the X.509 library.
-  const tls = !servesTls(config)
+  const tls = !usesPrivateCa(config)
     ? undefined
     : flags.showSecrets
       ? (await prepareServerTls(config, {}, undefined, new Date())).tls
@@ -40,6 +41,8 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
     // After the registry objects: the CronJob mounts the registry's claim.
     ...(await renderBackupObjects(config)),
   ];
+  // cert-manager's Certificate first: deploy applies it, and waits for it, before the registry's objects.
+  if (config.tls.mode === "secret" && config.tls.certManagerIssuer) objects.unshift(certManagerCertificate(config));
   const shown = flags.showSecrets ? objects : maskSecrets(objects);
   warnIfClosed(ctx, config);
   if (config.backup.bucket) {
@@ -64,7 +67,7 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
 }
 
 function warnIfClosed(ctx: CommandContext, config: Config): void {
-  if (!servesTls(config)) ctx.out.warn(insecureHttpWarning);
+  if (config.tls.mode === "insecure-http") ctx.out.warn(insecureHttpWarning);
   if (config.network.allowedCidrs.length === 0) {
     ctx.out.warn(
       "network.allowedCidrs is empty: the NetworkPolicy admits only pods in namespace " +

@@ -19,10 +19,11 @@ import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
 import type { Obj } from "../core/health/snapshot.js";
-import { type RegistryCredentials, renderManifests, servesTls } from "../core/render/index.js";
+import { type RegistryCredentials, renderManifests, usesPrivateCa } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { hostOf, insecureHttpWarning } from "../core/tls/plan.js";
 import { certificateSummary, prepareServerTls } from "../core/tls/prepare.js";
+import { recordText } from "../core/tls/acm.js";
 import { registryUsage } from "../core/tls/usage.js";
 import { parseDurationMs } from "../core/validators.js";
 import { UsageError } from "../errors.js";
@@ -34,6 +35,7 @@ import { clusterFileSystemId } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
 import { pullHosts, writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { readLiveTls } from "../steps/deploy/tls.js";
+import { prepareServedSecret, servedCertificateSummary } from "../steps/deploy/tls-secret.js";
 import { loadBalancerAddress } from "../steps/deploy/wait.js";
 import { recorded, type StepRecord } from "../steps/record.js";
 import { readRecordedVersion } from "../steps/upgrade/version-record.js";
@@ -155,7 +157,7 @@ async function deployWithConfig(
   const address = loadBalancerAddress(liveService as Obj | undefined);
   if (address) credentials.pullHosts = pullHosts(config, address);
   // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).
-  const tls = servesTls(config)
+  const tls = usesPrivateCa(config)
     ? {
         prepared: await prepareServerTls(
           config,
@@ -165,9 +167,14 @@ async function deployWithConfig(
         ),
       }
     : undefined;
+  // tls.mode secret: the Secret the registry serves, checked before anything is rendered (steps/deploy/tls-secret.ts).
+  const served =
+    config.tls.mode === "secret"
+      ? await prepareServedSecret(target.kube, config, address ? hostOf(address) : undefined, new Date())
+      : undefined;
   // The backup objects (when a bucket is set) come after the registry's: the CronJob mounts its claim.
   const objects = [
-    ...(await renderManifests(config, credentials, tls?.prepared.tls)),
+    ...(await renderManifests(config, credentials, tls?.prepared.tls, served)),
     ...(await renderBackupObjects(config)),
   ];
   const dryRun = serverDryRun || Boolean(flags.diff);
@@ -187,6 +194,8 @@ async function deployWithConfig(
     credentials,
     objects,
     tls,
+    served,
+    env: ctx.io.env,
     live: new Map(),
     applied: [],
     diffs: [],
@@ -199,7 +208,7 @@ async function deployWithConfig(
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
   deployContext.warnings.push(...backupDeployNotes(config).warnings);
-  if (!tls) deployContext.warnings.push(insecureHttpWarning);
+  if (config.tls.mode === "insecure-http") deployContext.warnings.push(insecureHttpWarning);
   const report = (
     ok: boolean,
     certificate?: DeployReport["certificate"],
@@ -223,6 +232,11 @@ async function deployWithConfig(
       namespace: config.namespace,
       username: credentials.username,
       reach: target.reach,
+      privateCa: Boolean(deployContext.served?.privateCa),
+      dnsRecord: deployContext.dnsRecord && {
+        text: recordText(deployContext.dnsRecord.record),
+        zone: deployContext.dnsRecord.zone,
+      },
     }),
     certificate,
     warnings: deployContext.warnings,
@@ -272,7 +286,12 @@ async function deployWithConfig(
       `A registry password was generated and stored in Secret ${config.namespace}/${names.pullSecret}.`,
     );
   }
-  const final = report(true, deployContext.tls && (await certificateSummary(deployContext.tls.prepared)));
+  const final = report(
+    true,
+    deployContext.tls
+      ? await certificateSummary(deployContext.tls.prepared)
+      : deployContext.served && (await servedCertificateSummary(deployContext.served)),
+  );
   await ctx.out.result(final, () => {
     const text = deployReportText(final, config.namespace);
     return final.backup ? `${text}\n${backupDeployText(final.backup)}` : text;

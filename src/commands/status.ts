@@ -51,9 +51,21 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       requireLoadBalancer: true,
     });
     const tls = await gatherTlsStatus(target.kube, config.namespace, new Date());
+    const address = loadBalancerAddress(snapshot.service) ?? null;
+    const { loadBalancerRecord, recordText } = await import("../core/tls/acm.js");
+    const { hostOf } = await import("../core/tls/plan.js");
     const usage = registryUsage({
       tlsMode: tls.mode ?? config.tls.mode,
-      address: loadBalancerAddress(snapshot.service) ?? null,
+      privateCa: tls.privateCa,
+      // acm: the record the name needs (deploy wrote it to Route 53 with tls.hostedZoneId).
+      dnsRecord:
+        tls.mode === "acm" && config.tls.hostname && address
+          ? {
+              text: recordText(loadBalancerRecord(config.tls.hostname, hostOf(address))),
+              zone: config.tls.hostedZoneId,
+            }
+          : undefined,
+      address,
       hostname: config.tls.hostname,
       namespace: config.namespace,
       username: config.registry.username,

@@ -2,11 +2,12 @@
  * The typed shape of a resolved configuration, built from the flat settings table, and the rules that
  * relate one setting to another (which the per-setting checks cannot see).
  */
+import { tlsRequiredSettings } from "../core/tls-settings.js";
 import { availabilityZone } from "../core/validators.js";
 import { SETTINGS, type SettingValue } from "./settings.js";
 
 /** How clients reach the registry (docs/tls.md). */
-export type TlsMode = "private-ca" | "insecure-http";
+export type TlsMode = "private-ca" | "secret" | "acm" | "insecure-http";
 
 export interface Config {
   namespace: string;
@@ -41,6 +42,14 @@ export interface Config {
     hostname?: string;
     /** Validity of a server certificate the private CA issues. */
     certificateDays: number;
+    /** tls.mode secret: the user's kubernetes.io/tls Secret. */
+    secretName?: string;
+    /** tls.mode secret: "NAME" or "NAME,kind=ClusterIssuer"; clouddrove renders a cert-manager Certificate. */
+    certManagerIssuer?: string;
+    /** tls.mode acm: the ACM certificate on the load balancer's TLS listener. */
+    certificateArn?: string;
+    /** tls.mode acm: the Route 53 zone for the CNAME record (printed instead without it). */
+    hostedZoneId?: string;
   };
   backup: {
     bucket?: string;
@@ -87,6 +96,7 @@ export function crossSettingProblems(config: Config): string[] {
         "conflict). Use storage.type efs (default) or nfs, which are ReadWriteMany.",
     );
   }
+  problems.push(...tlsModeProblems(config));
   const { region, zones } = config.cluster;
   if (zones.length > 0) {
     if (new Set(zones).size !== zones.length)
@@ -109,6 +119,39 @@ export function crossSettingProblems(config: Config): string[] {
   return problems;
 }
 
+/** The TLS settings that contradict each other or the mode they belong to. */
+function tlsModeProblems(config: Config): string[] {
+  const { tls } = config;
+  const problems: string[] = [];
+  if (tls.secretName && tls.certManagerIssuer) {
+    problems.push(
+      `tls.secretName '${tls.secretName}' and tls.certManagerIssuer '${tls.certManagerIssuer}' contradict each other: ` +
+        "give --tls-secret (your own Secret) or --cert-manager-issuer (cert-manager issues one), not both",
+    );
+  }
+  if (tls.mode === "secret" && tls.certManagerIssuer && !tls.hostname) {
+    problems.push(
+      "tls.certManagerIssuer needs tls.hostname: the Certificate is issued for the name clients use " +
+        "(an ACME issuer cannot validate the load balancer's name); give --hostname registry.example.com",
+    );
+  }
+  const elsewhere: Array<[string, string | undefined, TlsMode]> = [
+    ["tls.secretName", tls.secretName, "secret"],
+    ["tls.certManagerIssuer", tls.certManagerIssuer, "secret"],
+    ["tls.certificateArn", tls.certificateArn, "acm"],
+    ["tls.hostedZoneId", tls.hostedZoneId, "acm"],
+  ];
+  for (const [key, value, mode] of elsewhere) {
+    if (value && tls.mode !== mode) {
+      problems.push(
+        `${key} is set ('${value}') but tls.mode is ${tls.mode}: it is used only with tls.mode ${mode}; ` +
+          `give --tls-mode ${mode}, or unset ${key}`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** What a command cannot do without, given the rest of the configuration. */
 export type Purpose = "deploy" | "cluster";
 
@@ -120,5 +163,7 @@ export function requiredSettings(config: Config, purpose: Purpose): string[] {
   if (config.backup.bucket && config.backup.credentials === "irsa") keys.push("backup.roleArn");
   // The backup job needs a region for S3; the cluster's is the natural default.
   if (config.backup.bucket && !config.backup.region && !config.cluster.region) keys.push("backup.region");
+  keys.push(...tlsRequiredSettings(config));
   return keys;
 }
+

@@ -225,15 +225,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: "enum",
     flag: "tls-mode",
     description:
-      "how clients reach the registry: private-ca (TLS from a CA clouddrove keeps in the cluster) or insecure-http (plain HTTP; --insecure-http)",
+      "how clients reach the registry: private-ca (TLS from a CA clouddrove keeps in the cluster), secret (TLS from a kubernetes.io/tls Secret: yours or cert-manager's), acm (the NLB terminates TLS with an ACM certificate) or insecure-http (plain HTTP; --insecure-http)",
     default: "private-ca",
-    choices: ["private-ca", "insecure-http"],
+    choices: ["private-ca", "secret", "acm", "insecure-http"],
     shortcut: {
       flag: "insecure-http",
       value: "insecure-http",
       description: "serve plain HTTP (every client must list the registry as insecure)",
     },
-    ask: "TLS: private-ca (clouddrove's own CA; clients trust it with `clouddrove trust`) or insecure-http",
+    ask: "TLS: private-ca (clouddrove's own CA; clients trust it with `clouddrove trust`), secret (your kubernetes.io/tls Secret or cert-manager), acm (an ACM certificate on the NLB) or insecure-http",
   }),
   S({
     key: "tls.hostname",
@@ -243,6 +243,41 @@ export const SETTINGS: readonly Setting[] = [
       "a DNS name clients use for the registry, added to the server certificate (e.g. registry.example.com)",
     check: check.dnsName,
     ask: "DNS name clients will use for the registry",
+  }),
+  S({
+    key: "tls.secretName",
+    kind: "string",
+    flag: "tls-secret",
+    description:
+      "tls.mode secret: the kubernetes.io/tls Secret in the registry's namespace the registry serves (or set tls.certManagerIssuer)",
+    check: check.kubernetesName,
+    ask: "Name of your kubernetes.io/tls Secret in the registry's namespace",
+  }),
+  S({
+    key: "tls.certManagerIssuer",
+    kind: "string",
+    flag: "cert-manager-issuer",
+    description:
+      "tls.mode secret: the cert-manager issuer of the registry's certificate, NAME or NAME,kind=ClusterIssuer (clouddrove renders the Certificate)",
+    check: check.certManagerIssuer,
+    ask: "cert-manager issuer: NAME (an Issuer in the registry's namespace) or NAME,kind=ClusterIssuer",
+  }),
+  S({
+    key: "tls.certificateArn",
+    kind: "string",
+    flag: "certificate-arn",
+    description: "tls.mode acm: the ACM certificate the load balancer serves (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+    check: check.acmCertificateArn,
+    ask: "ACM certificate ARN (arn:aws:acm:...)",
+  }),
+  S({
+    key: "tls.hostedZoneId",
+    kind: "string",
+    flag: "hosted-zone-id",
+    description:
+      "tls.mode acm: the Route 53 hosted zone in which deploy creates the CNAME tls.hostname -> load balancer (without it deploy prints the record)",
+    check: check.hostedZoneId,
+    ask: "Route 53 hosted zone id for the CNAME record",
   }),
   S({
     key: "tls.certificateDays",

@@ -4,6 +4,7 @@
  */
 import type { Source } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
+import { tlsRequiredSettings } from "./tls-settings.js";
 
 export interface InitQuestion {
   key: string;
@@ -16,6 +17,7 @@ export function initRequiredKeys(config: Config): string[] {
   const keys = ["cluster.region"];
   if (config.storage.type === "nfs") keys.push("storage.nfs.server");
   if (config.backup.bucket && config.backup.credentials === "irsa") keys.push("backup.roleArn");
+  keys.push(...tlsRequiredSettings(config).filter((key) => !keys.includes(key)));
   return keys;
 }
 
@@ -43,8 +45,7 @@ export function nextInitQuestion(
     );
   }
   candidates.push({ key: "network.allowedCidrs", optional: true }, { key: "tls.mode", optional: false });
-  // A name of the user's own goes into the server certificate; the load balancer's is added by deploy.
-  if (config.tls.mode === "private-ca") candidates.push({ key: "tls.hostname", optional: true });
+  candidates.push(...tlsQuestions(config));
   candidates.push({ key: "backup.bucket", optional: true });
   if (config.backup.bucket) {
     candidates.push({ key: "backup.credentials", optional: false });
@@ -59,4 +60,25 @@ export function keysToWrite(sources: ReadonlyMap<string, Source>): string[] {
   return [...sources.entries()]
     .filter(([key, source]) => source !== "default" || always.includes(key))
     .map(([key]) => key);
+}
+
+/** The TLS mode's own questions (docs/tls.md), asked after the mode. */
+function tlsQuestions(config: Config): InitQuestion[] {
+  const { tls } = config;
+  // A name of the user's own goes into the server certificate; the load balancer's is added by deploy.
+  if (tls.mode === "private-ca") return [{ key: "tls.hostname", optional: true }];
+  if (tls.mode === "acm") {
+    return [
+      { key: "tls.hostname", optional: false },
+      { key: "tls.certificateArn", optional: false },
+      { key: "tls.hostedZoneId", optional: true },
+    ];
+  }
+  if (tls.mode !== "secret") return [];
+  // Either the user's Secret or an issuer: the Secret is asked first, the issuer only when it is skipped.
+  const questions: InitQuestion[] = [];
+  if (!tls.certManagerIssuer) questions.push({ key: "tls.secretName", optional: true });
+  if (!tls.secretName) questions.push({ key: "tls.certManagerIssuer", optional: false });
+  questions.push({ key: "tls.hostname", optional: !tls.certManagerIssuer });
+  return questions;
 }

@@ -169,6 +169,34 @@ export const dnsName: Check = (v) =>
     ? undefined
     : "a lowercase DNS name such as registry.example.com, or an IPv4 address (no port, no wildcard)";
 
+// A Secret's name: a DNS subdomain (RFC 1123), as Kubernetes requires of object names.
+export const kubernetesName: Check = (v) =>
+  v.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v)
+    ? undefined
+    : "a Kubernetes object name: lowercase letters, digits, '-' and '.' (e.g. registry-tls)";
+
+/** "NAME" (an Issuer in the registry's namespace) or "NAME,kind=ClusterIssuer" / "NAME,kind=Issuer". */
+export function parseIssuerRef(v: string): { name: string; kind: "Issuer" | "ClusterIssuer" } | undefined {
+  const match = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(,kind=(Issuer|ClusterIssuer))?$/.exec(v);
+  if (!match || kubernetesName(match[1] as string) !== undefined) return undefined;
+  return { name: match[1] as string, kind: (match[4] as "Issuer" | "ClusterIssuer" | undefined) ?? "Issuer" };
+}
+
+export const certManagerIssuer: Check = (v) =>
+  parseIssuerRef(v) ? undefined : "an issuer name, optionally with its kind: letsencrypt or letsencrypt,kind=ClusterIssuer";
+
+// ACM ARNs: arn:PARTITION:acm:REGION:ACCOUNT:certificate/ID (the ID is a UUID).
+export const acmCertificateArn: Check = (v) =>
+  /^arn:aws[a-z-]*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/.test(v)
+    ? undefined
+    : "an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f";
+
+/** The region an ACM certificate ARN names (ACM certificates are regional). */
+export const acmArnRegion = (arn: string): string => arn.split(":")[3] ?? "";
+
+export const hostedZoneId: Check = (v) =>
+  /^Z[A-Z0-9]{1,31}$/.test(v) ? undefined : "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ";
+
 export const absolutePath: Check = (v) =>
   v.startsWith("/") ? undefined : "an absolute path such as /exports/registry";
 

@@ -28,8 +28,8 @@ export interface DeployReport {
   };
   /** Image names, trust and login per tls.mode. */
   usage?: RegistryUsage;
-  /** The served certificate (tls.mode private-ca). */
-  certificate?: { names: string[]; notAfter: string; issued?: string; caCreated: boolean };
+  /** The served certificate (tls.mode private-ca; with secret, `secret` names the Secret it is read from). */
+  certificate?: { names: string[]; notAfter: string; issued?: string; caCreated: boolean; secret?: string };
   warnings: string[];
   diffs?: string[];
   steps: Array<{ title: string; status: string; startedAt?: string; endedAt?: string }>;
@@ -73,7 +73,7 @@ function certificateLines(report: DeployReport): string[] {
   const c = report.certificate;
   if (!c) return [];
   return [
-    `Certificate:    ${c.names.join(", ")}; valid until ${c.notAfter.slice(0, 10)}${c.issued ? ` (issued now: ${c.issued})` : ""}`,
+    `Certificate:    ${c.names.join(", ")}; valid until ${c.notAfter.slice(0, 10)}${c.issued ? ` (issued now: ${c.issued})` : ""}${c.secret ? ` (from Secret ${c.secret})` : ""}`,
     ...(c.caCreated ? [`CA:             new; its certificate is in ConfigMap ${names.caConfigMap}`] : []),
   ];
 }

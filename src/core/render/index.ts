@@ -13,6 +13,7 @@ import { applySecrets, checkCredentials } from "./secrets.js";
 import { applyStorage, checkStorage } from "./storage.js";
 import { loadTemplateObjects } from "./templates.js";
 import { applyTls, type ServerTls, servesTls } from "./tls.js";
+import { applyAcm, type ServedSecret } from "./tls-modes.js";
 import type { KubeObject, RegistryCredentials } from "./types.js";
 import { applyDeployment, configChecksum } from "./workload.js";
 
@@ -20,7 +21,8 @@ export { names } from "./names.js";
 export { renderRegistryConfig } from "./registry-config.js";
 export { MASK, maskSecrets, toYamlStream } from "./stream.js";
 export type { ServerTls } from "./tls.js";
-export { servesTls } from "./tls.js";
+export { servesTls, usesPrivateCa } from "./tls.js";
+export type { ServedSecret } from "./tls-modes.js";
 export type { KubeObject, RegistryCredentials } from "./types.js";
 
 /** Cluster-scoped kinds among the registry objects: they get no namespace. */
@@ -29,16 +31,18 @@ const CLUSTER_SCOPED = new Set(["Namespace", "PersistentVolume"]);
 /**
  * Every object `deploy` applies, in apply order: Namespace, ServiceAccount, ConfigMap, Secrets (the TLS
  * ones too, unless tls.mode is insecure-http), PersistentVolume, PersistentVolumeClaim, Deployment,
- * PodDisruptionBudget, Service, NetworkPolicies. `tls` is required when the registry serves TLS.
+ * PodDisruptionBudget, Service, NetworkPolicies. `tls` is required with tls.mode private-ca; `served`
+ * is the Secret the registry serves with tls.mode secret (undefined until cert-manager has issued it).
  */
 export async function renderManifests(
   config: Config,
   credentials: RegistryCredentials,
   tls?: ServerTls,
+  served?: ServedSecret,
 ): Promise<KubeObject[]> {
   checkStorage(config);
   checkCredentials(credentials);
-  const objects = applyTls(await loadTemplateObjects(), config, tls);
+  const objects = applyTls(await loadTemplateObjects(), config, tls, served);
   const ns = config.namespace;
 
   for (const object of objects) {
@@ -62,6 +66,7 @@ export async function renderManifests(
     configChecksum(registryConfig, credentials.htpasswd.trim()),
   );
   applyService(findObject(objects, "Service", names.service), config);
+  applyAcm(objects, config);
   applyRegistryIngress(findObject(objects, "NetworkPolicy", names.networkPolicies.registryIngress), config);
   applyBackupEgress(findObject(objects, "NetworkPolicy", names.networkPolicies.backupEgress), config);
   // Distribution 3 reads its config from another path and dropped keys: the same migration `upgrade`

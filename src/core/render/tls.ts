@@ -8,6 +8,7 @@ import type { Config } from "../../config/schema.js";
 import { OperationError } from "../../errors.js";
 import { names } from "./names.js";
 import { at, findObject, listAt, named } from "./paths.js";
+import { applySecretTls, type ServedSecret } from "./tls-modes.js";
 import type { KubeObject } from "./types.js";
 
 /** A certificate and its key, as PEM: certificates as "CERTIFICATE", keys as PKCS#8 "PRIVATE KEY". */
@@ -30,9 +31,14 @@ const TLS_OBJECTS = [
   { kind: "Secret", name: names.tlsSecret },
 ];
 
-/** The registry serves TLS itself in this mode. */
+/** The registry serves TLS itself in this mode (private-ca, secret); with acm the load balancer does. */
 export function servesTls(config: Pick<Config, "tls">): boolean {
-  return config.tls.mode !== "insecure-http";
+  return config.tls.mode === "private-ca" || config.tls.mode === "secret";
+}
+
+/** clouddrove's own CA issues the served certificate (tls.mode private-ca). */
+export function usesPrivateCa(config: Pick<Config, "tls">): boolean {
+  return config.tls.mode === "private-ca";
 }
 
 /** A digest of the served certificate for the pod template: a renewed certificate rolls the pods. */
@@ -47,8 +53,17 @@ function setSecretData(secret: KubeObject, data: Record<string, string>): void {
   secret.data = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, base64(value)]));
 }
 
-/** Fills (private-ca) or removes (insecure-http) the TLS parts; returns the objects to render. */
-export function applyTls(objects: KubeObject[], config: Config, tls: ServerTls | undefined): KubeObject[] {
+/**
+ * Fills (private-ca) or removes (insecure-http, acm: the registry speaks HTTP) the TLS parts; tls.mode
+ * secret is tls-modes.ts's. Returns the objects to render.
+ */
+export function applyTls(
+  objects: KubeObject[],
+  config: Config,
+  tls: ServerTls | undefined,
+  served?: ServedSecret,
+): KubeObject[] {
+  if (config.tls.mode === "secret") return applySecretTls(objects, config, served);
   const deployment = findObject(objects, "Deployment", names.deployment);
   const template = at(deployment, "spec", "template");
   const podSpec = at(template, "spec");

@@ -6,8 +6,9 @@ import type { Kube } from "../../adapters/kube.js";
 import type { Config } from "../../config/schema.js";
 import type { ApplyAction } from "../../core/deploy/objects.js";
 import type { PreflightResult } from "../../core/deploy/preflight.js";
-import type { RegistryCredentials } from "../../core/render/index.js";
+import type { RegistryCredentials, ServedSecret } from "../../core/render/index.js";
 import type { KubeObject } from "../../core/render/types.js";
+import type { DnsRecord } from "../../core/tls/acm.js";
 import type { PreparedTls } from "../../core/tls/prepare.js";
 
 export interface DeployOptions {
@@ -55,6 +56,12 @@ export interface DeployContext {
    * address is known.
    */
   tls?: { prepared: PreparedTls };
+  /** tls.mode secret: the Secret the registry serves (undefined until cert-manager has issued it). */
+  served?: ServedSecret;
+  /** tls.mode acm: the record tls.hostname -> load balancer, created in Route 53 or to be created by hand. */
+  dnsRecord?: { record: DnsRecord; created: boolean; zone?: string; changeId?: string };
+  /** The command's environment, for the AWS clients of tls.mode acm. */
+  env?: NodeJS.ProcessEnv;
   warnings: string[];
   stats: { writes: number; reads: number; lists: number; watches: number };
 }

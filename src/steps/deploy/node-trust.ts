@@ -2,7 +2,8 @@
  * deploy's part in the nodes' trust (docs/node-trust.md): with the registry's private CA (tls.mode
  * private-ca), once the load balancer has its address and the server certificate names it, the
  * node-trust DaemonSet writes containerd's certs.d for every address on every node, so Pods pull from the
- * registry with the pull Secret. In any other mode the nodes have nothing to trust, and a node-trust
+ * registry with the pull Secret; the same with tls.mode secret when the Secret's issuer is private (its
+ * ca.crt is published in the same ConfigMap). Otherwise the nodes have nothing to trust, and a node-trust
  * namespace left from an earlier private-ca deploy is deleted (prune does not see it: it is not the
  * registry's namespace).
  */
@@ -20,7 +21,9 @@ export function nodeTrustStep(): ListrTask<DeployContext> {
     title: "The nodes' trust in the registry's CA",
     task: async (ctx, task) => {
       const namespace = ctx.config.namespace;
-      if (!ctx.tls) {
+      // A CA to trust: clouddrove's (private-ca), or the private issuer of tls.mode secret's Secret,
+      // which the render published in the same ConfigMap. A publicly trusted certificate needs none.
+      if (!ctx.tls && !ctx.served?.privateCa) {
         const left = await ctx.kube.get(named(Kinds.Namespace, trustNames.nodeTrustNamespace));
         if (left) await ctx.kube.delete(named(Kinds.Namespace, trustNames.nodeTrustNamespace));
         task.title = left

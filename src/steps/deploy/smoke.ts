@@ -10,6 +10,7 @@ import { openPortForward } from "../../adapters/port-forward.js";
 import { checkAuth, ping } from "../../adapters/registry.js";
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
+import { servedTrust } from "../../core/tls/served-secret.js";
 import { OperationError } from "../../errors.js";
 import { replicaEndpoint } from "../replica-endpoint.js";
 import type { DeployContext } from "./context.js";
@@ -18,15 +19,22 @@ const isReady = (pod: Obj) =>
   !pod.metadata.deletionTimestamp &&
   (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
 
+/** What a replica is checked with: the private CA, the served Secret's issuer, or nothing (plain HTTP). */
+function replicaTrust(ctx: Pick<DeployContext, "tls" | "served" | "config">) {
+  if (ctx.tls) return ctx.tls.prepared.tls.ca.certificate;
+  if (ctx.served) return servedTrust(ctx.served.certificate, ctx.served.privateCa, ctx.config.tls.hostname);
+  return undefined;
+}
+
 export async function smokeTestReplica(
-  ctx: Pick<DeployContext, "kube" | "credentials" | "tls">,
+  ctx: Pick<DeployContext, "kube" | "credentials" | "tls" | "served" | "config">,
   namespace: string,
   pod: string,
 ): Promise<{ root: number; authenticated: number }> {
   const forward = await openPortForward(ctx.kube, namespace, pod, names.ports.registry);
   try {
     const endpoint = {
-      ...replicaEndpoint(forward.localPort, namespace, ctx.tls?.prepared.tls.ca.certificate),
+      ...replicaEndpoint(forward.localPort, namespace, replicaTrust(ctx)),
       username: ctx.credentials.username,
       password: ctx.credentials.password,
       timeoutMs: 15_000,
