@@ -194,8 +194,9 @@ export const acmCertificateArn: Check = (v) =>
 /** The region an ACM certificate ARN names (ACM certificates are regional). */
 export const acmArnRegion = (arn: string): string => arn.split(":")[3] ?? "";
 
+// Route 53 zone ids are upper-case letters and digits (AWS's start with Z; not every emulator's do).
 export const hostedZoneId: Check = (v) =>
-  /^Z[A-Z0-9]{1,31}$/.test(v) ? undefined : "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ";
+  /^[A-Z0-9]{1,32}$/.test(v) ? undefined : "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ";
 
 export const absolutePath: Check = (v) =>
   v.startsWith("/") ? undefined : "an absolute path such as /exports/registry";
