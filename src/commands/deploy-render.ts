@@ -42,7 +42,8 @@ export async function renderOnly(ctx: CommandContext, flags: DeployFlags): Promi
     ...(await renderBackupObjects(config)),
   ];
   // cert-manager's Certificate first: deploy applies it, and waits for it, before the registry's objects.
-  if (config.tls.mode === "secret" && config.tls.certManagerIssuer) objects.unshift(certManagerCertificate(config));
+  if (config.tls.mode === "secret" && config.tls.certManagerIssuer)
+    objects.unshift(certManagerCertificate(config));
   const shown = flags.showSecrets ? objects : maskSecrets(objects);
   warnIfClosed(ctx, config);
   if (config.backup.bucket) {

@@ -21,9 +21,9 @@ import { credentialsSecretNames, type DeployReport, deployReportText } from "../
 import type { Obj } from "../core/health/snapshot.js";
 import { type RegistryCredentials, renderManifests, usesPrivateCa } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
+import { recordText } from "../core/tls/acm.js";
 import { hostOf, insecureHttpWarning } from "../core/tls/plan.js";
 import { certificateSummary, prepareServerTls } from "../core/tls/prepare.js";
-import { recordText } from "../core/tls/acm.js";
 import { registryUsage } from "../core/tls/usage.js";
 import { parseDurationMs } from "../core/validators.js";
 import { UsageError } from "../errors.js";

@@ -166,4 +166,3 @@ export function requiredSettings(config: Config, purpose: Purpose): string[] {
   keys.push(...tlsRequiredSettings(config));
   return keys;
 }
-

@@ -266,7 +266,8 @@ export const SETTINGS: readonly Setting[] = [
     key: "tls.certificateArn",
     kind: "string",
     flag: "certificate-arn",
-    description: "tls.mode acm: the ACM certificate the load balancer serves (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+    description:
+      "tls.mode acm: the ACM certificate the load balancer serves (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
     check: check.acmCertificateArn,
     ask: "ACM certificate ARN (arn:aws:acm:...)",
   }),

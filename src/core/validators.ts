@@ -183,7 +183,9 @@ export function parseIssuerRef(v: string): { name: string; kind: "Issuer" | "Clu
 }
 
 export const certManagerIssuer: Check = (v) =>
-  parseIssuerRef(v) ? undefined : "an issuer name, optionally with its kind: letsencrypt or letsencrypt,kind=ClusterIssuer";
+  parseIssuerRef(v)
+    ? undefined
+    : "an issuer name, optionally with its kind: letsencrypt or letsencrypt,kind=ClusterIssuer";
 
 // ACM ARNs: arn:PARTITION:acm:REGION:ACCOUNT:certificate/ID (the ID is a UUID).
 export const acmCertificateArn: Check = (v) =>

@@ -131,7 +131,7 @@ describe("the DNS record in Route 53", () => {
     const zone = await route53.send(
       new CreateHostedZoneCommand({ Name: "example.com", CallerReference: `clouddrove-${Date.now()}` }),
     );
-    const zoneId = (zone.HostedZone?.Id as string).replace("/hostedzone/", "");
+    const zoneId = String(zone.HostedZone?.Id).replace("/hostedzone/", "");
     const t = task();
     const ctx = deployContext(`tls.certificateArn=${imported}`, `tls.hostedZoneId=${zoneId}`);
     await dnsRecordStep().task(ctx, t as never);

@@ -91,7 +91,9 @@ describe("settings of the modes", () => {
     expect(
       usageError(() => configWith("tls.certificateArn=arn:aws:iam::123456789012:role/x")).message,
     ).toContain("ACM certificate ARN such as");
-    expect(usageError(() => configWith("tls.hostedZoneId=/hostedzone/Z1")).message).toContain("hosted zone id");
+    expect(usageError(() => configWith("tls.hostedZoneId=/hostedzone/Z1")).message).toContain(
+      "hosted zone id",
+    );
     expect(usageError(() => configWith("tls.certManagerIssuer=letsencrypt,kind=Other")).message).toContain(
       "kind=ClusterIssuer",
     );

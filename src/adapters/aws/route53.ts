@@ -15,7 +15,11 @@ export function route53Client(env: NodeJS.ProcessEnv): Route53Client {
 }
 
 /** UPSERT: the record is created, or replaced when it points elsewhere; the change's id comes back. */
-export async function upsertRecord(route53: Route53Client, zoneId: string, record: DnsRecord): Promise<string> {
+export async function upsertRecord(
+  route53: Route53Client,
+  zoneId: string,
+  record: DnsRecord,
+): Promise<string> {
   const answer = await aws(`writing ${record.type} ${record.name} in Route 53 zone ${zoneId}`, () =>
     route53.send(
       new ChangeResourceRecordSetsCommand({

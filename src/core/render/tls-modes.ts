@@ -44,7 +44,8 @@ const certificateDigest = (pem: string) => createHash("sha256").update(pem).dige
  */
 export function applySecretTls(objects: KubeObject[], config: Config, served?: ServedSecret): KubeObject[] {
   const kept = objects.filter(
-    (o) => !(o.kind === "Secret" && (o.metadata.name === names.caSecret || o.metadata.name === names.tlsSecret)),
+    (o) =>
+      !(o.kind === "Secret" && (o.metadata.name === names.caSecret || o.metadata.name === names.tlsSecret)),
   );
   const deployment = findObject(kept, "Deployment", names.deployment);
   const podSpec = at(deployment, "spec", "template", "spec");
@@ -57,9 +58,8 @@ export function applySecretTls(objects: KubeObject[], config: Config, served?: S
 /** The parts that depend on the served certificate: the pod template's digest and the published CA. */
 export function setServedCertificate(objects: KubeObject[], served: ServedSecret | undefined): void {
   const deployment = findObject(objects, "Deployment", names.deployment);
-  at(deployment, "spec", "template", "metadata", "annotations")[names.annotations.certificateChecksum] = served
-    ? certificateDigest(served.certificate)
-    : NOT_YET_ISSUED;
+  at(deployment, "spec", "template", "metadata", "annotations")[names.annotations.certificateChecksum] =
+    served ? certificateDigest(served.certificate) : NOT_YET_ISSUED;
   at(findObject(objects, "ConfigMap", names.caConfigMap), "data")[names.secretKeys.caCertificate] =
     served?.privateCa ?? "";
 }

@@ -44,7 +44,9 @@ export function acmCertificateProblems(
   }
   const names = [...new Set([facts.domainName, ...facts.subjectAlternativeNames].filter((n) => n !== ""))];
   if (!names.some((pattern) => nameMatches(pattern, want.hostname))) {
-    problems.push(`the certificate does not cover ${want.hostname} (it names ${names.join(", ") || "nothing"})`);
+    problems.push(
+      `the certificate does not cover ${want.hostname} (it names ${names.join(", ") || "nothing"})`,
+    );
   }
   if (facts.notAfter && facts.notAfter.getTime() <= now.getTime()) {
     problems.push(`the certificate expired on ${facts.notAfter.toISOString()}`);
@@ -70,4 +72,5 @@ export function loadBalancerRecord(hostname: string, loadBalancerHost: string): 
 }
 
 /** The record as a zone file line, for whoever manages the zone. */
-export const recordText = (r: DnsRecord) => `${r.name}. ${r.ttl} IN ${r.type} ${r.value}${r.type === "CNAME" ? "." : ""}`;
+export const recordText = (r: DnsRecord) =>
+  `${r.name}. ${r.ttl} IN ${r.type} ${r.value}${r.type === "CNAME" ? "." : ""}`;

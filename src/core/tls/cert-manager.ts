@@ -23,10 +23,17 @@ const readyCondition = (certificate: CertManagerCertificate | undefined) =>
  * Ready=True: cert-manager has written a certificate matching the spec into the Secret. With `generation`,
  * only a condition observed at that generation counts (a spec just changed is not Ready by an old one).
  */
-export function certificateReady(certificate: CertManagerCertificate | undefined, generation?: number): boolean {
+export function certificateReady(
+  certificate: CertManagerCertificate | undefined,
+  generation?: number,
+): boolean {
   const ready = readyCondition(certificate);
   if (ready?.status !== "True") return false;
-  return generation === undefined || ready.observedGeneration === undefined || ready.observedGeneration >= generation;
+  return (
+    generation === undefined ||
+    ready.observedGeneration === undefined ||
+    ready.observedGeneration >= generation
+  );
 }
 
 /** Why a Certificate is not Ready, from its conditions (cert-manager explains it there). */

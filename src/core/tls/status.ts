@@ -65,7 +65,15 @@ export function tlsStatus(deployment: Obj | undefined, live: TlsLive, now: Date)
   const warnings: string[] = [];
   const expiry = expiryWarning(certificate.notAfter, now);
   // cert-manager renews the Secret's certificate by itself; the registry reads it at start only.
-  if (expiry) warnings.push(mode === "secret" ? expiry.replace("run `clouddrove deploy` to renew it", `renew the certificate in Secret ${secretName}, then run \`clouddrove deploy\``) : expiry);
+  if (expiry)
+    warnings.push(
+      mode === "secret"
+        ? expiry.replace(
+            "run `clouddrove deploy` to renew it",
+            `renew the certificate in Secret ${secretName}, then run \`clouddrove deploy\``,
+          )
+        : expiry,
+    );
   if (mode === "secret" && live.certificateChanged) {
     warnings.push(
       `the certificate in Secret ${secretName} changed since the replicas started (renewed?): run \`clouddrove deploy\` to roll them one at a time`,

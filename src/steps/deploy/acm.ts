@@ -5,13 +5,22 @@
  * tls.hostedZoneId) or given in the report to create by hand.
  */
 import type { ListrTask } from "listr2";
-import { type AcmCertificateFacts, acmCertificateProblems, loadBalancerRecord, recordText } from "../../core/tls/acm.js";
+import {
+  type AcmCertificateFacts,
+  acmCertificateProblems,
+  loadBalancerRecord,
+  recordText,
+} from "../../core/tls/acm.js";
 import { hostOf } from "../../core/tls/plan.js";
 import { UsageError } from "../../errors.js";
 import type { DeployContext } from "./context.js";
 
 /** The certificate as ACM describes it, in the certificate's own region (its ARN names it). */
-async function describe(arn: string, region: string, env: NodeJS.ProcessEnv): Promise<AcmCertificateFacts | undefined> {
+async function describe(
+  arn: string,
+  region: string,
+  env: NodeJS.ProcessEnv,
+): Promise<AcmCertificateFacts | undefined> {
   // Loaded only in this mode: the ACM client is not needed by any other deploy.
   const { acmClient, describeAcmCertificate } = await import("../../adapters/aws/acm.js");
   return describeAcmCertificate(acmClient(region, env), arn);
@@ -25,7 +34,8 @@ export function acmCertificateStep(): ListrTask<DeployContext> {
       const { tls, cluster } = ctx.config;
       const arn = tls.certificateArn as string;
       const want = { arn, hostname: tls.hostname as string, region: cluster.region as string };
-      const facts = arn.split(":")[3] === want.region ? await describe(arn, want.region, ctx.env ?? {}) : undefined;
+      const facts =
+        arn.split(":")[3] === want.region ? await describe(arn, want.region, ctx.env ?? {}) : undefined;
       const problems = acmCertificateProblems(facts, want, new Date());
       if (problems.length > 0) {
         throw new UsageError(
@@ -36,7 +46,11 @@ export function acmCertificateStep(): ListrTask<DeployContext> {
           },
         );
       }
-      task.title = `ACM certificate ${facts?.type ?? ""} ISSUED for ${[facts?.domainName, ...(facts?.subjectAlternativeNames ?? [])].filter((n, i, all) => n && all.indexOf(n) === i).join(", ")}, valid until ${facts?.notAfter?.toISOString().slice(0, 10) ?? "?"}`.replace("  ", " ");
+      task.title =
+        `ACM certificate ${facts?.type ?? ""} ISSUED for ${[facts?.domainName, ...(facts?.subjectAlternativeNames ?? [])].filter((n, i, all) => n && all.indexOf(n) === i).join(", ")}, valid until ${facts?.notAfter?.toISOString().slice(0, 10) ?? "?"}`.replace(
+          "  ",
+          " ",
+        );
     },
   };
 }

@@ -23,11 +23,7 @@ import {
 } from "../../core/tls/cert-manager.js";
 import { readCertificate } from "../../core/tls/certificates.js";
 import { hostOf } from "../../core/tls/plan.js";
-import {
-  privateIssuer,
-  type SecretContent,
-  servedSecretProblems,
-} from "../../core/tls/served-secret.js";
+import { privateIssuer, type SecretContent, servedSecretProblems } from "../../core/tls/served-secret.js";
 import { OperationError, UsageError } from "../../errors.js";
 import type { DeployContext } from "./context.js";
 
@@ -53,7 +49,11 @@ export async function readSecretContent(
 /** What the render needs of a readable Secret: its certificate and, when private, its issuer's CA. */
 function servedOf(name: string, content: SecretContent): ServedSecret {
   const privateCa = privateIssuer(content);
-  return { secretName: name, certificate: content.certificate as string, ...(privateCa ? { privateCa } : {}) };
+  return {
+    secretName: name,
+    certificate: content.certificate as string,
+    ...(privateCa ? { privateCa } : {}),
+  };
 }
 
 /** The names clients will ask the certificate for: tls.hostname, else the load balancer's (once known). */
@@ -130,21 +130,33 @@ export function certManagerStep(): ListrTask<DeployContext> {
       })) as CertManagerCertificate & { metadata?: { resourceVersion?: string } };
       const changed = before?.metadata?.resourceVersion !== after.metadata?.resourceVersion;
       // The Ready condition must be about this spec: cert-manager sets observedGeneration on it.
-      ctx.applied.push({ ...refOf(certificate), action: !before ? "created" : changed ? "configured" : "unchanged" });
+      ctx.applied.push({
+        ...refOf(certificate),
+        action: !before ? "created" : changed ? "configured" : "unchanged",
+      });
       if (dryRun) return;
       task.output = `waiting for cert-manager to issue ${config.tls.hostname} (Secret ${CERT_MANAGER_SECRET})`;
       try {
-        await kube.waitFor(ref, (c) => certificateReady(c, after.metadata?.generation), ctx.options.timeoutMs);
+        await kube.waitFor(
+          ref,
+          (c) => certificateReady(c, after.metadata?.generation),
+          ctx.options.timeoutMs,
+        );
       } catch (error) {
         const now = await kube.get(ref);
-        throw new OperationError(`cert-manager has not issued Certificate ${config.namespace}/${ref.name}: ${notReadyReason(now)}`, {
-          cause: error,
-          hint: `See \`kubectl describe certificate ${ref.name} -n ${config.namespace}\` and the issuer's status; deploy goes on from here when run again.`,
-        });
+        throw new OperationError(
+          `cert-manager has not issued Certificate ${config.namespace}/${ref.name}: ${notReadyReason(now)}`,
+          {
+            cause: error,
+            hint: `See \`kubectl describe certificate ${ref.name} -n ${config.namespace}\` and the issuer's status; deploy goes on from here when run again.`,
+          },
+        );
       }
       const content = await readSecretContent(kube, config.namespace, CERT_MANAGER_SECRET);
       if (!content?.certificate) {
-        throw new OperationError(`Certificate ${ref.name} is Ready but Secret ${CERT_MANAGER_SECRET} holds no tls.crt`);
+        throw new OperationError(
+          `Certificate ${ref.name} is Ready but Secret ${CERT_MANAGER_SECRET} holds no tls.crt`,
+        );
       }
       ctx.served = servedOf(CERT_MANAGER_SECRET, content);
       setServedCertificate(ctx.objects, ctx.served);
@@ -168,12 +180,20 @@ export function servedSecretCoverageStep(): ListrTask<DeployContext> {
       const host = ctx.address ? hostOf(ctx.address) : undefined;
       const name = servedSecretName(ctx.config);
       const content = await readSecretContent(ctx.kube, ctx.config.namespace, name);
-      const problems = await servedSecretProblems(content, `${ctx.config.namespace}/${name}`, host ? [host] : [], new Date());
+      const problems = await servedSecretProblems(
+        content,
+        `${ctx.config.namespace}/${name}`,
+        host ? [host] : [],
+        new Date(),
+      );
       if (problems.length > 0) {
-        throw new OperationError("The registry serves a certificate clients cannot use at the load balancer's address.", {
-          details: problems,
-          hint: "Give --hostname NAME (a name the certificate covers, with a DNS record to the load balancer), or replace the Secret's certificate with one that covers the address.",
-        });
+        throw new OperationError(
+          "The registry serves a certificate clients cannot use at the load balancer's address.",
+          {
+            details: problems,
+            hint: "Give --hostname NAME (a name the certificate covers, with a DNS record to the load balancer), or replace the Secret's certificate with one that covers the address.",
+          },
+        );
       }
       task.title = `The served certificate covers ${host}`;
     },

@@ -50,7 +50,10 @@ export function servedSecretOf(deployment: Obj | undefined): string | undefined 
  * public copy in the ConfigMap; with a Secret that is not clouddrove's (tls.mode secret), its issuer as
  * published in the same ConfigMap (or the system's CAs) and a name its certificate carries.
  */
-export async function registryTrust(kube: Kube, namespace: string): Promise<string | ServedTrust | undefined> {
+export async function registryTrust(
+  kube: Kube,
+  namespace: string,
+): Promise<string | ServedTrust | undefined> {
   const [deployment, configMap] = (await Promise.all([
     kube.get(named(Kinds.Deployment, names.deployment, namespace)),
     kube.get(named(Kinds.ConfigMap, names.caConfigMap, namespace)),
