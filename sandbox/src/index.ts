@@ -91,6 +91,7 @@ export function awsEnvironment(aws: SandboxAws): Record<string, string | undefin
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_EKS: aws.endpoint,
     AWS_ENDPOINT_URL_EFS: aws.endpoint,
+    AWS_ENDPOINT_URL_ACM: aws.endpoint,
     ...(aws.s3Endpoint ? { AWS_ENDPOINT_URL_S3: aws.s3Endpoint } : {}),
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
@@ -201,6 +202,8 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
         stateDir: options.stateDir,
         s3,
         v3Binary: options.registryV3Binary,
+        // The ACM stand-in's certificates, for load balancers that terminate TLS (aws/acm.ts).
+        acmCertificate: (arn) => account.acmCertificates?.find((c) => c.arn === arn),
       });
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again

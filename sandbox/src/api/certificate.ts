@@ -62,15 +62,20 @@ function name(commonName: string): Buffer {
   return sequence(set(sequence(oid("2.5.4.3"), utf8(commonName))));
 }
 
-/** A fresh P-256 key and a self-signed certificate valid for 10 years, for 127.0.0.1 and localhost. */
-export function createSelfSignedCertificate(commonName = "clouddrove-sandbox"): TlsMaterial {
+/**
+ * A fresh P-256 key and a self-signed certificate valid for 10 years, for 127.0.0.1 and localhost (the
+ * API server's), or for the DNS names given (the ACM stand-in's, see aws/acm.ts).
+ */
+export function createSelfSignedCertificate(
+  commonName = "clouddrove-sandbox",
+  dnsNames?: string[],
+): TlsMaterial {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const ecdsaWithSha256 = sequence(oid("1.2.840.10045.4.3.2"));
   const now = Date.now();
-  const subjectAltName = sequence(
-    tlv(0x82, Buffer.from("localhost", "ascii")),
-    tlv(0x87, Buffer.from([127, 0, 0, 1])),
-  );
+  const subjectAltName = dnsNames
+    ? sequence(...dnsNames.map((n) => tlv(0x82, Buffer.from(n, "ascii"))))
+    : sequence(tlv(0x82, Buffer.from("localhost", "ascii")), tlv(0x87, Buffer.from([127, 0, 0, 1])));
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(randomBytes(16)),

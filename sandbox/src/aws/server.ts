@@ -1,11 +1,12 @@
 /**
  * The sandbox's AWS endpoint: plain HTTP on 127.0.0.1 (a free port), answering the STS, EC2, EKS and
- * EFS calls clouddrove's AWS adapters make, for the AWS SDK v3 clients pointed here by
+ * EFS calls clouddrove's AWS adapters make (and ACM's, see acm.ts), for the AWS SDK v3 clients pointed here by
  * AWS_ENDPOINT_URL_<SERVICE> (see awsEnvironment). Every request must carry a SigV4 Authorization header
  * that names the sandbox's access key and region; the signature itself is not checked.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { handleAcm } from "./acm.js";
 import type { AwsContext } from "./context.js";
 import { handleEc2 } from "./ec2.js";
 import { handleEfs } from "./efs.js";
@@ -13,7 +14,7 @@ import { handleEks } from "./eks.js";
 import { AwsServiceError, sendEc2Error, sendJsonError, sendQueryError } from "./protocol.js";
 import { handleSts } from "./sts.js";
 
-type Service = "sts" | "ec2" | "eks" | "elasticfilesystem";
+type Service = "sts" | "ec2" | "eks" | "elasticfilesystem" | "acm";
 
 export interface AwsEndpoint {
   url: string;
@@ -30,7 +31,8 @@ function readBody(request: IncomingMessage): Promise<string> {
 }
 
 /** Which service a request is for, from its shape (the query services name their API version). */
-function serviceOf(method: string, url: URL, form: URLSearchParams | undefined): Service {
+function serviceOf(method: string, url: URL, form: URLSearchParams | undefined, target: string): Service {
+  if (target.startsWith("CertificateManager.")) return "acm";
   if (url.pathname.startsWith("/2015-02-01/")) return "elasticfilesystem";
   if (method === "POST" && form?.get("Version") === "2011-06-15") return "sts";
   if (method === "POST" && form?.get("Version") === "2016-11-15") return "ec2";
@@ -49,6 +51,11 @@ const AUTH_ERRORS: Record<Service, { missing: string; invalid: string; status: n
     missing: "MissingAuthenticationTokenException",
     invalid: "UnrecognizedClientException",
     status: 403,
+  },
+  acm: {
+    missing: "MissingAuthenticationTokenException",
+    invalid: "UnrecognizedClientException",
+    status: 400,
   },
 };
 
@@ -97,11 +104,14 @@ async function handle(ctx: AwsContext, request: IncomingMessage, response: Serve
     "application/x-www-form-urlencoded",
   );
   const form = isForm ? new URLSearchParams(body) : undefined;
-  const service = serviceOf(method, url, form);
+  const target = String(request.headers["x-amz-target"] ?? "");
+  const service = serviceOf(method, url, form, target);
   try {
     checkAuthorization(ctx, service, request.headers.authorization);
     if (service === "sts") return handleSts(ctx, form as URLSearchParams, response);
     if (service === "ec2") return handleEc2(ctx, form as URLSearchParams, response);
+    if (service === "acm")
+      return handleAcm(ctx, target, body ? (JSON.parse(body) as Record<string, unknown>) : {}, response);
     const rest = { method, url, input: body ? (JSON.parse(body) as Record<string, unknown>) : {} };
     if (service === "elasticfilesystem") return await handleEfs(ctx, rest, response);
     return await handleEks(ctx, rest, response);

@@ -71,6 +71,20 @@ export interface AwsAccountState {
   updates: NodegroupUpdateRecord[];
   /** Add-on versions changed by UpdateAddon (the rest are at their installed version). */
   addonVersions?: Record<string, string>;
+  /** ACM certificates the sandbox issued (RequestCertificate); its load balancers serve them. */
+  acmCertificates?: AcmCertificateRecord[];
+}
+
+/** A certificate of the ACM stand-in: issued at once, self-signed (clients trust it as its own CA). */
+export interface AcmCertificateRecord {
+  arn: string;
+  domainName: string;
+  subjectAlternativeNames: string[];
+  /** PEM */
+  certificate: string;
+  /** PEM (PKCS#8); only the sandbox's load balancer uses it. */
+  key: string;
+  createdAt: number;
 }
 
 /** 17 hex digits derived from `seed`, as AWS resource ids have (vpc-0..., subnet-0...). */

@@ -37,6 +37,8 @@ export interface SandboxRuntimeOptions {
   v3Binary?: string;
   /** The sandbox's S3: script containers (the backup Jobs) get its endpoint and keys. */
   s3?: SandboxS3;
+  /** An ACM certificate of the sandbox's (PEM certificate and key), for a load balancer's TLS listener. */
+  acmCertificate?: LoadBalancerOptions["tlsCertificate"];
 }
 
 export interface SandboxRuntime {
@@ -92,6 +94,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
         clock: options.clock,
         hostPort: (namespace, pod, port) => processes.hostPort(namespace, pod, port),
         publish,
+        tlsCertificate: options.acmCertificate,
       });
       balancers.push(created);
       return created;

@@ -4,8 +4,14 @@
  * robin, or the same endpoint for the same client address under `sessionAffinity: ClientIP` (here every
  * client is 127.0.0.1, so affinity keeps them all on one replica, as it would keep one client). An
  * endpoint that is not ready, or is terminating, gets no new connections; open ones go on.
+ *
+ * A Service port listed in service.beta.kubernetes.io/aws-load-balancer-ssl-ports, with an ACM
+ * certificate of the sandbox's in aws-load-balancer-ssl-cert, is a TLS listener as an NLB makes it: the
+ * proxy terminates TLS with that certificate and forwards plain TCP to the pods (backend protocol tcp).
+ * Every other port passes TLS through untouched.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import type { KubeObject, SandboxClock } from "../types.js";
 import { freePort } from "./ports.js";
 
@@ -42,6 +48,8 @@ interface Balancer {
   sockets: Set<Socket>;
   opening?: Promise<void>;
   published?: string;
+  /** Service port -> the TLS the listener terminates (ports listed in ssl-ports, with a known certificate). */
+  tls: Map<number, SecureContext>;
 }
 
 const backendKey = (b: Backend) => `${b.namespace}/${b.pod}:${b.containerPort}`;
@@ -52,7 +60,12 @@ export interface LoadBalancerOptions {
   hostPort(namespace: string | undefined, pod: string, containerPort: number): number | undefined;
   /** Writes the address into the Service's status (called once the listeners are open, and when it changes). */
   publish(service: KubeObject, address: LoadBalancerAddress): void;
+  /** The certificate and key of an ACM ARN (the sandbox's ACM stand-in); undefined when it has none. */
+  tlsCertificate?(arn: string): { certificate: string; key: string } | undefined;
 }
+
+const SSL_CERT = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert";
+const SSL_PORTS = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports";
 
 export class LoadBalancers {
   private readonly balancers = new Map<string, Balancer>();
@@ -88,9 +101,11 @@ export class LoadBalancers {
         affinity: new Map(),
         affinityMs,
         sockets: new Set(),
+        tls: new Map(),
       };
       this.balancers.set(key, balancer);
     }
+    balancer.tls = this.terminatedPorts(service);
     balancer.backends = backends;
     balancer.affinityMs = affinityMs;
     if (affinityMs === undefined) balancer.affinity.clear();
@@ -118,6 +133,24 @@ export class LoadBalancers {
     } else if (missing.length === 0) {
       this.publish(service, current);
     }
+  }
+
+  /** The ports whose listener terminates TLS, as the Service's ACM annotations ask (ports or their names, or "*"). */
+  private terminatedPorts(service: KubeObject): Map<number, SecureContext> {
+    const result = new Map<number, SecureContext>();
+    const annotations = service.metadata.annotations ?? {};
+    const material = annotations[SSL_CERT] ? this.options.tlsCertificate?.(annotations[SSL_CERT]) : undefined;
+    if (!material) return result;
+    const listed = String(annotations[SSL_PORTS] ?? "*")
+      .split(",")
+      .map((p) => p.trim());
+    const context = createSecureContext({ cert: material.certificate, key: material.key });
+    for (const port of service.spec?.ports ?? []) {
+      if (listed.includes("*") || listed.includes(String(port.port)) || listed.includes(port.name)) {
+        result.set(Number(port.port), context);
+      }
+    }
+    return result;
   }
 
   /** Closes the proxy of a Service that is gone or no longer of type LoadBalancer. */
@@ -211,7 +244,15 @@ export class LoadBalancers {
     return [...backends.slice(start), ...backends.slice(0, start)];
   }
 
-  private forward(balancer: Balancer, listener: Listener, client: Socket): void {
+  private forward(balancer: Balancer, listener: Listener, socket: Socket): void {
+    // A TLS listener: the client's TLS ends here, the pods get what it carried.
+    const context = balancer.tls.get(listener.servicePort);
+    const client = context ? new TLSSocket(socket, { isServer: true, secureContext: context }) : socket;
+    if (context) {
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => client.destroy());
+      client.on("close", () => socket.destroy());
+    }
     balancer.sockets.add(client);
     client.on("close", () => balancer.sockets.delete(client));
     client.on("error", () => client.destroy());
