@@ -75,10 +75,11 @@ function tlsQuestions(config: Config): InitQuestion[] {
     ];
   }
   if (tls.mode !== "secret") return [];
-  // Either the user's Secret or an issuer: the Secret is asked first, the issuer only when it is skipped.
+  // Either the user's Secret or an issuer: the Secret is asked first, the issuer only when it is skipped,
+  // and then after the host name, which an issuer's Certificate cannot do without.
+  if (tls.secretName) return [{ key: "tls.hostname", optional: true }];
   const questions: InitQuestion[] = [];
   if (!tls.certManagerIssuer) questions.push({ key: "tls.secretName", optional: true });
-  if (!tls.secretName) questions.push({ key: "tls.certManagerIssuer", optional: false });
-  questions.push({ key: "tls.hostname", optional: !tls.certManagerIssuer });
+  questions.push({ key: "tls.hostname", optional: false }, { key: "tls.certManagerIssuer", optional: false });
   return questions;
 }

@@ -7,8 +7,9 @@ import { rootCertificates } from "node:tls";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
-import { resolveConfig } from "../../src/config/resolve.js";
+import { resolveConfig, type Source } from "../../src/config/resolve.js";
 import { requiredSettings } from "../../src/config/schema.js";
+import { nextInitQuestion } from "../../src/core/init-plan.js";
 import { renderManifests } from "../../src/core/render/index.js";
 import {
   ACM_ANNOTATIONS,
@@ -401,5 +402,55 @@ describe("how clients use the registry, per mode", () => {
 describe("resolveConfig keeps the old modes", () => {
   it("private-ca stays the default", () => {
     expect(resolveConfig({}).config.tls.mode).toBe("private-ca");
+  });
+});
+
+describe("init's questions per mode", () => {
+  /** The TLS questions init asks in turn, each answered as `answers` says ("" skips an optional one). */
+  function questions(mode: string, answers: Record<string, string>): string[] {
+    const asked = new Set<string>();
+    const order: string[] = [];
+    const given = new Map<string, string>([["tls.mode", mode]]);
+    const sources = new Map<string, Source>([["tls.mode", "prompt"]]);
+    for (;;) {
+      const config = configWith(EFS, ...[...given].map(([k, v]) => `${k}=${v}`));
+      const known = new Map(sources);
+      for (const key of [
+        "cluster.region",
+        "cluster.name",
+        "storage.type",
+        "storage.efs.fileSystemId",
+        "network.allowedCidrs",
+        "backup.bucket",
+      ])
+        known.set(key, "prompt");
+      const next = nextInitQuestion(config, known, asked);
+      if (!next) return order;
+      asked.add(next.key);
+      order.push(`${next.key}${next.optional ? "?" : ""}`);
+      const answer = answers[next.key] ?? "";
+      if (answer !== "") {
+        given.set(next.key, answer);
+        sources.set(next.key, "prompt");
+      }
+    }
+  }
+
+  it("secret: the Secret first; skipped, the host name before the issuer (which needs it)", () => {
+    expect(questions("secret", { "tls.secretName": "registry-tls" })).toEqual([
+      "tls.secretName?",
+      "tls.hostname?",
+    ]);
+    expect(
+      questions("secret", { "tls.hostname": "registry.example.com", "tls.certManagerIssuer": "letsencrypt" }),
+    ).toEqual(["tls.secretName?", "tls.hostname", "tls.certManagerIssuer"]);
+  });
+
+  it("acm: the host name, the ARN, then the optional zone", () => {
+    expect(questions("acm", { "tls.hostname": "registry.example.com", "tls.certificateArn": ARN })).toEqual([
+      "tls.hostname",
+      "tls.certificateArn",
+      "tls.hostedZoneId?",
+    ]);
   });
 });
