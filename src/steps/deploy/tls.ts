@@ -49,7 +49,12 @@ export async function describeCertificate(certificate: string): Promise<string> 
 export function serverCertificateStep(): ListrTask<DeployContext> {
   return {
     title: "Server certificate for the load balancer's address",
-    skip: (ctx) => (ctx.tls ? false : `tls.mode ${ctx.config.tls.mode}: the registry serves no certificate`),
+    skip: (ctx) =>
+      ctx.tls
+        ? false
+        : ctx.config.tls.mode === "secret"
+          ? "tls.mode secret: the registry serves the Secret's certificate"
+          : `tls.mode ${ctx.config.tls.mode}: the registry serves no certificate`,
     task: async (ctx, task) => {
       const state = ctx.tls as NonNullable<DeployContext["tls"]>;
       const host = ctx.address ? hostOf(ctx.address) : undefined;

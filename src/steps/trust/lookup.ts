@@ -10,6 +10,12 @@ export async function readRegistryCa(kube: Kube, namespace: string): Promise<CaC
   const where = `ConfigMap ${namespace}/${trustNames.caConfigMap}`;
   const configMap = await kube.get(named(Kinds.ConfigMap, trustNames.caConfigMap, namespace));
   const pem = configMap?.data?.[trustNames.caKey];
+  if (pem === "") {
+    // tls.mode secret with a publicly trusted certificate: deploy publishes no CA (docs/tls.md).
+    throw new OperationError(`${where} holds no CA: the registry's certificate is publicly trusted`, {
+      hint: "Nothing to install: Docker, containerd and Podman trust it as they are.",
+    });
+  }
   if (!pem) {
     throw new OperationError(`${where} ${configMap ? `has no key ${trustNames.caKey}` : "does not exist"}`, {
       hint:
