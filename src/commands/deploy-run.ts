@@ -257,7 +257,7 @@ async function deployWithConfig(
           }),
         ]
       : []),
-    ...deployTasks({ dryRun }),
+    ...deployTasks({ dryRun, tls: config.tls }),
   ];
   try {
     await runTasks(ctx, recorded(tasks, steps), deployContext);
