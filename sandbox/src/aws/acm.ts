@@ -70,16 +70,17 @@ export function handleAcm(
       createdAt: ctx.clock.now(),
     };
     ctx.state.acmCertificates = [...(ctx.state.acmCertificates ?? []), record];
-    return sendJsonResult(response, 200, { CertificateArn: record.arn });
+    sendJsonResult(response, 200, { CertificateArn: record.arn });
+    return;
   }
-  if (action === "DescribeCertificate")
-    return sendJsonResult(response, 200, { Certificate: describe(find(ctx, input)) });
+  if (action === "DescribeCertificate") {
+    sendJsonResult(response, 200, { Certificate: describe(find(ctx, input)) });
+    return;
+  }
   if (action === "GetCertificate") {
     const record = find(ctx, input);
-    return sendJsonResult(response, 200, {
-      Certificate: record.certificate,
-      CertificateChain: record.certificate,
-    });
+    sendJsonResult(response, 200, { Certificate: record.certificate, CertificateChain: record.certificate });
+    return;
   }
   throw new AwsServiceError("InvalidAction", `The sandbox's ACM does not answer ${action}.`, 400);
 }
