@@ -173,6 +173,22 @@ if [ -s "$WORK/extract.err" ]; then cat "$WORK/extract.err" >&2; fi
 [ "$(status extract)" = 0 ] || refuse "tar could not extract the archive (exit status $(status extract)); is the volume full?"
 
 # --- 4. the blobs the snapshot references -----------------------------------------------------------
+# check_blobs: sha256sum -c of $WORK/blob.sums in $V2/blobs, one process per CPU (hashing every blob is
+# a good part of a restore, and sha256sum uses one core); the lines it prints go to $WORK/blob.check.
+check_blobs() {
+  _jobs=$(nproc 2>/dev/null || echo 1)
+  awk -v jobs="$_jobs" -v dir="$WORK" '{ print > (dir "/blob.sums." (NR % jobs)) }' "$WORK/blob.sums"
+  _pids=""
+  for _part in "$WORK"/blob.sums.*; do
+    (cd "$V2/blobs" && sha256sum -c "$_part") >"$_part.check" 2>&1 &
+    _pids="$_pids $!"
+  done
+  _ok=true
+  for _pid in $_pids; do wait "$_pid" || _ok=false; done
+  cat "$WORK"/blob.sums.*.check >"$WORK/blob.check"
+  $_ok
+}
+
 V2="$STAGING/docker/registry/v2"
 BLOB_LIST="$STAGING/clouddrove-snapshot/blobs"
 BLOBS=0
@@ -189,7 +205,7 @@ if [ -f "$BLOB_LIST" ]; then
       log "rclone could not download every blob (checked next)"
     # Every blob must be there with the content its name promises: a blob missing from the bucket or
     # corrupted there refuses the snapshot before anything live changes.
-    if ! (cd "$V2/blobs" && sha256sum -c "$WORK/blob.sums") >"$WORK/blob.check" 2>&1; then
+    if ! check_blobs; then
       BAD=$(grep -v ': OK$' "$WORK/blob.check" | head -n 5 | tr '\n' ';')
       refuse "blobs of the snapshot are missing from s3://$BUCKET/${PREFIX}blobs/ or corrupt there: $BAD choose an older snapshot, or run a backup now (a blob deleted from the bucket is uploaded again)"
     fi
