@@ -61,7 +61,7 @@ export async function saveState(ctx: UpgradeContext): Promise<void> {
       },
     },
     data,
-  } as never);
+  });
   ctx.stats.patches++;
 }
 
