@@ -5,11 +5,10 @@
  * set here by path, never pasted into text.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import type { V1CronJob } from "@kubernetes/client-node";
 import type { Config } from "../../config/schema.js";
 import { OperationError, UsageError } from "../../errors.js";
-import { packageFile } from "../../package-files.js";
+import { readTemplateIn } from "../render/templates.js";
 import type { KubeObject } from "../render/types.js";
 
 type Json = Record<string, unknown>;
@@ -32,20 +31,7 @@ const TEMPLATES = ["serviceaccount.yaml", "scripts-configmap.yaml", "cronjob.yam
 const RESTORE_TEMPLATE = "restore/restore-job.yaml";
 const SCRIPTS = ["archive.sh", "restore.sh"] as const;
 
-function templateUrl(file: string): URL {
-  return packageFile(`templates/backup/${file}`);
-}
-
-async function readTemplateFile(file: string): Promise<string> {
-  try {
-    return await readFile(templateUrl(file), "utf8");
-  } catch (error) {
-    throw new OperationError(`The backup template ${file} cannot be read`, {
-      cause: error,
-      hint: "Reinstall clouddrove: its templates/backup/ directory is incomplete.",
-    });
-  }
-}
+const readTemplateFile = (file: string) => readTemplateIn("backup", file);
 
 async function loadObjects(file: string): Promise<KubeObject[]> {
   const { parseAllDocuments } = await import("yaml");
