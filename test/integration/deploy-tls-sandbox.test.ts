@@ -68,13 +68,13 @@ describe("the registry's server certificate on the sandbox", () => {
     // The replicas rolled out once: the Deployment was applied only with the certificate that names the
     // load balancer, so there is one ReplicaSet, revision 1.
     const deployment = sbx.sandbox.store.get("Deployment", "clouddrove", "registry-clouddrove");
-    expect(deployment?.metadata.annotations["deployment.kubernetes.io/revision"]).toBe("1");
+    expect(deployment?.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("1");
     const replicaSets = sbx.sandbox.store
       .list("ReplicaSet", { namespace: "clouddrove" })
       .filter((rs) =>
         rs.metadata.ownerReferences?.some((o: { uid: string }) => o.uid === deployment?.metadata.uid),
       );
-    expect(replicaSets.map((rs) => rs.metadata.annotations["deployment.kubernetes.io/revision"])).toEqual([
+    expect(replicaSets.map((rs) => rs.metadata.annotations?.["deployment.kubernetes.io/revision"])).toEqual([
       "1",
     ]);
   });

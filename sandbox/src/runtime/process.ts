@@ -1,7 +1,9 @@
 /**
  * One real container process: spawned with exactly the environment it is given, its output kept as the
  * last lines of a log (what `pods/log` serves), stopped the way the kubelet stops a container — SIGTERM,
- * then SIGKILL when the grace period is over.
+ * then SIGKILL when the grace period is over. A shell script's container is its own process group, and
+ * the signals go to the whole group, as a container's PID namespace ends with its PID 1: a child the
+ * script left running (`sleep 300 &`) would otherwise outlive it and hold its output open.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 
@@ -69,6 +71,7 @@ export class ManagedProcess {
     env: Record<string, string>,
     cwd: string,
     readonly logs: LogBuffer = new LogBuffer(),
+    private readonly options: { processGroup?: boolean } = {},
   ) {
     let settle!: (status: ExitStatus) => void;
     this.exited = new Promise((resolve) => {
@@ -82,7 +85,12 @@ export class ManagedProcess {
       settle(status);
     };
     try {
-      this.child = spawn(binary, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+      this.child = spawn(binary, args, {
+        env,
+        cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: this.options.processGroup === true,
+      });
     } catch (error) {
       this.logs.write(`failed to start ${binary}: ${(error as Error).message}\n`);
       finish({ exitCode: 128 });
@@ -114,7 +122,7 @@ export class ManagedProcess {
   /** SIGTERM now; SIGKILL when `kill()` is called later or after `graceMs` of real time, if given. */
   terminate(graceMs?: number): void {
     if (!this.running) return;
-    this.child?.kill("SIGTERM");
+    this.signal("SIGTERM");
     if (graceMs !== undefined && this.killTimer === undefined) {
       this.killTimer = setTimeout(() => this.kill(), Math.max(0, graceMs));
       this.killTimer.unref();
@@ -122,6 +130,19 @@ export class ManagedProcess {
   }
 
   kill(): void {
-    if (this.running) this.child?.kill("SIGKILL");
+    if (this.running) this.signal("SIGKILL");
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (this.options.processGroup && pid !== undefined) {
+      try {
+        globalThis.process.kill(-pid, signal);
+        return;
+      } catch {
+        // The group is gone already; the child itself below, as for any process.
+      }
+    }
+    this.child?.kill(signal);
   }
 }
