@@ -1,11 +1,41 @@
 /**
  * One real container process: spawned with exactly the environment it is given, its output kept as the
  * last lines of a log (what `pods/log` serves), stopped the way the kubelet stops a container — SIGTERM,
- * then SIGKILL when the grace period is over. A shell script's container is its own process group, and
- * the signals go to the whole group, as a container's PID namespace ends with its PID 1: a child the
- * script left running (`sleep 300 &`) would otherwise outlive it and hold its output open.
+ * then SIGKILL when the grace period is over. For a shell script's container the signals go to the whole
+ * process tree, as a container's PID namespace ends with its PID 1: a child the script left running
+ * (`sleep 300 &`) would otherwise outlive it and hold its output open. (Not a process group of its own:
+ * the tree stays in the sandbox's group, which `down` kills as a whole should the sandbox hang.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Every process below `pid` (children first found, then theirs), from /proc; none where /proc is absent. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = children.get(queue.shift() as number) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
 
 const MAX_LOG_LINES = 2_000;
 
@@ -71,7 +101,7 @@ export class ManagedProcess {
     env: Record<string, string>,
     cwd: string,
     readonly logs: LogBuffer = new LogBuffer(),
-    private readonly options: { processGroup?: boolean } = {},
+    private readonly options: { wholeTree?: boolean } = {},
   ) {
     let settle!: (status: ExitStatus) => void;
     this.exited = new Promise((resolve) => {
@@ -89,7 +119,6 @@ export class ManagedProcess {
         env,
         cwd,
         stdio: ["ignore", "pipe", "pipe"],
-        detached: this.options.processGroup === true,
       });
     } catch (error) {
       this.logs.write(`failed to start ${binary}: ${(error as Error).message}\n`);
@@ -135,12 +164,13 @@ export class ManagedProcess {
 
   private signal(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
-    if (this.options.processGroup && pid !== undefined) {
-      try {
-        globalThis.process.kill(-pid, signal);
-        return;
-      } catch {
-        // The group is gone already; the child itself below, as for any process.
+    if (this.options.wholeTree && pid !== undefined) {
+      for (const below of descendants(pid)) {
+        try {
+          globalThis.process.kill(below, signal);
+        } catch {
+          // gone meanwhile
+        }
       }
     }
     this.child?.kill(signal);

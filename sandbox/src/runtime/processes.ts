@@ -536,7 +536,7 @@ export class PodProcesses {
       command.env,
       podDirectory(dataDir, entry.uid),
       run.logs,
-      { processGroup: kind.kind === "script" },
+      { wholeTree: kind.kind === "script" },
     );
     run.process = process;
     run.state = "running";
