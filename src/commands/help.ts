@@ -44,6 +44,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove trust --sandbox --dry-run",
     "clouddrove trust --print-ca",
   ],
+  login: [
+    "clouddrove login --context prod",
+    "clouddrove login --sandbox --dry-run",
+    "clouddrove login -o json",
+  ],
   "backup now": ["clouddrove backup now", "clouddrove backup now --sandbox --dry-run"],
   "backup list": ["clouddrove backup list", "clouddrove backup list -o json"],
   "backup snapshot": ["clouddrove backup snapshot --dry-run"],

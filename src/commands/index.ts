@@ -23,6 +23,7 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Register> }> =
   { name: "sandbox", load: async () => (await import("./sandbox.js")).registerSandbox },
   { name: "upgrade", load: async () => (await import("./upgrade.js")).registerUpgrade },
   { name: "trust", load: async () => (await import("./trust.js")).registerTrust },
+  { name: "login", load: async () => (await import("./login.js")).registerLogin },
   { name: "completion", load: async () => (await import("./completion.js")).registerCompletion },
 ];
 

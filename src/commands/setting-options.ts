@@ -92,6 +92,7 @@ export const COMMAND_SETTINGS = {
   ),
   upgrade: keys("cluster.name", "cluster.region", "timeouts.eksctl", "timeouts.lock"),
   trust: keys("trust."),
+  login: keys("tls.mode", "tls.hostname", "trust."),
 } as const;
 
 export type SettingsCommand = keyof typeof COMMAND_SETTINGS;

@@ -350,7 +350,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     flag: "trust-root-dir",
     description:
-      "directory `clouddrove trust` writes the container tools' certs.d files under (another root than / for an image build or a test)",
+      "directory `clouddrove trust` and `clouddrove login` write the container tools' certs.d files under (another root than / for an image build or a test)",
     default: "/",
     check: check.absolutePath,
   }),

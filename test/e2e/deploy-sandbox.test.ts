@@ -38,7 +38,7 @@ describe("deploy --sandbox, as CI runs it", () => {
     expect(listed).toBeGreaterThan(10);
     expect(first.stdout).toContain(`The registry is deployed on the sandbox (simulated): ${listed} created.`);
     expect(first.stderr).toContain(
-      `Apply the registry objects: ${listed - 1} created; the pull Secret waits for the load balancer's address`,
+      `Apply the registry objects: ${listed - 3} created; the pull Secret, the server certificate and the Deployment wait for the load balancer's address`,
     );
     expect(first.stdout).toContain("docker login");
 

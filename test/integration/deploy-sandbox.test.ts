@@ -61,10 +61,11 @@ describe("deploy on the sandbox", () => {
     // No bucket is configured here: deploy says that backups are off.
     expect(first.stderr).toContain("backups are off: no backup bucket is configured");
     expect(Object.values(actions(first.stdout)).every((a) => a === "created")).toBe(true);
-    // The apply step's count leaves out the pull Secret, written later, and says so.
+    // The apply step's count leaves out the pull Secret, the server certificate's Secret and the
+    // Deployment, written once the load balancer's address is known, and says so.
     const objects = Object.keys(actions(first.stdout)).length;
     expect(report.steps[1].title).toBe(
-      `Apply the registry objects: ${objects - 1} created; the pull Secret waits for the load balancer's address`,
+      `Apply the registry objects: ${objects - 3} created; the pull Secret, the server certificate and the Deployment wait for the load balancer's address`,
     );
     // The sandbox's load balancer is a real TCP proxy on loopback in front of the registry processes.
     expect(report.registry.address).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -253,9 +254,12 @@ describe("deploy on the sandbox", () => {
     const interrupted = await deploy([], {}, controller.signal);
     unsubscribe();
     expect(interrupted.code).toBe(130);
-    // Stopped in the apply, whose write of the Deployment was under way: Ctrl-C does not wait for a call
-    // to finish, so this is a real mid-deploy interruption.
-    expect(interrupted.stderr).toContain('Error: Interrupted during "Apply the registry objects".');
+    // Stopped while the Deployment was being written: on a first deploy that is the server certificate's
+    // step (the Deployment waits for the certificate that names the load balancer). Ctrl-C does not wait
+    // for a call to finish, so this is a real mid-deploy interruption.
+    expect(interrupted.stderr).toContain(
+      `Error: Interrupted during "Server certificate for the load balancer's address".`,
+    );
     // The pull Secret keeps the password: written even though the first deploy stopped early.
     const pull = sbx.sandbox.store.get("Secret", "clouddrove", "registry-clouddrove-pull");
     const password = (secret: typeof pull) =>

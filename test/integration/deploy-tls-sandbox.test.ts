@@ -4,6 +4,9 @@
  * by the next deploy and the replicas roll to it one at a time, at least two of three ready throughout.
  */
 import { X509Certificate } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { requestTrusting } from "../support/request-trusting.js";
@@ -62,6 +65,52 @@ describe("the registry's server certificate on the sandbox", () => {
     await expect(fetch(`https://${address}/v2/`)).rejects.toThrow();
     // No key in what deploy printed.
     expect(first.stdout + first.stderr).not.toContain("PRIVATE KEY");
+    // The replicas rolled out once: the Deployment was applied only with the certificate that names the
+    // load balancer, so there is one ReplicaSet, revision 1.
+    const deployment = sbx.sandbox.store.get("Deployment", "clouddrove", "registry-clouddrove");
+    expect(deployment?.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("1");
+    const replicaSets = sbx.sandbox.store
+      .list("ReplicaSet", { namespace: "clouddrove" })
+      .filter((rs) =>
+        rs.metadata.ownerReferences?.some((o: { uid: string }) => o.uid === deployment?.metadata.uid),
+      );
+    expect(replicaSets.map((rs) => rs.metadata.annotations?.["deployment.kubernetes.io/revision"])).toEqual([
+      "1",
+    ]);
+  });
+
+  it("clouddrove login trusts the CA and hands docker the password on stdin; docker then reaches the registry", async () => {
+    const work = mkdtempSync(join(tmpdir(), "clouddrove-login-e2e-"));
+    const root = join(work, "root");
+    mkdirSync(join(work, "bin"));
+    // A docker that does what docker login does: verifies the registry's certificate with the CA in its
+    // certs.d directory and sends the credentials to /v2/; and records its argv and stdin.
+    writeFileSync(
+      join(work, "bin", "docker"),
+      [
+        "#!/bin/sh",
+        `printf '%s\\n' "$@" > '${work}/argv'`,
+        `/bin/cat > '${work}/stdin'`,
+        `curl -sS -o /dev/null -w '%{http_code}' --cacert "${root}/etc/docker/certs.d/$5/ca.crt" -u "$3:$(cat '${work}/stdin')" "https://$5/v2/" > '${work}/status'`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(work, "bin", "docker"), 0o755);
+    const run = await runCli(
+      ["--kubeconfig", sbx.kubeconfigPath, "-o", "json", "login", "--trust-root-dir", root],
+      { env: cleanEnv({ PATH: `${join(work, "bin")}:/usr/bin:/bin` }) },
+    );
+    expect(run.stderr).toContain(`Logged docker in to ${address}`);
+    expect(run.stderr).not.toMatch(/Warning|Error/);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).clients).toMatchObject([{ tool: "docker", outcome: "logged-in" }]);
+    expect(readFileSync(join(work, "argv"), "utf8")).toBe(
+      `login\n--username\nclouddrove\n--password-stdin\n${address}\n`,
+    );
+    expect(readFileSync(join(work, "stdin"), "utf8")).toBe(PASSWORD);
+    expect(readFileSync(join(work, "status"), "utf8")).toBe("200");
+    expect(run.stdout).not.toContain(PASSWORD);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it("status warns of a certificate that expires within 30 days", async () => {

@@ -20,15 +20,15 @@ import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { isExecutable, missingV3BinaryMessage } from "./registry-binaries.js";
 import { planLaunch, serveArguments } from "./registry-launch.js";
-import { planScriptLaunch, scriptArguments } from "./script-launch.js";
+import { planScriptLaunch, scriptArguments, scriptTools } from "./script-launch.js";
 import { materializeMounts } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: pod specs and statuses are plain JSON
 type Json = any;
 
 export const REGISTRY_BINARY = "docker-registry";
-/** What a script container needs on the host: its shell, and the tool the backup scripts are built on. */
-export const SCRIPT_TOOLS = ["sh", "rclone"] as const;
+/** Host tools script containers may need besides the shell: rclone, which the backup scripts are built on. */
+export const SCRIPT_TOOLS = ["rclone"] as const;
 
 /** How a container runs for real: the registry serving (of a major version), or a shell script. */
 export type RealKind = { kind: "registry"; major: RegistryMajor } | { kind: "script" };
@@ -115,8 +115,10 @@ export interface PodProcessesOptions {
    * looked at on each start, so a binary built while the sandbox runs is used by the next container.
    */
   v3Binary: string;
-  /** The host's shell for script containers; undefined when sh or rclone is missing (they stay simulated). */
+  /** The host's shell for script containers; undefined when sh is missing (they stay simulated). */
   shell?: string | undefined;
+  /** Which of SCRIPT_TOOLS this machine has: a script container needing a missing one stays simulated. */
+  scriptTools?: ReadonlySet<string>;
   /** The sandbox's S3, injected into script containers (see script-launch.ts). */
   s3?: SandboxS3;
 }
@@ -153,7 +155,11 @@ export class PodProcesses {
       const major = realContainer(container);
       if (major !== undefined) return { kind: "registry", major };
     }
-    if (this.options.shell !== undefined && scriptArguments(container) !== undefined)
+    if (
+      this.options.shell !== undefined &&
+      scriptArguments(container) !== undefined &&
+      scriptTools(container).every((tool) => this.options.scriptTools?.has(tool))
+    )
       return { kind: "script" };
     return undefined;
   }
@@ -530,6 +536,7 @@ export class PodProcesses {
       command.env,
       podDirectory(dataDir, entry.uid),
       run.logs,
+      { wholeTree: kind.kind === "script" },
     );
     run.process = process;
     run.state = "running";

@@ -55,6 +55,12 @@ export interface DeployContext {
    * address is known.
    */
   tls?: { prepared: PreparedTls };
+  /**
+   * The first deploy applies the server certificate's Secret and the Deployment only once the load
+   * balancer's address is known and the certificate names it (steps/deploy/tls.ts), so that the replicas
+   * roll out once, with the final certificate, instead of twice.
+   */
+  certificatePending?: boolean;
   warnings: string[];
   stats: { writes: number; reads: number; lists: number; watches: number };
 }

@@ -57,16 +57,19 @@ export function serverCertificateStep(): ListrTask<DeployContext> {
       const state = ctx.tls as NonNullable<DeployContext["tls"]>;
       const host = ctx.address ? hostOf(ctx.address) : undefined;
       const again = await prepareServerTls(ctx.config, { ...state.prepared.tls }, host, new Date());
-      if (!again.issued) {
+      if (!again.issued && !ctx.certificatePending) {
         task.title = `Server certificate ${await describeCertificate(state.prepared.tls.server.certificate)}`;
         return;
       }
       // The load balancer's address is new to the certificate (a first deploy, or a replaced load
-      // balancer): the certificate names it now, and the pods roll to serve it.
-      state.prepared = { ...state.prepared, tls: again.tls, issued: again.issued };
-      const rendered = await renderManifests(ctx.config, ctx.credentials, again.tls);
+      // balancer): the certificate names it now. On a first deploy the Secret and the Deployment were held
+      // back for it, so the pods start once, with this certificate; later, the pods roll to serve it.
+      if (again.issued) state.prepared = { ...state.prepared, tls: again.tls, issued: again.issued };
+      const rendered = await renderManifests(ctx.config, ctx.credentials, state.prepared.tls);
       for (const object of rendered.filter(servesCertificate)) await applyLate(ctx, object);
-      task.title = `Server certificate issued ${await describeCertificate(again.tls.server.certificate)}`;
+      ctx.certificatePending = false;
+      const facts = await describeCertificate(state.prepared.tls.server.certificate);
+      task.title = `Server certificate ${again.issued ? "issued" : "applied"} ${facts}`;
     },
   };
 }
