@@ -53,6 +53,17 @@ const backupBucket = [
   "cluster.region",
 ];
 
+/** What `cluster create` makes for backups: the bucket, where, and the role of the Job that uses it. */
+const backupSetup = [
+  "backup.setup",
+  "backup.bucket",
+  "backup.prefix",
+  "backup.region",
+  "backup.endpoint",
+  "backup.credentials",
+  "backup.roleArn",
+];
+
 /**
  * The settings each command reads, by command path. A setting a command does not read has no flag there
  * (`backup now --help` does not offer --backup-schedule, which only `deploy` renders into the CronJob). `upgrade` reads
@@ -63,10 +74,10 @@ const backupBucket = [
 export const COMMAND_SETTINGS = {
   init: every,
   "config show": every,
-  "cluster create": keys(...cluster),
+  "cluster create": keys(...cluster, ...backupSetup),
   "cluster verify": keys(...cluster, "storage.efs.fileSystemId"),
   "cluster upgrade": keys(...cluster),
-  "cluster delete": keys(...cluster, "storage.efs.fileSystemId"),
+  "cluster delete": keys(...cluster, "storage.efs.fileSystemId", "backup.bucket", "backup.roleArn"),
   deploy: keys(
     "cluster.name",
     "cluster.region",
