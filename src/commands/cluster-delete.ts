@@ -135,7 +135,7 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
           ? `EFS file system ${fileSystem.id} was kept with the registry's data.`
           : "",
         forgotten ? `Removed storage.efs.fileSystemId from ${forgotten}.` : "",
-        ...keptBackup.map((line) => `${line.charAt(0).toUpperCase()}${line.slice(1)}.`),
+        ...keptBackup.map((line) => `${line.replace(/^keep /, "Kept ")}.`),
       ]
         .filter(Boolean)
         .join("\n"),
