@@ -41,28 +41,19 @@ function keys(...patterns: string[]): { include: (s: Setting) => boolean; summar
 const every = { include: (_: Setting) => true, summary: "every setting" };
 /** verify and delete check (and delete) the recorded file system; create makes one. */
 const cluster = ["cluster.", "timeouts.eksctl"];
+/** Where the bucket is and how the Jobs reach it. */
+const backupWhere = [
+  "backup.bucket",
+  "backup.prefix",
+  "backup.region",
+  "backup.endpoint",
+  "backup.credentials",
+  "backup.roleArn",
+];
 /** The bucket and the access the backup and restore Jobs have to it; not the CronJob's schedule or retention. */
-const backupBucket = [
-  "backup.bucket",
-  "backup.prefix",
-  "backup.region",
-  "backup.endpoint",
-  "backup.credentials",
-  "backup.roleArn",
-  "backup.secretName",
-  "cluster.region",
-];
-
+const backupBucket = [...backupWhere, "backup.secretName", "cluster.region"];
 /** What `cluster create` makes for backups: the bucket, where, and the role of the Job that uses it. */
-const backupSetup = [
-  "backup.setup",
-  "backup.bucket",
-  "backup.prefix",
-  "backup.region",
-  "backup.endpoint",
-  "backup.credentials",
-  "backup.roleArn",
-];
+const backupSetup = ["backup.setup", ...backupWhere];
 
 /**
  * The settings each command reads, by command path. A setting a command does not read has no flag there

@@ -5,6 +5,9 @@ import { parse } from "yaml";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
+/** Region eu-central-1, then the defaults up to the backup questions (name, efs, no EFS id, no CIDRs, private-ca, no host name). */
+const UP_TO_BACKUPS = ["eu-central-1", "", "efs", "", "", "", ""];
+
 describe("clouddrove init at a terminal", () => {
   it("asks only what has no safe default, validates as typed, and writes the file without secrets", async () => {
     const cwd = tempDir();
@@ -100,17 +103,7 @@ describe("clouddrove init at a terminal", () => {
 
   it("with backup.setup create, asks only the bucket's name: cluster create makes the bucket and its role", async () => {
     const cwd = tempDir();
-    const prompter = new ScriptedPrompter([
-      "eu-central-1",
-      "",
-      "efs",
-      "",
-      "",
-      "",
-      "",
-      "create",
-      "team-registry-backups",
-    ]);
+    const prompter = new ScriptedPrompter([...UP_TO_BACKUPS, "create", "team-registry-backups"]);
     const run = await runCli(["init"], { cwd, tty: true, prompter, env: cleanEnv() });
     expect(run.code).toBe(0);
     expect(prompter.asked.map((q) => q.message).slice(-2)).toEqual([
@@ -124,13 +117,7 @@ describe("clouddrove init at a terminal", () => {
   it("asks for the IRSA role when backups are set up by hand with a bucket", async () => {
     const cwd = tempDir();
     const prompter = new ScriptedPrompter([
-      "eu-central-1",
-      "",
-      "efs",
-      "",
-      "",
-      "", // TLS: private-ca
-      "", // no host name
+      ...UP_TO_BACKUPS,
       "manual",
       "registry-backups",
       "irsa",

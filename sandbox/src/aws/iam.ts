@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import type { AwsContext } from "./context.js";
-import { AwsServiceError, type Form, sendQueryResult } from "./protocol.js";
+import { AwsServiceError, type Form, sendQueryResult, type XmlValue } from "./protocol.js";
 import { type ClusterShape, type RoleRecord, SANDBOX_ACCOUNT } from "./state.js";
 
 const NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -57,21 +57,24 @@ function findRole(ctx: AwsContext, name: string | null): RoleRecord {
 
 export function handleIam(ctx: AwsContext, form: Form, response: ServerResponse): void {
   const action = form.get("Action") ?? "";
-  const answer = (result: Parameters<typeof sendQueryResult>[3]) =>
-    sendQueryResult(response, action, NAMESPACE, result);
+  sendQueryResult(response, action, NAMESPACE, iamResult(ctx, action, form));
+}
+
+/** The `<ActionResult>` of one IAM action; what changes is changed in the account's state. */
+function iamResult(ctx: AwsContext, action: string, form: Form): XmlValue {
   switch (action) {
     case "GetOpenIDConnectProvider": {
       const cluster = ctx.cluster();
       const ours = `arn:aws:iam::${SANDBOX_ACCOUNT}:oidc-provider/${oidcIssuer(cluster).replace("https://", "")}`;
       const arn = form.get("OpenIDConnectProviderArn");
       if (arn !== ours) throw noSuchEntity(`OpenIDConnect Provider not found for arn ${arn}`);
-      return answer({
+      return {
         Url: oidcIssuer(cluster).replace("https://", ""),
         // awsQuery lists are <member> elements (protocol.ts's arrays are EC2's <item>s).
         ClientIDList: { member: "sts.amazonaws.com" },
         ThumbprintList: {},
         CreateDate: new Date(0).toISOString(),
-      });
+      };
     }
     case "CreateRole": {
       const name = form.get("RoleName") ?? "";
@@ -99,30 +102,30 @@ export function handleIam(ctx: AwsContext, form: Form, response: ServerResponse)
         policies: {},
       };
       ctx.state.roles = [...(ctx.state.roles ?? []), role];
-      return answer({ Role: roleView(role) });
+      return { Role: roleView(role) };
     }
     case "GetRole":
-      return answer({ Role: roleView(findRole(ctx, form.get("RoleName"))) });
+      return { Role: roleView(findRole(ctx, form.get("RoleName"))) };
     case "UpdateAssumeRolePolicy": {
       const role = findRole(ctx, form.get("RoleName"));
       role.AssumeRolePolicyDocument = policyParam(form, "PolicyDocument");
-      return answer(undefined);
+      return undefined;
     }
     case "PutRolePolicy": {
       const role = findRole(ctx, form.get("RoleName"));
       role.policies[form.get("PolicyName") ?? ""] = policyParam(form, "PolicyDocument");
-      return answer(undefined);
+      return undefined;
     }
     case "GetRolePolicy": {
       const role = findRole(ctx, form.get("RoleName"));
       const name = form.get("PolicyName") ?? "";
       const document = role.policies[name];
       if (document === undefined) throw noSuchEntity(`The role policy with name ${name} cannot be found.`);
-      return answer({
+      return {
         RoleName: role.RoleName,
         PolicyName: name,
         PolicyDocument: encodeURIComponent(document),
-      });
+      };
     }
     default:
       throw new AwsServiceError(

@@ -127,5 +127,13 @@ export function fakeBackupAws(account: string, foreign: string[] = []) {
     role(input.RoleName).policies[input.PolicyName] = input.PolicyDocument;
     return {};
   });
-  return { state, s3, iam, restore: () => [s3, iam].forEach((mock) => mock.restore()) };
+  return {
+    state,
+    s3,
+    iam,
+    restore: () => {
+      s3.restore();
+      iam.restore();
+    },
+  };
 }
