@@ -1,6 +1,6 @@
 /**
  * The clients `cluster create` makes the backup bucket and role with: S3 (path-style when an endpoint is
- * configured, as an S3-compatible server or the sandbox needs) and IAM, configured like the others from
+ * configured, as an S3-compatible server needs) and IAM, configured like the others from
  * the command's environment (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_IAM). Their own module, loaded only
  * by the commands that provision backups.
  */

@@ -67,7 +67,7 @@ export function createResult(outcome: CreateOutcome, paint?: TableStyle) {
   return { data, text };
 }
 
-/** Where the backups go, and whether the file says so (the sandbox's run records nothing). */
+/** Where the backups go, and whether the config file says so (a run that records nothing leaves it out). */
 function backupLine(outcome: CreateOutcome): string[] {
   const bucket = outcome.backup?.bucket;
   if (!bucket) return [];
