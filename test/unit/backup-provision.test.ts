@@ -175,6 +175,21 @@ describe("CreateBucket", () => {
     ]);
   });
 
+  it("a bucket of this account in another region is exit 2 naming --backup-region", async () => {
+    const error = new Error(
+      "The bucket you are attempting to access must be addressed using the specified endpoint.",
+    );
+    error.name = "PermanentRedirect";
+    s3.on(CreateBucketCommand).rejects(error);
+    await expect(
+      createBucket(new S3Client({ region: "eu-west-1" }), "mine", "eu-west-1"),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining("The S3 bucket mine is in another region"),
+      hint: expect.stringContaining("--backup-region"),
+    });
+  });
+
   it("an invalid name is exit 2 naming the rules", async () => {
     const error = new Error("The specified bucket is not valid.");
     error.name = "InvalidBucketName";

@@ -24,6 +24,31 @@ import { aws, isAwsError } from "./errors.js";
 
 export type BucketOrigin = "created" | "owned";
 
+/** S3's answers for a bucket that lives in another region than the client's. */
+const OTHER_REGION = [
+  "PermanentRedirect",
+  "AuthorizationHeaderMalformed",
+  "IllegalLocationConstraintException",
+];
+
+/** One S3 call on the bucket: a bucket of this account in another region is a usage error (exit 2). */
+async function onBucket<T>(action: string, bucket: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isAwsError(error, ...OTHER_REGION)) {
+      throw new UsageError(
+        `The S3 bucket ${bucket} is in another region than the one asked for (${action})`,
+        {
+          hint: "Set backup.region (--backup-region) to the bucket's region, or choose another name with --backup-bucket NAME.",
+          cause: error,
+        },
+      );
+    }
+    return aws(action, () => Promise.reject(error));
+  }
+}
+
 /**
  * Creates the bucket in `region` ("owned" when this account already has it). A bucket of another account
  * (S3 names are global) is a usage error: nothing is changed, and the fix is another name.
@@ -57,7 +82,7 @@ export async function createBucket(s3: S3Client, bucket: string, region: string)
         cause: error,
       });
     }
-    return aws(`creating S3 bucket ${bucket} in ${region}`, () => Promise.reject(error));
+    return onBucket(`creating S3 bucket ${bucket} in ${region}`, bucket, () => Promise.reject(error));
   }
 }
 
@@ -69,10 +94,10 @@ async function ensureEncryption(s3: S3Client, bucket: string): Promise<string> {
     if (rule?.SSEAlgorithm) return rule.SSEAlgorithm;
   } catch (error) {
     if (!isAwsError(error, "ServerSideEncryptionConfigurationNotFoundError")) {
-      return aws(`reading the encryption of ${bucket}`, () => Promise.reject(error));
+      return onBucket(`reading the encryption of ${bucket}`, bucket, () => Promise.reject(error));
     }
   }
-  await aws(`setting the default encryption of ${bucket}`, () =>
+  await onBucket(`setting the default encryption of ${bucket}`, bucket, () =>
     s3.send(
       new PutBucketEncryptionCommand({
         Bucket: bucket,
@@ -90,7 +115,7 @@ async function bucketPolicy(s3: S3Client, bucket: string): Promise<string | unde
     return (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
   } catch (error) {
     if (isAwsError(error, "NoSuchBucketPolicy")) return undefined;
-    return aws(`reading the policy of ${bucket}`, () => Promise.reject(error));
+    return onBucket(`reading the policy of ${bucket}`, bucket, () => Promise.reject(error));
   }
 }
 
@@ -101,7 +126,7 @@ async function lifecycleRules(s3: S3Client, bucket: string): Promise<LifecycleRu
   } catch (error) {
     // A bucket without any lifecycle configuration answers with this error, not with an empty list.
     if (isAwsError(error, "NoSuchLifecycleConfiguration")) return [];
-    return aws(`reading the lifecycle configuration of ${bucket}`, () => Promise.reject(error));
+    return onBucket(`reading the lifecycle configuration of ${bucket}`, bucket, () => Promise.reject(error));
   }
 }
 
@@ -121,7 +146,7 @@ export async function protectBucket(
 ): Promise<BucketProtection> {
   const { bucket } = input;
   const encryption = await ensureEncryption(s3, bucket);
-  await aws(`blocking public access to ${bucket}`, () =>
+  await onBucket(`blocking public access to ${bucket}`, bucket, () =>
     s3.send(
       new PutPublicAccessBlockCommand({
         Bucket: bucket,
@@ -131,12 +156,12 @@ export async function protectBucket(
   );
   const policy = mergeBucketPolicy(await bucketPolicy(s3, bucket), bucket, input.region);
   if (policy) {
-    await aws(`writing the TLS-only policy of ${bucket}`, () =>
+    await onBucket(`writing the TLS-only policy of ${bucket}`, bucket, () =>
       s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) })),
     );
   }
   const rules = mergeLifecycleRules(await lifecycleRules(s3, bucket), input.lifecycleRule);
-  await aws(`writing the lifecycle configuration of ${bucket}`, () =>
+  await onBucket(`writing the lifecycle configuration of ${bucket}`, bucket, () =>
     s3.send(
       new PutBucketLifecycleConfigurationCommand({
         Bucket: bucket,
