@@ -193,7 +193,7 @@ function sandboxPlan(input: {
       : `  - one worker node in each of ${values.zones.join(", ")}, its EKS, EC2 and EFS side on the sandbox's AWS endpoint`,
     "  - the addons eksctl would install: network policy enforcement in the VPC CNI, the snapshot controller",
     "  - then as on EKS, through the AWS API (the sandbox's endpoint): the EFS file system (the sandbox's own, found by tag), its security group and a mount target in each zone",
-    "  - the backup bucket and the backup job's IRSA role, on the sandbox's S3 and IAM (backup.setup create)",
+    "  - the backup bucket and the backup job's IRSA role, on the sandbox's S3 and IAM (unless backup.setup is manual)",
     "  - apply the storage classes, verify (the config file is left alone: it describes the real cluster)",
   ];
 }
