@@ -91,6 +91,7 @@ export function awsEnvironment(aws: SandboxAws): Record<string, string | undefin
     AWS_ENDPOINT_URL_EC2: aws.endpoint,
     AWS_ENDPOINT_URL_EKS: aws.endpoint,
     AWS_ENDPOINT_URL_EFS: aws.endpoint,
+    AWS_ENDPOINT_URL_IAM: aws.endpoint,
     ...(aws.s3Endpoint ? { AWS_ENDPOINT_URL_S3: aws.s3Endpoint } : {}),
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,

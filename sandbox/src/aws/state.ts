@@ -60,6 +60,19 @@ export interface NodegroupUpdateRecord {
   errors: Array<{ errorCode: string; errorMessage: string; resourceIds: string[] }>;
 }
 
+/** An IAM role (iam.ts), with its inline policies. */
+export interface RoleRecord {
+  RoleName: string;
+  RoleId: string;
+  Arn: string;
+  Description?: string;
+  CreateDate: number;
+  AssumeRolePolicyDocument: string;
+  Tags: Array<{ Key: string; Value: string }>;
+  /** Inline policies by name: the JSON documents as sent. */
+  policies: Record<string, string>;
+}
+
 /** The part of the AWS account saved with the sandbox's state (persist.ts). */
 export interface AwsAccountState {
   accessKeyId: string;
@@ -71,6 +84,8 @@ export interface AwsAccountState {
   updates: NodegroupUpdateRecord[];
   /** Add-on versions changed by UpdateAddon (the rest are at their installed version). */
   addonVersions?: Record<string, string>;
+  /** IAM roles made through the endpoint (absent in a state saved before IAM was served). */
+  roles?: RoleRecord[];
 }
 
 /** 17 hex digits derived from `seed`, as AWS resource ids have (vpc-0..., subnet-0...). */
