@@ -10,7 +10,12 @@ import { type Any, FILE_SYSTEM, NAMESPACE, REGISTRY_SELECTOR, useRealCluster } f
 const real = useRealCluster();
 const DEPLOY = ["deploy", "--yes", "--efs-file-system-id", FILE_SYSTEM];
 /** Authenticated /v2/ requests the registries answered 200 (their access log lines). */
-const v2Answers = () => (real().registryLogs().match(/"GET \/v2\/ HTTP\/1\.1" 200 /g) ?? []).length;
+const v2Answers = () =>
+  (
+    real()
+      .registryLogs()
+      .match(/"GET \/v2\/ HTTP\/1\.1" 200 /g) ?? []
+  ).length;
 const pullPassword = () => {
   const secret = real().getJson(["-n", NAMESPACE, "get", "secret", "registry-clouddrove-pull"]);
   const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
@@ -23,7 +28,9 @@ describe("deploy and status on a real control plane", () => {
     const first = real().cli(DEPLOY);
     expect(first.status, `${first.stdout}\n${first.stderr}`).toBe(0);
     // The progress (stderr) names the smoke test's result; the registries' own logs show its requests.
-    expect(first.stderr).toMatch(/Smoke test: 3 replica\(s\) answer \/ \(200\) and \/v2\/ with the credentials \(200\)/);
+    expect(first.stderr).toMatch(
+      /Smoke test: 3 replica\(s\) answer \/ \(200\) and \/v2\/ with the credentials \(200\)/,
+    );
     expect(v2Answers()).toBe(3);
 
     const deployment = real().getJson(["-n", NAMESPACE, "get", "deployment", "registry-clouddrove"]);
@@ -63,7 +70,9 @@ describe("deploy and status on a real control plane", () => {
       .generation;
     const second = real().cli([...DEPLOY, "-o", "json"]);
     expect(second.status, `${second.stdout}\n${second.stderr}`).toBe(0);
-    const changed = JSON.parse(second.stdout).objects.filter((o: { action: string }) => o.action !== "unchanged");
+    const changed = JSON.parse(second.stdout).objects.filter(
+      (o: { action: string }) => o.action !== "unchanged",
+    );
     expect(changed, JSON.stringify(changed)).toEqual([]);
     expect(
       real().getJson(["-n", NAMESPACE, "get", "deployment", "registry-clouddrove"]).metadata.generation,
@@ -116,7 +125,9 @@ describe("deploy and status on a real control plane", () => {
     const run = real().cli([...DEPLOY, "--rotate-credentials"]);
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     // Each phase ends with the smoke test against the real registries.
-    const smokes = run.stderr.match(/Smoke test: 3 replica\(s\) answer \/ \(200\) and \/v2\/ with the credentials \(200\)/g);
+    const smokes = run.stderr.match(
+      /Smoke test: 3 replica\(s\) answer \/ \(200\) and \/v2\/ with the credentials \(200\)/g,
+    );
     expect(smokes?.length ?? 0).toBeGreaterThanOrEqual(3);
     expect(v2Answers() - before).toBeGreaterThanOrEqual(9);
     const now = pullPassword();
