@@ -159,10 +159,14 @@ export function useRealCluster(): () => RealCluster {
 }
 
 /** Polls `check` (every 250 ms) until it returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(what: string, check: () => T | undefined, ms = 60_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../support/run-cli.js";
 import {
   type Any,
   eventually,
@@ -119,6 +120,8 @@ describe("upgrade on a real control plane", () => {
       (l: string) => !l.startsWith("#"),
     );
     const env = { ...process.env, KUBECONFIG: real().kubeconfig };
+    // The runbook writes files (the CA) where it runs: a directory of its own.
+    const cwd = tempDir();
     const password = (() => {
       const secret = real().getJson(["-n", NAMESPACE, "get", "secret", "registry-clouddrove-pull"]);
       const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
@@ -148,7 +151,7 @@ describe("upgrade on a real control plane", () => {
           .replace(/127\.0\.0\.1:5000/g, `127.0.0.1:${port}`)
           .replace(/:5000:127\.0\.0\.1:5000/g, `:5000:127.0.0.1:${port}`)
           .replace(/-u USER/g, `-u clouddrove:${password}`);
-        const result = spawnSync("bash", ["-c", command], { env, encoding: "utf8", timeout: 120_000 });
+        const result = spawnSync("bash", ["-c", command], { cwd, env, encoding: "utf8", timeout: 120_000 });
         expect(result.status, `${line}\n${result.stdout}\n${result.stderr}`).toBe(0);
         ran.push(line);
       }

@@ -174,10 +174,15 @@ describe("what the operator is told", () => {
   it("checks a registry that serves TLS over HTTPS, trusting the private CA, at the name its certificate carries", () => {
     const deployment = {
       spec: {
+        selector: { matchLabels: { app: "registry" } },
         template: {
           spec: {
             containers: [
-              { name: "registry", image: "registry:2.8.2", livenessProbe: { httpGet: { scheme: "HTTPS" } } },
+              {
+                name: "registry",
+                image: "registry:2.8.2",
+                livenessProbe: { httpGet: { scheme: "HTTPS", port: 5000 } },
+              },
             ],
           },
         },
