@@ -368,7 +368,13 @@ export class ClusterSnapshot {
     }
     // TaintToleration
     const taint = untoleratedTaintOf(pod, node);
-    if (taint) return unresolvable(untoleratedTaint(taint));
+    if (taint) {
+      // Since 1.35 (and later patches of older minors: kubernetes#134740) the status no longer names
+      // the taint, which may be sensitive; kube-scheduler v1.35.4 writes the generic text.
+      return unresolvable(
+        this.kubernetesMinor >= 35 ? "node(s) had untolerated taint(s)" : untoleratedTaint(taint),
+      );
+    }
     // NodeAffinity
     if (!nodeMatchesPod(pod, node)) return unresolvable(Reasons.nodeAffinity);
     // NodePorts

@@ -184,6 +184,14 @@ describe("filters", () => {
     );
   });
 
+  it("from 1.35 an untolerated taint is not named in the message", () => {
+    const nodes = threeNodes();
+    for (const node of nodes) node.spec.taints = [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }];
+    expect(failure(schedule({ nodes, pods: [], kubernetesMinor: 35 }, pod()))).toBe(
+      "0/3 nodes are available: 3 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+  });
+
   it("honours required node affinity with In, NotIn and matchFields", () => {
     const nodes = threeNodes();
     const affinity = (terms: unknown[]) => ({
