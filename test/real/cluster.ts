@@ -25,6 +25,8 @@ import { tempDir } from "../support/run-cli.js";
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/real-cluster.sh", import.meta.url));
 export const FILE_SYSTEM = "fs-0123456789abcdef0";
+/** deploy as the tests run it: no questions, the EFS file system named. */
+export const DEPLOY = ["deploy", "--yes", "--efs-file-system-id", FILE_SYSTEM];
 export const NAMESPACE = "clouddrove";
 export const REGISTRY_SELECTOR =
   "app.kubernetes.io/name=registry,app.kubernetes.io/instance=clouddrove,app.kubernetes.io/component=registry";
@@ -156,6 +158,13 @@ export function useRealCluster(): () => RealCluster {
     if (!cluster) throw new Error("the real cluster did not start");
     return cluster;
   };
+}
+
+/** The password clients pull with, from the pull Secret deploy writes. */
+export function pullPassword(cluster: RealCluster): string | undefined {
+  const secret = cluster.getJson(["-n", NAMESPACE, "get", "secret", "registry-clouddrove-pull"]);
+  const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
+  return (Object.values(config.auths ?? {})[0] as { password?: string } | undefined)?.password;
 }
 
 /** Polls `check` (every 250 ms) until it returns a value other than undefined, or fails after `ms`. */

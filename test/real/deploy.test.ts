@@ -5,10 +5,17 @@
  * The tests run in order on one cluster; each starts from what the previous one left.
  */
 import { describe, expect, it } from "vitest";
-import { type Any, FILE_SYSTEM, NAMESPACE, REGISTRY_SELECTOR, useRealCluster } from "./cluster.js";
+import {
+  type Any,
+  DEPLOY,
+  FILE_SYSTEM,
+  NAMESPACE,
+  pullPassword,
+  REGISTRY_SELECTOR,
+  useRealCluster,
+} from "./cluster.js";
 
 const real = useRealCluster();
-const DEPLOY = ["deploy", "--yes", "--efs-file-system-id", FILE_SYSTEM];
 /** Authenticated /v2/ requests the registries answered 200 (their access log lines). */
 const v2Answers = () =>
   (
@@ -16,13 +23,6 @@ const v2Answers = () =>
       .registryLogs()
       .match(/"GET \/v2\/ HTTP\/1\.1" 200 /g) ?? []
   ).length;
-const pullPassword = () => {
-  const secret = real().getJson(["-n", NAMESPACE, "get", "secret", "registry-clouddrove-pull"]);
-  const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
-  const auth = Object.values(config.auths as Record<string, { password: string }>)[0];
-  return auth?.password;
-};
-
 describe("deploy and status on a real control plane", () => {
   it("deploy rolls out 3 ready replicas on 3 nodes in 3 zones, and its smoke test reaches every real registry", () => {
     const first = real().cli(DEPLOY);
@@ -119,7 +119,7 @@ describe("deploy and status on a real control plane", () => {
   });
 
   it("deploy --rotate-credentials moves every real registry to a new password without refusing the old one mid-way", () => {
-    const old = pullPassword();
+    const old = pullPassword(real());
     expect(old).toBeTruthy();
     const before = v2Answers();
     const run = real().cli([...DEPLOY, "--rotate-credentials"]);
@@ -130,7 +130,7 @@ describe("deploy and status on a real control plane", () => {
     );
     expect(smokes?.length ?? 0).toBeGreaterThanOrEqual(3);
     expect(v2Answers() - before).toBeGreaterThanOrEqual(9);
-    const now = pullPassword();
+    const now = pullPassword(real());
     expect(now).toBeTruthy();
     expect(now).not.toBe(old);
     const status = real().cli(["status", "-o", "json"]);

@@ -10,15 +10,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../support/run-cli.js";
 import {
   type Any,
+  DEPLOY,
   eventually,
-  FILE_SYSTEM,
   NAMESPACE,
+  pullPassword,
   REGISTRY_SELECTOR,
   useRealCluster,
 } from "./cluster.js";
 
 const real = useRealCluster();
-const DEPLOY = ["deploy", "--yes", "--efs-file-system-id", FILE_SYSTEM];
 
 const podsOn = (node: string) =>
   real()
@@ -37,6 +37,13 @@ const registryNode = (index: number) => {
   if (!node) throw new Error(`no registry pod #${index}`);
   return node;
 };
+
+/** `upgrade --dry-run -o json` of a node with a no-op command: its plan (rehearsal and runbook). */
+function rehearse(node: string): { rehearsal: Record<string, string[]>; commands: Record<string, string[]> } {
+  const run = real().cli(["upgrade", "--node", node, "--upgrade-command", "true", "--dry-run", "-o", "json"]);
+  expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+  return JSON.parse(run.stdout).plan;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,18 +64,7 @@ beforeAll(() => {
 describe("upgrade on a real control plane", () => {
   it("the rehearsal predicts what the real drain then does: the pods evicted, the ones left, the replacement Pending", () => {
     const node = registryNode(0);
-    const rehearsal = real().cli([
-      "upgrade",
-      "--node",
-      node,
-      "--upgrade-command",
-      "true",
-      "--dry-run",
-      "-o",
-      "json",
-    ]);
-    expect(rehearsal.status, `${rehearsal.stdout}\n${rehearsal.stderr}`).toBe(0);
-    const lines: string[] = JSON.parse(rehearsal.stdout).plan.rehearsal[node];
+    const lines = rehearse(node).rehearsal[node] ?? [];
     const predicted = (verb: string) =>
       lines
         .filter((l) => l.startsWith(`${verb} `))
@@ -105,28 +101,11 @@ describe("upgrade on a real control plane", () => {
 
   it("the kubectl runbook the rehearsal prints runs, line by line, with the real kubectl", async () => {
     const node = registryNode(1);
-    const rehearsal = real().cli([
-      "upgrade",
-      "--node",
-      node,
-      "--upgrade-command",
-      "true",
-      "--dry-run",
-      "-o",
-      "json",
-    ]);
-    expect(rehearsal.status, `${rehearsal.stdout}\n${rehearsal.stderr}`).toBe(0);
-    const commands: string[] = JSON.parse(rehearsal.stdout).plan.commands[node].filter(
-      (l: string) => !l.startsWith("#"),
-    );
+    const commands = (rehearse(node).commands[node] ?? []).filter((l: string) => !l.startsWith("#"));
     const env = { ...process.env, KUBECONFIG: real().kubeconfig };
     // The runbook writes files (the CA) where it runs: a directory of its own.
     const cwd = tempDir();
-    const password = (() => {
-      const secret = real().getJson(["-n", NAMESPACE, "get", "secret", "registry-clouddrove-pull"]);
-      const config = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
-      return (Object.values(config.auths)[0] as { username: string; password: string }).password;
-    })();
+    const password = pullPassword(real());
     const ran: string[] = [];
     let forward: ReturnType<typeof spawn> | undefined;
     let port = 0;
