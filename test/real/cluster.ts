@@ -16,7 +16,7 @@
  * that script once before, or allow for it (the hook waits up to an hour).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
@@ -152,6 +152,9 @@ export function useRealCluster(): () => RealCluster {
     if (down.status !== 0) throw new Error(`real-cluster.sh down failed:\n${down.stderr}`);
     const left = [...new Set(before)].filter(running);
     if (left.length > 0) throw new Error(`real-cluster.sh down left pids ${left.join(", ")} running`);
+    // Everything stopped: its directory (about 65 MB: etcd, certificates, logs, the registries' data) goes
+    // too. A failed run keeps it, to read the logs.
+    rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   return () => {
