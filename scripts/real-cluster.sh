@@ -14,6 +14,10 @@
 # Service that has none, with a made-up NLB host name, as the AWS Load Balancer Controller
 # would once its NLB exists. No load balancer exists and nothing listens at that name.
 #
+# It also runs the real registry binary for each registry pod ("registries",
+# scripts/real-cluster-registries.mjs) and points the pod's port-forwards at it through kwok's
+# ClusterPortForward objects, so port-forwards through the API server reach real registries.
+#
 # Everything listens on 127.0.0.1 on ports picked free at start. DIR holds the certificates
 # (DIR/pki), etcd's data (DIR/etcd), the pids (DIR/pids/NAME.pid, with each process's start
 # time, so that `down` never signals a recycled pid), the ports (DIR/ports) and the logs
