@@ -18,7 +18,7 @@
 # so that other work on the machine is not starved.
 #
 # Usage: scripts/components.sh [--print-env] [COMPONENT...]
-#   COMPONENT    etcd, kwok, kubernetes, distribution, moto, s3server (default: all of them); .ci/run builds only those
+#   COMPONENT    etcd, kwok, kubernetes, distribution, moto, s3server (default: all of them); .ci/run builds those
 #                whose cold build fits its budget
 #   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
 #                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... S3SERVER_BIN_DIR=... lines (for eval)
