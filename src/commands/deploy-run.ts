@@ -117,12 +117,37 @@ export async function executeDeploy(
   // --dry-run=server and --diff change nothing, so they take no lock.
   if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
   const command = flags.rotateCredentials ? "deploy --rotate-credentials" : "deploy";
-  return withRegistryLock(ctx, target.kube, config, command, async () => {
-    const { rotateOrDeploy } = await import("./deploy-rotate.js");
-    await rotateOrDeploy(ctx, flags, target, config, (pass) =>
-      deployWithConfig(ctx, flags, target, config, false, pass),
-    );
-  });
+  // A first deploy creates the namespace to take the lock in, and removes it again if it wrote nothing else.
+  const run: DeployRun = { createdNamespace: false, wroteAnything: false };
+  return withRegistryLock(
+    ctx,
+    target.kube,
+    config,
+    command,
+    async () => {
+      const { rotateOrDeploy } = await import("./deploy-rotate.js");
+      await rotateOrDeploy(ctx, flags, target, config, (pass) =>
+        deployWithConfig(ctx, flags, target, config, false, pass, run),
+      );
+    },
+    {
+      namespace: {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: config.namespace, labels: names.commonLabels },
+      },
+      created: (created) => {
+        run.createdNamespace = created;
+      },
+      wroteAnything: () => run.wroteAnything,
+    },
+  );
+}
+
+/** What a deploy's passes share with the lock around them. */
+interface DeployRun {
+  createdNamespace: boolean;
+  wroteAnything: boolean;
 }
 
 /**
@@ -136,6 +161,7 @@ async function deployWithConfig(
   config: import("../config/schema.js").Config,
   serverDryRun: boolean,
   pass?: RotationPass,
+  run?: DeployRun,
 ): Promise<void> {
   const live = await target.kube.get(named(Kinds.Deployment, names.deployment, config.namespace));
   const downgrade = registryDowngradeProblem(
@@ -192,6 +218,8 @@ async function deployWithConfig(
     diffs: [],
     warnings: [],
     pullSecretPending: false,
+    // Only the first pass created it; a rotation's later passes see it as it is.
+    createdNamespace: run?.createdNamespace && !run.wroteAnything,
     stats: { writes: 0, reads: 0, lists: 0, watches: 0 },
   };
   const steps: StepRecord[] = [];
@@ -247,7 +275,9 @@ async function deployWithConfig(
   ];
   try {
     await runTasks(ctx, recorded(tasks, steps), deployContext);
+    if (run) run.wroteAnything = true;
   } catch (error) {
+    if (run && deployContext.stats.writes > 0) run.wroteAnything = true;
     await writePendingPullSecret(deployContext).catch((problem: unknown) =>
       deployContext.warnings.push(
         `the pull Secret ${names.pullSecret} (which keeps the password) could not be written: ${(problem as Error).message}`,
