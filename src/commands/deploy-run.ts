@@ -15,6 +15,7 @@ import {
 } from "../core/backup/deploy-notes.js";
 import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
+import { placeEfsVolume, registryUser } from "../core/deploy/efs-volume.js";
 import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects.js";
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
@@ -30,7 +31,7 @@ import { runTasks } from "../io/renderer.js";
 import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
-import { clusterFileSystemId } from "../steps/deploy/file-system.js";
+import { clusterFileSystemId, efsPlacement } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
 import { pullHosts, writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { readLiveTls } from "../steps/deploy/tls.js";
@@ -197,6 +198,12 @@ async function deployWithConfig(
     ...(await renderBackupObjects(config)),
   ];
   const dryRun = serverDryRun || Boolean(flags.diff);
+  // The installation's own directory on EFS (its access point); a volume made earlier keeps its source.
+  const placement = await efsPlacement(target.kube, config, registryUser(objects), ctx.io.env, {
+    dryRun,
+    signal: ctx.io.signal,
+  });
+  if (placement) placeEfsVolume(objects, placement.handle);
 
   const deployContext: DeployContext = {
     kube: target.kube,
@@ -226,7 +233,7 @@ async function deployWithConfig(
   const retention: { value?: RetentionOutcome } = {};
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
-  deployContext.warnings.push(...backupDeployNotes(config).warnings);
+  deployContext.warnings.push(...(placement?.warnings ?? []), ...backupDeployNotes(config).warnings);
   if (!tls) deployContext.warnings.push(insecureHttpWarning);
   const report = (
     ok: boolean,
