@@ -88,7 +88,10 @@ async function cell({ name, rules }, runs) {
     }
     if (!samples.deploy.some((s) => s.ok)) return { name, samples, concurrent: "no deploy succeeded" };
     for (let i = 0; i < runs; i++) samples.status.push(await timed([...base, "status"]));
-    const nodes = sandbox.store.list("Node").map((n) => n.metadata.name).sort();
+    const nodes = sandbox.store
+      .list("Node")
+      .map((n) => n.metadata.name)
+      .sort();
     for (let i = 0; i < runs; i++) {
       const node = nodes[i % nodes.length];
       samples.upgrade.push(
@@ -110,7 +113,10 @@ async function twoUpgrades(sandbox, base) {
   const runs = await Promise.all(
     [a, b].map((node) => timed([...base, "upgrade", "--yes", "--node", node, "--upgrade-command", "true"])),
   );
-  const cordoned = sandbox.store.list("Node").filter((n) => n.spec?.unschedulable).map((n) => n.metadata.name);
+  const cordoned = sandbox.store
+    .list("Node")
+    .filter((n) => n.spec?.unschedulable)
+    .map((n) => n.metadata.name);
   const upgraded = runs.filter((r) => r.ok).length;
   // Usable state: a next upgrade (of the node not upgraded) is not refused by what the two left.
   const next = await timed([...base, "upgrade", "--yes", "--node", b, "--upgrade-command", "true"]);

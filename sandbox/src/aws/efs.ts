@@ -101,7 +101,8 @@ function handleAccessPoints(
     if (pointId && found.length === 0) {
       throw new AwsServiceError("AccessPointNotFound", `Access point '${pointId}' does not exist.`, 404);
     }
-    return sendJsonResult(response, 200, { AccessPoints: found.map((p) => accessPointView(ctx, p)) });
+    sendJsonResult(response, 200, { AccessPoints: found.map((p) => accessPointView(ctx, p)) });
+    return;
   }
   if (method === "POST" && id === undefined) {
     const body = request.input as {
@@ -136,14 +137,16 @@ function handleAccessPoints(
       Tags: body.Tags ?? [],
     };
     points.push(point);
-    return sendJsonResult(response, 200, { ...accessPointView(ctx, point), LifeCycleState: "creating" });
+    sendJsonResult(response, 200, { ...accessPointView(ctx, point), LifeCycleState: "creating" });
+    return;
   }
   if (method === "DELETE" && id !== undefined) {
     if (!points.some((p) => p.AccessPointId === id)) {
       throw new AwsServiceError("AccessPointNotFound", `Access point '${id}' does not exist.`, 404);
     }
     ctx.state.accessPoints = points.filter((p) => p.AccessPointId !== id);
-    return sendJsonResult(response, 204, undefined);
+    sendJsonResult(response, 204, undefined);
+    return;
   }
   throw new AwsServiceError("BadRequest", `The sandbox's EFS does not serve ${method} ${url.pathname}.`);
 }
