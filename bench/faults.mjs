@@ -47,6 +47,9 @@ const ready = (o) => (o.status?.conditions ?? []).some((c) => c.type === "Ready"
 
 async function timed(argv) {
   const { code, ms, stderr } = await runCliInProcess(argv, { CLOUDDROVE_EVICTION_RETRY_MS: "100" });
+  // Progress on stderr (a cell can take minutes); the table goes to stdout at the end.
+  const command = argv.slice(2, 4).join(" ");
+  process.stderr.write(`  ${command}: exit ${code} in ${(ms / 1000).toFixed(1)} s\n`);
   return { ok: code === 0, code, ms, error: code === 0 ? undefined : lastLines(stderr) };
 }
 
@@ -134,6 +137,7 @@ export async function run() {
   const failures = [];
   for (const c of CELLS) {
     if (only && !only.includes(c.name)) continue;
+    process.stderr.write(`cell: ${c.name}\n`);
     const result = await cell(c, runs);
     const [d, s, u] = ["deploy", "status", "upgrade"].map((k) => summary(result.samples[k]));
     rows.push(

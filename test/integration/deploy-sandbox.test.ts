@@ -214,6 +214,15 @@ describe("deploy on the sandbox", () => {
     expect(sbx.sandbox.faults.state().rules).toEqual([]);
   });
 
+  it("finishes while every watch is cut after 3 events", async () => {
+    await sbx.stop();
+    sbx = await startTestSandbox({ controllers: true, speed: 1000 });
+    sbx.sandbox.faults.add({ verbs: ["watch"], action: { type: "cutWatch", afterEvents: 3, mode: "reset" } });
+    const run = await deploy(["--timeout", "60s"]);
+    expect(run.stderr).not.toContain("Error:");
+    expect(run.code).toBe(0);
+  });
+
   it("deploys Distribution 3 when configured, and refuses to move it back to 2.x", async () => {
     expect((await deploy()).code).toBe(0);
     const v3 = await deploy(["--registry-version", "3.0.0"]);
