@@ -88,6 +88,7 @@ describe("EFS: one directory per installation", () => {
     expect(first.code, first.stderr).toBe(0);
     expect(volume("a").spec.csi.volumeHandle).toBe("fs-0123456789abcdef0");
     expect(first.stderr).toContain("no AWS region is set");
+    expect(first.stderr).toContain("is the root of fs-0123456789abcdef0");
     const again = await deploy("a", false, ["--efs-file-system-id", "fs-0123456789abcdef0"]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain("is the root of EFS file system fs-0123456789abcdef0");

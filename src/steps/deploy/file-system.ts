@@ -17,7 +17,7 @@ import {
   rootVolumeWarning,
 } from "../../core/deploy/efs-volume.js";
 import { names } from "../../core/render/names.js";
-import { UsageError } from "../../errors.js";
+import { InterruptedError, UsageError } from "../../errors.js";
 
 export async function clusterFileSystemId(
   config: Config,
@@ -82,23 +82,46 @@ export async function efsPlacement(
     );
   }
   const region = config.cluster.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const atTheRoot = (why: string): EfsPlacement => ({
+    handle: fileSystemId,
+    warnings: [
+      `${why}: the registry's volume is the root of ${fileSystemId}, which every other installation on it would share. Make EFS reachable (the region, credentials allowed elasticfilesystem:DescribeAccessPoints, CreateAccessPoint and TagResource) before the first deploy to give it its own directory, ${installationDirectory(namespace)}.`,
+    ],
+  });
   if (!region) {
-    return {
-      handle: fileSystemId,
-      warnings: [
-        `no AWS region is set, so EFS could not be asked for an access point of namespace ${namespace}: the registry's volume is the root of ${fileSystemId}, which every other installation on it would share. Set the region (--region, cluster.region, AWS_REGION) before the first deploy to give it its own directory, ${installationDirectory(namespace)}.`,
-      ],
-    };
+    return atTheRoot(
+      `no AWS region is set (--region, cluster.region, AWS_REGION), so EFS could not be asked for an access point of namespace ${namespace}`,
+    );
   }
+  try {
+    return {
+      handle: await accessPointOf(fileSystemId, namespace, region, registryUser, env, options),
+      warnings: [],
+    };
+  } catch (error) {
+    return atTheRoot(
+      `EFS could not give namespace ${namespace} an access point (${(error as Error).message})`,
+    );
+  }
+}
+
+/** The handle on the namespace's access point: found by tag, else made (in a dry run, only looked up). */
+async function accessPointOf(
+  fileSystemId: string,
+  namespace: string,
+  region: string,
+  registryUser: { uid: number; gid: number },
+  env: NodeJS.ProcessEnv,
+  options: { dryRun: boolean; signal?: AbortSignal },
+): Promise<string> {
   const { awsClients } = await import("../../adapters/aws.js");
   const { createAccessPoint, findAccessPoint, waitAccessPointAvailable } = await import(
     "../../adapters/aws/efs-access-points.js"
   );
   const { efs } = awsClients(region, env);
   const found = await findAccessPoint(efs, fileSystemId, namespace);
-  if (found) return { handle: accessPointHandle(fileSystemId, found.id), warnings: [] };
-  if (options.dryRun)
-    return { handle: accessPointHandle(fileSystemId, "fsap-(made by deploy)"), warnings: [] };
+  if (found) return accessPointHandle(fileSystemId, found.id);
+  if (options.dryRun) return accessPointHandle(fileSystemId, "fsap-(made by deploy)");
   const made = await createAccessPoint(efs, {
     fileSystemId,
     namespace,
@@ -111,5 +134,5 @@ export async function efsPlacement(
     maxIntervalMs: 5000,
     signal: options.signal,
   });
-  return { handle: accessPointHandle(fileSystemId, made.id), warnings: [] };
+  return accessPointHandle(fileSystemId, made.id);
 }
