@@ -6,9 +6,10 @@
 //
 //   CLOUDDROVE_BENCH_FAULT_RUNS    runs per command and cell (default 10)
 //   CLOUDDROVE_BENCH_FAULT_CELLS   comma-separated cell names to run (default: all)
-//   CLOUDDROVE_BENCH_FAULT_SPEED   the sandbox's speed (default 200, as the sandbox tests run it: at 1000
-//                                  its probe periods shrink to 10 ms of real time against real registry
-//                                  processes, whose 1 s probe timeouts a loaded machine then misses)
+//   CLOUDDROVE_BENCH_FAULT_SPEED   the sandbox's speed (default 200, as the sandbox tests run it; at 1000,
+//                                  where probe periods are 10 ms of real time against real registry
+//                                  processes, a fresh deploy once found 2 of 3 replicas ready right after
+//                                  its rollout, and one health gate 2/3: not seen at 200, cause not settled)
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
