@@ -73,8 +73,8 @@ export function rootMigrationSteps(namespace: string, fileSystemId: string): str
 /** Said on every deploy of an installation whose volume is still the file system's root. */
 export function rootVolumeWarning(namespace: string, fileSystemId: string): string {
   return (
-    `the registry's volume in namespace ${namespace} is the root of EFS file system ${fileSystemId} (made before each ` +
-    `installation got its own access point); it is kept as it is, data included, but any other installation on ` +
+    `the registry's volume in namespace ${namespace} is the root of EFS file system ${fileSystemId} (made before each installation got its own access point, or when EFS could not be asked for one); ` +
+    `it is kept as it is, data included, but any other installation on ` +
     `${fileSystemId} is visible to it and a restore here would replace theirs. To move it into ${installationDirectory(namespace)}: ` +
     rootMigrationSteps(namespace, fileSystemId)
       .map((step, i) => `(${i + 1}) ${step}`)
