@@ -99,6 +99,8 @@ export async function efsPlacement(
       warnings: [],
     };
   } catch (error) {
+    // Ctrl-C stops the deploy; only EFS's own failures make the volume the root.
+    if (error instanceof InterruptedError) throw error;
     return atTheRoot(
       `EFS could not give namespace ${namespace} an access point (${(error as Error).message})`,
     );
