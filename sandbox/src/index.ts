@@ -23,6 +23,7 @@ import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconf
 import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
+import { useAccessPointRoots } from "./runtime/layout.js";
 import { startSandboxS3 } from "./s3.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
@@ -184,6 +185,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   const useControllers = options.controllers ?? true;
   let controllers: RunningControllers | undefined;
   let runtime: SandboxRuntime | undefined;
+  let forgetAccessPoints: (() => void) | undefined;
   if (useControllers) {
     if (saved === undefined)
       seedCluster(store, clock, {
@@ -203,6 +205,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
         s3,
         v3Binary: options.registryV3Binary,
       });
+    // A volume on an access point mounts the access point's root directory, as the EFS CSI driver does.
+    if (runtime) {
+      forgetAccessPoints = useAccessPointRoots(
+        runtime.dataDir,
+        (id) => account.accessPoints?.find((p) => p.AccessPointId === id)?.RootDirectory,
+      );
+    }
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
     // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).
@@ -296,6 +305,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       controllers?.stop();
       // After the controllers: nothing restarts what the runtime stops now.
       await runtime?.stop();
+      forgetAccessPoints?.();
       await s3.stop();
       await save();
       await awsEndpoint.close();

@@ -80,7 +80,7 @@ export const COMMAND_SETTINGS = {
     "timeouts.deploy",
     "timeouts.lock",
   ),
-  status: keys("registry.image", "registry.version", "registry.replicas", "tls."),
+  status: keys("cluster.region", "registry.image", "registry.version", "registry.replicas", "tls."),
   "backup now": keys(...backupBucket, "timeouts.lock"),
   "backup list": keys(...backupBucket),
   "backup snapshot": keys(...backupBucket),

@@ -24,7 +24,7 @@ import {
   updateNodegroupVersion,
 } from "../../src/adapters/aws.js";
 import { CredentialsError, OperationError } from "../../src/errors.js";
-import { securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
+import { accessPointScenario, securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
 import { backupSetupScenario } from "../support/backup-setup-scenario.js";
 import { configWith } from "../support/render-fixtures.js";
 
@@ -112,6 +112,10 @@ describe("the AWS adapters against the sandbox's AWS endpoint", () => {
         expect(await deleteSecurityGroup(clients.ec2, groupId)).toBe(false);
       },
     });
+  });
+
+  it("EFS access points: one per namespace, found by tag, made once per client token", async () => {
+    await accessPointScenario(clients, { clientTokenIdempotent: true });
   });
 
   it("EFS: the sandbox's own file system for the cluster, found by tag, with a mount target in each zone", async () => {

@@ -26,6 +26,17 @@ export interface FileSystemRecord {
   Tags: AwsTag[];
 }
 
+/** An EFS access point: a directory of the file system (made on first mount) and the POSIX user of mounts. */
+export interface AccessPointRecord {
+  AccessPointId: string;
+  FileSystemId: string;
+  ClientToken: string;
+  RootDirectory: string;
+  PosixUser?: { Uid: number; Gid: number };
+  CreationInfo?: { OwnerUid: number; OwnerGid: number; Permissions: string };
+  Tags: AwsTag[];
+}
+
 export interface MountTargetRecord {
   MountTargetId: string;
   FileSystemId: string;
@@ -80,6 +91,8 @@ export interface AwsAccountState {
   counter: number;
   fileSystems: FileSystemRecord[];
   mountTargets: MountTargetRecord[];
+  /** Absent in states saved before the sandbox knew access points. */
+  accessPoints?: AccessPointRecord[];
   securityGroups: SecurityGroupRecord[];
   updates: NodegroupUpdateRecord[];
   /** Add-on versions changed by UpdateAddon (the rest are at their installed version). */

@@ -160,6 +160,8 @@ export function applyStep(): ListrTask<DeployContext> {
       await readLiveObjects(ctx);
       reportForeignManagers(ctx);
       const namespaceKey = refKey({ apiVersion: "v1", kind: "Namespace", name: ctx.config.namespace });
+      // Made by this run just before, to hold the lock: to the person reading the report, the deploy created it.
+      if (ctx.createdNamespace) ctx.live.delete(namespaceKey);
       const options = {
         dryRun: ctx.options.serverDryRun || ctx.options.diff,
         namespaceMissing: !ctx.live.has(namespaceKey),

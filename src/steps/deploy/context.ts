@@ -49,6 +49,8 @@ export interface DeployContext {
    * writePendingPullSecret) so the password is never lost.
    */
   pullSecretPending: boolean;
+  /** This run created the namespace (a first deploy, to hold its lock in): the report counts it created. */
+  createdNamespace?: boolean;
   /**
    * The CA and server certificate (tls.mode private-ca). Without a load balancer address at render time
    * (a first deploy) the certificate names the others only; the certificate step issues it again once the

@@ -80,7 +80,13 @@ export function kubeletProblem(ctx: UpgradeContext, node: V1Node): string | unde
   return undefined;
 }
 
-async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
+/** Whether the registry Deployment has rolled out on the image it should run now. */
+export function registryRolledOut(ctx: UpgradeContext, deployment: Obj | undefined): boolean {
+  return rolledOut(deployment, ctx.config.registry.replicas, expectedImage(ctx));
+}
+
+/** Waits until the registry Deployment has rolled out (its progress in the task's output). */
+export async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
   const replicas = ctx.config.registry.replicas;
   const image = expectedImage(ctx);
   await watchWithinDeadline(
