@@ -4,7 +4,6 @@
  * flags); docs/upgrade.md is the same runbook in general form.
  */
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { Obj } from "../health/snapshot.js";
 import { majorOf, withTag } from "../registry/image.js";
 import { REGISTRY_V3, registryContainer } from "../registry/v3.js";
 import { names } from "../render/names.js";
@@ -159,7 +158,7 @@ export function runbook(input: RunbookInput): string[] {
  */
 function registryCheck(k: string, ns: string, deployment: V1Deployment | undefined): string[] {
   const forward = `${k} port-forward deployment/${names.deployment} 5000:5000 &`;
-  if (servedScheme(deployment as Obj | undefined) !== "HTTPS") {
+  if (servedScheme(deployment) !== "HTTPS") {
     return [
       forward,
       "curl -fsS http://127.0.0.1:5000/ && curl -fsS -u USER http://127.0.0.1:5000/v2/   # 200 and 200",

@@ -81,7 +81,7 @@ export function kubeletProblem(ctx: UpgradeContext, node: V1Node): string | unde
 }
 
 /** Whether the registry Deployment has rolled out on the image it should run now. */
-export function registryRolledOut(ctx: UpgradeContext, deployment: Obj | undefined): boolean {
+export function registryRolledOut(ctx: UpgradeContext, deployment: V1Deployment | undefined): boolean {
   return rolledOut(deployment, ctx.config.registry.replicas, expectedImage(ctx));
 }
 
