@@ -32,6 +32,7 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
+  const { readOnlyWarnings } = await import("../steps/gc/look-up.js");
 
   const { config, sources } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
@@ -60,7 +61,11 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       reach: target.reach,
     });
     // Warnings are not problems: they leave `healthy` (and the exit code) alone.
-    const warnings = [...backupStatusWarnings(config), ...tls.warnings];
+    const warnings = [
+      ...(await readOnlyWarnings(target.kube, config.namespace)),
+      ...backupStatusWarnings(config),
+      ...tls.warnings,
+    ];
     await ctx.out.result({ target: target.label, ...report, tls: { ...tls, usage }, warnings }, () =>
       [
         healthReportText(report, target.label, new Date()),
