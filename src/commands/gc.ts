@@ -17,7 +17,7 @@ export function registerGc(program: Command, io: AppIO, state: RunState): void {
       "garbage collection: read-only replicas, `registry garbage-collect` in a Job, writable again; reports what was freed",
     )
     .option("--dry-run", "report what would be freed; the registry stays writable and nothing is deleted")
-    .option("--timeout <duration>", "how long the garbage-collect Job may take", "6h")
+    .option("--job-timeout <duration>", "how long the garbage-collect Job may take", "6h")
     .option("--sandbox", "collect the sandbox's registry (its Job runs the real registry binary)");
   addCommandSettings(gc, "gc").action(async (flags: BackupFlags, command: Command) => {
     await runGc(createContext(io, command, state), flags);
@@ -25,10 +25,8 @@ export function registerGc(program: Command, io: AppIO, state: RunState): void {
 }
 
 async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
-  const { resolveSettings, runName, runSteps, summaries, timeoutMs, withCluster } = await import(
-    "./backup-shared.js"
-  );
-  const { parseDurationMs } = await import("../core/validators.js");
+  const { resolveSettings, runName, runSteps, summaries, withCluster } = await import("./backup-shared.js");
+  const { duration, parseDurationMs } = await import("../core/validators.js");
   const { gcOutcome } = await import("../core/gc/job-log.js");
   const { gcNames, renderGcJob } = await import("../core/gc/render.js");
   const { gcReportText } = await import("../core/gc/report.js");
@@ -43,7 +41,15 @@ async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   type StepRecord = import("../steps/record.js").StepRecord;
 
   const config = await resolveSettings(ctx, flags);
-  const jobTimeout = await timeoutMs(flags);
+  // --timeout is timeouts.deploy (each rollout); the Job has its own deadline.
+  const jobTimeoutText = (flags.jobTimeout as string | undefined) ?? "6h";
+  if (duration(jobTimeoutText)) {
+    const { UsageError } = await import("../errors.js");
+    throw new UsageError(`--job-timeout ${jobTimeoutText} is not a duration`, {
+      hint: "Use e.g. 30m or 6h.",
+    });
+  }
+  const jobTimeout = parseDurationMs(jobTimeoutText);
   const dryRun = flags.dryRun === true;
   const ns = config.namespace;
   await withCluster(ctx, flags, async (target) => {

@@ -50,9 +50,11 @@ account() {
           line="$line size=$size"
         fi
         ;;
-      # The final list (one line per manifest with its repository and tags): `{repo sha256:... [tags]}`.
-      "manifest eligible for deletion: {"*)
-        manifests=$((manifests + 1))
+      # The registry's own count: 2.8.2 lists untagged manifests as they are found (some of which an
+      # index may still reference), 3.x once more as `{repo sha256:... [tags]}`; this line is the final word.
+      *" blobs marked, "*" manifests eligible for deletion")
+        manifests=${line% manifests eligible for deletion}
+        manifests=${manifests##* }
         ;;
     esac
     printf '%s\n' "$line"

@@ -1,8 +1,10 @@
 /**
  * How a script container runs for real: the backup and restore Jobs' `rclone/rclone` containers, whose
- * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`). The host's tools stand in
- * for the image's (sh, rclone, tar, find, sha256sum, ... on PATH), so the container runs as a host
- * process of that shell with:
+ * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`), and the garbage-collection
+ * Job's registry-image container (`/bin/sh -c SCRIPT`, which calls `registry garbage-collect`). The
+ * host's tools stand in for the image's (sh, rclone, tar, find, sha256sum, stat, ... on PATH; for a
+ * registry image, `registry` is the binary that runs its major version, put first on PATH), so the
+ * container runs as a host process of that shell with:
  *
  * - its arguments and env values that are container paths inside a volume mount (the script from its
  *   ConfigMap, DATA_DIR on the claim) or under /tmp (the container's own scratch space) translated to
@@ -19,7 +21,7 @@
  *   too, and an event says so: nothing in the sandbox connects beyond 127.0.0.1.
  */
 import type { SandboxS3 } from "../s3.js";
-import { splitImage } from "./image.js";
+import { registryMajor, splitImage } from "./image.js";
 import { hostPathOf, type MountTable, mountFor } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: container specs are plain JSON
@@ -28,11 +30,18 @@ type Json = any;
 /** The shells a script container may name as its command (the image's /bin/sh is busybox ash). */
 const SHELLS = new Set(["sh", "ash", "dash", "bash"]);
 
-/** The images whose shell scripts run for real: rclone's (Alpine with busybox, plus rclone). */
+/**
+ * The images whose shell scripts run for real: rclone's (Alpine with busybox, plus rclone) and the
+ * registry's of a major version the sandbox runs (Alpine with busybox, plus /bin/registry).
+ */
 function isScriptImage(image: string | undefined): boolean {
   if (!image) return false;
   const { repository } = splitImage(image);
-  return repository === "rclone/rclone" || repository.endsWith("/rclone/rclone");
+  return (
+    repository === "rclone/rclone" ||
+    repository.endsWith("/rclone/rclone") ||
+    registryMajor(image) !== undefined
+  );
 }
 
 /** The container's argv after the shell when it is a script container the sandbox runs, else undefined. */
@@ -64,6 +73,8 @@ export interface ScriptLaunchInput {
   podName: string;
   /** The sandbox's S3 (undefined: none is injected). */
   s3: Pick<SandboxS3, "endpoint" | "region" | "accessKeyId" | "secretAccessKey"> | undefined;
+  /** A directory put first on PATH (where the image's own binaries stand, e.g. `registry`). */
+  binDirectory?: string;
 }
 
 export interface ScriptLaunchPlan {
@@ -104,10 +115,11 @@ export function planScriptLaunch(input: ScriptLaunchInput): ScriptLaunchPlan {
       env[`${RCLONE_REMOTE}_FORCE_PATH_STYLE`] = "true";
     }
   }
+  const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   return {
     args,
     env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      PATH: input.binDirectory ? `${input.binDirectory}:${hostPath}` : hostPath,
       HOSTNAME: input.podName,
       TMPDIR: hostPathOf(mounts, "/tmp").hostPath,
       ...env,

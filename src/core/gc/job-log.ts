@@ -32,7 +32,7 @@ export interface GcLog {
   check?: PhaseSummary;
   /** The eligible blobs the plan listed (as far as the log read reaches back). */
   blobs: EligibleBlob[];
-  /** The untagged manifests the plan listed, as "repository@digest". */
+  /** The untagged manifests the plan listed: "repository@digest" (3.x), or the digest alone (2.8.2). */
   manifests: string[];
   /** The registry's own count for the plan ("N blobs and M manifests eligible for deletion"). */
   registryCounts?: { marked: number; blobs: number; manifests: number };
@@ -44,7 +44,10 @@ export interface GcLog {
 const MARKER = "clouddrove-gc";
 const PHASES: GcPhase[] = ["plan", "sweep", "check"];
 const BLOB_LINE = /^blob eligible for deletion: (sha256:[a-f0-9]{64})(?: size=(\d+))?$/;
+/** 3.x: the final list, with repository and tags. */
 const MANIFEST_LINE = /^manifest eligible for deletion: \{(\S+) (sha256:[a-f0-9]{64}) \[[^\]]*\]\}$/;
+/** 2.8.2 (and 3.x first): each untagged manifest as it is found. */
+const FOUND_MANIFEST_LINE = /^manifest eligible for deletion: (sha256:[a-f0-9]{64})$/;
 const SUMMARY_LINE = /^(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion$/;
 
 function summaryOf(fields: Record<string, string> | undefined): PhaseSummary | undefined {
@@ -60,6 +63,7 @@ export function parseGcLog(log: string): GcLog {
   const lines = log.split("\n").map((line) => line.replace(/\s+$/, ""));
   const result: GcLog = { blobs: [], manifests: [], done: false, problems: [] };
   let phase: GcPhase | undefined;
+  const found: string[] = [];
   for (const line of lines) {
     const header = new RegExp(`^${MARKER} (plan|sweep|check): `).exec(line);
     if (header) {
@@ -78,12 +82,19 @@ export function parseGcLog(log: string): GcLog {
       result.manifests.push(`${manifest[1]}@${manifest[2]}`);
       continue;
     }
+    const foundManifest = FOUND_MANIFEST_LINE.exec(line);
+    if (foundManifest) {
+      found.push(foundManifest[1] as string);
+      continue;
+    }
     const summary = SUMMARY_LINE.exec(line);
     if (summary) {
       const [marked, blobs, manifests] = summary.slice(1).map(Number) as [number, number, number];
       result.registryCounts = { marked, blobs, manifests };
     }
   }
+  // Without the final list (2.8.2), the manifests as found; their number is the registry's summary's.
+  if (result.manifests.length === 0) result.manifests = [...new Set(found)];
   for (const name of PHASES) {
     const summary = summaryOf(
       resultFields(
