@@ -53,7 +53,7 @@ export function waitForClaimStep(): ListrTask<DeployContext> {
   };
 }
 
-function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
+export function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
   const s = deployment?.status;
   return (
     deployment !== undefined &&

@@ -1,7 +1,9 @@
 /**
  * The garbage-collection Job: an earlier one still running (a run interrupted while its Job went on) is
- * waited for first, since two sweeps at once would race; then this run's Job is created, watched to its
- * end, and its log read (the whole log: the plan's lines are near its start).
+ * waited for first, since two sweeps at once would race, and so is a backup Job of the CronJob (which
+ * runs on its schedule without the lock: a blob swept while it copies would be missing from its
+ * snapshot); then this run's Job is created, watched to its end, and its log read (the whole log: the
+ * plan's lines are near its start).
  */
 import type { V1Job } from "@kubernetes/client-node";
 import { Kinds } from "../../adapters/kube-kinds.js";
@@ -19,20 +21,29 @@ const LOG_LINES = 1_000_000;
 
 type Task = { output: string; title: string };
 
-/** gc Jobs of earlier runs that are still running. */
-export async function runningGcJobs(ctx: Pick<GcContext, "kube" | "namespace">): Promise<string[]> {
-  const jobs = (await ctx.kube.list(Kinds.Job, {
-    namespace: ctx.namespace,
-    labelSelector: gcNames.selector,
-  })) as Obj[];
+/** Jobs with these labels that are still running. */
+async function runningJobs(
+  ctx: Pick<GcContext, "kube" | "namespace">,
+  labelSelector: string,
+): Promise<string[]> {
+  const jobs = (await ctx.kube.list(Kinds.Job, { namespace: ctx.namespace, labelSelector })) as Obj[];
   return jobs.filter((job) => jobState(job) === "running").map((job) => job.metadata.name as string);
 }
+
+/** gc Jobs of earlier runs that are still running. */
+export function runningGcJobs(ctx: Pick<GcContext, "kube" | "namespace">): Promise<string[]> {
+  return runningJobs(ctx, gcNames.selector);
+}
+
+/** The backup CronJob's Jobs (and `backup now`'s) that are still running. */
+const BACKUP_JOBS = "app.kubernetes.io/instance=clouddrove,app.kubernetes.io/component=backup";
 
 export async function runGcJob(ctx: GcContext, task: Task): Promise<void> {
   const job = ctx.job as V1Job;
   const name = job.metadata?.name as string;
-  for (const earlier of await runningGcJobs(ctx)) {
-    task.output = `waiting for the earlier garbage collection Job ${earlier} to finish`;
+  for (const earlier of [...(await runningGcJobs(ctx)), ...(await runningJobs(ctx, BACKUP_JOBS))]) {
+    task.output = `waiting for Job ${earlier} to finish first`;
+    ctx.warnings.push(`waited for Job ${earlier} to finish before collecting`);
     await waitForJob(ctx.kube, ctx.namespace, earlier, { timeoutMs: ctx.jobTimeoutMs, signal: ctx.signal });
   }
   await createJob(ctx.kube, job as KubeObject);

@@ -1,7 +1,7 @@
 /**
  * Switching every replica to read-only and back: the ConfigMap and the Deployment applied as
  * core/gc/read-only.ts computes them (server-side apply, the field manager `deploy` uses, so a deploy
- * takes the same fields back), then the rollout waited for. The Deployment replaces one replica at a
+ * takes the same fields back), then the rollout waited for (as deploy waits for it). The Deployment replaces one replica at a
  * time (maxSurge 0, maxUnavailable 1), so with three replicas two stay ready throughout; the fewest
  * ready seen is recorded.
  */
@@ -12,6 +12,7 @@ import { type RegistryPair, readOnlyPair, writablePair } from "../../core/gc/rea
 import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
+import { rolledOut } from "../deploy/wait.js";
 import { forApply } from "../upgrade/bump.js";
 import type { GcContext } from "./context.js";
 
@@ -31,18 +32,6 @@ async function livePair(ctx: GcContext): Promise<RegistryPair> {
     );
   }
   return { configMap, deployment };
-}
-
-function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
-  const s = deployment?.status;
-  return (
-    deployment !== undefined &&
-    (s?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
-    s?.updatedReplicas === replicas &&
-    s?.readyReplicas === replicas &&
-    s?.availableReplicas === replicas &&
-    (s?.replicas ?? 0) === replicas
-  );
 }
 
 /** Applies the pair and waits until every replica runs it. */
