@@ -129,6 +129,12 @@ async function leaveReadOnly(): Promise<void> {
   );
   await kube.apply(forApply(pair.configMap as never, "v1", "ConfigMap") as never);
   await kube.apply(forApply(pair.deployment as never, "apps/v1", "Deployment") as never);
+  await waitForRollout();
+}
+
+/** Until every replica runs the Deployment's current template. */
+async function waitForRollout(): Promise<void> {
+  const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
   await kube.waitFor<V1Deployment>(
     "apps/v1",
     "Deployment",
@@ -287,8 +293,31 @@ describe("clouddrove gc on the sandbox", () => {
     expect(JSON.stringify(json<{ warnings: string[] }>(status.stdout).warnings)).not.toContain("read-only");
   }, 600_000);
 
-  it("a registry left read-only by an interrupted gc is named by status and completed by the next gc", async () => {
-    await leaveReadOnly();
+  it("Ctrl-C after the switch leaves it read-only: status names it, the next gc completes it", async () => {
+    const ctrlC = new AbortController();
+    const interrupted = runCli(["--kubeconfig", sbx.kubeconfigPath, "--yes", "gc"], {
+      env: env(),
+      signal: ctrlC.signal,
+    });
+    const checksum = () =>
+      sbx.sandbox.store.get("Deployment", NS, names.deployment)?.spec?.template?.metadata?.annotations?.[
+        names.annotations.configChecksum
+      ];
+    const writable = checksum();
+    // Both objects switched (the rollout to read-only has begun): Ctrl-C while it runs.
+    const readOnlyApplied = () =>
+      /readonly:\s+enabled: true/.test(
+        sbx.sandbox.store.get("ConfigMap", NS, names.configMap)?.data?.["config.yml"] ?? "",
+      ) && checksum() !== writable;
+    for (let i = 0; i < 600 && !readOnlyApplied(); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readOnlyApplied()).toBe(true);
+    ctrlC.abort();
+    const stopped = await interrupted;
+    expect(stopped.code).toBe(130);
+    // The lock was freed; the Deployment goes on rolling to read-only in the cluster.
+    expect(sbx.sandbox.store.get("Lease", NS, "registry-clouddrove-lock")).toBeUndefined();
+    await waitForRollout();
     const status = await cli(["-o", "json", "status"]);
     const warnings = json<{ warnings: string[] }>(status.stdout).warnings.join("\n");
     expect(warnings).toContain("read-only since");
@@ -324,6 +353,18 @@ describe("clouddrove gc on the sandbox", () => {
     ).toEqual([]);
     await readyRegistryPods(sbx.sandbox);
     await pushRandomImage(lb, "app/deployed", "v1", { layers: 1, layerSize: 1024 });
+  }, 600_000);
+
+  it("a Job that outlives its deadline keeps the registry read-only; the next gc waits for it and completes", async () => {
+    const late = await cli(["--yes", "gc", "--job-timeout", "1s"]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain("the registry stays read-only while Job registry-clouddrove-gc-");
+    expect(late.stderr).toContain("still READ-ONLY");
+    const run = await cli(["-o", "json", "--yes", "gc"]);
+    expect(run.stderr).not.toContain("Error");
+    expect(run.code).toBe(0);
+    expect(json<GcReport>(run.stdout)).toMatchObject({ ok: true, resumed: true, healthy: true });
+    await pushRandomImage(lb, "app/late", "v1", { layers: 1, layerSize: 512 });
   }, 600_000);
 
   it("without a terminal and without --yes: exit 2 naming --yes, nothing changed", async () => {
