@@ -5,9 +5,11 @@
  * manifest is deleted. `gc --dry-run` reports that image's unique blobs and frees nothing; `gc --yes`
  * frees exactly them (files checked on the volume) while every other manifest and blob stays byte for
  * byte; during the read-only window pulls through the load balancer succeed and pushes get the
- * registry's 405; afterwards pushes work and status is healthy. A registry left read-only by an
- * interrupted run is named by status and completed by the next gc; a lock held by another operator
- * refuses with exit 2 naming them.
+ * registry's 405; afterwards pushes work and status is healthy. Interruptions: a Ctrl-C after the switch
+ * leaves the registry read-only, status names it and the next gc completes it; a deploy restores writes
+ * too; a failure while a gc Job still runs keeps it read-only (the next gc waits for that Job), one with
+ * no Job running switches back by itself. Without a terminal and --yes, and with the lock held by
+ * another operator, it refuses with exit 2 and changes nothing.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -162,6 +164,8 @@ const deploy = () =>
     "--efs-file-system-id",
     "fs-0123456789abcdef0",
   ]);
+
+const gcLabels = { "app.kubernetes.io/instance": "clouddrove", "app.kubernetes.io/component": "gc" };
 
 let lb: RegistryEndpoint;
 let deleted: Image;
@@ -355,16 +359,79 @@ describe("clouddrove gc on the sandbox", () => {
     await pushRandomImage(lb, "app/deployed", "v1", { layers: 1, layerSize: 1024 });
   }, 600_000);
 
-  it("a Job that outlives its deadline keeps the registry read-only; the next gc waits for it and completes", async () => {
+  it("a gc Job still running keeps the registry read-only after a failure; the next gc waits for it", async () => {
+    // A gc Job of an earlier run that is still going (its container runs for real: a shell that sleeps).
+    const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
+    await kube.apply({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "registry-clouddrove-gc-earlier", namespace: NS, labels: gcLabels },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: gcLabels },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              { name: "collect", image: "registry:2.8.2", command: ["/bin/sh", "-c", "sleep 40"] },
+            ],
+          },
+        },
+      },
+    } as never);
+    // Its deadline passes while this run waits for the earlier Job: a failure after the switch.
     const late = await cli(["--yes", "gc", "--job-timeout", "1s"]);
     expect(late.code).toBe(1);
-    expect(late.stderr).toContain("the registry stays read-only while Job registry-clouddrove-gc-");
+    expect(late.stderr).toContain(
+      "the registry stays read-only while Job registry-clouddrove-gc-earlier runs",
+    );
     expect(late.stderr).toContain("still READ-ONLY");
+    const status = await cli(["-o", "json", "status"]);
+    expect(json<{ warnings: string[] }>(status.stdout).warnings.join("\n")).toContain(
+      "(garbage collection interrupted)",
+    );
     const run = await cli(["-o", "json", "--yes", "gc"]);
     expect(run.stderr).not.toContain("Error");
     expect(run.code).toBe(0);
-    expect(json<GcReport>(run.stdout)).toMatchObject({ ok: true, resumed: true, healthy: true });
+    const report = json<GcReport>(run.stdout);
+    expect(report).toMatchObject({ ok: true, resumed: true, healthy: true });
+    expect(report.warnings.join("\n")).toContain("waited for Job registry-clouddrove-gc-earlier");
     await pushRandomImage(lb, "app/late", "v1", { layers: 1, layerSize: 512 });
+  }, 600_000);
+
+  it("a failure with no gc Job running switches back to writable by itself", async () => {
+    // A backup Job that runs (the CronJob's runs take no lock) outlasts --job-timeout: gc fails while
+    // waiting for it, before its own Job exists.
+    const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
+    const backupLabels = { ...gcLabels, "app.kubernetes.io/component": "backup" };
+    await kube.apply({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "registry-clouddrove-backup-slow", namespace: NS, labels: backupLabels },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels: backupLabels },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              { name: "archive", image: "registry:2.8.2", command: ["/bin/sh", "-c", "sleep 40"] },
+            ],
+          },
+        },
+      },
+    } as never);
+    const failed = await cli(["--yes", "gc", "--job-timeout", "1s"]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("registry-clouddrove-backup-slow");
+    expect(failed.stderr).not.toContain("READ-ONLY");
+    const configMap = sbx.sandbox.store.get("ConfigMap", NS, names.configMap);
+    expect(configMap?.data?.["config.yml"]).toMatch(/readonly:\s+enabled: false/);
+    await readyRegistryPods(sbx.sandbox);
+    await pushRandomImage(lb, "app/recovered", "v1", { layers: 1, layerSize: 512 });
+    const status = await cli(["-o", "json", "status"]);
+    expect(status.code).toBe(0);
+    expect(JSON.stringify(json<{ warnings: string[] }>(status.stdout).warnings)).not.toContain("read-only");
   }, 600_000);
 
   it("without a terminal and without --yes: exit 2 naming --yes, nothing changed", async () => {
