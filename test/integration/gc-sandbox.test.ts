@@ -34,6 +34,7 @@ import {
   sha256Digest,
   startUpload,
 } from "../../src/adapters/registry.js";
+import { formatBytes } from "../../src/core/backup/job-log.js";
 import { readOnlyPair } from "../../src/core/gc/read-only.js";
 import type { GcReport } from "../../src/core/gc/report.js";
 import { heldLease } from "../../src/core/lock/lease.js";
@@ -167,6 +168,26 @@ const deploy = () =>
 
 const gcLabels = { "app.kubernetes.io/instance": "clouddrove", "app.kubernetes.io/component": "gc" };
 
+/** A Job whose container (the registry image's shell, run for real by the sandbox) sleeps 40 s. */
+async function startSleepingJob(name: string, labels: Record<string, string>): Promise<void> {
+  const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
+  await kube.apply({
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: NS, labels },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "sleep", image: "registry:2.8.2", command: ["/bin/sh", "-c", "sleep 40"] }],
+        },
+      },
+    },
+  } as never);
+}
+
 let lb: RegistryEndpoint;
 let deleted: Image;
 let kept: Image[];
@@ -214,6 +235,9 @@ describe("clouddrove gc on the sandbox", () => {
     const report = json<GcReport>(run.stdout);
     expect(report).toMatchObject({ ok: true, dryRun: true, freed: { blobs: 3, manifests: 0, bytes } });
     expect(report.readOnly).toEqual([]);
+    const text = await cli(["gc", "--dry-run"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`would free: ${formatBytes(bytes)} (${bytes} bytes) in 3 blob(s)`);
     for (const digest of unique) expect(existsSync(blobFile(digest))).toBe(true);
     // The registry stayed writable: a push goes through.
     await pushRandomImage(lb, "app/dry", "v1", { layers: 1, layerSize: 512 });
@@ -361,24 +385,7 @@ describe("clouddrove gc on the sandbox", () => {
 
   it("a gc Job still running keeps the registry read-only after a failure; the next gc waits for it", async () => {
     // A gc Job of an earlier run that is still going (its container runs for real: a shell that sleeps).
-    const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
-    await kube.apply({
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata: { name: "registry-clouddrove-gc-earlier", namespace: NS, labels: gcLabels },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { labels: gcLabels },
-          spec: {
-            restartPolicy: "Never",
-            containers: [
-              { name: "collect", image: "registry:2.8.2", command: ["/bin/sh", "-c", "sleep 40"] },
-            ],
-          },
-        },
-      },
-    } as never);
+    await startSleepingJob("registry-clouddrove-gc-earlier", gcLabels);
     // Its deadline passes while this run waits for the earlier Job: a failure after the switch.
     const late = await cli(["--yes", "gc", "--job-timeout", "1s"]);
     expect(late.code).toBe(1);
@@ -402,25 +409,10 @@ describe("clouddrove gc on the sandbox", () => {
   it("a failure with no gc Job running switches back to writable by itself", async () => {
     // A backup Job that runs (the CronJob's runs take no lock) outlasts --job-timeout: gc fails while
     // waiting for it, before its own Job exists.
-    const kube = await connectKube({ kubeconfigPath: sbx.kubeconfigPath, env: {} });
-    const backupLabels = { ...gcLabels, "app.kubernetes.io/component": "backup" };
-    await kube.apply({
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata: { name: "registry-clouddrove-backup-slow", namespace: NS, labels: backupLabels },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { labels: backupLabels },
-          spec: {
-            restartPolicy: "Never",
-            containers: [
-              { name: "archive", image: "registry:2.8.2", command: ["/bin/sh", "-c", "sleep 40"] },
-            ],
-          },
-        },
-      },
-    } as never);
+    await startSleepingJob("registry-clouddrove-backup-slow", {
+      ...gcLabels,
+      "app.kubernetes.io/component": "backup",
+    });
     const failed = await cli(["--yes", "gc", "--job-timeout", "1s"]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain("registry-clouddrove-backup-slow");
