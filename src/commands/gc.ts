@@ -53,7 +53,7 @@ async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   const dryRun = flags.dryRun === true;
   const ns = config.namespace;
   await withCluster(ctx, flags, async (target) => {
-    const first = await lookUpGc(target.kube, ns);
+    const first = await lookUpGc(target.kube, ns, !dryRun);
     const effects = [
       `roll the ${first.replicas} replicas of ${ns} one at a time to read-only (pulls keep working, pushes are refused with 405)`,
       `run \`registry garbage-collect --delete-untagged=${first.flags.deleteUntagged}\` in a Job on the registry's volume with ${first.image}: unreferenced blobs are deleted for good`,
@@ -71,6 +71,8 @@ async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
     const steps: StepRecord[] = [];
     let context: GcContext | undefined;
     let resumed = false;
+    // What the run found under the lock (the look-up before it only serves the question).
+    let current = first;
     const report = (ok: boolean, failure: string[] | null = null): GcReport => {
       const outcome = context?.log ? gcOutcome(context.log) : undefined;
       return {
@@ -78,9 +80,9 @@ async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
         dryRun,
         target: target.label,
         namespace: ns,
-        image: first.image || null,
+        image: current.image || null,
         job: context?.job?.metadata?.name ?? null,
-        deleteUntagged: first.flags.deleteUntagged,
+        deleteUntagged: current.flags.deleteUntagged,
         freed: outcome ? { blobs: outcome.blobs, manifests: outcome.manifests, bytes: outcome.bytes } : null,
         remaining: outcome?.remaining ?? null,
         minimumReady: context?.minimumReady ?? null,
@@ -95,7 +97,8 @@ async function runGc(ctx: CommandContext, flags: BackupFlags): Promise<void> {
 
     await withRegistryLock(ctx, target.kube, config, dryRun ? "gc --dry-run" : "gc", async () => {
       // Read again under the lock: what was seen before it may have changed while waiting for it.
-      const live = await lookUpGc(target.kube, ns);
+      const live = await lookUpGc(target.kube, ns, !dryRun);
+      current = live;
       resumed = !dryRun && live.readOnly?.reason === GC_REASON;
       const job = await renderGcJob({
         namespace: ns,

@@ -28,7 +28,8 @@ export interface GcLookUp {
 /** Garbage collection keeps two replicas serving while one rolls: fewer than three cannot. */
 export const MINIMUM_REPLICAS = 3;
 
-export async function lookUpGc(kube: Kube, namespace: string): Promise<GcLookUp> {
+/** `rolls`: the run switches the replicas (not a dry run), which needs MINIMUM_REPLICAS. */
+export async function lookUpGc(kube: Kube, namespace: string, rolls: boolean): Promise<GcLookUp> {
   const [configMap, deployment] = await Promise.all([
     kube.get(named(Kinds.ConfigMap, names.configMap, namespace)),
     kube.get(named(Kinds.Deployment, names.deployment, namespace)),
@@ -42,7 +43,7 @@ export async function lookUpGc(kube: Kube, namespace: string): Promise<GcLookUp>
     );
   }
   const replicas = deployment.spec?.replicas ?? 1;
-  if (replicas < MINIMUM_REPLICAS) {
+  if (rolls && replicas < MINIMUM_REPLICAS) {
     throw new UsageError(
       `The registry runs ${replicas} replica(s); garbage collection rolls them one at a time and keeps at least two serving, which needs ${MINIMUM_REPLICAS}. Nothing was changed.`,
       {
