@@ -18,7 +18,6 @@ import { isComplete } from "../core/deploy/credentials.js";
 import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects.js";
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
-import type { Obj } from "../core/health/snapshot.js";
 import { type RegistryCredentials, renderManifests, servesTls } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { hostOf, insecureHttpWarning } from "../core/tls/plan.js";
@@ -152,7 +151,7 @@ async function deployWithConfig(
     : await credentialsFor(ctx, flags, target, config);
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get(named(Kinds.Service, names.service, config.namespace));
-  const address = loadBalancerAddress(liveService as Obj | undefined);
+  const address = loadBalancerAddress(liveService);
   if (address) credentials.pullHosts = pullHosts(config, address);
   // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).
   const tls = servesTls(config)

@@ -7,7 +7,7 @@ import { execFileSync, execSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBuiltCli } from "../support/built-cli.js";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { tempDir } from "../support/run-cli.js";
 import { processGroup, stopSandbox } from "../support/sandbox-daemon.js";
 
@@ -97,7 +97,7 @@ describe("the sandbox as a cluster you point at", () => {
     });
     expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
     const url = `https://${address}/v2/`;
-    const trusting = fetchTrusting({ ca });
+    const trusting = requestTrusting({ ca });
     const authorized = await trusting(url, {
       headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` },
     });

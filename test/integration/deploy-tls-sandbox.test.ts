@@ -6,7 +6,7 @@
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 
 const PASSWORD = "correct-horse-battery-staple";
@@ -56,7 +56,7 @@ describe("the registry's server certificate on the sandbox", () => {
     const ca = sbx.sandbox.store.get("ConfigMap", "clouddrove", "registry-clouddrove-ca")?.data["ca.crt"];
     expect(ca).toBe(secretText("registry-clouddrove-ca", "ca.crt"));
     expect(served().checkIssued(new X509Certificate(ca))).toBe(true);
-    const trusting = fetchTrusting({ ca });
+    const trusting = requestTrusting({ ca });
     const auth = `Basic ${Buffer.from(`clouddrove:${PASSWORD}`).toString("base64")}`;
     expect((await trusting(`https://${address}/v2/`, { headers: { Authorization: auth } })).status).toBe(200);
     await expect(fetch(`https://${address}/v2/`)).rejects.toThrow();
@@ -110,7 +110,7 @@ describe("the registry's server certificate on the sandbox", () => {
     expect(actions["Deployment/registry-clouddrove"]).toBe("configured");
     // The new pods serve the new certificate through the load balancer.
     const ca = sbx.sandbox.store.get("ConfigMap", "clouddrove", "registry-clouddrove-ca")?.data["ca.crt"];
-    const response = await fetchTrusting({ ca })(`https://${address}/`);
+    const response = await requestTrusting({ ca })(`https://${address}/`);
     expect(response.status).toBe(200);
 
     const third = await deploy();

@@ -4,6 +4,7 @@
  * its address is known (on a first deploy, or after the load balancer was replaced), before the rollout
  * is waited for.
  */
+import type { V1Secret } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
@@ -15,11 +16,13 @@ import { type LiveTls, prepareServerTls } from "../../core/tls/prepare.js";
 import { applyLate, servesCertificate } from "./apply.js";
 import type { DeployContext } from "./context.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: Secrets as they come off the wire
-type Secret = Record<string, any> | undefined;
+/** Undefined where the Secret does not exist (a first deploy). */
+type Secret = V1Secret | undefined;
 
-const decode = (secret: Secret, key: string): string =>
-  typeof secret?.data?.[key] === "string" ? Buffer.from(secret.data[key], "base64").toString("utf8") : "";
+const decode = (secret: Secret, key: string): string => {
+  const value = secret?.data?.[key];
+  return typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : "";
+};
 
 function pairOf(secret: Secret, certificateKey: string, keyKey: string): KeyPairPem | undefined {
   if (!secret) return undefined;
@@ -28,10 +31,10 @@ function pairOf(secret: Secret, certificateKey: string, keyKey: string): KeyPair
 
 /** The CA and the server certificate as the cluster holds them (keys stay in memory only). */
 export async function readLiveTls(kube: Kube, namespace: string): Promise<LiveTls> {
-  const [ca, server] = (await Promise.all([
+  const [ca, server] = await Promise.all([
     kube.get(named(Kinds.Secret, names.caSecret, namespace)),
     kube.get(named(Kinds.Secret, names.tlsSecret, namespace)),
-  ])) as [Secret, Secret];
+  ]);
   const keys = names.secretKeys;
   return {
     ca: pairOf(ca, keys.caCertificate, keys.caKey),

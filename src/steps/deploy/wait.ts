@@ -3,10 +3,11 @@
  * out with one replica per node and zone, and the load balancer has an address. On timeout they say what
  * is stuck and why (the scheduler's reason for a Pending pod, the last warning event).
  */
+import type { V1Deployment, V1PersistentVolumeClaim, V1Service } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { evaluateHealth } from "../../core/health/evaluate.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isRolledOut } from "../../core/health/rollout.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
 import { gatherSnapshot } from "../health/gather.js";
@@ -28,7 +29,7 @@ export function waitForClaimStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the volume claim to bind",
     task: async (ctx, task) => {
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1PersistentVolumeClaim>(
         ctx.kube,
         {
           apiVersion: "v1",
@@ -53,24 +54,12 @@ export function waitForClaimStep(): ListrTask<DeployContext> {
   };
 }
 
-export function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
-  const s = deployment?.status;
-  return (
-    deployment !== undefined &&
-    (s?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
-    s?.updatedReplicas === replicas &&
-    s?.readyReplicas === replicas &&
-    s?.availableReplicas === replicas &&
-    (s?.replicas ?? 0) === replicas
-  );
-}
-
 export function waitForRolloutStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the registry to roll out",
     task: async (ctx, task) => {
       const replicas = ctx.config.registry.replicas;
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1Deployment>(
         ctx.kube,
         {
           apiVersion: "apps/v1",
@@ -78,7 +67,7 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
           namespace: ctx.config.namespace,
           fieldSelector: byName(names.deployment),
         },
-        ([d]) => rolledOut(d, replicas),
+        ([d]) => isRolledOut(d, replicas),
         {
           timeoutMs: ctx.options.timeoutMs,
           signal: ctx.options.signal,
@@ -114,14 +103,11 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
 }
 
 /** host:port of the load balancer: the ingress hostname or IP, and the port it reports (else the Service's). */
-export function loadBalancerAddress(service: Obj | undefined): string | undefined {
-  const ingress = (service?.status?.loadBalancer?.ingress as Obj[] | undefined)?.[0];
+export function loadBalancerAddress(service: V1Service | undefined): string | undefined {
+  const ingress = service?.status?.loadBalancer?.ingress?.[0];
   const host = ingress?.hostname ?? ingress?.ip;
   if (!host) return undefined;
-  const port =
-    (ingress?.ports as Obj[] | undefined)?.[0]?.port ??
-    (service?.spec?.ports as Obj[] | undefined)?.[0]?.port ??
-    5000;
+  const port = ingress?.ports?.[0]?.port ?? service?.spec?.ports?.[0]?.port ?? 5000;
   return `${host}:${port}`;
 }
 
@@ -129,7 +115,7 @@ export function waitForLoadBalancerStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the load balancer address",
     task: async (ctx, task) => {
-      const [service] = await waitUntil<Obj & { metadata: Obj }>(
+      const [service] = await waitUntil<V1Service>(
         ctx.kube,
         {
           apiVersion: "v1",

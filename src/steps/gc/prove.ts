@@ -18,7 +18,7 @@ import {
   startUpload,
 } from "../../adapters/registry.js";
 import type { ReplicaProof } from "../../core/gc/report.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isPodReady } from "../../core/health/pod-ready.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
 import { readClusterCredentials } from "../deploy/credentials.js";
@@ -32,16 +32,12 @@ export const READ_ONLY_STATUS = 405;
 /** The repository the push probe names; nothing is ever written to it. */
 const PROBE_REPOSITORY = "clouddrove/gc-check";
 
-const isReady = (pod: Obj) =>
-  !pod.metadata?.deletionTimestamp &&
-  ((pod.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
-
 async function readyPods(ctx: GcContext): Promise<string[]> {
-  const pods = (await ctx.kube.list(Kinds.Pod, {
+  const pods = await ctx.kube.list(Kinds.Pod, {
     namespace: ctx.namespace,
     labelSelector: names.registryPodSelector,
-  })) as Obj[];
-  return pods.filter(isReady).map((pod) => pod.metadata.name as string);
+  });
+  return pods.filter(isPodReady).map((pod) => pod.metadata?.name as string);
 }
 
 /** A tag the registry holds (the first repository with one), to pull; undefined when it holds none. */

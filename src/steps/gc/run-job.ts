@@ -10,7 +10,6 @@ import { Kinds } from "../../adapters/kube-kinds.js";
 import { podLogTail } from "../../adapters/kube-workload.js";
 import { parseGcLog } from "../../core/gc/job-log.js";
 import { gcNames } from "../../core/gc/render.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
 import { createJob, failureDetails, jobState, waitForJob, watchJobToEnd } from "../backup/job.js";
@@ -26,8 +25,8 @@ async function runningJobs(
   ctx: Pick<GcContext, "kube" | "namespace">,
   labelSelector: string,
 ): Promise<string[]> {
-  const jobs = (await ctx.kube.list(Kinds.Job, { namespace: ctx.namespace, labelSelector })) as Obj[];
-  return jobs.filter((job) => jobState(job) === "running").map((job) => job.metadata.name as string);
+  const jobs = await ctx.kube.list(Kinds.Job, { namespace: ctx.namespace, labelSelector });
+  return jobs.filter((job) => jobState(job) === "running").map((job) => job.metadata?.name as string);
 }
 
 /** gc Jobs of earlier runs that are still running. */

@@ -1,18 +1,17 @@
 /**
  * Switching every replica to read-only and back: the ConfigMap and the Deployment applied as
  * core/gc/read-only.ts computes them (server-side apply, the field manager `deploy` uses, so a deploy
- * takes the same fields back), then the rollout waited for (as deploy waits for it). The Deployment replaces one replica at a
+ * takes the same fields back), then the rollout waited for (core/health/rollout.ts, as deploy judges it). The Deployment replaces one replica at a
  * time (maxSurge 0, maxUnavailable 1), so with three replicas two stay ready throughout; the fewest
  * ready seen is recorded.
  */
-import type { V1ConfigMap, V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment } from "@kubernetes/client-node";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { type RegistryPair, readOnlyPair, writablePair } from "../../core/gc/read-only.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isRolledOut } from "../../core/health/rollout.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
-import { rolledOut } from "../deploy/wait.js";
 import { forApply } from "../upgrade/bump.js";
 import type { GcContext } from "./context.js";
 
@@ -36,9 +35,9 @@ async function livePair(ctx: GcContext): Promise<RegistryPair> {
 
 /** Applies the pair and waits until every replica runs it. */
 async function applyAndRoll(ctx: GcContext, pair: RegistryPair, task: Task): Promise<void> {
-  await ctx.kube.apply(forApply(pair.configMap, "v1", "ConfigMap") as V1ConfigMap);
-  await ctx.kube.apply(forApply(pair.deployment, "apps/v1", "Deployment") as V1Deployment);
-  await waitUntil<Obj & { metadata: Obj }>(
+  await ctx.kube.apply(forApply(pair.configMap, "v1", "ConfigMap"));
+  await ctx.kube.apply(forApply(pair.deployment, "apps/v1", "Deployment"));
+  await waitUntil<V1Deployment>(
     ctx.kube,
     {
       apiVersion: "apps/v1",
@@ -46,7 +45,7 @@ async function applyAndRoll(ctx: GcContext, pair: RegistryPair, task: Task): Pro
       namespace: ctx.namespace,
       fieldSelector: `metadata.name=${names.deployment}`,
     },
-    ([d]) => rolledOut(d, ctx.replicas),
+    ([d]) => isRolledOut(d, ctx.replicas),
     {
       timeoutMs: ctx.rolloutTimeoutMs,
       signal: ctx.signal,

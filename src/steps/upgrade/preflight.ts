@@ -6,7 +6,6 @@
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { evaluatePreflight, type PreflightFacts, rehearsalLines } from "../../core/upgrade/preflight.js";
 import { runbook } from "../../core/upgrade/runbook.js";
@@ -32,11 +31,11 @@ export async function gatherPreflightFacts(
   ctx.stats.reads += 1;
   return {
     node,
-    nodes: nodes as Obj[],
-    podsOnNode: podsOnNode as Obj[],
-    allPods: (allPods as Obj[]).filter((p) => p.spec?.nodeName),
-    budgets: budgets as Obj[],
-    registry: registry as Obj | undefined,
+    nodes,
+    podsOnNode,
+    allPods: allPods.filter((p) => p.spec?.nodeName),
+    budgets,
+    registry,
   };
 }
 
