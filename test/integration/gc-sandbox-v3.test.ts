@@ -20,7 +20,13 @@ import type { GcReport } from "../../src/core/gc/report.js";
 import { names } from "../../src/core/render/names.js";
 import { distributionBinary } from "../support/registry-process.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { loadBalancerUrl, PASSWORD, readyRegistryPods, withCredentials } from "./sandbox-runtime-support.js";
+import {
+  loadBalancerUrl,
+  PASSWORD,
+  readyRegistryPods,
+  SANDBOX_DEPLOY,
+  withCredentials,
+} from "./sandbox-runtime-support.js";
 
 let work: string;
 let sbx: TestSandbox;
@@ -42,18 +48,7 @@ afterAll(async () => {
 });
 
 it("frees a deleted image's blobs with Distribution 3.0.0 and keeps the others", async () => {
-  const deploy = await cli([
-    "-o",
-    "json",
-    "deploy",
-    "--yes",
-    "--no-smoke-test",
-    "--insecure-http",
-    "--registry-version",
-    "3.0.0",
-    "--efs-file-system-id",
-    "fs-0123456789abcdef0",
-  ]);
+  const deploy = await cli([...SANDBOX_DEPLOY, "--registry-version", "3.0.0"]);
   expect(deploy.stderr).not.toContain("Error");
   expect(deploy.code).toBe(0);
   const deployment = sbx.sandbox.store.get("Deployment", "clouddrove", names.deployment);

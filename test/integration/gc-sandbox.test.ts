@@ -41,7 +41,13 @@ import { heldLease } from "../../src/core/lock/lease.js";
 import { names } from "../../src/core/render/names.js";
 import { forApply } from "../../src/steps/upgrade/bump.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
-import { loadBalancerUrl, PASSWORD, readyRegistryPods, withCredentials } from "./sandbox-runtime-support.js";
+import {
+  loadBalancerUrl,
+  PASSWORD,
+  readyRegistryPods,
+  SANDBOX_DEPLOY,
+  withCredentials,
+} from "./sandbox-runtime-support.js";
 
 const NS = "clouddrove";
 let work: string;
@@ -153,18 +159,7 @@ async function waitForRollout(): Promise<void> {
   await readyRegistryPods(sbx.sandbox);
 }
 
-const deploy = () =>
-  cli([
-    "-o",
-    "json",
-    "deploy",
-    "--yes",
-    "--no-smoke-test",
-    // Plain HTTP: the test reads the registry with fetch through the load balancer.
-    "--insecure-http",
-    "--efs-file-system-id",
-    "fs-0123456789abcdef0",
-  ]);
+const deploy = () => cli([...SANDBOX_DEPLOY]);
 
 const gcLabels = { "app.kubernetes.io/instance": "clouddrove", "app.kubernetes.io/component": "gc" };
 
