@@ -63,6 +63,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove upgrade --all-nodes --kubernetes-version 1.34 --yes",
     "clouddrove upgrade --resume",
   ],
+  gc: ["clouddrove gc --dry-run", "clouddrove gc --yes --wait-for-lock 30m"],
   completion: [
     "source <(clouddrove completion bash)",
     "source <(clouddrove completion zsh)",

@@ -93,6 +93,7 @@ export const COMMAND_SETTINGS = {
     "timeouts.lock",
   ),
   upgrade: keys("cluster.name", "cluster.region", "timeouts.eksctl", "timeouts.lock"),
+  gc: keys("timeouts.deploy", "timeouts.lock"),
   trust: keys("trust."),
   login: keys("tls.mode", "tls.hostname", "trust."),
 } as const;

@@ -33,6 +33,7 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
+  const { readOnlyWarnings } = await import("../steps/gc/look-up.js");
 
   const { config, sources } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
@@ -70,6 +71,7 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
     // Warnings are not problems: they leave `healthy` (and the exit code) alone.
     const warnings = [
       ...(kubernetesSupport ? [kubernetesSupport] : []),
+      ...(await readOnlyWarnings(target.kube, config.namespace)),
       ...backupStatusWarnings(config),
       ...tls.warnings,
     ];

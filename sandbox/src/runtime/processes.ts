@@ -8,7 +8,7 @@
  * are answered by the real process; everything else about the pod stays simulated.
  */
 import { accessSync, constants as fsConstants } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, symlink } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import type { SandboxS3 } from "../s3.js";
 import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
@@ -515,12 +515,15 @@ export class PodProcesses {
       run.ports = plan.ports;
       if (binary) command = { binary, args: plan.args, env: plan.env };
     } else {
+      const binDirectory = await this.imageBinaries(entry, spec, run, event, fieldPath);
+      if (binDirectory === null) return;
       const plan = planScriptLaunch({
         container: spec,
         mounts,
         env: env.env,
         podName: pod.metadata.name,
         s3: this.options.s3,
+        binDirectory,
       });
       for (const note of plan.notes) event("Normal", "SandboxS3", note, fieldPath);
       await mkdir(plan.env.TMPDIR ?? mounts.rootfs, { recursive: true });
@@ -549,6 +552,39 @@ export class PodProcesses {
     const status = await process.exited;
     run.cancelKill?.();
     this.exited(entry, run, status.exitCode);
+  }
+
+  /**
+   * For a script in a registry image: a directory with `registry` linked to the binary that runs the
+   * image's major version (what /bin/registry is in the image). Undefined for other images; null when
+   * the binary is missing, after failing the container as a registry container fails without it.
+   */
+  private async imageBinaries(
+    entry: PodEntry,
+    spec: Json,
+    run: ContainerRun,
+    event: EventFn,
+    fieldPath: string,
+  ): Promise<string | undefined | null> {
+    const major = registryMajor(spec.image);
+    if (major === undefined) return undefined;
+    const binary = major === 3 ? this.options.v3Binary : this.options.binary;
+    if (binary === undefined || !isExecutable(binary)) {
+      const message =
+        major === 3
+          ? missingV3BinaryMessage(spec.image, this.options.v3Binary)
+          : `${spec.image} runs ${REGISTRY_BINARY}, which is not installed on this machine`;
+      run.logs.write(`sandbox: ${message}\n`);
+      event("Warning", "Failed", `Error: ${message}`, fieldPath);
+      this.exited(entry, run, 127);
+      return null;
+    }
+    const directory = join(podDirectory(this.options.dataDir, entry.uid), "bin", spec.name);
+    await mkdir(directory, { recursive: true });
+    await symlink(binary, join(directory, "registry")).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    return directory;
   }
 
   /** The run is over; unless the kubelet stopped it, the simulation hears of the exit. */

@@ -1,10 +1,12 @@
 /**
  * How a script container runs for real: the backup and restore Jobs' `rclone/rclone` containers, whose
- * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`), and the node-trust
+ * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`), the node-trust
  * DaemonSet's Alpine container (`/bin/sh /trust/install-ca.sh`, writing the node's containerd certs.d
- * through its hostPath volume: the directory the sandbox's kubelet pulls with). The host's tools stand in
- * for the image's (sh, rclone, tar, find, sha256sum, ... on PATH), so the container runs as a host
- * process of that shell with:
+ * through its hostPath volume: the directory the sandbox's kubelet pulls with), and the garbage-collection
+ * Job's registry-image container (`/bin/sh -c SCRIPT`, which calls `registry garbage-collect`). The host's
+ * tools stand in for the image's (sh, rclone, tar, find, sha256sum, stat, ... on PATH; for a registry
+ * image, `registry` is the binary that runs its major version, put first on PATH), so the container runs
+ * as a host process of that shell with:
  *
  * - its arguments and env values that are container paths inside a volume mount (the script from its
  *   ConfigMap, DATA_DIR on the claim) or under /tmp (the container's own scratch space) translated to
@@ -21,7 +23,7 @@
  *   too, and an event says so: nothing in the sandbox connects beyond 127.0.0.1.
  */
 import type { SandboxS3 } from "../s3.js";
-import { splitImage } from "./image.js";
+import { registryMajor, splitImage } from "./image.js";
 import { hostPathOf, type MountTable, mountFor } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: container specs are plain JSON
@@ -31,7 +33,7 @@ type Json = any;
 const SHELLS = new Set(["sh", "ash", "dash", "bash"]);
 
 /** The images whose shell scripts run for real, and the host tools each needs besides the shell. */
-type ScriptImage = "rclone" | "alpine";
+type ScriptImage = "rclone" | "alpine" | "registry";
 
 function scriptImage(image: string | undefined): ScriptImage | undefined {
   if (!image) return undefined;
@@ -41,6 +43,9 @@ function scriptImage(image: string | undefined): ScriptImage | undefined {
   if (named("rclone/rclone")) return "rclone";
   // Alpine itself: the node-trust DaemonSet's install-ca.sh (busybox sh, cat, cmp, mkdir, mv).
   if (named("alpine") || named("library/alpine")) return "alpine";
+  // The registry's image of a major version the sandbox runs (Alpine with busybox, plus /bin/registry):
+  // the garbage-collection Job.
+  if (registryMajor(image) !== undefined) return "registry";
   return undefined;
 }
 
@@ -83,6 +88,8 @@ export interface ScriptLaunchInput {
   podName: string;
   /** The sandbox's S3 (undefined: none is injected). */
   s3: Pick<SandboxS3, "endpoint" | "region" | "accessKeyId" | "secretAccessKey"> | undefined;
+  /** A directory put first on PATH (where the image's own binaries stand, e.g. `registry`). */
+  binDirectory?: string;
 }
 
 export interface ScriptLaunchPlan {
@@ -124,10 +131,11 @@ export function planScriptLaunch(input: ScriptLaunchInput): ScriptLaunchPlan {
       env[`${RCLONE_REMOTE}_FORCE_PATH_STYLE`] = "true";
     }
   }
+  const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   return {
     args,
     env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      PATH: input.binDirectory ? `${input.binDirectory}:${hostPath}` : hostPath,
       HOSTNAME: input.podName,
       TMPDIR: hostPathOf(mounts, "/tmp").hostPath,
       ...env,

@@ -65,6 +65,40 @@ describe("script containers", () => {
   });
 });
 
+describe("script containers of a registry image", () => {
+  it("are its shell scripts (the gc Job's); the registry serving stays a registry container", () => {
+    const collect = {
+      image: "registry:2.8.2",
+      command: ["/bin/sh", "-c"],
+      args: ["registry garbage-collect x"],
+    };
+    expect(scriptArguments(collect)).toEqual(["-c", "registry garbage-collect x"]);
+    expect(scriptArguments({ ...collect, image: "docker.io/library/registry:3.0.0" })).toEqual([
+      "-c",
+      "registry garbage-collect x",
+    ]);
+    // registry:latest is no known major version; the serving container has no shell command.
+    expect(scriptArguments({ ...collect, image: "registry:latest" })).toBeUndefined();
+    expect(
+      scriptArguments({ image: "registry:2.8.2", args: ["serve", "/etc/docker/registry/config.yml"] }),
+    ).toBeUndefined();
+  });
+
+  it("find `registry` first on PATH, in the directory the runtime links the binary into", () => {
+    const plan = planScriptLaunch({
+      container: { image: "registry:2.8.2", command: ["/bin/sh", "-c"], args: ["true"] },
+      mounts,
+      env: { DATA_DIR: "/var/lib/clouddrove" },
+      podName: "registry-clouddrove-gc-x",
+      s3: undefined,
+      binDirectory: "/data/pods/uid/bin/collect",
+    });
+    expect(plan.env.PATH?.split(":")[0]).toBe("/data/pods/uid/bin/collect");
+    expect(plan.env.DATA_DIR).toBe("/data/efs/fs-1");
+    expect(plan.args).toEqual(["-c", "true"]);
+  });
+});
+
 describe("planScriptLaunch", () => {
   const previous = process.env.AWS_CA_BUNDLE;
   afterEach(() => {
