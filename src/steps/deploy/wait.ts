@@ -5,6 +5,7 @@
  */
 import type { V1Deployment, V1PersistentVolumeClaim, V1Service } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
+import { sleep } from "../../adapters/abort.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { evaluateHealth } from "../../core/health/evaluate.js";
 import { isRolledOut } from "../../core/health/rollout.js";
@@ -80,9 +81,7 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
         },
       );
       // Rolled out is not enough: the replicas must sit on distinct nodes in distinct zones.
-      const snapshot = await gatherSnapshot(ctx.kube, ctx.config.namespace);
-      const report = evaluateHealth(snapshot, { replicas, networkPolicies: [], requireLoadBalancer: false });
-      const ready = report.registry.pods.filter((p) => p.ready);
+      const { report, ready } = await readyReplicasSettled(ctx, replicas);
       const nodes = new Set(ready.map((p) => p.node));
       const zones = new Set(ready.map((p) => p.zone));
       const wantZones = Math.min(replicas, new Set(report.nodes.map((n) => n.zone)).size);
@@ -100,6 +99,26 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
       task.title = `Registry rolled out: ${ready.length}/${replicas} ready on ${nodes.size} nodes in ${zones.size} zones`;
     },
   };
+}
+
+/** How long the pods may take to agree with the Deployment's status that every replica is ready. */
+const SETTLE_MS = 30_000;
+
+/**
+ * The registry's pods once `replicas` of them are ready, or as they are after SETTLE_MS. The Deployment's
+ * status and the pods are read at different moments: on a loaded cluster a replica's readiness probe can
+ * fail once just after the status said "all ready", and judging placement from that one list read
+ * "3 replicas on 2 nodes" for replicas that sat one per node.
+ */
+async function readyReplicasSettled(ctx: DeployContext, replicas: number) {
+  const settleBy = Date.now() + Math.min(SETTLE_MS, ctx.options.timeoutMs);
+  for (;;) {
+    const snapshot = await gatherSnapshot(ctx.kube, ctx.config.namespace);
+    const report = evaluateHealth(snapshot, { replicas, networkPolicies: [], requireLoadBalancer: false });
+    const ready = report.registry.pods.filter((p) => p.ready);
+    if (ready.length >= replicas || Date.now() >= settleBy) return { report, ready };
+    await sleep(1000, ctx.options.signal);
+  }
 }
 
 /** host:port of the load balancer: the ingress hostname or IP, and the port it reports (else the Service's). */
