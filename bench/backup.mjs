@@ -9,9 +9,10 @@
 //   CLOUDDROVE_BENCH_BACKUP_MIB   data size in MiB (default 1024)
 //   CLOUDDROVE_BENCH_RUNS         runs per measurement (default 3)
 //
-// The sink is rclone's local backend (and restic's local repository) on tmpfs: a sink as fast as memory,
-// so the figures are each tool's own cost. A local S3 server was tried as the sink: s3rver (Node) and
-// gofakes3 (Go, in memory) both took 20-25 MiB/s here, which would measure the server, not the backup.
+// The sink is one real S3 server on this machine, the same for all three tools (bench/s3-server.mjs:
+// versitygw, built from its Go module by scripts/components.sh, over a directory on tmpfs), each tool in its
+// own bucket. Earlier sinks: rclone's local backend on tmpfs (no S3 protocol at all), then s3rver (Node) and
+// gofakes3 (Go, in memory), which capped every tool at 20-25 MiB/s and so measured the server.
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { median, printTable } from "./lib.mjs";
+import { rcloneRemoteEnv, startS3Server } from "./s3-server.mjs";
 
 const MIB = 1024 * 1024;
 const ARCHIVE = new URL("../templates/backup/archive.sh", import.meta.url).pathname;
@@ -66,15 +68,14 @@ export function writeRegistryData(root, bytes, name = "bench/app", startTag = 0)
   return { written, nextTag: tag };
 }
 
-/** The scripts' environment: rclone's remote "backup" is the local backend; the "bucket" a directory. */
-function scriptEnv(dataDir, bucketDir) {
+/** The scripts' environment: rclone's remote "backup" is the benchmark's S3 server, bucket "archive". */
+function scriptEnv(server, dataDir) {
   return {
     PATH: process.env.PATH,
     HOME: tmpdir(),
-    RCLONE_CONFIG: "/dev/null",
-    RCLONE_CONFIG_BACKUP_TYPE: "local",
+    ...rcloneRemoteEnv(server, "backup"),
     DATA_DIR: dataDir,
-    BACKUP_BUCKET: bucketDir,
+    BACKUP_BUCKET: "archive",
     BACKUP_PREFIX: "bench/",
   };
 }
@@ -92,57 +93,50 @@ function timed(argv, env) {
   return { ms, fields };
 }
 
-/** Bytes under dir (what a tool stored). */
-function duBytes(dir) {
-  const out = spawnSync("du", ["-sb", dir], { encoding: "utf8" }).stdout;
-  return Number(out.split(/\s/)[0]);
-}
-
 /** Hard-links every file of `from` into `to` (cp -al): new data appears without being written again. */
 const linkInto = (from, to) => spawnSync("cp", ["-al", `${from}/.`, to], { stdio: "inherit" });
 
-/** One run: the three tools from empty sinks, through +10% and +50%, then restores. */
-function oneRun(base, extra10, extra50, work) {
+/** One run: the three tools from empty buckets, through +10% and +50%, then restores. */
+async function oneRun(base, extra10, extra50, work) {
   const data = mkdtempSync(join(work, "data-"));
-  const sink = mkdtempSync(join("/dev/shm", "clouddrove-bench-sink-"));
-  const env = scriptEnv(data, join(sink, "archive"));
-  // On the local backend a missing prefix directory is an error (on S3 there are no directories).
-  mkdirSync(join(sink, "archive/bench"), { recursive: true });
-  const rcloneEnv = { PATH: process.env.PATH, RCLONE_CONFIG: "/dev/null" };
+  const server = await startS3Server("/dev/shm");
+  const env = scriptEnv(server, data);
+  const rcloneEnv = { PATH: process.env.PATH, ...rcloneRemoteEnv(server, "sink") };
   const resticEnv = {
     PATH: process.env.PATH,
     HOME: tmpdir(),
     RESTIC_PASSWORD: "bench",
-    RESTIC_CACHE_DIR: join(sink, "restic-cache"),
+    RESTIC_CACHE_DIR: join(work, "restic-cache"),
+    AWS_ACCESS_KEY_ID: server.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
   };
-  const repo = join(sink, "restic");
+  const repo = `s3:${server.endpoint}/restic`;
   const store = join(data, "docker/registry/v2");
   const result = { archive: [], rclone: [], restic: [] };
   try {
-    spawnSync("restic", ["init", "-q", "-r", repo], { env: resticEnv });
+    for (const bucket of ["archive", "rclone", "restic"])
+      timed(["rclone", "mkdir", `sink:${bucket}`], rcloneEnv);
+    timed(["restic", "init", "-q", "-r", repo], resticEnv);
     for (const extra of [undefined, extra10, extra50]) {
       if (extra) linkInto(extra, data);
       else linkInto(base, data);
       const archive = timed(["sh", ARCHIVE], env);
-      const copy = timed(["rclone", "copy", store, join(sink, "rclone")], rcloneEnv);
+      const copy = timed(["rclone", "copy", store, "sink:rclone"], rcloneEnv);
       const restic = timed(["restic", "backup", "-q", "-r", repo, store], resticEnv);
       result.archive.push({
         ms: archive.ms,
         bytes: Number(archive.fields.uploaded_bytes) + Number(archive.fields.bytes),
       });
-      result.rclone.push({ ms: copy.ms, stored: duBytes(join(sink, "rclone")) });
-      result.restic.push({ ms: restic.ms, stored: duBytes(repo) });
+      result.rclone.push({ ms: copy.ms, stored: server.bytes("rclone") });
+      result.restic.push({ ms: restic.ms, stored: server.bytes("restic") });
     }
     const restoreDir = mkdtempSync(join(work, "restore-"));
     const restore = timed(["sh", RESTORE, "latest"], { ...env, DATA_DIR: restoreDir });
-    const back = timed(
-      ["rclone", "copy", join(sink, "rclone"), mkdtempSync(join(work, "copy-back-"))],
-      rcloneEnv,
-    );
+    const back = timed(["rclone", "copy", "sink:rclone", mkdtempSync(join(work, "copy-back-"))], rcloneEnv);
     result.restore = { archive: restore.ms, rclone: back.ms };
   } finally {
+    await server.stop();
     rmSync(data, { recursive: true, force: true });
-    rmSync(sink, { recursive: true, force: true });
   }
   return result;
 }
@@ -163,7 +157,8 @@ export async function run() {
     const extra50 = join(work, "extra50");
     const forty = writeRegistryData(extra50, first.written * 0.4, "bench/app", ten.nextTag);
     const sizes = [first.written, first.written + ten.written, first.written + ten.written + forty.written];
-    const samples = Array.from({ length: runs }, () => oneRun(base, extra10, extra50, work));
+    const samples = [];
+    for (let i = 0; i < runs; i++) samples.push(await oneRun(base, extra10, extra50, work));
     const med = (pick) => median(samples.map(pick));
     // The generator writes whole images (layers up to 32 MiB), so "10%" and "50%" land somewhat above.
     const phases = sizes.map((size, i) =>
@@ -192,7 +187,7 @@ export async function run() {
       `restore latest   restore.sh ${restore.toFixed(0)} ms (${rate(sizes[2], restore)}), rclone copy back ${back.toFixed(0)} ms (${rate(sizes[2], back)}): restore.sh at ${pct(back, restore)} of its rate`,
     );
     printTable(
-      `backup: cost per run on ${(first.written / MIB).toFixed(0)} MiB of registry data, sinks on tmpfs (median of ${runs})`,
+      `backup: cost per run on ${(first.written / MIB).toFixed(0)} MiB of registry data, into one local S3 server (versitygw on tmpfs; median of ${runs})`,
       rows,
     );
   } finally {

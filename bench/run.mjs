@@ -2,7 +2,7 @@
 // (these machines are noisy); nothing here asserts — it reports. BENCH_ONLY=name runs one.
 import { existsSync } from "node:fs";
 
-const benches = ["startup", "sandbox", "deploy", "deploy-kubectl", "backup", "upgrade"];
+const benches = ["startup", "sandbox", "deploy", "deploy-kubectl", "backup", "upgrade", "faults"];
 const only = process.env.BENCH_ONLY;
 for (const name of benches) {
   if (only && only !== name) continue;

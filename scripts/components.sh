@@ -7,6 +7,8 @@
 #   $CACHE/kwok-<v>/bin/kwok
 #   $CACHE/kwok-<v>/stages/*.yaml   kwok's own "fast" node and pod Stages, taken from its module
 #   $CACHE/distribution-<v>/bin/registry   Distribution v3's registry, which the sandbox runs for registry:3.x
+#   $CACHE/s3server-<v>/bin/versitygw      versitygw, an S3 server over a directory: the sink of the
+#                                          backup benchmark (npm run bench), fast enough not to be measured
 #   $CACHE/moto-<v>/venv/bin/python        a Python venv with moto[server] (the AWS emulator the AWS
 #                                          adapters' tests run against: python -m moto.server)
 #
@@ -16,10 +18,10 @@
 # so that other work on the machine is not starved.
 #
 # Usage: scripts/components.sh [--print-env] [COMPONENT...]
-#   COMPONENT    etcd, kwok, kubernetes, distribution, moto (default: all of them); .ci/run builds only those
+#   COMPONENT    etcd, kwok, kubernetes, distribution, moto, s3server (default: all of them); .ci/run builds those
 #                whose cold build fits its budget
 #   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
-#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... lines (for eval)
+#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... S3SERVER_BIN_DIR=... lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
@@ -27,12 +29,13 @@ K8S_VERSION=v1.35.4   # newest 1.35 patch served; EKS supports 1.35; builds with
 ETCD_VERSION=v3.6.17  # newest 3.6 patch; Kubernetes 1.35 is tested against etcd 3.6
 KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
 DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of upgrade --registry-version
+S3SERVER_VERSION=v1.8.0  # versitygw (github.com/versity/versitygw), newest release served; go.mod: go 1.25.0
 MOTO_VERSION=5.2.6    # newest moto on PyPI; its server mode serves STS, EC2, EKS, EFS and S3 on one port
 
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
 
-ALL_COMPONENTS=(etcd kwok kubernetes distribution moto)
+ALL_COMPONENTS=(etcd kwok kubernetes distribution moto s3server)
 usage() { echo "usage: $0 [--print-env] [$(IFS='|'; echo "${ALL_COMPONENTS[*]}")]..." >&2; exit 2; }
 
 print_env=false
@@ -172,6 +175,13 @@ build_distribution() {
     "-X github.com/distribution/distribution/v3/version.version=${version#v}"
 }
 
+build_s3server() {
+  local dir=$1 version=$2 out=$3
+  # As its Makefile does, so that `versitygw --version` names the release.
+  build_main "$dir" github.com/versity/versitygw "$version" github.com/versity/versitygw/cmd/versitygw \
+    "$out/bin/versitygw" "-X main.Version=$version"
+}
+
 here=$(cd "$(dirname "$0")" && pwd)
 build_moto() {
   local dir=$1 version=$2 out=$3
@@ -192,6 +202,7 @@ wanted kubernetes && build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube
   bin/kube-scheduler
 wanted distribution && build distribution "$DISTRIBUTION_VERSION" bin/registry
 wanted moto && build moto "$MOTO_VERSION" venv/bin/python
+wanted s3server && build s3server "$S3SERVER_VERSION" bin/versitygw
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
@@ -201,6 +212,7 @@ if $print_env; then
     echo "KWOK_STAGES_DIR=$CACHE/kwok-$KWOK_VERSION/stages"
   wanted distribution && echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
   wanted moto && echo "MOTO_PYTHON=$CACHE/moto-$MOTO_VERSION/venv/bin/python"
+  wanted s3server && echo "S3SERVER_BIN_DIR=$CACHE/s3server-$S3SERVER_VERSION/bin"
 else
   wanted kubernetes &&
     log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
@@ -208,5 +220,6 @@ else
   wanted kwok && log "kwok: $CACHE/kwok-$KWOK_VERSION/bin (stages: $CACHE/kwok-$KWOK_VERSION/stages)"
   wanted distribution && log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
   wanted moto && log "moto: $CACHE/moto-$MOTO_VERSION/venv/bin/python -m moto.server"
+  wanted s3server && log "versitygw (S3 server): $CACHE/s3server-$S3SERVER_VERSION/bin"
 fi
 exit 0

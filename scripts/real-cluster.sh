@@ -14,6 +14,10 @@
 # Service that has none, with a made-up NLB host name, as the AWS Load Balancer Controller
 # would once its NLB exists. No load balancer exists and nothing listens at that name.
 #
+# It also runs the real registry binary for each registry pod ("registries",
+# scripts/real-cluster-registries.mjs) and points the pod's port-forwards at it through kwok's
+# ClusterPortForward objects, so port-forwards through the API server reach real registries.
+#
 # Everything listens on 127.0.0.1 on ports picked free at start. DIR holds the certificates
 # (DIR/pki), etcd's data (DIR/etcd), the pids (DIR/pids/NAME.pid, with each process's start
 # time, so that `down` never signals a recycled pid), the ports (DIR/ports) and the logs
@@ -23,7 +27,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Stop order: the reverse of the start order.
-COMPONENTS=(lb-status kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+COMPONENTS=(registries lb-status kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 REGION=eu-west-1
 ZONES=(eu-west-1a eu-west-1b eu-west-1c)
 # Node names and private IPs as an EKS node in each zone's subnet registers with.
@@ -53,6 +57,7 @@ start_time() {
   stat=${stat##*) }                     # drop "pid (comm) ", comm may hold spaces
   # shellcheck disable=SC2086
   set -- $stat
+  [[ $# -ge 20 ]] || return 1
   [[ $1 != Z && $1 != X ]] || return 1
   echo "${20}"
 }
@@ -62,10 +67,14 @@ start_time() {
 group_alive() {
   local pgid=$1 f stat
   for f in /proc/[0-9]*/stat; do
-    { stat=$(<"$f"); } 2>/dev/null || continue
+    # `read`, not `$(<"$f")`: under set -e, a $(<file) whose file vanished (a process that exited
+    # since the glob) ends the whole script silently, even with `|| continue` (seen as a `down` that
+    # exited 1 halfway, leaving the rest running).
+    { read -r stat <"$f"; } 2>/dev/null || continue
     stat=${stat##*) }                   # fields from 3 on: state ppid pgrp ...
     # shellcheck disable=SC2086
     set -- $stat
+    [[ $# -ge 3 ]] || continue
     [[ $3 == "$pgid" && $1 != Z && $1 != X ]] && return 0
   done
   return 1
@@ -165,6 +174,16 @@ EOF
   client_cert kube-scheduler system:kube-scheduler
   client_cert kwok kwok system:masters
   client_cert lb-status clouddrove-real-cluster-lb-status system:masters
+  client_cert registries clouddrove-real-cluster-registries system:masters
+  # The API server's client certificate towards the kubelets (here kwok's server), as kubeadm's
+  # apiserver-kubelet-client; and kwok's serving certificate, for the address the nodes publish.
+  client_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+  openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/kubelet.key" 2>/dev/null
+  openssl req -new -key "$PKI/kubelet.key" -subj "/CN=kwok-kubelet" -out "$PKI/kubelet.csr" 2>/dev/null
+  printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n' \
+    >"$PKI/kubelet.ext"
+  openssl x509 -req -in "$PKI/kubelet.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 30 -sha256 -extfile "$PKI/kubelet.ext" -out "$PKI/kubelet.crt" 2>/dev/null
   # The aggregation layer's front proxy: its own CA, and the client certificate the API server
   # presents to extension API servers (as kubeadm sets it up). With it, the API server publishes
   # the requestheader CA that the controller manager's and scheduler's delegated authentication read.
@@ -200,6 +219,15 @@ kubeconfig() {
   chmod 600 "$file"
 }
 
+# kwok_module_dir: where the Go module cache holds kwok's module (scripts/components.sh downloaded it to
+# build kwok; `go mod download` only reads the cache then).
+kwok_module_dir() {
+  local version; version=$(basename "$(dirname "$KWOK_BIN_DIR")"); version=${version#kwok-}
+  local go; go=$(command -v go || echo /usr/local/go/bin/go)
+  GOFLAGS=-mod=mod GOTOOLCHAIN=local "$go" mod download -json "sigs.k8s.io/kwok@$version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'
+}
+
 # --- up ------------------------------------------------------------------------------------
 
 nodes_manifest() {
@@ -215,6 +243,9 @@ metadata:
   name: $name
   annotations:
     node.alpha.kubernetes.io/ttl: "0"
+    # kwok plays the kubelet of the nodes carrying this (as kwokctl marks its nodes); remove it and
+    # the node's heartbeats stop, as when a kubelet dies: the node controller then marks it NotReady.
+    kwok.x-k8s.io/node: fake
   labels:
     kubernetes.io/hostname: $name
     kubernetes.io/os: linux
@@ -241,6 +272,10 @@ status:
     address: $name
   - type: InternalDNS
     address: $name
+  # Where the API server reaches this node's kubelet API (kwok's server, one for all three nodes):
+  # kube-apiserver runs with --kubelet-preferred-address-types ExternalIP (see up).
+  - type: ExternalIP
+    address: 127.0.0.1
   allocatable: {cpu: 1930m, memory: 7220172Ki, pods: "29", ephemeral-storage: "18242267924"}
   capacity: {cpu: "2", memory: 7910348Ki, pods: "29", ephemeral-storage: 20959212Ki}
   nodeInfo:
@@ -275,10 +310,10 @@ up() {
   trap '$UP_DONE || { log "up failed: stopping what it started"; stop_all; }' EXIT
   make_pki
 
-  local ETCD_PORT ETCD_PEER_PORT KCM_PORT SCHED_PORT
-  read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT <<<"$(free_ports 5)"
-  printf 'etcd=%s\netcd-peer=%s\nkube-apiserver=%s\nkube-controller-manager=%s\nkube-scheduler=%s\n' \
-    "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHED_PORT" >"$DIR/ports"
+  local ETCD_PORT ETCD_PEER_PORT KCM_PORT SCHED_PORT KWOK_PORT
+  read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHED_PORT KWOK_PORT <<<"$(free_ports 6)"
+  printf 'etcd=%s\netcd-peer=%s\nkube-apiserver=%s\nkube-controller-manager=%s\nkube-scheduler=%s\nkwok=%s\n' \
+    "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHED_PORT" "$KWOK_PORT" >"$DIR/ports"
 
   # etcd: one member, plain HTTP on loopback, no fsync (a throwaway test store).
   spawn etcd "$ETCD_BIN_DIR/etcd" --name real --data-dir "$DIR/etcd" \
@@ -305,6 +340,10 @@ up() {
     --requestheader-extra-headers-prefix X-Remote-Extra- \
     --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
     --endpoint-reconciler-type none \
+    --kubelet-preferred-address-types ExternalIP \
+    --kubelet-certificate-authority "$PKI/ca.crt" \
+    --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
+    --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
     --authorization-mode Node,RBAC \
     --allow-privileged=true \
     --profiling=false
@@ -315,6 +354,12 @@ up() {
   kubeconfig "$DIR/kube-scheduler.kubeconfig" kube-scheduler default
   kubeconfig "$DIR/kwok.kubeconfig" kwok default
   kubeconfig "$DIR/lb-status.kubeconfig" lb-status default
+
+  # kwok's ClusterPortForward type (its CRD as published in its module), so that port-forwards can be
+  # pointed at the registry processes while the cluster runs (the registries process creates them).
+  kubectl --kubeconfig "$DIR/kubeconfig" apply -f "$(kwok_module_dir)/kustomize/crd/bases/kwok.x-k8s.io_clusterportforwards.yaml" >/dev/null
+  kubectl --kubeconfig "$DIR/kubeconfig" wait --for condition=Established --timeout 30s \
+    crd/clusterportforwards.kwok.x-k8s.io >/dev/null
 
   spawn kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" \
     --kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
@@ -333,20 +378,43 @@ up() {
     --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" \
     --leader-elect=false --profiling=false
 
-  # kwok plays the kubelet of every node, with kwok's own "fast" Stages:
+  # kwok plays the kubelet of every node annotated kwok.x-k8s.io/node=fake, with kwok's own "fast" Stages:
   # nodes become Ready and keep a lease; pods get an IP and become Running and Ready at once.
   # The file holds only Stages: a KwokConfiguration document there is taken without kwok's
   # defaults (v0.8.0 then fails: "node leases parallelism must be greater than 0"), so the options
   # are flags.
+  # One change to kwok's pod-ready: a pod becomes Running and Ready only once it has the condition
+  # PodReadyToStartContainers, which the registries process writes (as a kubelet does once the pod's
+  # sandbox exists) when the pod's registry processes listen and their port-forward exists.
   local f
   for f in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete; do
     echo "---"
-    cat "$KWOK_STAGES_DIR/$f.yaml"
+    if [[ $f == pod-ready ]]; then
+      awk '{ print } /^    matchExpressions:$/ && !done {
+        print "    - key: '"'"'.status.conditions.[] | select( .type == \"PodReadyToStartContainers\" ) | .status'"'"'"
+        print "      operator: '"'"'In'"'"'"
+        print "      values:"
+        print "      - '"'"'True'"'"'"
+        done = 1 }' "$KWOK_STAGES_DIR/$f.yaml"
+    else
+      cat "$KWOK_STAGES_DIR/$f.yaml"
+    fi
   done >"$DIR/kwok.yaml"
+  grep -q PodReadyToStartContainers "$DIR/kwok.yaml" || die "could not add the PodReadyToStartContainers rule to kwok's pod-ready Stage"
+  # Its server (the kubelet API of every node: port-forward, logs, exec) on a loopback port, with a
+  # certificate from the cluster CA; --node-port makes each node publish that port as its kubelet
+  # endpoint. Port-forwards follow the ClusterPortForward objects.
   spawn kwok "$KWOK_BIN_DIR/kwok" --kubeconfig "$DIR/kwok.kubeconfig" --config "$DIR/kwok.yaml" \
-    --manage-all-nodes --cidr 10.244.0.0/16 --node-lease-duration-seconds 40
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --cidr 10.244.0.0/16 --node-lease-duration-seconds 40 \
+    --server-address "127.0.0.1:$KWOK_PORT" --node-port "$KWOK_PORT" \
+    --tls-cert-file "$PKI/kubelet.crt" --tls-private-key-file "$PKI/kubelet.key" \
+    --enable-crds ClusterPortForward
 
   spawn lb-status "$here/real-cluster.sh" lb-status "$DIR"
+  # The registry containers' processes and their port-forwards (scripts/real-cluster-registries.mjs,
+  # which loads the sandbox's container runtime from sandbox/dist: npm run build first).
+  [[ -f $here/../sandbox/dist/runtime/registry-launch.js ]] || die "sandbox/dist is not built: run npm run build"
+  spawn registries node "$here/real-cluster-registries.mjs" "$DIR"
 
   wait_for kube-controller-manager 60 curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"
   wait_for kube-scheduler 60 curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"

@@ -23,6 +23,7 @@ import { kubeconfigYaml, SANDBOX_CONTEXT, writeKubeconfigFile } from "./kubeconf
 import { claimOwnership, type OwnerRecord, releaseOwnership } from "./lifecycle/owner.js";
 import { loadState, STATE_FORMAT, saveState } from "./persist.js";
 import { type SandboxRuntime, startSandboxRuntime } from "./runtime/index.js";
+import { useAccessPointRoots } from "./runtime/layout.js";
 import { startSandboxS3 } from "./s3.js";
 import { type ApiServer, startApiServer } from "./server.js";
 import { MemoryStore } from "./store.js";
@@ -92,6 +93,7 @@ export function awsEnvironment(aws: SandboxAws): Record<string, string | undefin
     AWS_ENDPOINT_URL_EKS: aws.endpoint,
     AWS_ENDPOINT_URL_EFS: aws.endpoint,
     AWS_ENDPOINT_URL_ACM: aws.endpoint,
+    AWS_ENDPOINT_URL_IAM: aws.endpoint,
     ...(aws.s3Endpoint ? { AWS_ENDPOINT_URL_S3: aws.s3Endpoint } : {}),
     AWS_ACCESS_KEY_ID: aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
@@ -184,6 +186,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
   const useControllers = options.controllers ?? true;
   let controllers: RunningControllers | undefined;
   let runtime: SandboxRuntime | undefined;
+  let forgetAccessPoints: (() => void) | undefined;
   if (useControllers) {
     if (saved === undefined)
       seedCluster(store, clock, {
@@ -205,6 +208,13 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
         // The ACM stand-in's certificates, for load balancers that terminate TLS (aws/acm.ts).
         acmCertificate: (arn) => account.acmCertificates?.find((c) => c.arn === arn),
       });
+    // A volume on an access point mounts the access point's root directory, as the EFS CSI driver does.
+    if (runtime) {
+      forgetAccessPoints = useAccessPointRoots(
+        runtime.dataDir,
+        (id) => account.accessPoints?.find((p) => p.AccessPointId === id)?.RootDirectory,
+      );
+    }
     controllers = startControllers({ store, clock, runtime });
     // A saved sandbox resumes where it paused: the registry processes its pods ran are started again
     // before anyone talks to them (bounded: a process that does not come up is the pod's own problem).
@@ -298,6 +308,7 @@ async function startUnowned(options: SandboxOptions): Promise<Sandbox> {
       controllers?.stop();
       // After the controllers: nothing restarts what the runtime stops now.
       await runtime?.stop();
+      forgetAccessPoints?.();
       await s3.stop();
       await save();
       await awsEndpoint.close();

@@ -6,11 +6,14 @@
  * - Buckets exist on first use. On AWS clouddrove never creates a bucket (the operator does, once); in
  *   the sandbox there is nobody to do that, so any request naming a bucket that does not exist creates
  *   it first, as if it had always been there. CreateBucket and DeleteBucket still work as S3's do.
- * - The bucket lifecycle API (Get/Put/DeleteBucketLifecycleConfiguration), which s3rver lacks: the
- *   configuration is kept as the XML the client sent, per bucket, and returned as is.
- *   `NoSuchLifecycleConfiguration` for a bucket without one, as S3 answers.
+ * - The bucket configurations s3rver lacks: lifecycle, default encryption, public access block and
+ *   policy (Get/Put/Delete of each). Each is kept as the document the client sent, per bucket, and
+ *   returned as is; a bucket without one gets S3's error for that (`NoSuchLifecycleConfiguration`,
+ *   `NoSuchBucketPolicy`, ...). Creating a bucket that exists answers `BucketAlreadyOwnedByYou`: every
+ *   bucket here is the sandbox account's.
  *
- * Data lives in `<dir>/buckets` (s3rver's file layout) and `<dir>/lifecycle/<bucket>.xml`; with a state
+ * Data lives in `<dir>/buckets` (s3rver's file layout) and `<dir>/<configuration>/<bucket>.xml|json`
+ * (`lifecycle`, `encryption`, `public-access-block`, `policy`); with a state
  * directory `<dir>` is `<stateDir>/s3`, so objects outlive a restart like the bucket outlives a cluster.
  */
 import { rmSync } from "node:fs";
@@ -60,6 +63,62 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** A bucket configuration s3rver lacks, kept here per bucket as the document the client sent. */
+interface BucketConfiguration {
+  /** The query parameter that names it: `?lifecycle`. */
+  query: string;
+  /** Where it is kept under the store's directory: `<directory>/<bucket>.<extension>`. */
+  directory: string;
+  extension: "xml" | "json";
+  /** S3's error code, and message, for a bucket without one. */
+  missing: string;
+  missingMessage: string;
+  wellFormed(body: string): boolean;
+}
+
+function isPolicy(body: string): boolean {
+  try {
+    return Array.isArray((JSON.parse(body) as { Statement?: unknown }).Statement);
+  } catch {
+    return false;
+  }
+}
+
+const BUCKET_CONFIGURATIONS: readonly BucketConfiguration[] = [
+  {
+    query: "lifecycle",
+    directory: "lifecycle",
+    extension: "xml",
+    missing: "NoSuchLifecycleConfiguration",
+    missingMessage: "The lifecycle configuration does not exist",
+    wellFormed: (body) => /<LifecycleConfiguration[\s>]/.test(body),
+  },
+  {
+    query: "encryption",
+    directory: "encryption",
+    extension: "xml",
+    missing: "ServerSideEncryptionConfigurationNotFoundError",
+    missingMessage: "The server side encryption configuration was not found",
+    wellFormed: (body) => /<ServerSideEncryptionConfiguration[\s>]/.test(body),
+  },
+  {
+    query: "publicAccessBlock",
+    directory: "public-access-block",
+    extension: "xml",
+    missing: "NoSuchPublicAccessBlockConfiguration",
+    missingMessage: "The public access block configuration was not found",
+    wellFormed: (body) => /<PublicAccessBlockConfiguration[\s>]/.test(body),
+  },
+  {
+    query: "policy",
+    directory: "policy",
+    extension: "json",
+    missing: "NoSuchBucketPolicy",
+    missingMessage: "The bucket policy does not exist",
+    wellFormed: isPolicy,
+  },
+];
+
 function sendXml(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "Content-Type": "application/xml" });
   res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
@@ -77,7 +136,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * The access key a request is signed with (SigV4 header or presigned query), undefined when unsigned.
- * Only the lifecycle requests, which never reach s3rver, are checked this way (the key, not the
+ * Only the bucket configuration requests, which never reach s3rver, are checked this way (the key, not the
  * signature); everything else goes through s3rver's own signature check.
  */
 function accessKeyOf(req: IncomingMessage, url: URL): string | undefined {
@@ -116,9 +175,7 @@ export async function startSandboxS3(options: {
   const removeOnExit = () => rmSync(directory, { recursive: true, force: true });
   if (!options.stateDir) process.once("exit", removeOnExit);
   const buckets = join(directory, "buckets");
-  const lifecycle = join(directory, "lifecycle");
   await mkdir(buckets, { recursive: true });
-  await mkdir(lifecycle, { recursive: true });
   const require = createRequire(import.meta.url);
   const S3rver = require("s3rver") as S3rverConstructor;
   const accounts = require("s3rver/lib/models/account") as S3rverAccounts;
@@ -132,9 +189,19 @@ export async function startSandboxS3(options: {
   });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
-  const lifecycleFile = (bucket: string) => join(lifecycle, `${bucket}.xml`);
 
-  async function handleLifecycle(req: IncomingMessage, res: ServerResponse, bucket: string, url: URL) {
+  /** The bucket configuration a request names (`?lifecycle`, `?policy`, ...), when it is one kept here. */
+  function configurationOf(url: URL): BucketConfiguration | undefined {
+    return BUCKET_CONFIGURATIONS.find((kind) => url.searchParams.has(kind.query));
+  }
+
+  async function handleConfiguration(
+    req: IncomingMessage,
+    res: ServerResponse,
+    bucket: string,
+    url: URL,
+    kind: BucketConfiguration,
+  ) {
     const key = accessKeyOf(req, url);
     if (key === undefined) return sendXml(res, 403, s3ErrorXml("AccessDenied", "Access Denied", bucket));
     if (key !== accessKeyId) {
@@ -148,32 +215,34 @@ export async function startSandboxS3(options: {
         ),
       );
     }
+    const file = join(directory, kind.directory, `${bucket}.${kind.extension}`);
     if (req.method === "GET") {
-      const xml = await readFile(lifecycleFile(bucket), "utf8").catch(() => undefined);
-      if (xml === undefined) {
-        return sendXml(
-          res,
-          404,
-          s3ErrorXml("NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", bucket),
-        );
+      const stored = await readFile(file, "utf8").catch(() => undefined);
+      if (stored === undefined)
+        return sendXml(res, 404, s3ErrorXml(kind.missing, kind.missingMessage, bucket));
+      if (kind.extension === "json") {
+        res.writeHead(200, { "Content-Type": "application/json" }).end(stored);
+        return;
       }
-      return sendXml(res, 200, xml.replace(/^<\?xml[^>]*\?>\s*/, ""));
+      return sendXml(res, 200, stored.replace(/^<\?xml[^>]*\?>\s*/, ""));
     }
     if (req.method === "PUT") {
       const body = (await readBody(req)).toString("utf8");
-      if (!/<LifecycleConfiguration[\s>]/.test(body)) {
+      if (!kind.wellFormed(body)) {
+        const code = kind.extension === "json" ? "MalformedPolicy" : "MalformedXML";
         return sendXml(
           res,
           400,
-          s3ErrorXml("MalformedXML", "The XML you provided was not well-formed", bucket),
+          s3ErrorXml(code, `The ${kind.query} document you provided was not well-formed`, bucket),
         );
       }
-      await writeFile(lifecycleFile(bucket), body);
-      res.writeHead(200).end();
+      await mkdir(join(directory, kind.directory), { recursive: true });
+      await writeFile(file, body);
+      res.writeHead(kind.extension === "json" ? 204 : 200).end();
       return;
     }
     if (req.method === "DELETE") {
-      await rm(lifecycleFile(bucket), { force: true });
+      await rm(file, { force: true });
       res.writeHead(204).end();
       return;
     }
@@ -187,9 +256,22 @@ export async function startSandboxS3(options: {
     if (BUCKET_NAME.test(bucket)) {
       const creating = bucketOnly && req.method === "PUT" && url.search === "";
       const deleting = bucketOnly && req.method === "DELETE" && url.search === "";
-      if (!creating && !deleting && !(await server.store.getBucket(bucket)))
-        await server.store.putBucket(bucket);
-      if (bucketOnly && url.searchParams.has("lifecycle")) return handleLifecycle(req, res, bucket, url);
+      const exists = Boolean(await server.store.getBucket(bucket));
+      // Every bucket here is the sandbox account's: creating one again is S3's answer to its owner.
+      if (creating && exists) {
+        return sendXml(
+          res,
+          409,
+          s3ErrorXml(
+            "BucketAlreadyOwnedByYou",
+            "Your previous request to create the named bucket succeeded and you already own it.",
+            bucket,
+          ),
+        );
+      }
+      if (!creating && !deleting && !exists) await server.store.putBucket(bucket);
+      const kind = bucketOnly ? configurationOf(url) : undefined;
+      if (kind) return handleConfiguration(req, res, bucket, url, kind);
     }
     s3rver(req, res);
   }

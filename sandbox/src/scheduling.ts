@@ -67,6 +67,8 @@ export interface ClusterInput {
   /** Every pod; the snapshot keeps those bound to a node and not finished. */
   pods: readonly KubeObject[];
   volumes?: VolumeLookup;
+  /** The cluster's Kubernetes minor (default 33): the scheduler's messages changed across versions. */
+  kubernetesMinor?: number;
 }
 
 export type ScheduleResult =
@@ -129,9 +131,11 @@ export class ClusterSnapshot {
   private readonly groupOnNode = new Map<string, number>();
   private readonly groupInZone = new Map<string, number>();
   private readonly volumes?: VolumeLookup;
+  private readonly kubernetesMinor: number;
 
   constructor(input: ClusterInput) {
     this.volumes = input.volumes;
+    this.kubernetesMinor = input.kubernetesMinor ?? 33;
     this.nodes = input.nodes
       .filter((node) => node.metadata.deletionTimestamp === undefined)
       .map((node) => {
@@ -364,7 +368,13 @@ export class ClusterSnapshot {
     }
     // TaintToleration
     const taint = untoleratedTaintOf(pod, node);
-    if (taint) return unresolvable(untoleratedTaint(taint));
+    if (taint) {
+      // Since 1.35 (and later patches of older minors: kubernetes#134740) the status no longer names
+      // the taint, which may be sensitive; kube-scheduler v1.35.4 writes the generic text.
+      return unresolvable(
+        this.kubernetesMinor >= 35 ? "node(s) had untolerated taint(s)" : untoleratedTaint(taint),
+      );
+    }
     // NodeAffinity
     if (!nodeMatchesPod(pod, node)) return unresolvable(Reasons.nodeAffinity);
     // NodePorts
@@ -483,6 +493,14 @@ export class ClusterSnapshot {
 
   // --- Messages ----------------------------------------------------------------------------------
 
+  /**
+   * From 1.34 the DynamicResources plugin (DRA, on by default) takes part in every failed pass and says
+   * so before preemption's part: "no new claims to deallocate, " (kube-scheduler v1.35.4's own text).
+   */
+  private draNote(): string {
+    return this.kubernetesMinor >= 34 ? "no new claims to deallocate, " : "";
+  }
+
   private prefilterFailure(reason: string, total: number): ScheduleResult {
     return {
       fit: false,
@@ -513,7 +531,7 @@ export class ClusterSnapshot {
         .join(", ");
     return {
       fit: false,
-      message: `0/${total} nodes are available: ${histogram(reasons)}. preemption: 0/${total} nodes are available: ${histogram(preemption)}.`,
+      message: `0/${total} nodes are available: ${histogram(reasons)}. ${this.draNote()}preemption: 0/${total} nodes are available: ${histogram(preemption)}.`,
       reasons,
     };
   }

@@ -114,8 +114,10 @@ export class MemoryStore extends ObjectTable implements ObjectStore {
     return {
       clusterIPInUse: (ip: string) => this.list("Service").some((s) => s.spec?.clusterIP === ip),
       nodePortInUse: (port: number) =>
-        this.list("Service").some((s) =>
-          (s.spec?.ports ?? []).some((p: { nodePort?: number }) => p.nodePort === port),
+        this.list("Service").some(
+          (s) =>
+            s.spec?.healthCheckNodePort === port ||
+            (s.spec?.ports ?? []).some((p: { nodePort?: number }) => p.nodePort === port),
         ),
       defaultStorageClass: () =>
         this.list("StorageClass").find(
@@ -163,6 +165,8 @@ export class MemoryStore extends ObjectTable implements ObjectStore {
     if (GENERATION_KINDS.has(type.kind)) meta.generation = 1;
     else delete meta.generation;
     admit(type, created, undefined, this.admissionContext());
+    if (type.kind === "PersistentVolume" && created.status?.phase)
+      created.status.lastPhaseTransitionTime = this.now();
     if (options.fieldManager) {
       meta.managedFields = recordUpdate(
         undefined,
@@ -242,6 +246,9 @@ export class MemoryStore extends ObjectTable implements ObjectStore {
     const old = this.existing(type, object);
     const updated = cloneJson(old);
     updated.status = cloneJson(object.status);
+    // The API server stamps a PersistentVolume's phase changes (lastPhaseTransitionTime, GA in 1.31).
+    if (type.kind === "PersistentVolume" && updated.status?.phase !== old.status?.phase && updated.status)
+      updated.status.lastPhaseTransitionTime = this.now();
     if (deepEqual(updated.status, old.status)) return old;
     if (options.fieldManager) {
       updated.metadata.managedFields = recordUpdate(

@@ -4,6 +4,7 @@
  * library only when called, so a command pays for the clients it uses and no others.
  */
 import type { BackupBucketTarget } from "../core/backup/bucket-target.js";
+import type { BackupSetupClients } from "./aws/backup-setup.js";
 import type { AwsClients } from "./aws.js";
 import type { Kube, KubeConnectOptions } from "./kube.js";
 import type { BackupBucket } from "./s3.js";
@@ -19,6 +20,14 @@ export async function connectKube(options?: KubeConnectOptions): Promise<Kube> {
 /** The AWS SDK clients of a region, from the command's environment: STS, EC2, EKS, EFS (aws.ts). */
 export async function awsClients(region: string, env: NodeJS.ProcessEnv): Promise<AwsClients> {
   return (await import("./aws.js")).awsClients(region, env);
+}
+
+/** S3 and IAM, to make the backup bucket and the backup Job's role (aws/backup-setup.ts). */
+export async function backupSetupClients(
+  region: string,
+  env: NodeJS.ProcessEnv,
+): Promise<BackupSetupClients> {
+  return (await import("./aws/backup-setup.js")).backupSetupClients(region, env);
 }
 
 /** The backup bucket, in S3 or at an S3-compatible endpoint (s3.ts). */

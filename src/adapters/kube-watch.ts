@@ -36,6 +36,8 @@ export interface WaitOptions<T> {
 
 /** A watch stream that lasted less than this without an event counts as cut at once (paced). */
 const SHORT_STREAM_MS = 1_000;
+/** Streams in a row that ended before any event, after which the wait lists the state again. */
+const RELIST_AFTER_EMPTY_STREAMS = 2;
 
 type StreamEnd = "done" | "ended" | "expired" | "timeout";
 
@@ -213,6 +215,10 @@ export async function waitUntil<T extends KubernetesObject>(
       if (events > 0 || Date.now() - started >= SHORT_STREAM_MS) shortStreams = 0;
       else {
         shortStreams++;
+        // A connection cut before any event arrived would resume from the same version, and can lose the
+        // same events every time (a proxy resetting streams after a few events): from the second such
+        // stream on, the state is listed again, which needs no event to get through.
+        if (shortStreams >= RELIST_AFTER_EMPTY_STREAMS && (await relist())) return snapshot();
         const pause = backoffDelayMs(DEFAULT_RETRY_POLICY, shortStreams, Math.random);
         await sleep(Math.min(pause, Math.max(0, deadline - Date.now())), signal);
       }

@@ -8,13 +8,13 @@ import type { KubeObject } from "../core/render/types.js";
 import type { StepRecord } from "../steps/record.js";
 import {
   type BackupFlags,
-  resolveSettings,
+  backupSettings,
+  printDryRun,
+  printFailureDocument,
   runName,
   runSteps,
   summaries,
-  timeoutMs,
   withCluster,
-  yamlOf,
 } from "./backup-shared.js";
 import type { CommandContext } from "./context.js";
 
@@ -41,9 +41,7 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
       hint: `Drop --to-claim to restore over the live registry (with --confirm), or name another claim.`,
     });
   }
-  const config = await resolveSettings(ctx, flags);
-  const timeout = await timeoutMs(flags);
-  const ns = config.namespace;
+  const { config, namespace: ns, timeoutMs: timeout } = await backupSettings(ctx, flags);
   // Decided before anything is looked up: without a person to ask, only --confirm NAMESPACE restores over live data.
   if (!flags.dryRun && !toClaim && !ctx.interactive) plan.checkConfirmation(ns, flags.confirm);
 
@@ -143,9 +141,8 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
       });
       if (flags.dryRun) {
         if (newClaim) await target.kube.apply(newClaim, { dryRun: true });
-        const doc = { ...report(true, true), manifests: [...(newClaim ? [newClaim] : []), job] };
-        const yaml = await yamlOf(job);
-        await ctx.out.result(doc, () => `${restoreReportText(doc)}\n---\n${yaml}`);
+        const manifests = [...(newClaim ? [newClaim] : []), job];
+        await printDryRun(ctx, { ...report(true, true), manifests }, restoreReportText, job);
         return;
       }
       if (!toClaim && flags.confirm !== plan.confirmationWord(ns)) {
@@ -165,7 +162,7 @@ export async function runRestore(ctx: CommandContext, flags: BackupFlags): Promi
       await withRegistryLock(ctx, target.kube, config, `backup restore --from ${archive.key}`, () =>
         runSteps(ctx, restoreTasks(), context, steps, async (error) => {
           const stop = plan.restoreStoppedIn(effectivePhase(context), restoreTarget);
-          if (ctx.out.format === "json") await ctx.out.result(report(false, false, stop), () => "");
+          await printFailureDocument(ctx, report(false, false, stop));
           const base = error instanceof ClouddroveError ? error : undefined;
           return new ClouddroveError(
             base?.message ?? String((error as Error)?.message ?? error),

@@ -33,7 +33,16 @@ export async function resolveSettings(ctx: CommandContext, flags: BackupFlags): 
   return (await resolveFromContext(ctx, withTargetSettings(sandboxSettings(running), flags))).config;
 }
 
-export async function timeoutMs(flags: BackupFlags): Promise<number> {
+/** What every subcommand that runs something in the cluster starts with: settings, namespace, --timeout. */
+export async function backupSettings(
+  ctx: CommandContext,
+  flags: BackupFlags,
+): Promise<{ config: Config; namespace: string; timeoutMs: number }> {
+  const config = await resolveSettings(ctx, flags);
+  return { config, namespace: config.namespace, timeoutMs: await timeoutMs(flags) };
+}
+
+async function timeoutMs(flags: BackupFlags): Promise<number> {
   const { UsageError } = await import("../errors.js");
   const { duration, parseDurationMs } = await import("../core/validators.js");
   const value = flags.timeout ?? "6h";
@@ -84,7 +93,19 @@ export async function runName(base: string): Promise<string> {
   return timestampedName(base, new Date(), randomBytes(2).toString("hex"));
 }
 
-export async function yamlOf(object: unknown): Promise<string> {
+/** A --dry-run's result: the report (with what would be created) as JSON, or its text then `manifest`'s YAML. */
+export async function printDryRun<D extends object>(
+  ctx: CommandContext,
+  doc: D,
+  text: (doc: D) => string,
+  manifest: unknown,
+): Promise<void> {
   const { toYaml } = await import("../core/yaml/emit.js");
-  return toYaml(object);
+  const yaml = toYaml(manifest);
+  await ctx.out.result(doc, () => `${text(doc)}\n---\n${yaml}`);
+}
+
+/** Under -o json a failure still prints its one document; as text the error says it all. */
+export async function printFailureDocument(ctx: CommandContext, doc: object): Promise<void> {
+  if (ctx.out.format === "json") await ctx.out.result(doc, () => "");
 }

@@ -10,13 +10,14 @@ import type { KubeObject } from "../core/render/types.js";
 import type { StepRecord } from "../steps/record.js";
 import {
   type BackupFlags,
+  backupSettings,
+  printDryRun,
+  printFailureDocument,
   resolveSettings,
   runName,
   runSteps,
   summaries,
-  timeoutMs,
   withCluster,
-  yamlOf,
 } from "./backup-shared.js";
 import { type AppIO, type CommandContext, createContext, type RunState } from "./context.js";
 import { addCommandSettings } from "./setting-options.js";
@@ -109,9 +110,7 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
   type NowReport = import("../core/backup/report.js").NowReport;
   type BackupNowContext = import("../steps/backup/now.js").BackupNowContext;
 
-  const config = await resolveSettings(ctx, flags);
-  const timeout = await timeoutMs(flags);
-  const ns = config.namespace;
+  const { config, namespace: ns, timeoutMs: timeout } = await backupSettings(ctx, flags);
   await withCluster(ctx, flags, async (target) => {
     const cronJob = await target.kube.get(named(Kinds.CronJob, backupNames.cronJob, ns));
     if (!cronJob) {
@@ -122,7 +121,7 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
         },
       );
     }
-    const job = jobFromCronJob(cronJob as never, await runName(`${backupNames.cronJob}-now`));
+    const job = jobFromCronJob(cronJob, await runName(`${backupNames.cronJob}-now`));
     const bucket = bucketOfJob(job) ?? config.backup.bucket;
     const steps: StepRecord[] = [];
     const context: BackupNowContext = {
@@ -150,16 +149,14 @@ async function runNow(ctx: CommandContext, flags: BackupFlags): Promise<void> {
     if (flags.dryRun) {
       // The server checks the Job as it would create it (dryRun=All); nothing is stored.
       await createJob(target.kube, job, true);
-      const doc = { ...report(true, true), manifest: job };
-      const yaml = await yamlOf(job);
-      await ctx.out.result(doc, () => `${nowReportText(doc)}\n---\n${yaml}`);
+      await printDryRun(ctx, { ...report(true, true), manifest: job }, nowReportText, job);
       return;
     }
     const { withRegistryLock } = await import("./registry-lock.js");
     await withRegistryLock(ctx, target.kube, config, "backup now", () =>
       runSteps(ctx, backupNowTasks(), context, steps, async (error) => {
         const details = (error as { details?: string[] }).details ?? [];
-        if (ctx.out.format === "json") await ctx.out.result(report(false, false, details), () => "");
+        await printFailureDocument(ctx, report(false, false, details));
         return error;
       }),
     );
@@ -224,9 +221,7 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
   type SnapshotReport = import("../core/backup/report.js").SnapshotReport;
   type SnapshotContext = import("../steps/backup/snapshot.js").SnapshotContext;
 
-  const config = await resolveSettings(ctx, flags);
-  const timeout = await timeoutMs(flags);
-  const ns = config.namespace;
+  const { config, namespace: ns, timeoutMs: timeout } = await backupSettings(ctx, flags);
   const claimName = flags.claim ?? backupNames.claim;
   await withCluster(ctx, flags, async (target) => {
     const support = await lookUpSnapshotSupport(target.kube, ns, claimName, {
@@ -268,7 +263,7 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
     });
     if (!support.supported) {
       // Exit 2: the storage cannot do this, whatever is retried; nothing was created.
-      if (ctx.out.format === "json") await ctx.out.result(report(false), () => "");
+      await printFailureDocument(ctx, report(false));
       throw new UsageError(
         `Claim ${claimName} cannot be snapshotted: ${support.reason}. Nothing was created.`,
         {
@@ -279,13 +274,11 @@ async function runSnapshot(ctx: CommandContext, flags: BackupFlags): Promise<voi
     }
     if (flags.dryRun) {
       await target.kube.apply(snapshot, { dryRun: true });
-      const doc = { ...report(true, true), manifest: snapshot };
-      const yaml = await yamlOf(snapshot);
-      await ctx.out.result(doc, () => `${snapshotReportText(doc)}\n---\n${yaml}`);
+      await printDryRun(ctx, { ...report(true, true), manifest: snapshot }, snapshotReportText, snapshot);
       return;
     }
     await runSteps(ctx, snapshotTasks(), context, steps, async (error) => {
-      if (ctx.out.format === "json") await ctx.out.result(report(false), () => "");
+      await printFailureDocument(ctx, report(false));
       return error;
     });
     const done = report(true);

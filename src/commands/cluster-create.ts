@@ -26,6 +26,7 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
   const { recordTask } = await import("../steps/cluster/record.js");
   const { storageTask } = await import("../steps/cluster/storage.js");
   const { verifyTask } = await import("../steps/cluster/facts.js");
+  const { backupBucketTask, backupRoleTask } = await import("../steps/cluster/backup.js");
   const { runTasks } = await import("../io/renderer.js");
 
   const dryRun = flags.dryRun === true;
@@ -46,12 +47,14 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
     `eksctl-${pre.values.name}.yaml`,
     ctx.globals.kubeconfig,
   ).map(eksctlCommandLine);
+  const backup = await backupSetup(resolved.config, pre);
   const plan = createPlan({
     values: pre.values,
     exists: pre.existing !== undefined,
     eksctlCommands: commands,
     configFile,
     account: pre.identity.account,
+    backupLines: backup.lines(configFile),
   });
   if (costNotice) plan.push("", `! ${costNotice}`);
 
@@ -89,11 +92,13 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
     mountTargetsCreated: [],
     warnings: [],
     done: [],
+    backup: await backup.open(ctx.io.env),
   };
   try {
     await runTasks(
       ctx,
       [
+        backupBucketTask(),
         eksctlTask({
           ...environment,
           timeoutMs: parseDurationMs(resolved.config.timeouts.eksctl),
@@ -103,6 +108,7 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
           kubeconfigPath: ctx.globals.kubeconfig,
         }),
         efsTask({ timeoutMs: 10 * 60_000, pollIntervalMs: 10_000, signal: ctx.io.signal }),
+        backupRoleTask(),
         recordTask((settings) =>
           recordSettings({ cwd: ctx.io.cwd, configPath: ctx.globals.config, settings }),
         ),
@@ -112,10 +118,39 @@ export async function clusterCreate(ctx: CommandContext, flags: Flags): Promise<
       context,
     );
   } finally {
+    context.backup?.clients?.close();
     rmSync(workDir, { recursive: true, force: true });
   }
 
   await reportCreate(ctx, context, { reconciled: pre.existing !== undefined, extra: { sandbox: false } });
+}
+
+/**
+ * What is made for backups (core/backup/provision.ts decides), the lines the plan shows, and the state
+ * the backup steps share, with the S3 and IAM clients opened only when something is to be made.
+ */
+async function backupSetup(
+  config: import("../config/schema.js").Config,
+  pre: { values: Pick<ClusterValues, "name" | "region">; identity: { account: string } },
+) {
+  const { backupSetupLines, backupSetupPlan } = await import("../core/backup/provision.js");
+  const { retentionRule } = await import("../core/backup/lifecycle.js");
+  const plan = backupSetupPlan(
+    { ...config, cluster: { name: pre.values.name, region: pre.values.region } },
+    pre.identity.account,
+  );
+  return {
+    plan,
+    lines: (configFile: string) => backupSetupLines(plan, configFile),
+    open: async (env: NodeJS.ProcessEnv): Promise<KubeStepContext["backup"]> => {
+      const { backupSetupClients } = await import("../adapters/connect.js");
+      return {
+        plan,
+        lifecycleRule: retentionRule(config),
+        ...(plan.make ? { clients: await backupSetupClients(plan.region, env) } : {}),
+      };
+    },
+  };
 }
 
 /** The cost of a new cluster on a version in EKS extended support (undefined otherwise). */
@@ -158,6 +193,7 @@ function sandboxPlan(input: {
       : `  - one worker node in each of ${values.zones.join(", ")}, its EKS, EC2 and EFS side on the sandbox's AWS endpoint`,
     "  - the addons eksctl would install: network policy enforcement in the VPC CNI, the snapshot controller",
     "  - then as on EKS, through the AWS API (the sandbox's endpoint): the EFS file system (the sandbox's own, found by tag), its security group and a mount target in each zone",
+    "  - the backup bucket and the backup job's IRSA role, on the sandbox's S3 and IAM (unless backup.setup is manual)",
     "  - apply the storage classes, verify (the config file is left alone: it describes the real cluster)",
   ];
 }
@@ -178,6 +214,7 @@ async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<
   const { efsTask } = await import("../steps/cluster/efs.js");
   const { storageTask } = await import("../steps/cluster/storage.js");
   const { verifyTask } = await import("../steps/cluster/facts.js");
+  const { backupBucketTask, backupRoleTask } = await import("../steps/cluster/backup.js");
   const { runTasks } = await import("../io/renderer.js");
 
   const { config } = await resolveFromContext(ctx, flags);
@@ -229,16 +266,23 @@ async function clusterCreateSandbox(ctx: CommandContext, flags: Flags): Promise<
     mountTargetsCreated: [],
     warnings: [],
     done: [],
+    backup: await (await backupSetup(settings.resolved.config, pre)).open(ctx.io.env),
   };
-  await runTasks(
-    ctx,
-    [
-      efsTask({ timeoutMs: 60_000, pollIntervalMs: 1000, signal: ctx.io.signal }),
-      storageTask(connect),
-      verifyTask(connect),
-    ],
-    context,
-  );
+  try {
+    await runTasks(
+      ctx,
+      [
+        backupBucketTask(),
+        efsTask({ timeoutMs: 60_000, pollIntervalMs: 1000, signal: ctx.io.signal }),
+        backupRoleTask(),
+        storageTask(connect),
+        verifyTask(connect),
+      ],
+      context,
+    );
+  } finally {
+    context.backup?.clients?.close();
+  }
   await reportCreate(ctx, context, {
     reconciled: existing,
     wording: {

@@ -38,7 +38,10 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
     eksctl: dryRun ? undefined : environment,
   });
   const { cluster, fileSystem, mountTargets, securityGroupId, kube, loadBalancers } = found;
+  const { keptBackupLines } = await import("../core/backup/provision.js");
+  const keptBackup = keptBackupLines(resolved.config.backup.bucket, resolved.config.backup.roleArn);
   const plan = deletePlan({
+    keptBackup,
     name,
     region,
     clusterExists: cluster !== undefined,
@@ -122,6 +125,7 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
       region,
       deleted: context.done,
       keptFileSystem: deleteData ? null : (fileSystem?.id ?? null),
+      keptBackupBucket: resolved.config.backup.bucket ?? null,
     },
     () =>
       [
@@ -131,6 +135,7 @@ export async function clusterDelete(ctx: CommandContext, flags: Flags): Promise<
           ? `EFS file system ${fileSystem.id} was kept with the registry's data.`
           : "",
         forgotten ? `Removed storage.efs.fileSystemId from ${forgotten}.` : "",
+        ...keptBackup.map((line) => `${line.replace(/^keep /, "Kept ")}.`),
       ]
         .filter(Boolean)
         .join("\n"),

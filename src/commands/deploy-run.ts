@@ -15,10 +15,10 @@ import {
 } from "../core/backup/deploy-notes.js";
 import { renderBackupObjects } from "../core/backup/render.js";
 import { isComplete } from "../core/deploy/credentials.js";
+import { placeEfsVolume, registryUser } from "../core/deploy/efs-volume.js";
 import { type ApplyAction, type ObjectRef, refKey } from "../core/deploy/objects.js";
 import { registryDowngradeProblem } from "../core/deploy/preflight.js";
 import { credentialsSecretNames, type DeployReport, deployReportText } from "../core/deploy/report.js";
-import type { Obj } from "../core/health/snapshot.js";
 import { type RegistryCredentials, renderManifests, usesPrivateCa } from "../core/render/index.js";
 import { names } from "../core/render/names.js";
 import { recordText } from "../core/tls/acm.js";
@@ -31,7 +31,7 @@ import { runTasks } from "../io/renderer.js";
 import { retentionRuleStep } from "../steps/backup/retention.js";
 import type { DeployContext } from "../steps/deploy/context.js";
 import { readClusterCredentials } from "../steps/deploy/credentials.js";
-import { clusterFileSystemId } from "../steps/deploy/file-system.js";
+import { clusterFileSystemId, efsPlacement } from "../steps/deploy/file-system.js";
 import { deployTasks } from "../steps/deploy/index.js";
 import { pullHosts, writePendingPullSecret } from "../steps/deploy/pull-secret.js";
 import { readLiveTls } from "../steps/deploy/tls.js";
@@ -119,12 +119,37 @@ export async function executeDeploy(
   // --dry-run=server and --diff change nothing, so they take no lock.
   if (serverDryRun || flags.diff) return deployWithConfig(ctx, flags, target, config, serverDryRun);
   const command = flags.rotateCredentials ? "deploy --rotate-credentials" : "deploy";
-  return withRegistryLock(ctx, target.kube, config, command, async () => {
-    const { rotateOrDeploy } = await import("./deploy-rotate.js");
-    await rotateOrDeploy(ctx, flags, target, config, (pass) =>
-      deployWithConfig(ctx, flags, target, config, false, pass),
-    );
-  });
+  // A first deploy creates the namespace to take the lock in, and removes it again if it wrote nothing else.
+  const run: DeployRun = { createdNamespace: false, wroteAnything: false };
+  return withRegistryLock(
+    ctx,
+    target.kube,
+    config,
+    command,
+    async () => {
+      const { rotateOrDeploy } = await import("./deploy-rotate.js");
+      await rotateOrDeploy(ctx, flags, target, config, (pass) =>
+        deployWithConfig(ctx, flags, target, config, false, pass, run),
+      );
+    },
+    {
+      namespace: {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: config.namespace, labels: names.commonLabels },
+      },
+      created: (created) => {
+        run.createdNamespace = created;
+      },
+      wroteAnything: () => run.wroteAnything,
+    },
+  );
+}
+
+/** What a deploy's passes share with the lock around them. */
+interface DeployRun {
+  createdNamespace: boolean;
+  wroteAnything: boolean;
 }
 
 /**
@@ -138,6 +163,7 @@ async function deployWithConfig(
   config: import("../config/schema.js").Config,
   serverDryRun: boolean,
   pass?: RotationPass,
+  run?: DeployRun,
 ): Promise<void> {
   const live = await target.kube.get(named(Kinds.Deployment, names.deployment, config.namespace));
   const downgrade = registryDowngradeProblem(
@@ -154,7 +180,7 @@ async function deployWithConfig(
     : await credentialsFor(ctx, flags, target, config);
   // The pull Secret names the load balancer too, once it has an address (see steps/deploy/pull-secret.ts).
   const liveService = await target.kube.get(named(Kinds.Service, names.service, config.namespace));
-  const address = loadBalancerAddress(liveService as Obj | undefined);
+  const address = loadBalancerAddress(liveService);
   if (address) credentials.pullHosts = pullHosts(config, address);
   // The CA and server certificate: read back, made or renewed before the render (steps/deploy/tls.ts).
   const tls = usesPrivateCa(config)
@@ -178,6 +204,12 @@ async function deployWithConfig(
     ...(await renderBackupObjects(config)),
   ];
   const dryRun = serverDryRun || Boolean(flags.diff);
+  // The installation's own directory on EFS (its access point); a volume made earlier keeps its source.
+  const placement = await efsPlacement(target.kube, config, registryUser(objects), ctx.io.env, {
+    dryRun,
+    signal: ctx.io.signal,
+  });
+  if (placement) placeEfsVolume(objects, placement.handle);
 
   const deployContext: DeployContext = {
     kube: target.kube,
@@ -201,13 +233,15 @@ async function deployWithConfig(
     diffs: [],
     warnings: [],
     pullSecretPending: false,
+    // Only the first pass created it; a rotation's later passes see it as it is.
+    createdNamespace: run?.createdNamespace && !run.wroteAnything,
     stats: { writes: 0, reads: 0, lists: 0, watches: 0 },
   };
   const steps: StepRecord[] = [];
   const retention: { value?: RetentionOutcome } = {};
   const putRetentionRule = Boolean(config.backup.bucket) && flags.retentionRule !== false;
   const backupSection = () => backupDeploySection(config, retention.value, flags.retentionRule === false);
-  deployContext.warnings.push(...backupDeployNotes(config).warnings);
+  deployContext.warnings.push(...(placement?.warnings ?? []), ...backupDeployNotes(config).warnings);
   if (config.tls.mode === "insecure-http") deployContext.warnings.push(insecureHttpWarning);
   const report = (
     ok: boolean,
@@ -261,7 +295,9 @@ async function deployWithConfig(
   ];
   try {
     await runTasks(ctx, recorded(tasks, steps), deployContext);
+    if (run) run.wroteAnything = true;
   } catch (error) {
+    if (run && deployContext.stats.writes > 0) run.wroteAnything = true;
     await writePendingPullSecret(deployContext).catch((problem: unknown) =>
       deployContext.warnings.push(
         `the pull Secret ${names.pullSecret} (which keeps the password) could not be written: ${(problem as Error).message}`,

@@ -44,6 +44,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove trust --sandbox --dry-run",
     "clouddrove trust --print-ca",
   ],
+  login: [
+    "clouddrove login --context prod",
+    "clouddrove login --sandbox --dry-run",
+    "clouddrove login -o json",
+  ],
   "backup now": ["clouddrove backup now", "clouddrove backup now --sandbox --dry-run"],
   "backup list": ["clouddrove backup list", "clouddrove backup list -o json"],
   "backup snapshot": ["clouddrove backup snapshot --dry-run"],
@@ -58,6 +63,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "clouddrove upgrade --all-nodes --kubernetes-version 1.34 --yes",
     "clouddrove upgrade --resume",
   ],
+  gc: ["clouddrove gc --dry-run", "clouddrove gc --yes --wait-for-lock 30m"],
   completion: [
     "source <(clouddrove completion bash)",
     "source <(clouddrove completion zsh)",

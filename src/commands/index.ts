@@ -22,7 +22,9 @@ const COMMANDS: ReadonlyArray<{ name: string; load: () => Promise<Register> }> =
   { name: "backup", load: async () => (await import("./backup.js")).registerBackup },
   { name: "sandbox", load: async () => (await import("./sandbox.js")).registerSandbox },
   { name: "upgrade", load: async () => (await import("./upgrade.js")).registerUpgrade },
+  { name: "gc", load: async () => (await import("./gc.js")).registerGc },
   { name: "trust", load: async () => (await import("./trust.js")).registerTrust },
+  { name: "login", load: async () => (await import("./login.js")).registerLogin },
   { name: "completion", load: async () => (await import("./completion.js")).registerCompletion },
 ];
 

@@ -62,10 +62,14 @@ export async function runInit(ctx: CommandContext, flags: Record<string, unknown
       asked.add(question.key);
       const setting = SETTINGS_BY_KEY.get(question.key);
       if (!setting) break;
-      const answer = await askSetting(ctx.prompter, setting, {
-        current: resolved.values.get(question.key),
-        optional: question.optional,
-      });
+      const answer = await askSetting(
+        ctx.prompter,
+        question.message ? { ...setting, ask: question.message } : setting,
+        {
+          current: resolved.values.get(question.key),
+          optional: question.optional,
+        },
+      );
       if (answer === "" || (Array.isArray(answer) && answer.length === 0 && question.optional)) continue;
       answers.set(question.key, answer);
       resolved = await resolveFromContext(ctx, flags, answers, { toWrite: true });

@@ -21,6 +21,18 @@ async function whoRuns(env: NodeJS.ProcessEnv): Promise<string> {
   return `${user}@${hostname()}`;
 }
 
+/**
+ * A first deploy: the namespace to create (the rendered one) when it does not exist, so that the lock
+ * can live in it; `wroteAnything` tells, when the deploy failed, whether more than the namespace was
+ * written (if not, the namespace it created is removed again: a refused deploy leaves the cluster as it was).
+ */
+export interface FirstDeploy {
+  namespace: import("@kubernetes/client-node").V1Namespace;
+  wroteAnything: () => boolean;
+  /** Told, before the work starts, whether this run created the namespace. */
+  created: (created: boolean) => void;
+}
+
 /** Runs `work` holding the registry's lock in `config.namespace`; frees it however `work` ends. */
 export async function withRegistryLock<T>(
   ctx: CommandContext,
@@ -28,6 +40,7 @@ export async function withRegistryLock<T>(
   config: Config,
   command: string,
   work: () => Promise<T>,
+  firstDeploy?: FirstDeploy,
 ): Promise<T> {
   const { randomBytes } = await import("node:crypto");
   const { parseDurationMs } = await import("../core/validators.js");
@@ -49,11 +62,17 @@ export async function withRegistryLock<T>(
       signal: ctx.io.signal,
       onWait: (message) => ctx.out.info(message),
       onNotice: (message) => ctx.out.warn(message),
+      createNamespace: firstDeploy?.namespace,
     },
   );
+  firstDeploy?.created(lock.createdNamespace);
+  let result: T;
   try {
-    return await work();
-  } finally {
-    await lock.release();
+    result = await work();
+  } catch (error) {
+    await lock.release({ removeNamespace: firstDeploy ? !firstDeploy.wroteAnything() : false });
+    throw error;
   }
+  await lock.release();
+  return result;
 }

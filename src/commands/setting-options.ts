@@ -41,17 +41,19 @@ function keys(...patterns: string[]): { include: (s: Setting) => boolean; summar
 const every = { include: (_: Setting) => true, summary: "every setting" };
 /** verify and delete check (and delete) the recorded file system; create makes one. */
 const cluster = ["cluster.", "timeouts.eksctl"];
-/** The bucket and the access the backup and restore Jobs have to it; not the CronJob's schedule or retention. */
-const backupBucket = [
+/** Where the bucket is and how the Jobs reach it. */
+const backupWhere = [
   "backup.bucket",
   "backup.prefix",
   "backup.region",
   "backup.endpoint",
   "backup.credentials",
   "backup.roleArn",
-  "backup.secretName",
-  "cluster.region",
 ];
+/** The bucket and the access the backup and restore Jobs have to it; not the CronJob's schedule or retention. */
+const backupBucket = [...backupWhere, "backup.secretName", "cluster.region"];
+/** What `cluster create` makes for backups: the bucket, where, and the role of the Job that uses it. */
+const backupSetup = ["backup.setup", ...backupWhere];
 
 /**
  * The settings each command reads, by command path. A setting a command does not read has no flag there
@@ -63,10 +65,10 @@ const backupBucket = [
 export const COMMAND_SETTINGS = {
   init: every,
   "config show": every,
-  "cluster create": keys(...cluster),
+  "cluster create": keys(...cluster, ...backupSetup),
   "cluster verify": keys(...cluster, "storage.efs.fileSystemId"),
   "cluster upgrade": keys(...cluster),
-  "cluster delete": keys(...cluster, "storage.efs.fileSystemId"),
+  "cluster delete": keys(...cluster, "storage.efs.fileSystemId", "backup.bucket", "backup.roleArn"),
   deploy: keys(
     "cluster.name",
     "cluster.region",
@@ -78,7 +80,7 @@ export const COMMAND_SETTINGS = {
     "timeouts.deploy",
     "timeouts.lock",
   ),
-  status: keys("registry.image", "registry.version", "registry.replicas", "tls."),
+  status: keys("cluster.region", "registry.image", "registry.version", "registry.replicas", "tls."),
   "backup now": keys(...backupBucket, "timeouts.lock"),
   "backup list": keys(...backupBucket),
   "backup snapshot": keys(...backupBucket),
@@ -91,7 +93,9 @@ export const COMMAND_SETTINGS = {
     "timeouts.lock",
   ),
   upgrade: keys("cluster.name", "cluster.region", "timeouts.eksctl", "timeouts.lock"),
+  gc: keys("timeouts.deploy", "timeouts.lock"),
   trust: keys("trust."),
+  login: keys("tls.mode", "tls.hostname", "trust."),
 } as const;
 
 export type SettingsCommand = keyof typeof COMMAND_SETTINGS;

@@ -26,19 +26,28 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
   const { gatherSnapshot } = await import("../steps/health/gather.js");
   const { checkReplicaLogins } = await import("../steps/health/replica-logins.js");
   const { gatherTlsStatus } = await import("../steps/health/tls.js");
+  const { kubernetesSupportWarning } = await import("../steps/health/kubernetes-support.js");
   const { loadBalancerAddress } = await import("../steps/deploy/wait.js");
   const { registryUsage } = await import("../core/tls/usage.js");
   const { tlsStatusText } = await import("../core/tls/status.js");
   const { openClusterTarget } = await import("./cluster-target.js");
 
   const { readRecordedVersion } = await import("../steps/upgrade/version-record.js");
+  const { readOnlyWarnings } = await import("../steps/gc/look-up.js");
 
   const { config, sources } = await resolveFromContext(ctx, flags);
   const target = await openClusterTarget(ctx, flags);
+  // The sandbox's region (and, through ctx.io.env, its AWS endpoint) once the target is open.
+  const region =
+    (target.settings.region as string | undefined) ??
+    config.cluster.region ??
+    ctx.io.env.AWS_REGION ??
+    ctx.io.env.AWS_DEFAULT_REGION;
   try {
-    const [snapshot, recorded] = await Promise.all([
+    const [snapshot, recorded, kubernetesSupport] = await Promise.all([
       gatherSnapshot(target.kube, config.namespace),
       readRecordedVersion(target.kube, config.namespace),
+      kubernetesSupportWarning(target.kube, region, ctx.io.env, new Date()),
     ]);
     // Unless registry.version is set somewhere, the version an upgrade left running is the expected one.
     const version =
@@ -72,7 +81,12 @@ export async function runStatus(ctx: CommandContext, flags: { sandbox?: boolean 
       reach: target.reach,
     });
     // Warnings are not problems: they leave `healthy` (and the exit code) alone.
-    const warnings = [...backupStatusWarnings(config), ...tls.warnings];
+    const warnings = [
+      ...(kubernetesSupport ? [kubernetesSupport] : []),
+      ...(await readOnlyWarnings(target.kube, config.namespace)),
+      ...backupStatusWarnings(config),
+      ...tls.warnings,
+    ];
     await ctx.out.result({ target: target.label, ...report, tls: { ...tls, usage }, warnings }, () =>
       [
         healthReportText(report, target.label, new Date()),

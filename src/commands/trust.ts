@@ -54,41 +54,16 @@ async function installForClients(
     addresses: import("../core/trust/address.js").RegistryAddress[];
   },
 ): Promise<void> {
-  const { hostPort } = await import("../core/trust/address.js");
-  const { clientTrustFiles, sudoCommands } = await import("../core/trust/client-files.js");
+  const { installCaForClients } = await import("./trust-install.js");
   const { trustReportText } = await import("../core/trust/report.js");
-  const { planTrustFiles, writeTrustFiles } = await import("../steps/trust/client.js");
-  type TrustReport = import("../core/trust/report.js").TrustReport;
-
-  const { pem, sha256: _sha, ...caFacts } = found.ca;
-  const planned = await planTrustFiles(clientTrustFiles(pem, found.addresses, rootDir));
-  const changing = planned.filter((file) => file.action !== "unchanged");
-  const report: TrustReport = {
-    addresses: found.addresses.map(hostPort),
-    ca: caFacts,
-    files: planned.map(({ tool, path, action }) => ({ tool, path, action })),
-    outcome: "written",
-  };
-  if (flags.dryRun) {
-    report.outcome = "dry-run";
-    report.contents = Object.fromEntries(changing.map((file) => [file.path, file.content]));
-  } else if (changing.some((file) => !file.writable)) {
-    // All or nothing: a half-trusted machine (Docker yes, Podman no) is harder to reason about than none.
-    report.outcome = "needs-root";
-    report.commands = sudoCommands(changing);
-    ctx.out.warn(
-      `No rights to write ${changing.find((file) => !file.writable)?.path}: nothing was written. ` +
-        "Run the commands printed below (they write the same files with sudo), or run clouddrove trust as root.",
-    );
-  } else {
-    await writeTrustFiles(changing);
-  }
+  const options = { dryRun: flags.dryRun, rootDir, rerun: "clouddrove trust" };
+  const { report, changing } = await installCaForClients(ctx, options, found);
   await ctx.out.result(report, () => trustReportText(report));
   if (report.outcome === "written") {
     ctx.out.success(
-      changing.length === 0
+      changing === 0
         ? "The CA was already installed; nothing changed."
-        : `Installed the registry's CA for Docker, containerd/nerdctl and Podman (${changing.length} files).`,
+        : `Installed the registry's CA for Docker, containerd/nerdctl and Podman (${changing} files).`,
     );
   }
 }

@@ -176,7 +176,8 @@ export async function runUpgrade(ctx: CommandContext, flags: UpgradeFlags): Prom
 type Config = import("../config/schema.js").Config;
 type ClusterTarget = import("./cluster-target.js").ClusterTarget;
 type UpgradeTargets = import("../core/upgrade/targets.js").UpgradeTargets;
-type Obj = import("../core/health/snapshot.js").Obj;
+type V1Deployment = import("@kubernetes/client-node").V1Deployment;
+type V1Node = import("@kubernetes/client-node").V1Node;
 
 /** At a terminal: which target (and its value). Without one: exit 2 listing the choices. */
 async function askTargets(ctx: CommandContext, controlPlane: string): Promise<UpgradeTargets> {
@@ -205,10 +206,11 @@ async function askTargets(ctx: CommandContext, controlPlane: string): Promise<Up
 }
 
 /** At a terminal: which node (or all). Without one: exit 2 listing the nodes. */
-async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
+async function askNodes(ctx: CommandContext, nodes: V1Node[]): Promise<string[]> {
   const { UsageError } = await import("../errors.js");
-  const names = nodes.map((n) => n.metadata?.name as string);
-  const describe = (n: Obj) =>
+  const nodeName = (n: V1Node) => n.metadata?.name ?? "";
+  const names = nodes.map(nodeName);
+  const describe = (n: V1Node) =>
     `${n.metadata?.name} (${n.metadata?.labels?.["topology.kubernetes.io/zone"] ?? "no zone"}, ${n.status?.nodeInfo?.kubeletVersion ?? "?"})`;
   if (!ctx.interactive) {
     throw new UsageError("Which node? Neither --node nor --all-nodes was given.", {
@@ -221,7 +223,7 @@ async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
   const choice = await ctx.prompter.select({
     message: "Which node?",
     choices: [
-      ...nodes.map((n) => ({ value: n.metadata?.name as string, name: describe(n) })),
+      ...nodes.map((n) => ({ value: nodeName(n), name: describe(n) })),
       { value: all, name: "all nodes, one at a time" },
     ],
   });
@@ -231,7 +233,7 @@ async function askNodes(ctx: CommandContext, nodes: Obj[]): Promise<string[]> {
 /** Before a new upgrade changes anything: what it will do, and a yes (or --yes). */
 async function confirmUpgrade(
   ctx: CommandContext,
-  view: { deployment?: Obj },
+  view: { deployment?: V1Deployment },
   targets: UpgradeTargets,
   nodes: string[],
   skipBackup: boolean,

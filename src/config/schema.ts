@@ -64,6 +64,8 @@ export interface Config {
     secretName: string;
     retentionDays: number;
     keepLast: number;
+    /** Whether `cluster create` makes the bucket and the backup role. */
+    setup: "create" | "manual";
   };
   /** Where `clouddrove trust` installs the CA for this machine's container tools. */
   trust: { rootDir: string };

@@ -380,13 +380,23 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 10000,
   }),
+  S({
+    key: "backup.setup",
+    kind: "enum",
+    flag: "backup-setup",
+    description:
+      "create: `cluster create` makes the backup bucket (backup.bucket, or a name from the account, region and cluster) and the IRSA role, and records both; manual: you give the bucket and its access yourself (or leave backups off)",
+    default: "create",
+    choices: ["create", "manual"],
+    ask: "Backups: create (cluster create makes an encrypted, private S3 bucket and the IAM role the backup job assumes) or manual (you name a bucket and its credentials, or leave backups off)",
+  }),
 
   S({
     key: "trust.rootDir",
     kind: "string",
     flag: "trust-root-dir",
     description:
-      "directory `clouddrove trust` writes the container tools' certs.d files under (another root than / for an image build or a test)",
+      "directory `clouddrove trust` and `clouddrove login` write the container tools' certs.d files under (another root than / for an image build or a test)",
     default: "/",
     check: check.absolutePath,
   }),

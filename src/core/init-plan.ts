@@ -10,13 +10,17 @@ export interface InitQuestion {
   key: string;
   /** Empty answer allowed (the setting stays unset / empty). */
   optional: boolean;
+  /** The question, where it says more than the setting's own (what an empty answer means here). */
+  message?: string;
 }
 
 /** The keys `init` must end up with; without a terminal, these missing is exit 2. */
 export function initRequiredKeys(config: Config): string[] {
   const keys = ["cluster.region"];
   if (config.storage.type === "nfs") keys.push("storage.nfs.server");
-  if (config.backup.bucket && config.backup.credentials === "irsa") keys.push("backup.roleArn");
+  // With backup.setup create, cluster create makes the role and records its ARN.
+  if (config.backup.setup === "manual" && config.backup.bucket && config.backup.credentials === "irsa")
+    keys.push("backup.roleArn");
   keys.push(...tlsRequiredSettings(config).filter((key) => !keys.includes(key)));
   return keys;
 }
@@ -46,6 +50,17 @@ export function nextInitQuestion(
   }
   candidates.push({ key: "network.allowedCidrs", optional: true }, { key: "tls.mode", optional: false });
   candidates.push(...tlsQuestions(config));
+  candidates.push({ key: "backup.setup", optional: false });
+  if (config.backup.setup === "create") {
+    // The bucket and the role are made by cluster create; only the name is the user's to choose.
+    candidates.push({
+      key: "backup.bucket",
+      optional: true,
+      message:
+        "S3 bucket for backups: a new name, or one of this account's buckets to use (Enter: cluster create names it clouddrove-backup-ACCOUNT-REGION-CLUSTER)",
+    });
+    return candidates.find((q) => !asked.has(q.key) && !EXPLICIT.has(sources.get(q.key) ?? "default"));
+  }
   candidates.push({ key: "backup.bucket", optional: true });
   if (config.backup.bucket) {
     candidates.push({ key: "backup.credentials", optional: false });

@@ -10,6 +10,14 @@ export function isoUtc(value: string | Date): string | undefined {
   return time.toISOString().replace(/\.\d+Z$/, "Z");
 }
 
+/**
+ * A time read from the API, as ISO 8601 UTC; null when absent or unreadable. The server sends RFC 3339
+ * strings where the client-node models say Date: this takes either.
+ */
+export function apiTime(value: string | Date | undefined): string | null {
+  return value === undefined ? null : (isoUtc(value) ?? null);
+}
+
 /** How long before `now`: "42s ago", "5m ago", "3h 12m ago", "2d 4h ago" ("in the future" past a skew). */
 export function ageText(time: Date, now: Date): string {
   const seconds = Math.round((now.getTime() - time.getTime()) / 1000);

@@ -154,6 +154,14 @@ prune() {
     log "expired snapshot $PREFIX$name"
   done
 
+  # A blob becomes unreferenced when a snapshot that listed it expires: with none expired, a backup run
+  # skips the mark and sweep (four more requests every night for nothing). Blobs no snapshot ever
+  # listed (a run that failed after uploading) go with the next sweep; BACKUP_PRUNE_ONLY=true always sweeps.
+  if [ "$EXPIRED" = 0 ] && [ "$PRUNE_ONLY" != true ]; then
+    log "retention: no snapshot expired, so no blob became unreferenced: nothing to sweep"
+    return 0
+  fi
+
   # Mark: the blobs every kept snapshot lists. Any snapshot that cannot be read stops the sweep: a
   # blob is deleted only when it is certain that nothing kept needs it.
   : >"$WORK/marked"
@@ -244,7 +252,11 @@ STARTED=$(date +%s)
 
 WORK=$(mktemp -d)
 ANNOUNCED=""
+REMOTE_LISTING=""
+UNFINISHED_SNAPSHOT=""
 cleanup() {
+  # A snapshot uploaded by a run that then failed has no .sha256: remove it rather than leave it to expire.
+  [ -z "$UNFINISHED_SNAPSHOT" ] || { wait 2>/dev/null; rclone deletefile "$UNFINISHED_SNAPSHOT" 2>/dev/null; } || true
   [ -z "$ANNOUNCED" ] || rclone deletefile "$ANNOUNCED" 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -256,6 +268,18 @@ printf '%s\n' "${HOSTNAME:-archive.sh}" | rclone rcat "$RUNNING_DIR/$STAMP" ||
 ANNOUNCED="$RUNNING_DIR/$STAMP"
 SNAPSHOT_DIR="$WORK/snapshot"
 mkdir -p "$SNAPSHOT_DIR/clouddrove-snapshot"
+
+# list_remote_blobs: the bucket's blobs ("sha256/<2>/<hex>/data <bytes>") into $WORK/remote, rclone's exit
+# status into $WORK/remote.rc. A prefix with no blobs yet is "directory not found" (3): an empty listing.
+list_remote_blobs() {
+  _rc=0
+  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
+  echo "$_rc" >"$WORK/remote.rc"
+}
+# Listed now (after the announcement, which is all its safety needs), while the metadata is copied and
+# the volume listed: the two listings cost one wait instead of two.
+list_remote_blobs &
+REMOTE_LISTING=$!
 
 # GNU tar exits 1 when a file changed while it was read (a tag moved): the order below keeps the
 # snapshot consistent. Any other failure is fatal. (busybox tar has no such warning: 1 is an error there.)
@@ -302,9 +326,13 @@ awk '{ split($1, part, "/"); print part[3], $2 }' "$WORK/local" \
 # missing_blobs: the referenced blobs ($WORK/local) whose key is not in the bucket, into $WORK/missing.
 # Present = same key; the key is the digest, so a present blob is never read again.
 missing_blobs() {
-  # A prefix with no blobs yet is "directory not found" (exit 3) for rclone: an empty listing.
-  _rc=0
-  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
+  if [ -n "$REMOTE_LISTING" ]; then
+    wait "$REMOTE_LISTING" || true
+    REMOTE_LISTING=""
+  else
+    list_remote_blobs
+  fi
+  _rc=$(cat "$WORK/remote.rc")
   [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/${PREFIX}blobs/ (rclone exit status $_rc)"
   # (The bucket's listing is read in BEGIN: an empty one must not be mistaken for the first of two files.)
   awk -v remote="$WORK/remote" '
@@ -327,15 +355,21 @@ read -r UPLOADED UPLOADED_BYTES <<SUMS
 $(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/missing")
 SUMS
 log "$BLOBS blobs ($BLOB_BYTES bytes) referenced; $UPLOADED of them ($UPLOADED_BYTES bytes) are new"
-[ "$UPLOADED" = 0 ] || upload_missing
 
-# --- 4. the snapshot, then its checksum -------------------------------------------------------------
+# --- 4. the snapshot (uploaded beside the blobs), then its checksum ----------------------------------
+# The snapshot goes up while the blobs do: it is complete only once its .sha256 exists, which is written
+# after both. A run that fails before that deletes it (cleanup); one killed outright leaves an incomplete
+# snapshot, which restore.sh refuses and retention removes.
 tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
   fail "could not write the snapshot into $WORK (is /tmp full?)"
 SHA256=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
 [ ${#SHA256} -eq 64 ] || fail "no checksum was computed"
-rclone copyto "$WORK/snapshot.tar" "$TARGET" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
 BYTES=$(wc -c <"$WORK/snapshot.tar" | tr -d ' ')
+UNFINISHED_SNAPSHOT=$TARGET
+rclone copyto "$WORK/snapshot.tar" "$TARGET" &
+SNAPSHOT_UPLOAD=$!
+[ "$UPLOADED" = 0 ] || upload_missing
+wait "$SNAPSHOT_UPLOAD" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
 
 # A retention sweep of a run that was going on when this one started may have deleted a blob this run
 # found present: look again, and upload whatever went. (A run that starts later sees this one's
@@ -351,6 +385,7 @@ fi
 # The checksum file is written LAST: a snapshot without one is incomplete and restore.sh refuses it.
 printf '%s  %s\n' "$SHA256" "$NAME" | rclone rcat "$TARGET.sha256" ||
   fail "could not write s3://$BUCKET/$KEY.sha256"
+UNFINISHED_SNAPSHOT=""
 
 # --- 5. retention: the snapshot is complete; a failure here is reported, not fatal ------------------
 prune || log "WARNING: retention did not finish (see above); nothing it kept was deleted, the next run tries again"

@@ -38,7 +38,7 @@ describe("deploy --sandbox, as CI runs it", () => {
     expect(listed).toBeGreaterThan(10);
     expect(first.stdout).toContain(`The registry is deployed on the sandbox (simulated): ${listed} created.`);
     expect(first.stderr).toContain(
-      `Apply the registry objects: ${listed - 1} created; the pull Secret waits for the load balancer's address`,
+      `Apply the registry objects: ${listed - 3} created; the pull Secret, the server certificate and the Deployment wait for the load balancer's address`,
     );
     expect(first.stdout).toContain("docker login");
 
@@ -82,8 +82,10 @@ describe("the first deploy at a terminal", () => {
     tty.type(""); // the default: TLS from the private CA
     await tty.waitFor(/DNS name clients will use/);
     tty.type("");
-    await tty.waitFor(/S3 bucket/);
-    tty.type("");
+    await tty.waitFor(/Backups: create/);
+    tty.type(""); // select: the default, create (cluster create would make the bucket)
+    await tty.waitFor(/S3 bucket for backups/);
+    tty.type(""); // none yet: deploy warns that backups are off
     await tty.waitFor(/Registry password/);
     tty.type("a-password-typed-by-hand");
     const screen = await tty.waitFor(/The registry is deployed on the sandbox/, 60_000);

@@ -41,7 +41,9 @@ describe("init in a real terminal", () => {
     tty.type(""); // the default: TLS from the private CA
     await tty.waitFor(/DNS name clients will use/);
     tty.type("");
-    await tty.waitFor(/S3 bucket/);
+    await tty.waitFor(/Backups: create/);
+    tty.type(""); // select: the default, create
+    await tty.waitFor(/S3 bucket for backups/);
     tty.type("");
     const screen = await tty.waitFor(/Wrote .*clouddrove\.yaml/);
     expect(screen).toContain("no secrets");
@@ -51,6 +53,7 @@ describe("init in a real terminal", () => {
       cluster: { name: "clouddrove", region: "eu-west-1" },
       storage: { type: "efs", efs: { fileSystemId: "fs-0123456789abcdef0" } },
       tls: { mode: "private-ca" },
+      backup: { setup: "create" },
     });
   });
 

@@ -4,10 +4,11 @@
  * `--sandbox` reaches it through its kubeconfig, and `down` leaves no process behind.
  */
 import { execFileSync, execSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runBuiltCli } from "../support/built-cli.js";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { tempDir } from "../support/run-cli.js";
 import { processGroup, stopSandbox } from "../support/sandbox-daemon.js";
 
@@ -70,21 +71,35 @@ describe("the sandbox as a cluster you point at", () => {
     expect(serve.stderr).toContain(`already running (pid ${pid}`);
   });
 
-  it("deploy --sandbox exits, and the address it printed answers with the credentials its kubectl line reads", async () => {
+  it("deploy --sandbox exits, and the address it printed answers with the credentials its login line reads", async () => {
     const deploy = run("deploy", "--sandbox", "--yes");
     expect(deploy.status, deploy.stderr).toBe(0);
     expect(deploy.stderr).toContain(`Using the sandbox (pid ${pid})`);
     const address = /^Address: +(\S+)$/m.exec(deploy.stdout)?.[1];
-    const kubectlLine = /^ {2}(kubectl .*get secret .*)$/m.exec(deploy.stdout)?.[1];
+    const loginLine = /^ {2}# or by hand: (kubectl .*get secret .*\| docker login .*)$/m.exec(
+      deploy.stdout,
+    )?.[1];
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(kubectlLine).toContain("--context clouddrove-sandbox");
+    expect(loginLine).toContain("--context clouddrove-sandbox");
+    expect(loginLine).toMatch(new RegExp(`--password-stdin ${address}$`));
+    expect(deploy.stdout).toMatch(/^ {2}clouddrove login --sandbox\b/m);
     expect(deploy.stdout).toMatch(/^ {2}clouddrove status --sandbox\b/m);
 
-    // The printed command as printed, in a shell whose KUBECONFIG names no cluster.
-    const config = JSON.parse(
-      execSync(kubectlLine as string, { encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: cwd } }),
-    );
-    const { username, password } = config.auths[address as string];
+    // The printed line as printed, in a shell whose KUBECONFIG names no cluster, with a docker on PATH
+    // that keeps what it reads on stdin: the password, which the line itself never shows.
+    const bin = join(cwd, "fake-docker");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "docker"), `#!/bin/sh\n/bin/cat > '${join(cwd, "docker-stdin")}'\n`, {
+      mode: 0o755,
+    });
+    execSync(loginLine as string, {
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: cwd },
+    });
+    const password = readFileSync(join(cwd, "docker-stdin"), "utf8").trimEnd();
+    const username = /--username (\S+)/.exec(loginLine as string)?.[1];
+    expect(password).not.toBe("");
+    expect(deploy.stdout).not.toContain(password);
     // The registry serves TLS from the private CA: the CA as the printed line reads it, trusted alone.
     const caLine =
       /^ {2}# or by hand: (kubectl .*get configmap registry-clouddrove-ca .*) \| sudo tee /m.exec(
@@ -97,7 +112,7 @@ describe("the sandbox as a cluster you point at", () => {
     });
     expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
     const url = `https://${address}/v2/`;
-    const trusting = fetchTrusting({ ca });
+    const trusting = requestTrusting({ ca });
     const authorized = await trusting(url, {
       headers: { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` },
     });

@@ -25,7 +25,7 @@ import {
   mountTargetSubnets,
   subnetZones,
 } from "../../src/adapters/aws.js";
-import { securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
+import { accessPointScenario, securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
 import { MOTO_ACCOUNT, type MotoServer, startMoto } from "../support/moto.js";
 
 const REGION = "eu-west-1";
@@ -110,6 +110,10 @@ describe("the AWS adapters against moto", () => {
       subnetId: subnets["private-b"] as string,
       zone: "eu-west-1b",
     });
+  });
+
+  it("EFS access points: one per namespace, found by tag, made once per client token", async () => {
+    await accessPointScenario(clients, { clientTokenIdempotent: false });
   });
 
   it("EKS node groups: the group's version and status", async () => {

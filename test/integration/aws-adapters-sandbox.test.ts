@@ -1,7 +1,7 @@
 /**
  * clouddrove's AWS adapters (src/adapters/aws*) with the real AWS SDK v3 clients, built by awsClients from
  * an environment that points them at the sandbox's AWS endpoint: every STS, EC2, EKS and EFS call they
- * make, with its answers parsed, its idempotence rules (an existing group or rule kept, a missing mount
+ * make (and the S3 and IAM calls of cluster create's backup steps, on the sandbox's S3 and IAM), with its answers parsed, its idempotence rules (an existing group or rule kept, a missing mount
  * target or file system taken as deleted) and its errors mapped (a wrong key is exit 4).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +24,9 @@ import {
   updateNodegroupVersion,
 } from "../../src/adapters/aws.js";
 import { CredentialsError, OperationError } from "../../src/errors.js";
-import { securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
+import { accessPointScenario, securityGroupAndEfsScenario } from "../support/aws-adapter-scenarios.js";
+import { backupSetupScenario } from "../support/backup-setup-scenario.js";
+import { configWith } from "../support/render-fixtures.js";
 
 let sandbox: Sandbox;
 let clients: AwsClients;
@@ -112,6 +114,10 @@ describe("the AWS adapters against the sandbox's AWS endpoint", () => {
     });
   });
 
+  it("EFS access points: one per namespace, found by tag, made once per client token", async () => {
+    await accessPointScenario(clients, { clientTokenIdempotent: true });
+  });
+
   it("EFS: the sandbox's own file system for the cluster, found by tag, with a mount target in each zone", async () => {
     const fs = await findFileSystem(clients.efs, {
       tagKey: "clouddrove.io/cluster",
@@ -171,5 +177,17 @@ describe("the AWS adapters against the sandbox's AWS endpoint", () => {
       /AWS rejected the credentials while checking the AWS credentials: InvalidClientTokenId/,
     );
     await expect(describeCluster(stranger.eks, "clouddrove")).rejects.toThrow(/UnrecognizedClientException/);
+  });
+
+  it("S3 and IAM: cluster create's backup bucket and IRSA role, made and kept, as against moto", async () => {
+    expect(sandbox.aws.s3Endpoint).toBeDefined();
+    await backupSetupScenario({
+      clients,
+      env: { PATH: process.env.PATH, ...awsEnvironment(sandbox.aws) },
+      account: "000000000000",
+      cluster: "clouddrove",
+      region: "eu-west-1",
+      config: configWith("namespace=registry", "backup.prefix=team/"),
+    });
   });
 });

@@ -7,7 +7,7 @@
  * refused by verify.ts and by restore.sh with the live data untouched; a tag moved during the backup is
  * settled on its previous manifest.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -80,7 +80,7 @@ async function busyboxUserland(): Promise<string> {
   const dir = join(work, "busybox-bin");
   await mkdir(dir);
   const applets =
-    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv printf rm rmdir sed sha256sum sleep sort tee tr wc";
+    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv nproc printf rm rmdir sed sha256sum sleep sort tee tr wc xargs";
   for (const applet of applets.split(" ")) await symlink("/bin/busybox", join(dir, applet));
   await symlink("/usr/bin/tar", join(dir, "tar"));
   await symlink("/usr/bin/rclone", join(dir, "rclone"));
@@ -559,6 +559,47 @@ describe("retention", () => {
     }
     // Several backups, restores and registry starts: minutes on a loaded 2-core machine.
   }, 240_000);
+
+  it("a run in which no snapshot expires skips the sweep (a prune-only run does it); a run whose blob upload fails leaves no snapshot behind", async () => {
+    const root = await mkdtemp(join(work, "root-skip-sweep-"));
+    const prefix = "skip-sweep/";
+    const run = (env: Record<string, string> = {}, path?: string) =>
+      runBackupScript(s3, "archive.sh", {
+        home: work,
+        env: { DATA_DIR: root, BACKUP_PREFIX: prefix, BACKUP_PRUNE_GRACE_SECONDS: "0", ...env },
+        ...(path ? { path } : {}),
+      });
+    await withRegistry(root, (e) => pushRandomImage(e, "library/a", "1", { layers: 1, layerSize: 20_000 }));
+    expect((await run()).code).toBe(0);
+    // A blob no snapshot lists, as a run that failed after uploading leaves behind.
+    const orphan = randomBytes(1000);
+    const hex = createHash("sha256").update(orphan).digest("hex");
+    await putObject(`${prefix}blobs/sha256/${hex.slice(0, 2)}/${hex}/data`, orphan);
+
+    const nothingExpired = await run();
+    expect(nothingExpired.code).toBe(0);
+    expect(nothingExpired.stderr).toContain("no snapshot expired");
+    expect(nothingExpired.result).toMatchObject({ expired: "0", swept: "0" });
+    const pruned = await run({ BACKUP_PRUNE_ONLY: "true" });
+    expect(pruned.result).toMatchObject({ expired: "0", swept: "1", swept_bytes: "1000" });
+
+    // rclone fails the blob upload (and only that): the snapshot uploaded beside it is removed again.
+    const bin = await mkdtemp(join(work, "failing-rclone-"));
+    const realRclone = execFileSync("sh", ["-c", "command -v rclone"], { encoding: "utf8" }).trim();
+    await writeFile(
+      join(bin, "rclone"),
+      `#!/bin/sh\ncase "$*" in *missing.paths*) echo "upload refused" >&2; exit 1 ;; esac\nexec ${realRclone} "$@"\n`,
+      { mode: 0o755 },
+    );
+    await withRegistry(root, (e) => pushRandomImage(e, "library/a", "2", { layers: 1, layerSize: 20_000 }));
+    const snapshots = async () =>
+      [...(await bucketObjects(prefix)).keys()].filter((key) => !key.includes("/blobs/")).sort();
+    const before = await snapshots();
+    const failed = await run({}, `${bin}:${process.env.PATH}`);
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain("uploading the new blobs");
+    expect(await snapshots()).toEqual(before);
+  }, 120_000);
 });
 
 describe("archive.sh fails loudly", () => {
@@ -681,7 +722,12 @@ describe("consistency and refusal", () => {
       const deep = await verifySnapshot(bucket, key, true);
       expect(deep.ok).toBe(false);
       expect(deep.problems).toEqual([expect.stringMatching(new RegExp(`^blob sha256:${layer} is corrupt`))]);
-      await refused(new RegExp(`REFUSED: blobs of the snapshot are missing .* or corrupt there: .*${layer}`));
+      // (rclone itself refuses to download it where the object's MD5 ETag no longer matches: then it is absent.)
+      await refused(
+        new RegExp(
+          `REFUSED: blobs of the snapshot are missing .* or corrupt there: .*${layer}/data: (FAILED|missing)`,
+        ),
+      );
 
       // The same blob missing from the bucket: the shallow verify sees it, and restore.sh refuses.
       await removeObject(layerKey);
@@ -689,7 +735,7 @@ describe("consistency and refusal", () => {
       expect(missing.problems).toContain(
         `blob sha256:${layer} (${original.length} bytes) is missing from the bucket`,
       );
-      await refused(/REFUSED: blobs of the snapshot are missing/);
+      await refused(new RegExp(`REFUSED: blobs of the snapshot are missing .*${layer}/data: missing`));
 
       // The snapshot object itself corrupted: its checksum no longer matches.
       await corruptObject(s3, key);

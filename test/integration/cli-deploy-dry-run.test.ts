@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import type { Obj } from "../../src/core/health/snapshot.js";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
 const EFS = ["--efs-file-system-id", "fs-0123456789abcdef0"];
 const PASSWORD = "correct-horse-battery-staple";
 
-function documents(stdout: string): Obj[] {
+/** The printed documents, of every kind the render makes: read field by field, whatever their model. */
+// biome-ignore lint/suspicious/noExplicitAny: documents of any kind
+type Document = Record<string, any>;
+
+function documents(stdout: string): Document[] {
   const docs = parseAllDocuments(stdout);
   for (const doc of docs) expect(doc.errors).toEqual([]);
   return docs.map((d) => d.toJS());

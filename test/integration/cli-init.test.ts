@@ -5,6 +5,9 @@ import { parse } from "yaml";
 import { cleanEnv, runCli, tempDir } from "../support/run-cli.js";
 import { ScriptedPrompter } from "../support/scripted-prompter.js";
 
+/** Region eu-central-1, then the defaults up to the backup questions (name, efs, no EFS id, no CIDRs, private-ca, no host name). */
+const UP_TO_BACKUPS = ["eu-central-1", "", "efs", "", "", "", ""];
+
 describe("clouddrove init at a terminal", () => {
   it("asks only what has no safe default, validates as typed, and writes the file without secrets", async () => {
     const cwd = tempDir();
@@ -19,7 +22,8 @@ describe("clouddrove init at a terminal", () => {
       "", // TLS: the default, private-ca
       "Registry.Example.com", // host name: rejected (upper case)
       "registry.example.com",
-      "", // backup bucket: skip
+      "", // backups: the default, create (cluster create makes the bucket and role)
+      "", // backup bucket: the name cluster create derives
     ]);
     const env = cleanEnv({ CLOUDDROVE_REGISTRY_PASSWORD: "a-very-secret-password" });
     const run = await runCli(["init"], { cwd, tty: true, prompter, env });
@@ -33,8 +37,11 @@ describe("clouddrove init at a terminal", () => {
       expect.stringContaining("CIDRs admitted"),
       expect.stringContaining("TLS: private-ca"),
       expect.stringContaining("DNS name clients will use"),
-      expect.stringContaining("S3 bucket"),
+      expect.stringContaining("Backups: create"),
+      expect.stringContaining("Enter: cluster create names it clouddrove-backup-ACCOUNT-REGION-CLUSTER"),
     ]);
+    expect(prompter.asked[7]?.choices).toEqual(["create", "manual"]);
+    expect(prompter.asked[7]?.default).toBe("create");
     // The line under a rejected answer says what is expected, once ("Expected expected ..." before).
     expect(prompter.asked[0]?.rejected).toEqual([
       "Expected an AWS region code such as us-east-1 or eu-west-2.",
@@ -55,6 +62,7 @@ describe("clouddrove init at a terminal", () => {
       storage: { type: "efs", efs: { fileSystemId: "fs-0123456789abcdef0" } },
       network: { allowedCidrs: ["10.0.0.0/8"] },
       tls: { mode: "private-ca", hostname: "registry.example.com" },
+      backup: { setup: "create" },
     });
     expect(run.stdout).toContain("Wrote");
   });
@@ -68,7 +76,8 @@ describe("clouddrove init at a terminal", () => {
       "/exports/registry",
       "",
       "insecure-http",
-      "",
+      "manual", // backups: set up by hand
+      "", // no bucket: backups off
     ]);
     const env = cleanEnv({ CLOUDDROVE_CLUSTER_REGION: "us-west-2" });
     const run = await runCli(["init", "--cluster-name", "prod"], { cwd, tty: true, prompter, env });
@@ -79,9 +88,11 @@ describe("clouddrove init at a terminal", () => {
       "exported path on the NFS server",
       expect.stringContaining("CIDRs"),
       expect.stringContaining("TLS: private-ca"),
-      expect.stringContaining("S3 bucket"),
+      expect.stringContaining("Backups: create"),
+      "S3 bucket for archives (backups are off without it) (optional, Enter to skip)",
     ]);
     const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
+    expect(written.backup).toEqual({ setup: "manual" });
     expect(written.cluster).toEqual({ name: "prod", region: "us-west-2" });
     expect(written.tls).toEqual({ mode: "insecure-http" });
     expect(written.storage).toEqual({
@@ -90,16 +101,24 @@ describe("clouddrove init at a terminal", () => {
     });
   });
 
-  it("asks for the IRSA role when a bucket is given", async () => {
+  it("with backup.setup create, asks only the bucket's name: cluster create makes the bucket and its role", async () => {
+    const cwd = tempDir();
+    const prompter = new ScriptedPrompter([...UP_TO_BACKUPS, "create", "team-registry-backups"]);
+    const run = await runCli(["init"], { cwd, tty: true, prompter, env: cleanEnv() });
+    expect(run.code).toBe(0);
+    expect(prompter.asked.map((q) => q.message).slice(-2)).toEqual([
+      expect.stringContaining("Backups: create"),
+      expect.stringContaining("one of this account's buckets"),
+    ]);
+    const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
+    expect(written.backup).toEqual({ setup: "create", bucket: "team-registry-backups" });
+  });
+
+  it("asks for the IRSA role when backups are set up by hand with a bucket", async () => {
     const cwd = tempDir();
     const prompter = new ScriptedPrompter([
-      "eu-central-1",
-      "",
-      "efs",
-      "",
-      "",
-      "", // TLS: private-ca
-      "", // no host name
+      ...UP_TO_BACKUPS,
+      "manual",
       "registry-backups",
       "irsa",
       "arn:aws:iam::123456789012:role/clouddrove-backup",
@@ -108,6 +127,7 @@ describe("clouddrove init at a terminal", () => {
     expect(run.code).toBe(0);
     const written = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
     expect(written.backup).toEqual({
+      setup: "manual",
       bucket: "registry-backups",
       credentials: "irsa",
       roleArn: "arn:aws:iam::123456789012:role/clouddrove-backup",

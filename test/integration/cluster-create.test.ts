@@ -2,7 +2,7 @@
  * `cluster create` end to end in-process: the real SDK clients against a fake AWS account
  * (aws-sdk-client-mock), the recording fake eksctl on PATH, real files and temp dirs.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -138,6 +138,50 @@ describe("cluster create: preflight and bad input", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("eksctl 0.147.0 is too old; clouddrove needs 0.190.0 or newer.");
     expect(eksctl.calls().map((c) => c.argv)).toEqual([["version"]]);
+  });
+});
+
+describe("cluster create: the backup bucket", () => {
+  it("refuses a bucket name another account holds with exit 2 before eksctl runs", async () => {
+    aws = fakeAws({ foreignBuckets: ["taken-name"] });
+    const eksctl = fakeEksctl();
+    const cwd = tempDir();
+    const run = await runCli(
+      ["cluster", "create", "--region", "eu-west-1", "--backup-bucket", "taken-name"],
+      {
+        env: cleanEnv(eksctl.env),
+        cwd,
+      },
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("The S3 bucket name taken-name is taken by another AWS account");
+    expect(run.stderr).toContain("--backup-bucket NAME");
+    // Nothing was created: eksctl was only asked its version, no file system, no role, no config file.
+    expect(eksctl.calls().map((c) => c.argv)).toEqual([["version"]]);
+    expect(aws.state.fileSystems).toEqual([]);
+    expect(aws.backup.roles).toEqual({});
+    expect(existsSync(join(cwd, "clouddrove.yaml"))).toBe(false);
+  });
+
+  it("with --backup-setup manual makes no bucket and no role, and the plan says why", async () => {
+    aws = fakeAws();
+    const eksctl = fakeEksctl();
+    const dry = await runCli(
+      ["cluster", "create", "--region", "eu-west-1", "--backup-setup", "manual", "--dry-run"],
+      {
+        env: cleanEnv(eksctl.env),
+      },
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("  - backups: nothing is made (backup.setup is manual)");
+    const plain = await runCli(["cluster", "create", "--region", "eu-west-1", "--dry-run"], {
+      env: cleanEnv(eksctl.env),
+    });
+    expect(plain.stdout).toContain(
+      "  - S3 bucket clouddrove-backup-123456789012-eu-west-1-clouddrove in eu-west-1 for backups",
+    );
+    expect(plain.stdout).toContain("  - IAM role clouddrove-backup-eu-west-1-clouddrove for the backup job");
+    expect(aws.backup.buckets).toEqual({});
   });
 });
 

@@ -13,6 +13,8 @@ import {
   DescribeMountTargetsCommand,
   EFSClient,
 } from "@aws-sdk/client-efs";
+import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { GetPublicAccessBlockCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -95,6 +97,30 @@ describe("cluster --sandbox", () => {
     expect(create.stdout).toContain(
       `EFS file system ${fileSystems[0]?.FileSystemId}, on the sandbox's AWS endpoint`,
     );
+    // The backup bucket and role, made through the same steps on the sandbox's S3 and IAM, kept on a re-run.
+    const bucket = "clouddrove-backup-000000000000-eu-west-1-clouddrove";
+    const roleName = "clouddrove-backup-eu-west-1-clouddrove";
+    expect(dry.stdout).toContain("the backup bucket and the backup job's IRSA role");
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      backupBucket: bucket,
+      backupRoleArn: `arn:aws:iam::000000000000:role/${roleName}`,
+    });
+    expect(create.stderr).toContain(`Backup bucket ${bucket} (created)`);
+    // The second run found both (BucketAlreadyOwnedByYou; the role brought in line).
+    expect(JSON.parse(again.stdout).done).toEqual(
+      expect.arrayContaining([`protected S3 bucket ${bucket}`, `updated IAM role ${roleName}`]),
+    );
+    const env2 = awsEnvironment(sandbox.aws);
+    const s3 = new S3Client({ ...awsClientConfig("S3", sandbox.aws.region, env2), forcePathStyle: true });
+    const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
+    expect(block.PublicAccessBlockConfiguration?.RestrictPublicBuckets).toBe(true);
+    s3.destroy();
+    const iam = new IAMClient(awsClientConfig("IAM", sandbox.aws.region, env2));
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument as string)).toContain(
+      "system:serviceaccount:clouddrove:registry-clouddrove-backup",
+    );
+    iam.destroy();
   });
 
   it("verify warns (text and JSON) when the cluster's Kubernetes version is in EKS extended support", async () => {
@@ -221,12 +247,45 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
         UserIdGroupPairs: [{ GroupId: "sg-0c1d2e3f4a5b6c7d8", Description: "cluster nodes (NFS)" }],
       },
     ]);
+    // Backups: the bucket (made before eksctl ran) and the IRSA role, recorded beside the EFS id.
+    const bucket = "clouddrove-backup-123456789012-eu-west-1-prod";
+    const roleArn = "arn:aws:iam::123456789012:role/clouddrove-backup-eu-west-1-prod";
+    expect(create.stderr.indexOf(`Backup bucket ${bucket} (created)`)).toBeGreaterThanOrEqual(0);
+    expect(create.stderr.indexOf("Backup bucket")).toBeLessThan(create.stderr.indexOf("EKS cluster prod"));
+    expect(aws.backup.buckets[bucket]).toMatchObject({
+      region: "eu-west-1",
+      encryption: {
+        Rules: [expect.objectContaining({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } })],
+      },
+      publicAccessBlock: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+      lifecycle: [expect.objectContaining({ ID: "clouddrove-backup-retention" })],
+    });
+    expect(JSON.parse(aws.backup.buckets[bucket]?.policy as string).Statement).toEqual([
+      expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    ]);
+    expect(
+      JSON.parse(aws.backup.roles["clouddrove-backup-eu-west-1-prod"]?.trust as string).Statement[0]
+        .Condition,
+    ).toEqual({
+      StringEquals: {
+        "oidc.eks.eu-west-1.amazonaws.com/id/0F1E2D3C4B5A69788796A5B4C3D2E1F0:sub":
+          "system:serviceaccount:clouddrove:registry-clouddrove-backup",
+        "oidc.eks.eu-west-1.amazonaws.com/id/0F1E2D3C4B5A69788796A5B4C3D2E1F0:aud": "sts.amazonaws.com",
+      },
+    });
+    expect(create.stdout).toContain(`Backups go to S3 bucket ${bucket}; the backup job assumes ${roleArn}`);
     const config = parse(readFileSync(join(cwd, "clouddrove.yaml"), "utf8"));
     expect(config).toEqual({
       cluster: { name: "prod", region: "eu-west-1" },
       registry: { replicas: 3 },
       storage: { efs: { fileSystemId: fs?.FileSystemId } },
       network: { allowedCidrs: ["10.0.0.0/8"] },
+      backup: { bucket, roleArn },
     });
     expect(await kube.get("storage.k8s.io/v1", "StorageClass", "clouddrove-efs")).toMatchObject({
       provisioner: "efs.csi.aws.com",
@@ -236,7 +295,13 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
     // Re-running reconciles through eksctl's own commands and creates nothing twice.
     const again = await runCli([...args, "-o", "json"], { env, cwd });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ reconciled: true, fileSystemId: fs?.FileSystemId });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      reconciled: true,
+      fileSystemId: fs?.FileSystemId,
+      backupBucket: bucket,
+      backupRoleArn: roleArn,
+    });
+    expect(Object.keys(aws.backup.buckets)).toEqual([bucket]);
     expect(
       eksctl
         .calls()
@@ -293,6 +358,11 @@ describe("cluster create | verify | delete on EKS (the sandbox standing in for t
     );
     expect(remove.stdout).toContain("deleted 1 LoadBalancer Service(s)");
     expect(remove.stdout).toContain(`EFS file system ${fs?.FileSystemId} was kept with the registry's data.`);
+    // Backups outlive the cluster: the bucket stays, and the output says how to delete it by hand.
+    expect(remove.stdout).toContain(`Kept S3 bucket ${bucket} and its backups`);
+    expect(remove.stdout).toContain(`aws s3 rb s3://${bucket} --force`);
+    expect(remove.stdout).toContain("aws iam delete-role --role-name clouddrove-backup-eu-west-1-prod");
+    expect(aws.backup.buckets[bucket]).toBeDefined();
   });
 });
 

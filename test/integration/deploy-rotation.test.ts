@@ -5,7 +5,7 @@
  * stopped half-way is finished by the next deploy with the password it started with.
  */
 import { describe, expect, it } from "vitest";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { NAMESPACE, PASSWORD, useDeployedHarness } from "./upgrade-harness.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as the store holds them
@@ -45,13 +45,12 @@ async function loginEverywhere(login: {
         if (port === undefined) return undefined;
         const auth = Buffer.from(`${login.username}:${login.password}`).toString("base64");
         // As a client does: HTTPS, trusting the registry's private CA, checking the Service's name.
-        const response = await fetchTrusting({
+        const response = await requestTrusting({
           ca: registryCa(),
           servername: `registry-clouddrove.${NAMESPACE}.svc`,
         })(`https://127.0.0.1:${port}/v2/`, { headers: { Authorization: `Basic ${auth}` } }).catch(
           () => undefined,
         );
-        await response?.body?.cancel();
         return response ? [pod.metadata.name, response.status] : undefined;
       }),
   );

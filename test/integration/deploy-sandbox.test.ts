@@ -61,10 +61,11 @@ describe("deploy on the sandbox", () => {
     // No bucket is configured here: deploy says that backups are off.
     expect(first.stderr).toContain("backups are off: no backup bucket is configured");
     expect(Object.values(actions(first.stdout)).every((a) => a === "created")).toBe(true);
-    // The apply step's count leaves out the pull Secret, written later, and says so.
+    // The apply step's count leaves out the pull Secret, the server certificate's Secret and the
+    // Deployment, written once the load balancer's address is known, and says so.
     const objects = Object.keys(actions(first.stdout)).length;
     expect(report.steps[1].title).toBe(
-      `Apply the registry objects: ${objects - 1} created; the pull Secret waits for the load balancer's address`,
+      `Apply the registry objects: ${objects - 3} created; the pull Secret, the server certificate and the Deployment wait for the load balancer's address`,
     );
     // The sandbox's load balancer is a real TCP proxy on loopback in front of the registry processes.
     expect(report.registry.address).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -166,6 +167,26 @@ describe("deploy on the sandbox", () => {
     );
   });
 
+  it("two first deploys at once: the namespace is made once, one deploys under the lock, the other is refused naming it", async () => {
+    expect(sbx.sandbox.store.get("Namespace", undefined, "clouddrove")).toBeUndefined();
+    const runs = await Promise.all([deploy(), deploy()]);
+    const codes = runs.map((r) => r.code).sort();
+    expect(codes, runs.map((r) => r.stderr).join("\n---\n")).toEqual([0, 2]);
+    const refused = runs.find((r) => r.code === 2) as (typeof runs)[number];
+    const winner = runs.find((r) => r.code === 0) as (typeof runs)[number];
+    expect(refused.stderr).toContain(
+      "Another clouddrove run is changing the registry in namespace clouddrove",
+    );
+    expect(refused.stderr).toContain("running `clouddrove deploy` since");
+    expect(refused.stderr).toContain("--wait-for-lock");
+    // The winner made the namespace (to hold the lock in) and reports it created, like every object.
+    expect(actions(winner.stdout)["Namespace/clouddrove"]).toBe("created");
+    expect(sbx.sandbox.store.get("Lease", "clouddrove", "registry-clouddrove-lock")).toBeUndefined();
+    // With a wait, a second deploy takes the lock once the first frees it.
+    const [first, second] = await Promise.all([deploy(), deploy(["--wait-for-lock", "5m"])]);
+    expect([first.code, second.code], `${first.stderr}\n---\n${second.stderr}`).toEqual([0, 0]);
+  });
+
   it("survives injected API faults (5xx bursts, 429s, connection resets, latency)", async () => {
     sbx.sandbox.faults.latencyMs = 20;
     sbx.sandbox.faults.add({ verbs: ["patch"], action: { type: "error", status: 503 }, times: 3 });
@@ -192,6 +213,15 @@ describe("deploy on the sandbox", () => {
     expect(run.stderr).not.toContain("Error:");
     expect(run.code).toBe(0);
     expect(sbx.sandbox.faults.state().rules).toEqual([]);
+  });
+
+  it("finishes while every watch is cut after 3 events", async () => {
+    await sbx.stop();
+    sbx = await startTestSandbox({ controllers: true, speed: 1000 });
+    sbx.sandbox.faults.add({ verbs: ["watch"], action: { type: "cutWatch", afterEvents: 3, mode: "reset" } });
+    const run = await deploy(["--timeout", "60s"]);
+    expect(run.stderr).not.toContain("Error:");
+    expect(run.code).toBe(0);
   });
 
   it("deploys Distribution 3 when configured, and refuses to move it back to 2.x", async () => {
@@ -253,9 +283,12 @@ describe("deploy on the sandbox", () => {
     const interrupted = await deploy([], {}, controller.signal);
     unsubscribe();
     expect(interrupted.code).toBe(130);
-    // Stopped in the apply, whose write of the Deployment was under way: Ctrl-C does not wait for a call
-    // to finish, so this is a real mid-deploy interruption.
-    expect(interrupted.stderr).toContain('Error: Interrupted during "Apply the registry objects".');
+    // Stopped while the Deployment was being written: on a first deploy that is the server certificate's
+    // step (the Deployment waits for the certificate that names the load balancer). Ctrl-C does not wait
+    // for a call to finish, so this is a real mid-deploy interruption.
+    expect(interrupted.stderr).toContain(
+      `Error: Interrupted during "Server certificate for the load balancer's address".`,
+    );
     // The pull Secret keeps the password: written even though the first deploy stopped early.
     const pull = sbx.sandbox.store.get("Secret", "clouddrove", "registry-clouddrove-pull");
     const password = (secret: typeof pull) =>

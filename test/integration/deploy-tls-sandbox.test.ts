@@ -4,9 +4,12 @@
  * by the next deploy and the replicas roll to it one at a time, at least two of three ready throughout.
  */
 import { X509Certificate } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 
 const PASSWORD = "correct-horse-battery-staple";
@@ -56,12 +59,58 @@ describe("the registry's server certificate on the sandbox", () => {
     const ca = sbx.sandbox.store.get("ConfigMap", "clouddrove", "registry-clouddrove-ca")?.data["ca.crt"];
     expect(ca).toBe(secretText("registry-clouddrove-ca", "ca.crt"));
     expect(served().checkIssued(new X509Certificate(ca))).toBe(true);
-    const trusting = fetchTrusting({ ca });
+    const trusting = requestTrusting({ ca });
     const auth = `Basic ${Buffer.from(`clouddrove:${PASSWORD}`).toString("base64")}`;
     expect((await trusting(`https://${address}/v2/`, { headers: { Authorization: auth } })).status).toBe(200);
     await expect(fetch(`https://${address}/v2/`)).rejects.toThrow();
     // No key in what deploy printed.
     expect(first.stdout + first.stderr).not.toContain("PRIVATE KEY");
+    // The replicas rolled out once: the Deployment was applied only with the certificate that names the
+    // load balancer, so there is one ReplicaSet, revision 1.
+    const deployment = sbx.sandbox.store.get("Deployment", "clouddrove", "registry-clouddrove");
+    expect(deployment?.metadata.annotations?.["deployment.kubernetes.io/revision"]).toBe("1");
+    const replicaSets = sbx.sandbox.store
+      .list("ReplicaSet", { namespace: "clouddrove" })
+      .filter((rs) =>
+        rs.metadata.ownerReferences?.some((o: { uid: string }) => o.uid === deployment?.metadata.uid),
+      );
+    expect(replicaSets.map((rs) => rs.metadata.annotations?.["deployment.kubernetes.io/revision"])).toEqual([
+      "1",
+    ]);
+  });
+
+  it("clouddrove login trusts the CA and hands docker the password on stdin; docker then reaches the registry", async () => {
+    const work = mkdtempSync(join(tmpdir(), "clouddrove-login-e2e-"));
+    const root = join(work, "root");
+    mkdirSync(join(work, "bin"));
+    // A docker that does what docker login does: verifies the registry's certificate with the CA in its
+    // certs.d directory and sends the credentials to /v2/; and records its argv and stdin.
+    writeFileSync(
+      join(work, "bin", "docker"),
+      [
+        "#!/bin/sh",
+        `printf '%s\\n' "$@" > '${work}/argv'`,
+        `/bin/cat > '${work}/stdin'`,
+        `curl -sS -o /dev/null -w '%{http_code}' --cacert "${root}/etc/docker/certs.d/$5/ca.crt" -u "$3:$(cat '${work}/stdin')" "https://$5/v2/" > '${work}/status'`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(work, "bin", "docker"), 0o755);
+    const run = await runCli(
+      ["--kubeconfig", sbx.kubeconfigPath, "-o", "json", "login", "--trust-root-dir", root],
+      { env: cleanEnv({ PATH: `${join(work, "bin")}:/usr/bin:/bin` }) },
+    );
+    expect(run.stderr).toContain(`Logged docker in to ${address}`);
+    expect(run.stderr).not.toMatch(/Warning|Error/);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).clients).toMatchObject([{ tool: "docker", outcome: "logged-in" }]);
+    expect(readFileSync(join(work, "argv"), "utf8")).toBe(
+      `login\n--username\nclouddrove\n--password-stdin\n${address}\n`,
+    );
+    expect(readFileSync(join(work, "stdin"), "utf8")).toBe(PASSWORD);
+    expect(readFileSync(join(work, "status"), "utf8")).toBe("200");
+    expect(run.stdout).not.toContain(PASSWORD);
+    rmSync(work, { recursive: true, force: true });
   });
 
   it("status warns of a certificate that expires within 30 days", async () => {
@@ -110,7 +159,7 @@ describe("the registry's server certificate on the sandbox", () => {
     expect(actions["Deployment/registry-clouddrove"]).toBe("configured");
     // The new pods serve the new certificate through the load balancer.
     const ca = sbx.sandbox.store.get("ConfigMap", "clouddrove", "registry-clouddrove-ca")?.data["ca.crt"];
-    const response = await fetchTrusting({ ca })(`https://${address}/`);
+    const response = await requestTrusting({ ca })(`https://${address}/`);
     expect(response.status).toBe(200);
 
     const third = await deploy();

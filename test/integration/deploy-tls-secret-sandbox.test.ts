@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
 import { createCertificateAuthority, issueServerCertificate } from "../../src/core/tls/certificates.js";
-import { fetchTrusting } from "../support/fetch-trusting.js";
+import { requestTrusting } from "../support/request-trusting.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 
 const PASSWORD = "correct-horse-battery-staple";
@@ -96,7 +96,7 @@ describe("tls.mode secret on the sandbox", () => {
     // The issuer is published where `clouddrove trust` and the node-trust DaemonSet read it.
     const published = sbx.sandbox.store.get("ConfigMap", NS, "registry-clouddrove-ca")?.data["ca.crt"];
     expect(published).toBe(issuer.certificate);
-    const response = await fetchTrusting({ ca: issuer.certificate })(`https://${address}/v2/`, {
+    const response = await requestTrusting({ ca: issuer.certificate })(`https://${address}/v2/`, {
       headers: { Authorization: auth },
     });
     expect(response.status).toBe(200);

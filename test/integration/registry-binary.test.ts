@@ -111,14 +111,15 @@ describe("two registry replicas from the rendered manifests on one volume", () =
     for (const r of [a, b]) expect(r.logs()).toContain("namespace=clouddrove");
   });
 
-  it("answers the liveness probe's request without credentials on both replicas", async () => {
+  it("answers the readiness and liveness probes' request without credentials on both replicas", async () => {
     // biome-ignore lint/suspicious/noExplicitAny: reads into the rendered Deployment
     const deployment = objects.find((o) => o.kind === "Deployment") as any;
-    const probe = deployment.spec.template.spec.containers[0].livenessProbe.httpGet;
-    expect(probe.path).toBe("/");
+    const container = deployment.spec.template.spec.containers[0];
+    for (const probe of [container.readinessProbe.httpGet, container.livenessProbe.httpGet]) {
+      expect(probe.path).toBe("/");
+      for (const r of [a, b]) expect((await fetch(`${r.baseUrl}${probe.path}`)).status).toBe(200);
+    }
     for (const r of [a, b]) {
-      const response = await fetch(`${r.baseUrl}${probe.path}`);
-      expect(response.status).toBe(200);
       expect(await ping(as(r, false))).toBe(200);
     }
   });

@@ -97,6 +97,20 @@ describe("the registry binary serving TLS from the rendered config and certifica
     }
   });
 
+  it("answers the readiness and liveness probes' request with 200: no credentials, certificate not verified (as the kubelet probes)", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: reads into the rendered Deployment
+    const deployment = objects.find((o) => o.kind === "Deployment") as any;
+    const container = deployment.spec.template.spec.containers[0];
+    for (const probe of [container.readinessProbe.httpGet, container.livenessProbe.httpGet]) {
+      expect(probe.scheme).toBe("HTTPS");
+      const url = `${probe.scheme.toLowerCase()}://127.0.0.1:${port}${probe.path}`;
+      expect(curl(["--insecure", "-H", "User-Agent: kube-probe/1.33", url])).toMatchObject({
+        code: 0,
+        status: "200",
+      });
+    }
+  });
+
   it("fails the TLS handshake for a client without the CA, and for a name the certificate lacks", () => {
     const untrusted = curl(["-u", `${USER}:${PASSWORD}`, ...at(HOSTNAME)]);
     expect(untrusted.code).toBe(60);

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DescribeFileSystemsCommand, EFSClient } from "@aws-sdk/client-efs";
+import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, EFSClient } from "@aws-sdk/client-efs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { awsEnvironment, down, startSandbox } from "../../sandbox/src/index.js";
 import { awsClientConfig } from "../../src/adapters/aws.js";
@@ -35,7 +35,7 @@ afterEach(() => {
 });
 
 describe("--sandbox with no AWS credentials but the sandbox's own", () => {
-  it("cluster create, cluster verify and deploy succeed; deploy's volume is the sandbox's EFS file system", async () => {
+  it("cluster create, cluster verify and deploy succeed; deploy's volume is its access point on the sandbox's EFS file system", async () => {
     const cwd = tempDir();
     const env = cleanEnv({
       CI: "true",
@@ -68,7 +68,14 @@ describe("--sandbox with no AWS credentials but the sandbox's own", () => {
         .list("PersistentVolume")
         .map((pv) => pv.spec?.csi?.volumeHandle as string | undefined);
       expect(fileSystem?.FileSystemId).toMatch(/^fs-0[0-9a-f]{16}$/);
-      expect(handles).toEqual([fileSystem?.FileSystemId]);
+      // The installation's own directory: the namespace's access point, rooted at /clouddrove/clouddrove.
+      const points = await efs.send(
+        new DescribeAccessPointsCommand({ FileSystemId: fileSystem?.FileSystemId }),
+      );
+      expect(points.AccessPoints).toHaveLength(1);
+      const [point] = points.AccessPoints ?? [];
+      expect(point?.RootDirectory?.Path).toBe("/clouddrove/clouddrove");
+      expect(handles).toEqual([`${fileSystem?.FileSystemId}::${point?.AccessPointId}`]);
     } finally {
       await sandbox.stop();
     }

@@ -21,6 +21,21 @@ export const PASSWORD = "correct horse battery staple";
 export const FILE_SYSTEM = "fs-0123456789abcdef0";
 export const NAMESPACE = names.namespaceDefault;
 
+/**
+ * `deploy` as the sandbox tests run it, JSON out: no smoke test, and plain HTTP, since they read the
+ * registry with fetch through the load balancer (TLS has tests of its own).
+ */
+export const SANDBOX_DEPLOY = [
+  "-o",
+  "json",
+  "deploy",
+  "--yes",
+  "--no-smoke-test",
+  "--insecure-http",
+  "--efs-file-system-id",
+  FILE_SYSTEM,
+] as const;
+
 export async function connect(sandbox: Sandbox): Promise<Kube> {
   return connectKube({ kubeconfigText: sandbox.kubeconfig(), env: {} });
 }

@@ -116,6 +116,51 @@ describe("the sandbox runs clouddrove's registry manifests as real registry proc
     sandbox.store.delete("Pod", NAMESPACE, pod.metadata.name, { gracePeriodSeconds: 0 });
   });
 
+  it("keeps a pod unready while its registry refuses the HTTPS readiness probe or answers it with an error status", async () => {
+    // The registry here serves plain HTTP: an HTTPS probe gets no TLS handshake (Go answers the
+    // ClientHello with a plain-HTTP 400 and closes); a probe on a path that does not exist gets 404.
+    // Both fail as the kubelet fails them, against the real process.
+    const cases = [
+      { name: "probe-https-on-http", httpGet: { path: "/", port: 5000, scheme: "HTTPS" } },
+      { name: "probe-error-status", httpGet: { path: "/v2/no/such/repository/tags/list", port: 5000 } },
+    ];
+    for (const { name, httpGet } of cases) {
+      sandbox.store.create({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: NAMESPACE, labels: { test: "probe" } },
+        spec: {
+          containers: [
+            {
+              name: "registry",
+              image: "registry:2.8.2",
+              ports: [{ name: "registry", containerPort: 5000 }],
+              readinessProbe: { httpGet, periodSeconds: 5, failureThreshold: 1 },
+            },
+          ],
+        },
+      });
+    }
+    const unhealthy = (name: string) =>
+      sandbox.store
+        .list("Event", { namespace: NAMESPACE })
+        .filter((e) => e.involvedObject.name === name && e.reason === "Unhealthy");
+    for (const { name } of cases) {
+      await until(`${name}'s registry process`, () => sandbox.runtime?.processes.hasProcess(NAMESPACE, name));
+      await until(`${name}: failed readiness probes against the process`, () =>
+        unhealthy(name).reduce((sum, e) => sum + (e.count ?? 1), 0) >= 3 ? true : undefined,
+      );
+      const current = sandbox.store.get("Pod", NAMESPACE, name);
+      expect(current?.status.containerStatuses[0].state.running).toBeDefined();
+      expect(isReady(current)).toBe(false);
+    }
+    // The same process answers the registry's own probe request (plain GET /) with 200: what failed is
+    // the scheme, and the path.
+    const port = sandbox.runtime?.processes.hostPort(NAMESPACE, "probe-https-on-http", 5000);
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    for (const { name } of cases) sandbox.store.delete("Pod", NAMESPACE, name, { gracePeriodSeconds: 0 });
+  });
+
   it("restarts a container whose liveness probe fails against its process, and stops the old process", async () => {
     const pod = sandbox.store.create({
       apiVersion: "v1",

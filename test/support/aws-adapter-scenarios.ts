@@ -4,7 +4,13 @@
  * a mount target made and listed, then everything deleted twice (the second time finds nothing to delete,
  * which is not an error).
  */
+import { DescribeAccessPointsCommand } from "@aws-sdk/client-efs";
 import { expect } from "vitest";
+import {
+  createAccessPoint,
+  findAccessPoint,
+  waitAccessPointAvailable,
+} from "../../src/adapters/aws/efs-access-points.js";
 import {
   type AwsClients,
   createFileSystem,
@@ -85,4 +91,47 @@ export async function securityGroupAndEfsScenario(clients: AwsClients, scenario:
   await deleteFileSystem(clients.efs, fs.id);
   await deleteFileSystem(clients.efs, fs.id); // FileSystemNotFound: not an error
   expect(await findFileSystem(clients.efs, { ...TAG, creationToken: "clouddrove-test" })).toBeUndefined();
+}
+
+/**
+ * EFS access points, one per installation: none before; made with its root directory, owner and POSIX
+ * user; found again by its namespace tag; made again with the same client token it is the same one (two
+ * deploys racing make one); another namespace gets another.
+ */
+export async function accessPointScenario(
+  clients: AwsClients,
+  options: { clientTokenIdempotent: boolean },
+): Promise<void> {
+  const fs = await createFileSystem(clients.efs, { creationToken: "clouddrove-ap-test", tags: {} });
+  await waitFileSystemAvailable(clients.efs, fs.id, poll);
+  expect(await findAccessPoint(clients.efs, fs.id, "team-a")).toBeUndefined();
+  const wanted = {
+    fileSystemId: fs.id,
+    namespace: "team-a",
+    rootPath: "/clouddrove/team-a",
+    uid: 1000,
+    gid: 1000,
+  };
+  const made = await createAccessPoint(clients.efs, wanted);
+  expect(made).toMatchObject({ fileSystemId: fs.id, rootPath: "/clouddrove/team-a" });
+  expect(made.id).toMatch(/^fsap-/);
+  await waitAccessPointAvailable(clients.efs, made.id, poll);
+  expect((await findAccessPoint(clients.efs, fs.id, "team-a"))?.id).toBe(made.id);
+  // EFS (and the sandbox) refuse a second create with the same client token; moto makes another.
+  if (options.clientTokenIdempotent) expect((await createAccessPoint(clients.efs, wanted)).id).toBe(made.id);
+  const other = await createAccessPoint(clients.efs, {
+    ...wanted,
+    namespace: "team-b",
+    rootPath: "/clouddrove/team-b",
+  });
+  expect(other.id).not.toBe(made.id);
+  expect((await findAccessPoint(clients.efs, fs.id, "team-b"))?.rootPath).toBe("/clouddrove/team-b");
+  const described = await clients.efs.send(new DescribeAccessPointsCommand({ AccessPointId: made.id }));
+  expect(described.AccessPoints?.[0]).toMatchObject({
+    PosixUser: { Uid: 1000, Gid: 1000 },
+    RootDirectory: {
+      Path: "/clouddrove/team-a",
+      CreationInfo: { OwnerUid: 1000, OwnerGid: 1000, Permissions: "750" },
+    },
+  });
 }

@@ -2,11 +2,12 @@
  * A healthy snapshot of the registry on three nodes in three zones, as plain Kubernetes JSON, for tests
  * that break one thing at a time.
  */
-import type { ClusterSnapshot, HealthExpectations, Obj } from "../../src/core/health/snapshot.js";
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { ClusterSnapshot, HealthExpectations } from "../../src/core/health/snapshot.js";
 
 const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
-export function node(name: string, zone: string, overrides: Obj = {}): Obj {
+export function node(name: string, zone: string, overrides: Pick<V1Node, "spec" | "status"> = {}): V1Node {
   return {
     metadata: { name, labels: { "topology.kubernetes.io/zone": zone } },
     spec: { unschedulable: false, ...overrides.spec },
@@ -15,23 +16,43 @@ export function node(name: string, zone: string, overrides: Obj = {}): Obj {
         { type: "Ready", status: "True" },
         { type: "MemoryPressure", status: "False" },
       ],
-      nodeInfo: { kubeletVersion: "v1.33.5-eks-1234" },
+      nodeInfo: {
+        kubeletVersion: "v1.33.5-eks-1234",
+        kubeProxyVersion: "v1.33.5-eks-1234",
+        containerRuntimeVersion: "containerd://1.7.27",
+        architecture: "amd64",
+        operatingSystem: "linux",
+        osImage: "Amazon Linux 2023",
+        kernelVersion: "6.1.0",
+        bootID: `boot-${name}`,
+        machineID: `machine-${name}`,
+        systemUUID: `uuid-${name}`,
+      },
       ...overrides.status,
     },
   };
 }
 
-export function readyPod(name: string, nodeName: string): Obj {
+export function readyPod(name: string, nodeName: string): V1Pod {
   return {
     metadata: { name, namespace: "clouddrove" },
-    spec: { nodeName },
+    spec: { nodeName, containers: [{ name: "registry", image: "registry:2.8.2" }] },
     status: {
       phase: "Running",
       conditions: [
         { type: "PodScheduled", status: "True" },
         { type: "Ready", status: "True" },
       ],
-      containerStatuses: [{ name: "registry", ready: true, restartCount: 0, state: { running: {} } }],
+      containerStatuses: [
+        {
+          name: "registry",
+          image: "registry:2.8.2",
+          imageID: "",
+          ready: true,
+          restartCount: 0,
+          state: { running: {} },
+        },
+      ],
     },
   };
 }

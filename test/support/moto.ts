@@ -18,7 +18,7 @@ export const MOTO_ACCOUNT = "123456789012";
 export interface MotoServer {
   /** e.g. http://127.0.0.1:39393: every service answers here. */
   endpoint: string;
-  /** An environment that points the AWS SDK at it for STS, EC2, EKS, EFS and S3, with test keys. */
+  /** An environment that points the AWS SDK at it for STS, EC2, EKS, EFS, S3 and IAM, with test keys. */
   env: Record<string, string | undefined>;
   /** Everything the server printed (for failure messages). */
   logs(): string;
@@ -59,6 +59,7 @@ export async function startMoto(region = "eu-west-1"): Promise<MotoServer> {
       AWS_ENDPOINT_URL_EKS: endpoint,
       AWS_ENDPOINT_URL_EFS: endpoint,
       AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ENDPOINT_URL_IAM: endpoint,
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_REGION: region,

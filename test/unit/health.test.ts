@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateHealth } from "../../src/core/health/evaluate.js";
 import { healthReportText } from "../../src/core/health/report-text.js";
-import type { Obj } from "../../src/core/health/snapshot.js";
 import { expectations, healthySnapshot } from "../support/health-fixtures.js";
 
 describe("health evaluation", () => {
@@ -47,35 +46,35 @@ describe("health evaluation", () => {
     [
       "a NotReady node",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.nodes[0] as Obj).status.conditions[0].status = "False";
+        s.nodes[0]!.status!.conditions![0]!.status = "False";
       },
       "node node-0 is not Ready",
     ],
     [
       "a cordoned node",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.nodes[1] as Obj).spec.unschedulable = true;
+        s.nodes[1]!.spec!.unschedulable = true;
       },
       "node node-1 is cordoned (unschedulable)",
     ],
     [
       "memory pressure",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.nodes[2] as Obj).status.conditions[1].status = "True";
+        s.nodes[2]!.status!.conditions![1]!.status = "True";
       },
       "node node-2 reports MemoryPressure",
     ],
     [
       "an unbound claim",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.claim as Obj).status.phase = "Pending";
+        s.claim!.status!.phase = "Pending";
       },
       "claim registry-clouddrove-data is Pending, not Bound",
     ],
     [
       "no load balancer address",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.service as Obj).status = {};
+        s.service!.status = {};
       },
       "the load balancer has no address yet",
     ],
@@ -89,7 +88,7 @@ describe("health evaluation", () => {
     [
       "an unhealthy disruption budget",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.disruptionBudget as Obj).status.currentHealthy = 1;
+        s.disruptionBudget!.status!.currentHealthy = 1;
       },
       "the PodDisruptionBudget has 1 healthy of 2 required",
     ],
@@ -112,14 +111,14 @@ describe("health evaluation", () => {
     [
       "a rollout not yet observed",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.deployment as Obj).metadata.generation = 3;
+        s.deployment!.metadata!.generation = 3;
       },
       "the Deployment's latest change has not been observed by its controller yet",
     ],
     [
       "a wrong image",
       (s: ReturnType<typeof healthySnapshot>) => {
-        (s.deployment as Obj).spec.template.spec.containers[0].image = "registry:2.7.1";
+        s.deployment!.spec!.template.spec!.containers[0]!.image = "registry:2.7.1";
       },
       "the Deployment runs registry:2.7.1, expected registry:2.8.2",
     ],
@@ -156,17 +155,20 @@ describe("health evaluation", () => {
 
   it("reports replicas that share a node", () => {
     const snapshot = healthySnapshot();
-    (snapshot.pods[1] as Obj).spec.nodeName = "node-0";
+    snapshot.pods[1]!.spec!.nodeName = "node-0";
     const report = evaluateHealth(snapshot, expectations);
     expect(report.problems.join("\n")).toContain("3 replicas on 2 node(s)");
   });
 
   it("reports a crash-looping replica's reason", () => {
     const snapshot = healthySnapshot();
-    const pod = snapshot.pods[0] as Obj;
-    pod.status.conditions[1].status = "False";
-    pod.status.containerStatuses[0] = {
+    const pod = snapshot.pods[0]!;
+    pod.status!.conditions![1]!.status = "False";
+    pod.status!.containerStatuses![0] = {
       name: "registry",
+      image: "registry:2.8.2",
+      imageID: "",
+      ready: false,
       restartCount: 4,
       state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting failed container" } },
     };

@@ -128,13 +128,14 @@ describe("renderManifests with the defaults (efs)", async () => {
     });
   });
 
-  it("6. probes readiness on TCP 5000 and liveness on GET / over HTTPS (no credentials needed)", () => {
+  it("6. probes readiness and liveness with GET / over HTTPS (no credentials needed)", () => {
     expect(registry.ports).toEqual([{ name: "registry", containerPort: 5000, protocol: "TCP" }]);
     expect(registry.readinessProbe).toMatchObject({
-      tcpSocket: { port: "registry" },
+      httpGet: { path: "/", port: "registry", scheme: "HTTPS" },
       initialDelaySeconds: 15,
       periodSeconds: 30,
     });
+    expect(registry.readinessProbe.tcpSocket).toBeUndefined();
     expect(registry.livenessProbe.httpGet).toEqual({ path: "/", port: "registry", scheme: "HTTPS" });
   });
 

@@ -171,6 +171,39 @@ describe("what the operator is told", () => {
     expect(commands.at(-1)).toContain("curl -fsS http://127.0.0.1:5000/");
   });
 
+  it("checks a registry that serves TLS over HTTPS, trusting the private CA, at the name its certificate carries", () => {
+    const deployment = {
+      spec: {
+        selector: { matchLabels: { app: "registry" } },
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "registry",
+                image: "registry:2.8.2",
+                livenessProbe: { httpGet: { scheme: "HTTPS", port: 5000 } },
+              },
+            ],
+          },
+        },
+      },
+    };
+    const commands = runbook({
+      node: "n1",
+      namespace: "clouddrove",
+      targets: { upgradeCommand: "true" },
+      drain: { force: false, deleteEmptyDirData: false, timeoutSeconds: 600 },
+      deployment,
+      replicas: 3,
+    }).filter((l) => !l.startsWith("#"));
+    expect(commands.slice(-3)).toEqual([
+      "kubectl -n clouddrove get configmap registry-clouddrove-ca -o jsonpath='{.data.ca\\.crt}' > registry-ca.crt",
+      "kubectl -n clouddrove port-forward deployment/registry-clouddrove 5000:5000 &",
+      "curl -fsS --cacert registry-ca.crt --connect-to registry-clouddrove.clouddrove.svc:5000:127.0.0.1:5000 https://registry-clouddrove.clouddrove.svc:5000/ && curl -fsS --cacert registry-ca.crt --connect-to registry-clouddrove.clouddrove.svc:5000:127.0.0.1:5000 -u USER https://registry-clouddrove.clouddrove.svc:5000/v2/   # 200 and 200",
+    ]);
+    expect(commands.join("\n")).not.toContain("http://");
+  });
+
   it("a failure says the node is cordoned and gives the exact resume and rollback commands", () => {
     const { details, hint } = leftStateDetails({
       node: "n1",

@@ -40,11 +40,32 @@ function defaultContainer(container: Json): void {
   setDefault(container, "terminationMessagePolicy", "File");
   setDefault(container, "resources", {});
   for (const port of container.ports ?? []) setDefault(port, "protocol", "TCP");
+  for (const variable of container.env ?? []) defaultFieldRef(variable?.valueFrom?.fieldRef);
   for (const field of ["livenessProbe", "readinessProbe", "startupProbe"]) defaultProbe(container[field]);
+}
+
+/** A fieldRef's apiVersion defaults to v1 (SetDefaults_ObjectFieldSelector), in env and downward API items. */
+function defaultFieldRef(fieldRef: Json): void {
+  if (fieldRef && typeof fieldRef === "object") setDefault(fieldRef, "apiVersion", "v1");
+}
+
+/** The file mode of ConfigMap, Secret, projected and downward API volumes defaults to 0644 (420). */
+function defaultVolume(volume: Json): void {
+  if (!volume || typeof volume !== "object") return;
+  for (const source of ["configMap", "secret", "projected", "downwardAPI"]) {
+    if (volume[source] && typeof volume[source] === "object") setDefault(volume[source], "defaultMode", 420);
+  }
+  for (const item of volume.downwardAPI?.items ?? []) defaultFieldRef(item.fieldRef);
+  for (const projection of volume.projected?.sources ?? [])
+    for (const item of projection?.downwardAPI?.items ?? []) defaultFieldRef(item.fieldRef);
 }
 
 export function defaultPodSpec(spec: Json): void {
   if (!spec || typeof spec !== "object") return;
+  // The deprecated serviceAccount mirrors serviceAccountName in every pod spec the API returns,
+  // templates included (the v1 conversion copies it).
+  if (spec.serviceAccountName) setDefault(spec, "serviceAccount", spec.serviceAccountName);
+  for (const volume of spec.volumes ?? []) defaultVolume(volume);
   setDefault(spec, "restartPolicy", "Always");
   setDefault(spec, "dnsPolicy", "ClusterFirst");
   setDefault(spec, "schedulerName", "default-scheduler");
@@ -149,7 +170,18 @@ function defaultService(service: Json, old: Json, context: DefaultingContext): v
       taken.add(port.nodePort);
     }
   }
-  if (spec.type === "LoadBalancer") setDefault(spec, "allocateLoadBalancerNodePorts", true);
+  if (spec.type === "LoadBalancer") {
+    setDefault(spec, "allocateLoadBalancerNodePorts", true);
+    // A LoadBalancer Service that keeps traffic on the receiving node gets a node port for the load
+    // balancer's health checks (kept across updates, like the other allocated ports).
+    if (spec.externalTrafficPolicy === "Local") {
+      setDefault(spec, "healthCheckNodePort", old?.spec?.healthCheckNodePort);
+      if (spec.healthCheckNodePort === undefined) {
+        const taken = new Set<number>((spec.ports ?? []).map((p: Json) => p.nodePort));
+        spec.healthCheckNodePort = randomNodePort(context, taken);
+      }
+    }
+  }
 }
 
 /** Fills in defaults. `old` is the stored object on update (undefined on create). */
@@ -257,6 +289,8 @@ export function applyDefaults(type: ServedType, object: Json, old: Json, context
       break;
     case "PersistentVolume":
       if (!spec) break;
+      // A PV's storageClassName is a plain string field (omitempty): "" is not stored, unlike a claim's.
+      if (spec.storageClassName === "") delete spec.storageClassName;
       setDefault(spec, "persistentVolumeReclaimPolicy", "Retain");
       setDefault(spec, "volumeMode", "Filesystem");
       if (creating) object.status = { phase: "Pending" };

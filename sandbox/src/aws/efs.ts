@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { AwsContext, RestRequest } from "./context.js";
 import { AwsServiceError, epochSeconds, sendJsonResult } from "./protocol.js";
 import {
+  type AccessPointRecord,
   type FileSystemRecord,
   type MountTargetRecord,
   mountTargetIp,
@@ -60,6 +61,96 @@ function fileSystemOrThrow(ctx: AwsContext, id: string): FileSystemRecord {
   return fs;
 }
 
+function accessPointView(ctx: AwsContext, ap: AccessPointRecord) {
+  const { region } = ctx.cluster();
+  return {
+    ClientToken: ap.ClientToken,
+    Name: ap.Tags.find((t) => t.Key === "Name")?.Value,
+    Tags: ap.Tags,
+    AccessPointId: ap.AccessPointId,
+    AccessPointArn: `arn:aws:elasticfilesystem:${region}:${SANDBOX_ACCOUNT}:access-point/${ap.AccessPointId}`,
+    FileSystemId: ap.FileSystemId,
+    PosixUser: ap.PosixUser,
+    RootDirectory: { Path: ap.RootDirectory, CreationInfo: ap.CreationInfo },
+    OwnerId: SANDBOX_ACCOUNT,
+    LifeCycleState: "available",
+  };
+}
+
+/** Access points: created once per client token, listed by file system or id, deleted by id. */
+function handleAccessPoints(
+  ctx: AwsContext,
+  request: RestRequest,
+  response: ServerResponse,
+  id: string | undefined,
+): void {
+  const { method, url } = request;
+  const query = url.searchParams;
+  ctx.state.accessPoints ??= [];
+  const points = ctx.state.accessPoints;
+  if (method === "GET" && id === undefined) {
+    const fsId = query.get("FileSystemId");
+    const pointId = query.get("AccessPointId");
+    if (!fsId === !pointId) {
+      throw new AwsServiceError("BadRequest", "Exactly one of FileSystemId or AccessPointId is required.");
+    }
+    if (fsId) fileSystemOrThrow(ctx, fsId);
+    const found = points.filter(
+      (p) => (!fsId || p.FileSystemId === fsId) && (!pointId || p.AccessPointId === pointId),
+    );
+    if (pointId && found.length === 0) {
+      throw new AwsServiceError("AccessPointNotFound", `Access point '${pointId}' does not exist.`, 404);
+    }
+    sendJsonResult(response, 200, { AccessPoints: found.map((p) => accessPointView(ctx, p)) });
+    return;
+  }
+  if (method === "POST" && id === undefined) {
+    const body = request.input as {
+      ClientToken?: string;
+      FileSystemId?: string;
+      PosixUser?: AccessPointRecord["PosixUser"];
+      RootDirectory?: { Path?: string; CreationInfo?: AccessPointRecord["CreationInfo"] };
+      Tags?: Array<{ Key: string; Value: string }>;
+    };
+    fileSystemOrThrow(ctx, body.FileSystemId ?? "");
+    const token = body.ClientToken ?? "";
+    const again = points.find((p) => p.ClientToken === token && p.FileSystemId === body.FileSystemId);
+    // The same client token is the same request: EFS refuses it, naming the access point made then.
+    if (again) {
+      throw new AwsServiceError(
+        "AccessPointAlreadyExists",
+        `An access point with client token '${token}' already exists: ${again.AccessPointId}.`,
+        409,
+      );
+    }
+    const path = body.RootDirectory?.Path ?? "/";
+    if (!path.startsWith("/") || path.split("/").includes("..")) {
+      throw new AwsServiceError("BadRequest", `RootDirectory Path '${path}' is not an absolute path.`);
+    }
+    const point: AccessPointRecord = {
+      AccessPointId: nextId(ctx.state, "fsap"),
+      FileSystemId: body.FileSystemId as string,
+      ClientToken: token,
+      RootDirectory: path,
+      PosixUser: body.PosixUser,
+      CreationInfo: body.RootDirectory?.CreationInfo,
+      Tags: body.Tags ?? [],
+    };
+    points.push(point);
+    sendJsonResult(response, 200, { ...accessPointView(ctx, point), LifeCycleState: "creating" });
+    return;
+  }
+  if (method === "DELETE" && id !== undefined) {
+    if (!points.some((p) => p.AccessPointId === id)) {
+      throw new AwsServiceError("AccessPointNotFound", `Access point '${id}' does not exist.`, 404);
+    }
+    ctx.state.accessPoints = points.filter((p) => p.AccessPointId !== id);
+    sendJsonResult(response, 204, undefined);
+    return;
+  }
+  throw new AwsServiceError("BadRequest", `The sandbox's EFS does not serve ${method} ${url.pathname}.`);
+}
+
 export async function handleEfs(
   ctx: AwsContext,
   request: RestRequest,
@@ -68,6 +159,7 @@ export async function handleEfs(
   const { method, url } = request;
   const [collection, id] = url.pathname.slice(PREFIX.length).split("/").map(decodeURIComponent);
   const query = url.searchParams;
+  if (collection === "access-points") return handleAccessPoints(ctx, request, response, id);
   if (collection === "file-systems") {
     if (method === "GET" && id === undefined) {
       const fsId = query.get("FileSystemId");

@@ -10,6 +10,7 @@ import { CLUSTER_INFO, DEFAULTS } from "../controllers/seed.js";
 import { SandboxError } from "../errors.js";
 import type { KubeObject } from "../types.js";
 import type { AwsContext, RestRequest } from "./context.js";
+import { oidcIssuer } from "./iam.js";
 import { AwsServiceError, epochSeconds, sendJsonResult } from "./protocol.js";
 import {
   type ClusterShape,
@@ -367,6 +368,7 @@ export async function handleEks(
         kubernetesNetworkConfig: { serviceIpv4Cidr: "10.100.0.0/16", ipFamily: "ipv4" },
         status: "ACTIVE",
         certificateAuthority: { data: Buffer.from(ctx.apiServer.certificate).toString("base64") },
+        identity: { oidc: { issuer: oidcIssuer(cluster) } },
         platformVersion: "eks.9",
         tags: { "alpha.eksctl.io/cluster-name": cluster.name },
       },

@@ -1,6 +1,6 @@
 /**
- * The sandbox's AWS endpoint: plain HTTP on 127.0.0.1 (a free port), answering the STS, EC2, EKS and
- * EFS calls clouddrove's AWS adapters make (and ACM's, see acm.ts), for the AWS SDK v3 clients pointed here by
+ * The sandbox's AWS endpoint: plain HTTP on 127.0.0.1 (a free port), answering the STS, EC2, EKS, EFS
+ * and IAM calls clouddrove's AWS adapters make (and ACM's, see acm.ts), for the AWS SDK v3 clients pointed here by
  * AWS_ENDPOINT_URL_<SERVICE> (see awsEnvironment). Every request must carry a SigV4 Authorization header
  * that names the sandbox's access key and region; the signature itself is not checked.
  */
@@ -11,10 +11,11 @@ import type { AwsContext } from "./context.js";
 import { handleEc2 } from "./ec2.js";
 import { handleEfs } from "./efs.js";
 import { handleEks } from "./eks.js";
+import { handleIam } from "./iam.js";
 import { AwsServiceError, sendEc2Error, sendJsonError, sendQueryError } from "./protocol.js";
 import { handleSts } from "./sts.js";
 
-type Service = "sts" | "ec2" | "eks" | "elasticfilesystem" | "acm";
+type Service = "sts" | "ec2" | "eks" | "elasticfilesystem" | "iam" | "acm";
 
 export interface AwsEndpoint {
   url: string;
@@ -36,11 +37,13 @@ function serviceOf(method: string, url: URL, form: URLSearchParams | undefined, 
   if (url.pathname.startsWith("/2015-02-01/")) return "elasticfilesystem";
   if (method === "POST" && form?.get("Version") === "2011-06-15") return "sts";
   if (method === "POST" && form?.get("Version") === "2016-11-15") return "ec2";
+  if (method === "POST" && form?.get("Version") === "2010-05-08") return "iam";
   return "eks";
 }
 
 const AUTH_ERRORS: Record<Service, { missing: string; invalid: string; status: number }> = {
   sts: { missing: "MissingAuthenticationToken", invalid: "InvalidClientTokenId", status: 403 },
+  iam: { missing: "MissingAuthenticationToken", invalid: "InvalidClientTokenId", status: 403 },
   ec2: { missing: "AuthFailure", invalid: "AuthFailure", status: 401 },
   eks: {
     missing: "MissingAuthenticationTokenException",
@@ -91,7 +94,7 @@ function checkAuthorization(ctx: AwsContext, service: Service, header: string | 
 }
 
 function sendError(service: Service, response: ServerResponse, error: AwsServiceError): void {
-  if (service === "sts") sendQueryError(response, error);
+  if (service === "sts" || service === "iam") sendQueryError(response, error);
   else if (service === "ec2") sendEc2Error(response, error);
   else sendJsonError(response, error);
 }
@@ -112,6 +115,7 @@ async function handle(ctx: AwsContext, request: IncomingMessage, response: Serve
     if (service === "ec2") return handleEc2(ctx, form as URLSearchParams, response);
     if (service === "acm")
       return handleAcm(ctx, target, body ? (JSON.parse(body) as Record<string, unknown>) : {}, response);
+    if (service === "iam") return handleIam(ctx, form as URLSearchParams, response);
     const rest = { method, url, input: body ? (JSON.parse(body) as Record<string, unknown>) : {} };
     if (service === "elasticfilesystem") return await handleEfs(ctx, rest, response);
     return await handleEks(ctx, rest, response);

@@ -26,6 +26,17 @@ export interface FileSystemRecord {
   Tags: AwsTag[];
 }
 
+/** An EFS access point: a directory of the file system (made on first mount) and the POSIX user of mounts. */
+export interface AccessPointRecord {
+  AccessPointId: string;
+  FileSystemId: string;
+  ClientToken: string;
+  RootDirectory: string;
+  PosixUser?: { Uid: number; Gid: number };
+  CreationInfo?: { OwnerUid: number; OwnerGid: number; Permissions: string };
+  Tags: AwsTag[];
+}
+
 export interface MountTargetRecord {
   MountTargetId: string;
   FileSystemId: string;
@@ -60,6 +71,19 @@ export interface NodegroupUpdateRecord {
   errors: Array<{ errorCode: string; errorMessage: string; resourceIds: string[] }>;
 }
 
+/** An IAM role (iam.ts), with its inline policies. */
+export interface RoleRecord {
+  RoleName: string;
+  RoleId: string;
+  Arn: string;
+  Description?: string;
+  CreateDate: number;
+  AssumeRolePolicyDocument: string;
+  Tags: Array<{ Key: string; Value: string }>;
+  /** Inline policies by name: the JSON documents as sent. */
+  policies: Record<string, string>;
+}
+
 /** The part of the AWS account saved with the sandbox's state (persist.ts). */
 export interface AwsAccountState {
   accessKeyId: string;
@@ -67,10 +91,14 @@ export interface AwsAccountState {
   counter: number;
   fileSystems: FileSystemRecord[];
   mountTargets: MountTargetRecord[];
+  /** Absent in states saved before the sandbox knew access points. */
+  accessPoints?: AccessPointRecord[];
   securityGroups: SecurityGroupRecord[];
   updates: NodegroupUpdateRecord[];
   /** Add-on versions changed by UpdateAddon (the rest are at their installed version). */
   addonVersions?: Record<string, string>;
+  /** IAM roles made through the endpoint (absent in a state saved before IAM was served). */
+  roles?: RoleRecord[];
   /** ACM certificates the sandbox issued (RequestCertificate); its load balancers serve them. */
   acmCertificates?: AcmCertificateRecord[];
 }

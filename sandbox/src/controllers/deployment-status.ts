@@ -64,6 +64,9 @@ export function calculateStatus(
     availableReplicas: available,
     unavailableReplicas: Math.max(0, sumSpec(all) - available),
   });
+  // Summed from the ReplicaSets when they count terminating pods (1.35+), where 0 is shown too.
+  const counted = all.filter((rs) => rs.status?.terminatingReplicas !== undefined);
+  if (counted.length > 0) status.terminatingReplicas = sumStatus(counted, "terminatingReplicas");
   for (const field of [
     "replicas",
     "updatedReplicas",

@@ -79,7 +79,12 @@ export function startEndpointsController(ctx: ControllerContext, runtime?: Sandb
             .list("Pod", { namespace })
             .filter((pod) => selectorMatches({ matchLabels: selector }, pod.metadata.labels))
         : [];
-    if (!proxies.has(key) && !pods.some((pod) => runtime.processes.runsForReal(pod))) return false;
+    // A Service that selects no pod yet gets the proxy too when registries run for real here: a real NLB
+    // has its name before it has targets, and clouddrove's first deploy starts the pods only once the
+    // address is known (the certificate names it). One that selects only simulated pods gets an ELB name.
+    const awaitingPods = runtime.available && Object.keys(selector ?? {}).length > 0 && pods.length === 0;
+    if (!proxies.has(key) && !awaitingPods && !pods.some((pod) => runtime.processes.runsForReal(pod)))
+      return false;
     const serving = pods.filter((pod) => isPodReady(pod) && !pod.metadata.deletionTimestamp);
     const backends = new Map<number, Backend[]>();
     for (const port of (service.spec?.ports ?? []) as ServicePort[]) {

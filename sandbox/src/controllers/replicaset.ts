@@ -25,6 +25,7 @@ import {
   splitKey,
   WorkQueue,
 } from "./runtime.js";
+import { clusterInfo, kubernetesMinor } from "./seed.js";
 
 const SOURCE = "replicaset-controller";
 
@@ -80,10 +81,18 @@ export function startReplicaSetController(ctx: ControllerContext): void {
         ctx.events.normal(rs, "SuccessfulDelete", `Deleted pod: ${pod.metadata.name}`, SOURCE);
       }
     }
-    updateStatus(rs, owned().filter(isPodActive));
+    updateStatus(rs, owned());
   }
 
-  function updateStatus(rs: KubeObject, active: KubeObject[]): void {
+  // Kubernetes 1.35 counts a ReplicaSet's terminating pods in its status (and the Deployment's), 0
+  // included (DeploymentReplicaSetTerminatingReplicas, beta and on by default from 1.35).
+  const countsTerminating = kubernetesMinor(clusterInfo(store).kubernetesVersion) >= 35;
+
+  function updateStatus(rs: KubeObject, pods: KubeObject[]): void {
+    const active = pods.filter(isPodActive);
+    const terminating = pods.filter(
+      (pod) => pod.metadata.deletionTimestamp && !["Succeeded", "Failed"].includes(pod.status?.phase),
+    ).length;
     const now = clock.now();
     const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
     const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
@@ -104,6 +113,7 @@ export function startReplicaSetController(ctx: ControllerContext): void {
         readyReplicas: active.filter(isPodReady).length,
         availableReplicas: active.filter((pod) => isPodAvailable(pod, minReadySeconds, now)).length,
         observedGeneration: rs.metadata.generation ?? 1,
+        ...(countsTerminating ? { terminatingReplicas: terminating } : {}),
       };
     });
   }

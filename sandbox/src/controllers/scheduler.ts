@@ -17,6 +17,7 @@ import {
   setCondition,
   WorkQueue,
 } from "./runtime.js";
+import { clusterInfo, kubernetesMinor } from "./seed.js";
 
 const RETRY_UNSCHEDULABLE_MS = 5 * 60 * 1000;
 const PASS = "pass";
@@ -53,6 +54,7 @@ export function startScheduler(ctx: ControllerContext): void {
     const snapshot = new ClusterSnapshot({
       nodes: store.list("Node"),
       pods,
+      kubernetesMinor: kubernetesMinor(clusterInfo(store).kubernetesVersion),
       volumes: {
         claim: (namespace, name) => claims.get(`${namespace}/${name}`),
         volume: (name) => store.get("PersistentVolume", undefined, name),

@@ -310,6 +310,11 @@ export function seedCluster(store: ObjectStore, clock: SandboxClock, options: Se
 }
 
 /** What seedCluster recorded (cluster name, region, zones, control plane version), or the defaults. */
+/** The minor of a version such as "1.35" or "v1.35.4" (0 when it is not one). */
+export function kubernetesMinor(version: string): number {
+  return Number(/^v?1\.(\d+)/.exec(version)?.[1] ?? 0);
+}
+
 export function clusterInfo(store: ObjectStore): {
   name: string;
   region: string;

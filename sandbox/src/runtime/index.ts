@@ -2,7 +2,8 @@
  * The sandbox's real runtime: registry pods run the real registry binary (registry:2.x Debian's
  * docker-registry, Distribution 2.8.2; registry:3.x Distribution v3.0.0 built by scripts/components.sh,
  * see registry-binaries.ts) with their volumes, env and config; the backup and restore Jobs' containers run
- * their real scripts with the host's sh, rclone and tar against the sandbox's S3 (script-launch.ts); LoadBalancer Services in front of them get a
+ * their real scripts with the host's sh, rclone and tar against the sandbox's S3, and the node-trust
+ * DaemonSet's install-ca.sh writes each node's containerd certs.d (script-launch.ts); LoadBalancer Services in front of them get a
  * TCP proxy on 127.0.0.1; pods/portforward reaches their processes; pods/log serves what they wrote.
  * Everything else in the sandbox stays simulated. The simulated controllers call in through small hooks:
  * the kubelet (processes), the service controller (loadBalancers), the API server (portForward, podLog).
@@ -69,7 +70,8 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
   const removeOnExit = () => rmSync(dataDir, { recursive: true, force: true });
   if (temporary) process.once("exit", removeOnExit);
   const binary = options.binary ?? findExecutable(REGISTRY_BINARY);
-  const shell = SCRIPT_TOOLS.every((tool) => findExecutable(tool)) ? findExecutable("sh") : undefined;
+  const shell = findExecutable("sh");
+  const scriptTools = new Set(SCRIPT_TOOLS.filter((tool) => findExecutable(tool) !== undefined));
   const processes = new PodProcesses({
     store: options.store,
     clock: options.clock,
@@ -77,6 +79,7 @@ export async function startSandboxRuntime(options: SandboxRuntimeOptions): Promi
     binary,
     v3Binary: options.v3Binary ?? distributionBinaryPath(),
     shell,
+    scriptTools,
     s3: options.s3,
   });
   await processes.pruneOrphans();

@@ -45,9 +45,25 @@ export function podVolumeDirectory(dataDir: string, podUid: string, volumeName: 
 }
 
 /**
+ * The root directory of each access point the sandbox's EFS made, per data directory (one per running
+ * sandbox): the AWS side knows access points, the runtime mounts volumes, and this is where they meet.
+ */
+const accessPointRoots = new Map<string, (accessPointId: string) => string | undefined>();
+
+/** Tells the runtime of `dataDir` where access points are rooted; the returned function forgets it. */
+export function useAccessPointRoots(
+  dataDir: string,
+  rootOf: (accessPointId: string) => string | undefined,
+): () => void {
+  accessPointRoots.set(dataDir, rootOf);
+  return () => accessPointRoots.delete(dataDir);
+}
+
+/**
  * The host directory of a PersistentVolume. EFS volume handles come as `fs-id`, `fs-id:/path` or
- * `fs-id::fsap-id` / `fs-id:/path:fsap-id` (aws-efs-csi-driver); an access point gets a directory of its
- * own below the file system, standing in for its root directory.
+ * `fs-id::fsap-id` / `fs-id:/path:fsap-id` (aws-efs-csi-driver). An access point the sandbox's EFS made
+ * mounts its root directory, as on AWS (two installations on their own access points see different
+ * data, and the file system's root sees both); one it does not know gets a directory of its own.
  */
 export function persistentVolumeDirectory(dataDir: string, pv: KubeObject): string {
   const spec = pv.spec ?? {};
@@ -55,7 +71,7 @@ export function persistentVolumeDirectory(dataDir: string, pv: KubeObject): stri
   if (csi?.driver === "efs.csi.aws.com" && typeof csi.volumeHandle === "string") {
     const [fileSystem = "", path = "", accessPoint = ""] = csi.volumeHandle.split(":");
     let dir = joinInside(join(dataDir, "efs"), fileSystem);
-    if (accessPoint) dir = joinInside(dir, accessPoint);
+    if (accessPoint) dir = joinInside(dir, accessPointRoots.get(dataDir)?.(accessPoint) ?? accessPoint);
     return path ? joinInside(dir, path) : dir;
   }
   if (spec.nfs?.server) {

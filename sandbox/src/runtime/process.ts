@@ -1,9 +1,41 @@
 /**
  * One real container process: spawned with exactly the environment it is given, its output kept as the
  * last lines of a log (what `pods/log` serves), stopped the way the kubelet stops a container — SIGTERM,
- * then SIGKILL when the grace period is over.
+ * then SIGKILL when the grace period is over. For a shell script's container the signals go to the whole
+ * process tree, as a container's PID namespace ends with its PID 1: a child the script left running
+ * (`sleep 300 &`) would otherwise outlive it and hold its output open. (Not a process group of its own:
+ * the tree stays in the sandbox's group, which `down` kills as a whole should the sandbox hang.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Every process below `pid` (children first found, then theirs), from /proc; none where /proc is absent. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = children.get(queue.shift() as number) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
 
 const MAX_LOG_LINES = 2_000;
 
@@ -69,6 +101,7 @@ export class ManagedProcess {
     env: Record<string, string>,
     cwd: string,
     readonly logs: LogBuffer = new LogBuffer(),
+    private readonly options: { wholeTree?: boolean } = {},
   ) {
     let settle!: (status: ExitStatus) => void;
     this.exited = new Promise((resolve) => {
@@ -82,7 +115,11 @@ export class ManagedProcess {
       settle(status);
     };
     try {
-      this.child = spawn(binary, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+      this.child = spawn(binary, args, {
+        env,
+        cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
     } catch (error) {
       this.logs.write(`failed to start ${binary}: ${(error as Error).message}\n`);
       finish({ exitCode: 128 });
@@ -114,7 +151,7 @@ export class ManagedProcess {
   /** SIGTERM now; SIGKILL when `kill()` is called later or after `graceMs` of real time, if given. */
   terminate(graceMs?: number): void {
     if (!this.running) return;
-    this.child?.kill("SIGTERM");
+    this.signal("SIGTERM");
     if (graceMs !== undefined && this.killTimer === undefined) {
       this.killTimer = setTimeout(() => this.kill(), Math.max(0, graceMs));
       this.killTimer.unref();
@@ -122,6 +159,20 @@ export class ManagedProcess {
   }
 
   kill(): void {
-    if (this.running) this.child?.kill("SIGKILL");
+    if (this.running) this.signal("SIGKILL");
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (this.options.wholeTree && pid !== undefined) {
+      for (const below of descendants(pid)) {
+        try {
+          globalThis.process.kill(below, signal);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    this.child?.kill(signal);
   }
 }

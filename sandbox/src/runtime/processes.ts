@@ -8,7 +8,7 @@
  * are answered by the real process; everything else about the pod stays simulated.
  */
 import { accessSync, constants as fsConstants } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, symlink } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import type { SandboxS3 } from "../s3.js";
 import type { KubeObject, ObjectStore, SandboxClock } from "../types.js";
@@ -20,15 +20,15 @@ import { isRealProbe, type ProbeKind, Prober, STARTUP_REAL_MS, tcpProbe } from "
 import { LogBuffer, ManagedProcess } from "./process.js";
 import { isExecutable, missingV3BinaryMessage } from "./registry-binaries.js";
 import { planLaunch, serveArguments } from "./registry-launch.js";
-import { planScriptLaunch, scriptArguments } from "./script-launch.js";
+import { planScriptLaunch, scriptArguments, scriptTools } from "./script-launch.js";
 import { materializeMounts } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: pod specs and statuses are plain JSON
 type Json = any;
 
 export const REGISTRY_BINARY = "docker-registry";
-/** What a script container needs on the host: its shell, and the tool the backup scripts are built on. */
-export const SCRIPT_TOOLS = ["sh", "rclone"] as const;
+/** Host tools script containers may need besides the shell: rclone, which the backup scripts are built on. */
+export const SCRIPT_TOOLS = ["rclone"] as const;
 
 /** How a container runs for real: the registry serving (of a major version), or a shell script. */
 export type RealKind = { kind: "registry"; major: RegistryMajor } | { kind: "script" };
@@ -115,8 +115,10 @@ export interface PodProcessesOptions {
    * looked at on each start, so a binary built while the sandbox runs is used by the next container.
    */
   v3Binary: string;
-  /** The host's shell for script containers; undefined when sh or rclone is missing (they stay simulated). */
+  /** The host's shell for script containers; undefined when sh is missing (they stay simulated). */
   shell?: string | undefined;
+  /** Which of SCRIPT_TOOLS this machine has: a script container needing a missing one stays simulated. */
+  scriptTools?: ReadonlySet<string>;
   /** The sandbox's S3, injected into script containers (see script-launch.ts). */
   s3?: SandboxS3;
 }
@@ -153,7 +155,11 @@ export class PodProcesses {
       const major = realContainer(container);
       if (major !== undefined) return { kind: "registry", major };
     }
-    if (this.options.shell !== undefined && scriptArguments(container) !== undefined)
+    if (
+      this.options.shell !== undefined &&
+      scriptArguments(container) !== undefined &&
+      scriptTools(container).every((tool) => this.options.scriptTools?.has(tool))
+    )
       return { kind: "script" };
     return undefined;
   }
@@ -509,12 +515,15 @@ export class PodProcesses {
       run.ports = plan.ports;
       if (binary) command = { binary, args: plan.args, env: plan.env };
     } else {
+      const binDirectory = await this.imageBinaries(entry, spec, run, event, fieldPath);
+      if (binDirectory === null) return;
       const plan = planScriptLaunch({
         container: spec,
         mounts,
         env: env.env,
         podName: pod.metadata.name,
         s3: this.options.s3,
+        binDirectory,
       });
       for (const note of plan.notes) event("Normal", "SandboxS3", note, fieldPath);
       await mkdir(plan.env.TMPDIR ?? mounts.rootfs, { recursive: true });
@@ -530,6 +539,7 @@ export class PodProcesses {
       command.env,
       podDirectory(dataDir, entry.uid),
       run.logs,
+      { wholeTree: kind.kind === "script" },
     );
     run.process = process;
     run.state = "running";
@@ -542,6 +552,39 @@ export class PodProcesses {
     const status = await process.exited;
     run.cancelKill?.();
     this.exited(entry, run, status.exitCode);
+  }
+
+  /**
+   * For a script in a registry image: a directory with `registry` linked to the binary that runs the
+   * image's major version (what /bin/registry is in the image). Undefined for other images; null when
+   * the binary is missing, after failing the container as a registry container fails without it.
+   */
+  private async imageBinaries(
+    entry: PodEntry,
+    spec: Json,
+    run: ContainerRun,
+    event: EventFn,
+    fieldPath: string,
+  ): Promise<string | undefined | null> {
+    const major = registryMajor(spec.image);
+    if (major === undefined) return undefined;
+    const binary = major === 3 ? this.options.v3Binary : this.options.binary;
+    if (binary === undefined || !isExecutable(binary)) {
+      const message =
+        major === 3
+          ? missingV3BinaryMessage(spec.image, this.options.v3Binary)
+          : `${spec.image} runs ${REGISTRY_BINARY}, which is not installed on this machine`;
+      run.logs.write(`sandbox: ${message}\n`);
+      event("Warning", "Failed", `Error: ${message}`, fieldPath);
+      this.exited(entry, run, 127);
+      return null;
+    }
+    const directory = join(podDirectory(this.options.dataDir, entry.uid), "bin", spec.name);
+    await mkdir(directory, { recursive: true });
+    await symlink(binary, join(directory, "registry")).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    return directory;
   }
 
   /** The run is over; unless the kubelet stopped it, the simulation hears of the exit. */

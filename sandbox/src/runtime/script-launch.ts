@@ -1,8 +1,12 @@
 /**
  * How a script container runs for real: the backup and restore Jobs' `rclone/rclone` containers, whose
- * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`). The host's tools stand in
- * for the image's (sh, rclone, tar, find, sha256sum, ... on PATH), so the container runs as a host
- * process of that shell with:
+ * command is the image's shell with a script (`/bin/sh /scripts/archive.sh`), the node-trust
+ * DaemonSet's Alpine container (`/bin/sh /trust/install-ca.sh`, writing the node's containerd certs.d
+ * through its hostPath volume: the directory the sandbox's kubelet pulls with), and the garbage-collection
+ * Job's registry-image container (`/bin/sh -c SCRIPT`, which calls `registry garbage-collect`). The host's
+ * tools stand in for the image's (sh, rclone, tar, find, sha256sum, stat, ... on PATH; for a registry
+ * image, `registry` is the binary that runs its major version, put first on PATH), so the container runs
+ * as a host process of that shell with:
  *
  * - its arguments and env values that are container paths inside a volume mount (the script from its
  *   ConfigMap, DATA_DIR on the claim) or under /tmp (the container's own scratch space) translated to
@@ -19,7 +23,7 @@
  *   too, and an event says so: nothing in the sandbox connects beyond 127.0.0.1.
  */
 import type { SandboxS3 } from "../s3.js";
-import { splitImage } from "./image.js";
+import { registryMajor, splitImage } from "./image.js";
 import { hostPathOf, type MountTable, mountFor } from "./volumes.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: container specs are plain JSON
@@ -28,20 +32,40 @@ type Json = any;
 /** The shells a script container may name as its command (the image's /bin/sh is busybox ash). */
 const SHELLS = new Set(["sh", "ash", "dash", "bash"]);
 
-/** The images whose shell scripts run for real: rclone's (Alpine with busybox, plus rclone). */
-function isScriptImage(image: string | undefined): boolean {
-  if (!image) return false;
+/** The images whose shell scripts run for real, and the host tools each needs besides the shell. */
+type ScriptImage = "rclone" | "alpine" | "registry";
+
+function scriptImage(image: string | undefined): ScriptImage | undefined {
+  if (!image) return undefined;
   const { repository } = splitImage(image);
-  return repository === "rclone/rclone" || repository.endsWith("/rclone/rclone");
+  const named = (name: string) => repository === name || repository.endsWith(`/${name}`);
+  // rclone's image (Alpine with busybox, plus rclone): the backup and restore Jobs.
+  if (named("rclone/rclone")) return "rclone";
+  // Alpine itself: the node-trust DaemonSet's install-ca.sh (busybox sh, cat, cmp, mkdir, mv).
+  if (named("alpine") || named("library/alpine")) return "alpine";
+  // The registry's image of a major version the sandbox runs (Alpine with busybox, plus /bin/registry):
+  // the garbage-collection Job.
+  if (registryMajor(image) !== undefined) return "registry";
+  return undefined;
+}
+
+/** Host tools a script container of this image needs (the shell comes on top). */
+export function scriptTools(container: Json): string[] {
+  return scriptImage(container?.image) === "rclone" ? ["rclone"] : [];
 }
 
 /** The container's argv after the shell when it is a script container the sandbox runs, else undefined. */
 export function scriptArguments(container: Json): string[] | undefined {
-  if (!isScriptImage(container?.image)) return undefined;
+  const image = scriptImage(container?.image);
+  if (image === undefined) return undefined;
   const command: string[] = container.command ?? [];
   const shell = command[0]?.split("/").pop();
   if (shell === undefined || !SHELLS.has(shell)) return undefined;
-  return [...command.slice(1), ...(container.args ?? [])].map(String);
+  const args = [...command.slice(1), ...(container.args ?? [])].map(String);
+  // Of Alpine, only a script file a volume provides (`sh /trust/install-ca.sh`) runs for real: a bare
+  // `sh -c ...` could be anything, not meant to run on this machine.
+  if (image === "alpine" && (args[0] === undefined || args[0].startsWith("-"))) return undefined;
+  return args;
 }
 
 /** The rclone remote clouddrove's backup scripts use (RCLONE_CONFIG_BACKUP_*). */
@@ -64,6 +88,8 @@ export interface ScriptLaunchInput {
   podName: string;
   /** The sandbox's S3 (undefined: none is injected). */
   s3: Pick<SandboxS3, "endpoint" | "region" | "accessKeyId" | "secretAccessKey"> | undefined;
+  /** A directory put first on PATH (where the image's own binaries stand, e.g. `registry`). */
+  binDirectory?: string;
 }
 
 export interface ScriptLaunchPlan {
@@ -86,7 +112,8 @@ export function planScriptLaunch(input: ScriptLaunchInput): ScriptLaunchPlan {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.env)) env[name] = translate(mounts, value);
   const notes: string[] = [];
-  if (s3) {
+  // The sandbox's S3 is for the backup image; the node-trust script talks to nothing.
+  if (s3 && scriptImage(input.container?.image) === "rclone") {
     const defaults: Record<string, string> = {
       AWS_REGION: s3.region,
       AWS_DEFAULT_REGION: s3.region,
@@ -104,10 +131,11 @@ export function planScriptLaunch(input: ScriptLaunchInput): ScriptLaunchPlan {
       env[`${RCLONE_REMOTE}_FORCE_PATH_STYLE`] = "true";
     }
   }
+  const hostPath = process.env.PATH ?? "/usr/bin:/bin";
   return {
     args,
     env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      PATH: input.binDirectory ? `${input.binDirectory}:${hostPath}` : hostPath,
       HOSTNAME: input.podName,
       TMPDIR: hostPathOf(mounts, "/tmp").hostPath,
       ...env,

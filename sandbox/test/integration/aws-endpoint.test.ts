@@ -1,7 +1,7 @@
 /**
  * The sandbox's AWS endpoint, through the real AWS SDK v3 clients configured as clouddrove is (endpoint
  * and static credentials from awsEnvironment): answers derived from the cluster, state that survives a
- * restart, the node group update carried out on the nodes, and requests without the sandbox's key refused.
+ * restart (IAM roles too), the node group update carried out on the nodes, and requests without the sandbox's key refused.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +34,15 @@ import {
   ListNodegroupsCommand,
   UpdateNodegroupVersionCommand,
 } from "@aws-sdk/client-eks";
+import {
+  CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterEach, describe, expect, it } from "vitest";
 import { awsEnvironment, type Sandbox, startSandbox } from "../../src/index.js";
@@ -62,6 +71,7 @@ function clients(sandbox: Sandbox, credentials = sandbox.aws) {
     ec2: new EC2Client(config(env.AWS_ENDPOINT_URL_EC2)),
     eks: new EKSClient(config(env.AWS_ENDPOINT_URL_EKS)),
     efs: new EFSClient(config(env.AWS_ENDPOINT_URL_EFS)),
+    iam: new IAMClient(config(env.AWS_ENDPOINT_URL_IAM)),
   };
 }
 
@@ -307,5 +317,68 @@ describe("the sandbox's AWS endpoint", () => {
     const unsigned = await fetch(`${sandbox.aws.endpoint}/clusters/clouddrove`);
     expect(unsigned.status).toBe(403);
     expect(unsigned.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+  });
+
+  it("IAM: the cluster's OIDC provider (its issuer from DescribeCluster), a role and its inline policy, kept across a restart", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "clouddrove-sandbox-iam-"));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    const first = await startSandbox({ runtime: false, speed: 500, stateDir });
+    const { eks, iam } = clients(first);
+    const { cluster } = await eks.send(new DescribeClusterCommand({ name: "clouddrove" }));
+    const issuer = cluster?.identity?.oidc?.issuer as string;
+    expect(issuer).toMatch(/^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
+    const provider = `arn:aws:iam::000000000000:oidc-provider/${issuer.replace("https://", "")}`;
+    const found = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: provider }));
+    expect(found.ClientIDList).toEqual(["sts.amazonaws.com"]);
+    await expect(
+      iam.send(
+        new GetOpenIDConnectProviderCommand({
+          OpenIDConnectProviderArn:
+            "arn:aws:iam::000000000000:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER",
+        }),
+      ),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/^NoSuchEntity/) });
+
+    const trust = (sub: string) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { sub } } },
+        ],
+      });
+    const made = await iam.send(
+      new CreateRoleCommand({
+        RoleName: "backup",
+        AssumeRolePolicyDocument: trust("a"),
+        Tags: [{ Key: "k", Value: "v" }],
+      }),
+    );
+    expect(made.Role?.Arn).toBe("arn:aws:iam::000000000000:role/backup");
+    await expect(
+      iam.send(new CreateRoleCommand({ RoleName: "backup", AssumeRolePolicyDocument: trust("a") })),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/^EntityAlreadyExists/) });
+    await expect(
+      iam.send(new CreateRoleCommand({ RoleName: "broken", AssumeRolePolicyDocument: "not json" })),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/^MalformedPolicyDocument/) });
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "backup", PolicyDocument: trust("b") }));
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+    });
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: "backup", PolicyName: "bucket", PolicyDocument: policy }),
+    );
+    await first.stop();
+
+    const again = clients(await sandboxWith({ stateDir }));
+    const role = await again.iam.send(new GetRoleCommand({ RoleName: "backup" }));
+    expect(decodeURIComponent(role.Role?.AssumeRolePolicyDocument as string)).toBe(trust("b"));
+    const inline = await again.iam.send(
+      new GetRolePolicyCommand({ RoleName: "backup", PolicyName: "bucket" }),
+    );
+    expect(decodeURIComponent(inline.PolicyDocument as string)).toBe(policy);
+    await expect(again.iam.send(new GetRoleCommand({ RoleName: "nobody" }))).rejects.toMatchObject({
+      name: expect.stringMatching(/^NoSuchEntity/),
+    });
   });
 });

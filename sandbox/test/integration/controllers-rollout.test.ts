@@ -147,6 +147,33 @@ describe("rolling update on exactly three nodes with required anti-affinity", ()
   });
 });
 
+describe("status fields by version", () => {
+  // A real kube-controller-manager v1.35.4 writes terminatingReplicas (0 included) on both; 1.33 has none.
+  it("from 1.35 ReplicaSets and Deployments count their terminating pods, 0 included", async () => {
+    const c = startCluster({ kubernetesVersion: "1.35" });
+    c.store.create(registry({ type: "Recreate" }));
+    await c.until(() => rolledOut(c));
+    expect(deployment(c).status.terminatingReplicas).toBe(0);
+    expect(replicaSets(c).map((rs) => rs.status.terminatingReplicas)).toEqual([0]);
+    setImage(c, "registry:2.8.3");
+    let seen = 0;
+    await c.until(() => {
+      seen = Math.max(seen, deployment(c).status.terminatingReplicas ?? 0);
+      return rolledOut(c) && pods(c).every((p) => p.spec.containers[0].image === "registry:2.8.3");
+    }, 600_000);
+    expect(seen).toBeGreaterThan(0);
+    expect(deployment(c).status.terminatingReplicas).toBe(0);
+  });
+
+  it("before 1.35 neither has the field", async () => {
+    const c = startCluster();
+    c.store.create(registry());
+    await c.until(() => rolledOut(c));
+    expect(deployment(c).status.terminatingReplicas).toBeUndefined();
+    expect(replicaSets(c)[0]?.status.terminatingReplicas).toBeUndefined();
+  });
+});
+
 describe("other strategies and settings", () => {
   it("Recreate stops every old pod before the first new one exists", async () => {
     const c = startCluster();

@@ -1,22 +1,30 @@
 /**
  * The sandbox's own S3, through the AWS SDK as any client reaches it (s3Environment): on 127.0.0.1,
- * buckets that exist on first use, objects (multipart too), ListObjectsV2, HEAD, DELETE, the lifecycle
- * API s3rver lacks, keys that are checked, and data kept in the state directory across a restart.
+ * buckets that exist on first use, objects (multipart too), ListObjectsV2, HEAD, DELETE, the bucket
+ * configurations s3rver lacks (lifecycle, encryption, public access block, policy), CreateBucket again, keys that are checked, and data kept in the state directory across a restart.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CompleteMultipartUploadCommand,
+  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
+  DeleteBucketPolicyCommand,
   DeleteObjectCommand,
+  GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
   GetObjectCommand,
+  GetPublicAccessBlockCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -121,6 +129,80 @@ describe("the sandbox's S3", () => {
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
     await expect(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).rejects.toMatchObject({
       name: "NoSuchLifecycleConfiguration",
+    });
+  });
+
+  it("keeps the bucket's encryption, public access block and policy; creating it again is BucketAlreadyOwnedByYou", async () => {
+    dir = mkdtempSync(join(tmpdir(), "clouddrove-sandbox-s3-config-"));
+    sandbox = await startSandbox({ controllers: false, stateDir: dir });
+    const s3 = client(sandbox);
+    const Bucket = "configured-bucket";
+    await s3.send(
+      new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+    );
+    await expect(
+      s3.send(
+        new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }),
+      ),
+    ).rejects.toMatchObject({ name: "BucketAlreadyOwnedByYou" });
+    await expect(s3.send(new GetBucketEncryptionCommand({ Bucket }))).rejects.toMatchObject({
+      name: "ServerSideEncryptionConfigurationNotFoundError",
+    });
+    await expect(s3.send(new GetPublicAccessBlockCommand({ Bucket }))).rejects.toMatchObject({
+      name: "NoSuchPublicAccessBlockConfiguration",
+    });
+    await expect(s3.send(new GetBucketPolicyCommand({ Bucket }))).rejects.toMatchObject({
+      name: "NoSuchBucketPolicy",
+    });
+
+    const block = {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: false,
+    };
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: block }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: {
+                SSEAlgorithm: "aws:kms",
+                KMSMasterKeyID: "alias/backups",
+              },
+            },
+          ],
+        },
+      }),
+    );
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "deny", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*" }],
+    });
+    await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: policy }));
+    await expect(s3.send(new PutBucketPolicyCommand({ Bucket, Policy: "{}" }))).rejects.toMatchObject({
+      name: "MalformedPolicy",
+    });
+    await sandbox.stop();
+
+    sandbox = await startSandbox({ controllers: false, stateDir: dir });
+    const again = client(sandbox);
+    expect(
+      (await again.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration,
+    ).toEqual(block);
+    const encryption = await again.send(new GetBucketEncryptionCommand({ Bucket }));
+    expect(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: "aws:kms",
+      KMSMasterKeyID: "alias/backups",
+    });
+    expect((await again.send(new GetBucketPolicyCommand({ Bucket }))).Policy).toBe(policy);
+    await again.send(new DeleteBucketPolicyCommand({ Bucket }));
+    await expect(again.send(new GetBucketPolicyCommand({ Bucket }))).rejects.toMatchObject({
+      name: "NoSuchBucketPolicy",
     });
   });
 });

@@ -20,6 +20,8 @@ export interface SimulatedClusterOptions {
   nodes?: number;
   /** The worker nodes' kubelet minor, when it differs from the control plane's. */
   kubeletVersion?: string;
+  /** The control plane's minor (default "1.33"). */
+  kubernetesVersion?: string;
   /** The store's event history (for watches), when the default is too small for the test's load. */
   historyLimit?: number;
   /** The namespace the test works in, created once the controllers run (default "registry"). */
@@ -42,13 +44,13 @@ export interface SimulatedCluster {
 export function seedTestCluster(
   store: ObjectStore,
   clock: SandboxClock,
-  options: { nodes?: number; kubeletVersion?: string } = {},
+  options: { nodes?: number; kubeletVersion?: string; kubernetesVersion?: string } = {},
 ): void {
   seedCluster(store, clock, {
     nodes: options.nodes ?? 3,
     zones: TEST_ZONES,
     region: "eu-west-1",
-    kubernetesVersion: "1.33",
+    kubernetesVersion: options.kubernetesVersion ?? "1.33",
     ...(options.kubeletVersion ? { kubeletVersion: options.kubeletVersion } : {}),
   });
 }

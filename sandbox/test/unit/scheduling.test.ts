@@ -174,6 +174,24 @@ describe("filters", () => {
     );
   });
 
+  it("from 1.34 the DRA plugin's part comes before preemption's, as kube-scheduler v1.35.4 writes it", () => {
+    const unmatched = pod({ nodeSelector: { "topology.kubernetes.io/zone": "eu-west-1z" } });
+    expect(failure(schedule({ nodes: threeNodes(), pods: [], kubernetesMinor: 35 }, unmatched))).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+    expect(failure(schedule({ nodes: threeNodes(), pods: [], kubernetesMinor: 33 }, unmatched))).toBe(
+      "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+  });
+
+  it("from 1.35 an untolerated taint is not named in the message", () => {
+    const nodes = threeNodes();
+    for (const node of nodes) node.spec.taints = [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }];
+    expect(failure(schedule({ nodes, pods: [], kubernetesMinor: 35 }, pod()))).toBe(
+      "0/3 nodes are available: 3 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+  });
+
   it("honours required node affinity with In, NotIn and matchFields", () => {
     const nodes = threeNodes();
     const affinity = (terms: unknown[]) => ({

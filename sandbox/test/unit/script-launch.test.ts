@@ -4,7 +4,7 @@
  * and the sandbox's S3 injected without overriding what the container sets itself.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { planScriptLaunch, scriptArguments } from "../../src/runtime/script-launch.js";
+import { planScriptLaunch, scriptArguments, scriptTools } from "../../src/runtime/script-launch.js";
 import type { MountTable } from "../../src/runtime/volumes.js";
 
 const mounts: MountTable = {
@@ -28,7 +28,32 @@ const archive = {
 };
 
 describe("script containers", () => {
-  it("are the backup image's shell scripts, nothing else", () => {
+  it("are Alpine's shell scripts from a file (the node-trust DaemonSet's), never a bare sh -c", () => {
+    const installCa = { image: "alpine:3.20.3", command: ["/bin/sh", "/trust/install-ca.sh"] };
+    expect(scriptArguments(installCa)).toEqual(["/trust/install-ca.sh"]);
+    expect(scriptArguments({ ...installCa, image: "docker.io/library/alpine:3.24.2@sha256:abc" })).toEqual([
+      "/trust/install-ca.sh",
+    ]);
+    expect(scriptArguments({ image: "alpine:3.20.3", command: ["sh"] })).toBeUndefined();
+    // Only rclone's image needs rclone on the host; Alpine's needs the shell alone.
+    expect(scriptTools(installCa)).toEqual([]);
+    expect(scriptTools(archive)).toEqual(["rclone"]);
+  });
+
+  it("Alpine's get no S3 injected: the node-trust script talks to nothing", () => {
+    const plan = planScriptLaunch({
+      container: { image: "alpine:3.20.3", command: ["/bin/sh", "/scripts/archive.sh"] },
+      mounts,
+      env: { REGISTRIES: "127.0.0.1:5000" },
+      podName: "node-trust-abc",
+      s3,
+    });
+    expect(plan.env.AWS_ACCESS_KEY_ID).toBeUndefined();
+    expect(plan.env.RCLONE_CONFIG_BACKUP_ENDPOINT).toBeUndefined();
+    expect(plan.env.REGISTRIES).toBe("127.0.0.1:5000");
+  });
+
+  it("are the backup image's shell scripts, not its own entrypoint nor another image's", () => {
     expect(scriptArguments(archive)).toEqual(["/scripts/archive.sh"]);
     expect(
       scriptArguments({ image: "docker.io/rclone/rclone:1.68", command: ["sh"], args: ["-c", "echo hi"] }),
@@ -37,6 +62,40 @@ describe("script containers", () => {
     expect(scriptArguments({ image: "rclone/rclone:1.68", args: ["version"] })).toBeUndefined();
     expect(scriptArguments({ image: "alpine:3.20.3", command: ["/bin/sh", "-c", "true"] })).toBeUndefined();
     expect(scriptArguments({ image: "rclone/rclone:1.68", command: ["rclone", "ls"] })).toBeUndefined();
+  });
+});
+
+describe("script containers of a registry image", () => {
+  it("are its shell scripts (the gc Job's); the registry serving stays a registry container", () => {
+    const collect = {
+      image: "registry:2.8.2",
+      command: ["/bin/sh", "-c"],
+      args: ["registry garbage-collect x"],
+    };
+    expect(scriptArguments(collect)).toEqual(["-c", "registry garbage-collect x"]);
+    expect(scriptArguments({ ...collect, image: "docker.io/library/registry:3.0.0" })).toEqual([
+      "-c",
+      "registry garbage-collect x",
+    ]);
+    // registry:latest is no known major version; the serving container has no shell command.
+    expect(scriptArguments({ ...collect, image: "registry:latest" })).toBeUndefined();
+    expect(
+      scriptArguments({ image: "registry:2.8.2", args: ["serve", "/etc/docker/registry/config.yml"] }),
+    ).toBeUndefined();
+  });
+
+  it("find `registry` first on PATH, in the directory the runtime links the binary into", () => {
+    const plan = planScriptLaunch({
+      container: { image: "registry:2.8.2", command: ["/bin/sh", "-c"], args: ["true"] },
+      mounts,
+      env: { DATA_DIR: "/var/lib/clouddrove" },
+      podName: "registry-clouddrove-gc-x",
+      s3: undefined,
+      binDirectory: "/data/pods/uid/bin/collect",
+    });
+    expect(plan.env.PATH?.split(":")[0]).toBe("/data/pods/uid/bin/collect");
+    expect(plan.env.DATA_DIR).toBe("/data/efs/fs-1");
+    expect(plan.args).toEqual(["-c", "true"]);
   });
 });
 

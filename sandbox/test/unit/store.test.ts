@@ -265,6 +265,96 @@ describe("admission", () => {
     expect(job.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]).toBe(job.metadata.uid);
     expect(job.spec.template.metadata.labels["job-name"]).toBe("j");
   });
+
+  // Each of these was a difference from a real kube-apiserver (v1.35.4) reading back clouddrove's objects.
+  it("fills the pod template defaults a real server does: file modes, fieldRef apiVersion, serviceAccount", () => {
+    const store = new MemoryStore();
+    const object = deployment("web");
+    Object.assign(object.spec.template.spec, {
+      serviceAccountName: "web",
+      volumes: [
+        { name: "config", configMap: { name: "web" } },
+        { name: "tls", secret: { secretName: "web", defaultMode: 0o400 } },
+        {
+          name: "info",
+          downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] },
+        },
+      ],
+    });
+    object.spec.template.spec.containers[0].env = [
+      { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    ];
+    const spec = store.create(object).spec.template.spec;
+    expect(spec.serviceAccount).toBe("web");
+    expect(spec.volumes[0].configMap.defaultMode).toBe(420);
+    expect(spec.volumes[1].secret.defaultMode).toBe(0o400);
+    expect(spec.volumes[2].downwardAPI).toEqual({
+      defaultMode: 420,
+      items: [{ path: "name", fieldRef: { apiVersion: "v1", fieldPath: "metadata.name" } }],
+    });
+    expect(spec.containers[0].env[0].valueFrom.fieldRef).toEqual({
+      apiVersion: "v1",
+      fieldPath: "metadata.name",
+    });
+  });
+
+  it("allocates a health check node port to a LoadBalancer Service with externalTrafficPolicy Local, and keeps it", () => {
+    const store = new MemoryStore();
+    const service = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "lb", namespace: "default" },
+      spec: {
+        type: "LoadBalancer",
+        externalTrafficPolicy: "Local",
+        selector: { app: "web" },
+        ports: [{ port: 80 }],
+      },
+    };
+    const created = store.create(service);
+    expect(created.spec.healthCheckNodePort).toBeGreaterThanOrEqual(30000);
+    expect(created.spec.healthCheckNodePort).not.toBe(created.spec.ports[0].nodePort);
+    const updated = store.update({ ...service, metadata: { ...service.metadata } });
+    expect(updated.spec.healthCheckNodePort).toBe(created.spec.healthCheckNodePort);
+    const cluster = store.create({
+      ...service,
+      metadata: { name: "cluster", namespace: "default" },
+      spec: { ...service.spec, externalTrafficPolicy: "Cluster" },
+    });
+    expect(cluster.spec.healthCheckNodePort).toBeUndefined();
+  });
+
+  it("a PersistentVolume drops an empty storageClassName (a claim keeps it) and stamps its phase changes", () => {
+    const clock = fakeClock();
+    const store = new MemoryStore({ clock });
+    const pv = store.create({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: "pv" },
+      spec: {
+        storageClassName: "",
+        capacity: { storage: "1Gi" },
+        accessModes: ["ReadWriteMany"],
+        nfs: { server: "nfs.example", path: "/" },
+      },
+    });
+    expect("storageClassName" in pv.spec).toBe(false);
+    expect(pv.status).toEqual({ phase: "Pending", lastPhaseTransitionTime: "2025-01-01T00:00:00Z" });
+    clock.advance(5_000);
+    const bound = store.updateStatus({ ...pv, status: { ...pv.status, phase: "Bound" } });
+    expect(bound.status.lastPhaseTransitionTime).toBe("2025-01-01T00:00:05Z");
+    const claim = store.create({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "c", namespace: "default" },
+      spec: {
+        storageClassName: "",
+        accessModes: ["ReadWriteMany"],
+        resources: { requests: { storage: "1Gi" } },
+      },
+    });
+    expect(claim.spec.storageClassName).toBe("");
+  });
 });
 
 describe("deletion", () => {

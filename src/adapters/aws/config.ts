@@ -7,7 +7,7 @@
  */
 
 /** The SDK service ids of the services clouddrove's AWS adapters call (AWS_ENDPOINT_URL_<id>). */
-export type AwsServiceId = "STS" | "EC2" | "EKS" | "EFS" | "ACM" | "ROUTE_53";
+export type AwsServiceId = "STS" | "EC2" | "EKS" | "EFS" | "S3" | "IAM" | "ACM" | "ROUTE_53";
 
 export interface AwsClientConfig {
   region: string;

@@ -27,6 +27,8 @@ export interface ClusterInfo {
   /** The security group EKS attaches to managed node group nodes. */
   clusterSecurityGroupId?: string;
   endpoint?: string;
+  /** The cluster's OIDC issuer URL (https://oidc.eks.REGION.amazonaws.com/id/ID), which IRSA trusts. */
+  oidcIssuer?: string;
 }
 
 export async function describeCluster(eks: EKSClient, name: string): Promise<ClusterInfo | undefined> {
@@ -41,6 +43,7 @@ export async function describeCluster(eks: EKSClient, name: string): Promise<Clu
       subnetIds: c?.resourcesVpcConfig?.subnetIds ?? [],
       clusterSecurityGroupId: c?.resourcesVpcConfig?.clusterSecurityGroupId,
       endpoint: c?.endpoint,
+      oidcIssuer: c?.identity?.oidc?.issuer,
     };
   } catch (error) {
     if (isAwsError(error, "ResourceNotFoundException")) return undefined;

@@ -58,7 +58,7 @@ export function mapAwsError(error: unknown, action: string): ClouddroveError {
   if (PERMISSION_ERRORS.has(name)) {
     return new CredentialsError(`The AWS identity may not do this (${action}): ${message}`, {
       cause: error,
-      hint: "Use an identity allowed to manage EKS, EC2 (VPC, security groups) and EFS, e.g. via AWS_PROFILE.",
+      hint: "Use an identity allowed to manage EKS, EC2 (VPC, security groups) and EFS (and, for the backup bucket and its role, S3 buckets and IAM roles), e.g. via AWS_PROFILE.",
     });
   }
   if (

@@ -31,7 +31,8 @@ export interface BackupDeploySection {
 /** What deploy and status say when no bucket is configured: the registry's data has no copy anywhere. */
 export const BACKUPS_OFF =
   "backups are off: no backup bucket is configured, so the registry's data has no copy outside its volume; " +
-  "set backup.bucket (--backup-bucket, CLOUDDROVE_BACKUP_BUCKET) and deploy again";
+  "`clouddrove cluster create` makes a bucket and records it (backup.setup create), or set backup.bucket " +
+  "(--backup-bucket, CLOUDDROVE_BACKUP_BUCKET) yourself, then deploy again";
 
 /** status's warnings about backups (not problems: the registry serves without them). */
 export function backupStatusWarnings(config: Config): string[] {

@@ -5,10 +5,10 @@
  * set here by path, never pasted into text.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import type { V1CronJob } from "@kubernetes/client-node";
 import type { Config } from "../../config/schema.js";
 import { OperationError, UsageError } from "../../errors.js";
-import { packageFile } from "../../package-files.js";
+import { readTemplateIn } from "../render/templates.js";
 import type { KubeObject } from "../render/types.js";
 
 type Json = Record<string, unknown>;
@@ -31,20 +31,7 @@ const TEMPLATES = ["serviceaccount.yaml", "scripts-configmap.yaml", "cronjob.yam
 const RESTORE_TEMPLATE = "restore/restore-job.yaml";
 const SCRIPTS = ["archive.sh", "restore.sh"] as const;
 
-function templateUrl(file: string): URL {
-  return packageFile(`templates/backup/${file}`);
-}
-
-async function readTemplateFile(file: string): Promise<string> {
-  try {
-    return await readFile(templateUrl(file), "utf8");
-  } catch (error) {
-    throw new OperationError(`The backup template ${file} cannot be read`, {
-      cause: error,
-      hint: "Reinstall clouddrove: its templates/backup/ directory is incomplete.",
-    });
-  }
-}
+const readTemplateFile = (file: string) => readTemplateIn("backup", file);
 
 async function loadObjects(file: string): Promise<KubeObject[]> {
   const { parseAllDocuments } = await import("yaml");
@@ -242,30 +229,28 @@ export async function renderRestoreJob(
  * the annotation the CronJob controller recognises as a manual run, owned by the CronJob when its uid is
  * known (so history limits and deletion treat it like a scheduled run).
  */
-export function jobFromCronJob(cronJob: KubeObject, name: string): KubeObject {
-  const template = objectAt(cronJob, "spec", "jobTemplate");
-  const copy = structuredClone(template) as { metadata?: Json; spec: Json };
+export function jobFromCronJob(cronJob: V1CronJob, name: string): KubeObject {
+  const template = cronJob.spec?.jobTemplate;
+  if (typeof template !== "object" || template === null) throw defect("no spec.jobTemplate");
+  const copy = structuredClone(template);
   const metadata = copy.metadata ?? {};
   const job: KubeObject = {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
       name,
-      namespace: cronJob.metadata.namespace,
-      labels: { ...(metadata.labels as Record<string, string> | undefined) },
-      annotations: {
-        ...(metadata.annotations as Record<string, string> | undefined),
-        "cronjob.kubernetes.io/instantiate": "manual",
-      },
+      namespace: cronJob.metadata?.namespace,
+      labels: { ...metadata.labels },
+      annotations: { ...metadata.annotations, "cronjob.kubernetes.io/instantiate": "manual" },
     },
     spec: copy.spec,
   };
-  if (cronJob.metadata.uid) {
+  if (cronJob.metadata?.uid) {
     job.metadata.ownerReferences = [
       {
         apiVersion: "batch/v1",
         kind: "CronJob",
-        name: cronJob.metadata.name,
+        name: cronJob.metadata.name ?? "",
         uid: cronJob.metadata.uid,
         controller: true,
         blockOwnerDeletion: true,

@@ -29,6 +29,7 @@ export interface VolumeSnapshot {
   spec?: { source?: { persistentVolumeClaimName?: string }; volumeSnapshotClassName?: string };
   status?: {
     readyToUse?: boolean;
+    boundVolumeSnapshotContentName?: string;
     creationTime?: string;
     restoreSize?: string;
     error?: { message?: string };

@@ -19,6 +19,8 @@ export interface CreatePlanInput {
   eksctlCommands: string[];
   configFile: string;
   account?: string;
+  /** What is made for backups (core/backup/provision.ts backupSetupLines). */
+  backupLines?: string[];
 }
 
 export function createPlan(input: CreatePlanInput): string[] {
@@ -33,6 +35,7 @@ export function createPlan(input: CreatePlanInput): string[] {
     ...input.eksctlCommands.map((c) => `  - run: ${c}`),
     `  - an encrypted EFS file system (found again by tag), security group ${efsSecurityGroupName(values.name)} admitting NFS from the nodes, a mount target in each zone`,
     `  - record the EFS id in ${input.configFile}`,
+    ...(input.backupLines ?? []),
     "  - apply StorageClass clouddrove-efs and VolumeSnapshotClass clouddrove-ebs",
     "  - verify the result (cluster verify)",
   ];
@@ -50,6 +53,8 @@ export interface DeletePlanInput {
   securityGroupId?: string;
   deleteData: boolean;
   eksctlCommand: string;
+  /** What is kept for the backups (core/backup/provision.ts keptBackupLines). */
+  keptBackup?: string[];
 }
 
 export function deletePlan(input: DeletePlanInput): string[] {
@@ -65,6 +70,7 @@ export function deletePlan(input: DeletePlanInput): string[] {
         : `  - keep EFS file system ${input.fileSystemId} (the registry's data; --delete-data deletes it)`,
     );
   }
+  for (const line of input.keptBackup ?? []) lines.push(`  - ${line}`);
   if (input.clusterExists) lines.push(`  - run: ${input.eksctlCommand}`);
   return lines;
 }

@@ -27,6 +27,8 @@ export interface CreateOutcome {
   done: string[];
   warnings: string[];
   report?: VerifyReport;
+  /** The backup bucket and role this run made or kept (steps/cluster/backup.ts). */
+  backup?: { bucket?: string; bucketOrigin?: string; roleArn?: string };
 }
 
 export function createResult(outcome: CreateOutcome, paint?: TableStyle) {
@@ -48,16 +50,28 @@ export function createResult(outcome: CreateOutcome, paint?: TableStyle) {
     kubeContext: outcome.kubeContext ?? null,
     done: outcome.done,
     warnings: outcome.warnings,
+    backupBucket: outcome.backup?.bucket ?? null,
+    backupRoleArn: outcome.backup?.roleArn ?? null,
     verify: report ?? null,
   };
   const text = () =>
     [
       `${wording.kind} ${values.name} (${values.region}: ${values.zones.join(", ")}) ${outcome.reconciled ? "reconciled" : "created"}.`,
       wording.efs,
+      ...backupLine(outcome),
       wording.where,
       "",
       report ? renderVerifyTable(report, paint) : "",
       report?.ok ? `\nNext: ${wording.next}` : "",
     ].join("\n");
   return { data, text };
+}
+
+/** Where the backups go, and whether the config file says so (a run that records nothing leaves it out). */
+function backupLine(outcome: CreateOutcome): string[] {
+  const bucket = outcome.backup?.bucket;
+  if (!bucket) return [];
+  const role = outcome.backup?.roleArn ? `; the backup job assumes ${outcome.backup.roleArn}` : "";
+  const recorded = outcome.recordedIn ? ` (recorded in ${outcome.recordedIn})` : "";
+  return [`Backups go to S3 bucket ${bucket}${role}${recorded}.`];
 }

@@ -3,10 +3,11 @@
  * rotates them silently: the password from the pull Secret, the htpasswd line (with its bcrypt salt, so
  * the pod template's checksum stays the same) and the shared http.secret.
  */
+import type { V1Secret } from "@kubernetes/client-node";
 import { names } from "../render/names.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: Secrets as they come off the wire
-type Secret = Record<string, any> | undefined;
+/** Undefined where the Secret does not exist (a first deploy). */
+type Secret = V1Secret | undefined;
 
 export interface StoredCredentials {
   username?: string;

@@ -3,8 +3,10 @@
  * is wrong and, where Kubernetes knows, why. Used by `status`, by `deploy`'s final check and by the
  * upgrade's health gates.
  */
-import { isoUtc } from "../time-text.js";
-import type { ClusterSnapshot, HealthExpectations, Obj } from "./snapshot.js";
+import type { V1Endpoints, V1Job, V1Node, V1Pod } from "@kubernetes/client-node";
+import { apiTime } from "../time-text.js";
+import { hasReadyCondition, isPodReady } from "./pod-ready.js";
+import type { ClusterSnapshot, HealthExpectations } from "./snapshot.js";
 
 export interface NodeHealth {
   name: string;
@@ -57,14 +59,23 @@ export interface HealthReport {
 const ZONE = "topology.kubernetes.io/zone";
 const PRESSURE = ["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
 
-const condition = (object: Obj | undefined, type: string): Obj | undefined =>
-  (object?.status?.conditions as Obj[] | undefined)?.find((c) => c.type === type);
+/** What node, pod and Job conditions have in common. */
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: Date;
+}
 
-export function nodeHealth(node: Obj): NodeHealth {
+const condition = (object: { status?: { conditions?: Condition[] } } | undefined, type: string) =>
+  object?.status?.conditions?.find((c) => c.type === type);
+
+export function nodeHealth(node: V1Node): NodeHealth {
   return {
-    name: node.metadata.name,
-    zone: node.metadata.labels?.[ZONE] ?? null,
-    ready: condition(node, "Ready")?.status === "True",
+    name: node.metadata?.name ?? "",
+    zone: node.metadata?.labels?.[ZONE] ?? null,
+    ready: hasReadyCondition(node),
     schedulable: node.spec?.unschedulable !== true,
     kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? null,
     pressure: PRESSURE.filter((type) => condition(node, type)?.status === "True"),
@@ -72,16 +83,14 @@ export function nodeHealth(node: Obj): NodeHealth {
 }
 
 /** Why a pod is not ready, in the words Kubernetes uses (scheduler message, waiting reason, ...). */
-export function podReason(pod: Obj, events: Record<string, string> = {}): string | null {
-  if (pod.metadata.deletionTimestamp) return "Terminating";
+export function podReason(pod: V1Pod, events: Record<string, string> = {}): string | null {
+  const name = pod.metadata?.name ?? "";
+  if (pod.metadata?.deletionTimestamp) return "Terminating";
   const scheduled = condition(pod, "PodScheduled");
   if (scheduled?.status === "False") {
-    return `Pending: ${scheduled.message ?? events[pod.metadata.name] ?? scheduled.reason ?? "not scheduled"}`;
+    return `Pending: ${scheduled.message ?? events[name] ?? scheduled.reason ?? "not scheduled"}`;
   }
-  const statuses = [
-    ...(pod.status?.initContainerStatuses ?? []),
-    ...(pod.status?.containerStatuses ?? []),
-  ] as Obj[];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const status of statuses) {
     const waiting = status.state?.waiting;
     if (waiting?.reason && waiting.reason !== "PodInitializing") {
@@ -89,55 +98,47 @@ export function podReason(pod: Obj, events: Record<string, string> = {}): string
     }
   }
   if (pod.status?.phase && pod.status.phase !== "Running") return pod.status.phase;
-  if (condition(pod, "Ready")?.status !== "True")
-    return events[pod.metadata.name] ?? "not ready (readiness probe)";
+  if (!hasReadyCondition(pod)) return events[name] ?? "not ready (readiness probe)";
   return null;
 }
 
-function podHealth(pod: Obj, zoneOf: Map<string, string | null>, events?: Record<string, string>): PodHealth {
+function podHealth(
+  pod: V1Pod,
+  zoneOf: Map<string, string | null>,
+  events?: Record<string, string>,
+): PodHealth {
   const node = pod.spec?.nodeName ?? null;
-  const restarts = ((pod.status?.containerStatuses ?? []) as Obj[]).reduce(
-    (n, s) => n + (s.restartCount ?? 0),
-    0,
-  );
+  const restarts = (pod.status?.containerStatuses ?? []).reduce((n, s) => n + (s.restartCount ?? 0), 0);
   return {
-    name: pod.metadata.name,
+    name: pod.metadata?.name ?? "",
     node,
     zone: node ? (zoneOf.get(node) ?? null) : null,
     phase: pod.status?.phase ?? "Unknown",
-    ready: condition(pod, "Ready")?.status === "True" && !pod.metadata.deletionTimestamp,
+    ready: isPodReady(pod),
     restarts,
     reason: podReason(pod, events),
   };
 }
 
-/** ISO 8601 UTC whatever form the time came in (a Date would print in JavaScript's long format). */
-function finishedTime(value: string | Date | undefined): string | null {
-  return value === undefined ? null : (isoUtc(value) ?? null);
-}
-
-function lastBackup(jobs: Obj[] = []): HealthReport["backup"] {
+function lastBackup(jobs: V1Job[] = []): HealthReport["backup"] {
   const sorted = [...jobs].sort((a, b) =>
-    String(a.metadata.creationTimestamp ?? "").localeCompare(String(b.metadata.creationTimestamp ?? "")),
+    String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")),
   );
   const last = sorted.at(-1);
   if (!last) return { lastJob: null, result: null, finishedAt: null };
   const failed = condition(last, "Failed")?.status === "True";
   const complete = condition(last, "Complete")?.status === "True";
   return {
-    lastJob: last.metadata.name,
+    lastJob: last.metadata?.name ?? null,
     result: failed ? "failed" : complete ? "succeeded" : "running",
-    finishedAt: finishedTime(
+    finishedAt: apiTime(
       last.status?.completionTime ?? condition(last, failed ? "Failed" : "Complete")?.lastTransitionTime,
     ),
   };
 }
 
-function endpointCount(endpoints: Obj | undefined): number {
-  return ((endpoints?.subsets ?? []) as Obj[]).reduce(
-    (n, s) => n + ((s.addresses as Obj[] | undefined)?.length ?? 0),
-    0,
-  );
+export function endpointCount(endpoints: V1Endpoints | undefined): number {
+  return (endpoints?.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
 }
 
 /** A replica that refuses the pull Secret's credentials serves no client, whatever else it answers. */
@@ -173,7 +174,7 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
   const pods = snapshot.pods.map((p) => podHealth(p, zoneOf, snapshot.podEvents));
   const desired = d?.spec?.replicas ?? 0;
   const registry = {
-    image: (d?.spec?.template?.spec?.containers as Obj[] | undefined)?.[0]?.image ?? null,
+    image: d?.spec?.template?.spec?.containers?.[0]?.image ?? null,
     desired,
     updated: d?.status?.updatedReplicas ?? 0,
     ready: d?.status?.readyReplicas ?? 0,
@@ -246,7 +247,7 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
     problems.push(`volume ${storage.volume} is ${storage.volumePhase ?? "unknown"}, not Bound`);
   }
 
-  const ingress = (snapshot.service?.status?.loadBalancer?.ingress as Obj[] | undefined)?.[0];
+  const ingress = snapshot.service?.status?.loadBalancer?.ingress?.[0];
   const service = {
     address: ingress?.hostname ?? ingress?.ip ?? null,
     endpoints: endpointCount(snapshot.endpoints),
@@ -258,7 +259,7 @@ export function evaluateHealth(snapshot: ClusterSnapshot, expect: HealthExpectat
     problems.push(`the Service has ${service.endpoints} endpoint(s), expected ${desired}`);
   }
 
-  const present = snapshot.networkPolicies.map((p) => p.metadata?.name as string);
+  const present = snapshot.networkPolicies.map((p) => p.metadata?.name ?? "");
   for (const name of expect.networkPolicies) {
     if (!present.includes(name)) problems.push(`NetworkPolicy ${name} is missing`);
   }

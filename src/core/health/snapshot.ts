@@ -16,13 +16,6 @@ import type {
   V1Service,
 } from "@kubernetes/client-node";
 
-/**
- * An object whose shape is not one of Kubernetes' models (a parsed registry config), or code that has not
- * moved to the models yet.
- */
-// biome-ignore lint/suspicious/noExplicitAny: objects as they come off the wire
-export type Obj = Record<string, any>;
-
 export interface ClusterSnapshot {
   namespace: string;
   nodes: V1Node[];

@@ -15,7 +15,6 @@
  * the same htpasswd file, and http.secret (an env var from the shared Secret, untouched here).
  */
 import type { V1Container, V1Deployment, V1VolumeMount } from "@kubernetes/client-node";
-import type { Obj } from "../health/snapshot.js";
 
 export const REGISTRY_V3 = {
   configDir: "/etc/distribution",
@@ -111,22 +110,35 @@ export async function migrateRegistryConfig(v2Text: string): Promise<ConfigMigra
   return { text, removed, changed };
 }
 
+/**
+ * The parts of a registry's config.yml read here. It is the user's document, not a Kubernetes object:
+ * any other key may be there too, and a value may have any type until checked.
+ */
+interface RegistryConfigDocument {
+  version?: unknown;
+  storage?: { filesystem?: { rootdirectory?: string }; [driverOrOption: string]: unknown };
+  redis?: { addr?: unknown; pool?: unknown };
+  auth?: { htpasswd?: { path?: string; realm?: string } };
+  http?: { secret?: string };
+}
+
 /** What 3.x would refuse or silently misread in a config, checked against its documented options. */
 export async function v3ConfigProblems(text: string): Promise<string[]> {
   const { parse } = await import("yaml");
-  let config: Obj;
+  let parsed: unknown;
   try {
-    config = parse(text, { version: "1.1" }) as Obj;
+    parsed = parse(text, { version: "1.1" });
   } catch (error) {
     return [`not valid YAML: ${(error as Error).message}`];
   }
   const problems: string[] = [];
-  if (config === null || typeof config !== "object") return ["the config is not a mapping"];
+  if (parsed === null || typeof parsed !== "object") return ["the config is not a mapping"];
+  const config = parsed as RegistryConfigDocument;
   if (String(config.version) !== "0.1") problems.push(`version must be 0.1, found ${String(config.version)}`);
   for (const key of Object.keys(config)) {
     if (!V3_SECTIONS.has(key)) problems.push(`${key}: not a section of the 3.x configuration`);
   }
-  const storage = (config.storage ?? {}) as Obj;
+  const storage = config.storage ?? {};
   const drivers = Object.keys(storage).filter((k) => !STORAGE_OPTIONS.has(k));
   const unknown = drivers.filter((d) => !V3_DRIVERS.has(d));
   if (unknown.length > 0) problems.push(`storage driver(s) ${unknown.join(", ")} do not exist in 3.x`);
@@ -147,7 +159,7 @@ export async function registryIdentity(
   text: string,
 ): Promise<{ rootDirectory?: string; htpasswdPath?: string; realm?: string; httpSecretInFile?: string }> {
   const { parse } = await import("yaml");
-  const config = (parse(text, { version: "1.1" }) ?? {}) as Obj;
+  const config = (parse(text, { version: "1.1" }) ?? {}) as RegistryConfigDocument;
   return {
     rootDirectory: config.storage?.filesystem?.rootdirectory,
     htpasswdPath: config.auth?.htpasswd?.path,

@@ -23,19 +23,20 @@ export const TEMPLATE_FILES = [
   "09-networkpolicies.yaml",
 ] as const;
 
-export function templateUrl(file: string): URL {
-  return packageFile(`templates/registry/${file}`);
-}
-
-export async function readTemplate(file: string): Promise<string> {
+/** A file of the package's templates/FOLDER/; one that is missing means a broken installation. */
+export async function readTemplateIn(folder: "registry" | "backup", file: string): Promise<string> {
   try {
-    return await readFile(templateUrl(file), "utf8");
+    return await readFile(packageFile(`templates/${folder}/${file}`), "utf8");
   } catch (error) {
-    throw new OperationError(`The registry template ${file} cannot be read`, {
+    throw new OperationError(`The ${folder} template ${file} cannot be read`, {
       cause: error,
-      hint: "Reinstall clouddrove: its templates/ directory is incomplete.",
+      hint: `Reinstall clouddrove: its templates/${folder}/ directory is incomplete.`,
     });
   }
+}
+
+export function readTemplate(file: string): Promise<string> {
+  return readTemplateIn("registry", file);
 }
 
 /** Every object of one template text, in document order. */

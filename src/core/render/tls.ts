@@ -68,11 +68,12 @@ export function applyTls(
   const template = at(deployment, "spec", "template");
   const podSpec = at(template, "spec");
   const container = named(listAt(podSpec, "containers"), names.container);
-  const probe = at(container, "livenessProbe", "httpGet");
+  // Both probes speak the registry's protocol, in the scheme it serves.
+  const probes = ["livenessProbe", "readinessProbe"].map((kind) => at(container, kind, "httpGet"));
   if (!servesTls(config)) {
     podSpec.volumes = listAt(podSpec, "volumes").filter((v) => v.name !== names.tlsVolume);
     container.volumeMounts = listAt(container, "volumeMounts").filter((m) => m.name !== names.tlsVolume);
-    probe.scheme = "HTTP";
+    for (const probe of probes) probe.scheme = "HTTP";
     return objects.filter((o) => !TLS_OBJECTS.some((t) => t.kind === o.kind && t.name === o.metadata.name));
   }
   if (!tls) {
@@ -80,7 +81,7 @@ export function applyTls(
       hint: "This is a defect of clouddrove: deploy makes them before it renders.",
     });
   }
-  probe.scheme = "HTTPS";
+  for (const probe of probes) probe.scheme = "HTTPS";
   const keys = names.secretKeys;
   setSecretData(findObject(objects, "Secret", names.caSecret), {
     [keys.caCertificate]: tls.ca.certificate,

@@ -2,7 +2,7 @@
  * What `status` says about the registry's TLS, from the live Deployment and server certificate: whether
  * it serves TLS, the certificate's names and expiry, and the warnings (plain HTTP; expiry within 30 days).
  */
-import type { Obj } from "../health/snapshot.js";
+import type { V1Deployment } from "@kubernetes/client-node";
 import { names } from "../render/names.js";
 import type { CertificateFacts } from "./certificates.js";
 import { expiryWarning, insecureHttpWarning } from "./plan.js";
@@ -35,14 +35,14 @@ export interface TlsLive {
 }
 
 /** The scheme the registry container's liveness probe uses: deploy sets it to what the registry serves. */
-export function servedScheme(deployment: Obj | undefined): "HTTPS" | "HTTP" | undefined {
-  const containers = (deployment?.spec?.template?.spec?.containers ?? []) as Obj[];
+export function servedScheme(deployment: V1Deployment | undefined): "HTTPS" | "HTTP" | undefined {
+  const containers = deployment?.spec?.template?.spec?.containers ?? [];
   const container = containers.find((c) => c.name === names.container);
   if (!container) return undefined;
   return container.livenessProbe?.httpGet?.scheme === "HTTPS" ? "HTTPS" : "HTTP";
 }
 
-export function tlsStatus(deployment: Obj | undefined, live: TlsLive, now: Date): TlsStatus {
+export function tlsStatus(deployment: V1Deployment | undefined, live: TlsLive, now: Date): TlsStatus {
   const scheme = servedScheme(deployment);
   if (scheme === undefined) return { mode: null, certificate: null, warnings: [] };
   if (scheme === "HTTP") {

@@ -3,6 +3,7 @@
  * first, and the docker login line that then works. Shown by deploy's report and by status.
  */
 import { commandLine, type Reach } from "../command-line.js";
+import { printedLogin } from "../login/plan.js";
 import { names } from "../render/names.js";
 
 export interface RegistryUsage {
@@ -37,11 +38,6 @@ export function registryUsage(input: {
   const imageAddress = input.hostname ? `${input.hostname}:${names.ports.registry}` : input.address;
   const where = imageAddress ?? "ADDRESS";
   const ns = `-n ${input.namespace}`;
-  const password = commandLine(
-    "kubectl",
-    input.reach.kubectl,
-    `get secret ${names.pullSecret} ${ns} -o jsonpath='{.data.\\.dockerconfigjson}' | base64 -d`,
-  );
   const trust =
     input.tlsMode === "insecure-http"
       ? [
@@ -64,7 +60,10 @@ export function registryUsage(input: {
     imageAddress,
     tlsMode: input.tlsMode,
     trust,
-    login: [`${password}   # the password`, `docker login ${where} -u ${input.username}`],
+    login: [
+      `${commandLine("clouddrove login", input.reach.clouddrove, "")}   # trusts the CA where needed, then docker login (password on stdin)`,
+      `# or by hand: ${printedLogin({ tool: "docker", address: where, username: input.username, namespace: input.namespace, kubectl: input.reach.kubectl })}`,
+    ],
     ...(dns ? { dns } : {}),
   };
 }

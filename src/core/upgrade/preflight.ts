@@ -6,6 +6,7 @@
  * node is cordoned.
  */
 import type { V1Deployment, V1Node, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
+import { hasReadyCondition, isPodReady } from "../health/pod-ready.js";
 import { blockingLines, classifyPods, type DrainClassification, type DrainOptions } from "./drain-filter.js";
 import { matchesSelector } from "./label-selector.js";
 import { type Placement, predictPlacements } from "./placement.js";
@@ -46,9 +47,6 @@ export interface PreflightResult {
   nodeInfo?: { nodegroup?: string; cluster?: string; kubelet?: string; zone?: string };
 }
 
-const isReady = (o: V1Node | V1Pod) =>
-  (o.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-
 function selects(budget: V1PodDisruptionBudget, pod: V1Pod): boolean {
   if ((budget.metadata?.namespace ?? "default") !== (pod.metadata?.namespace ?? "default")) return false;
   return matchesSelector(pod.metadata?.labels, budget.spec?.selector);
@@ -70,7 +68,7 @@ function budgetChecks(facts: PreflightFacts, drain: DrainClassification, result:
     }
     const [budget] = covering;
     // An unready pod under an AlwaysAllow budget is evicted whatever the budget says.
-    if (!budget || (!isReady(pod) && budget.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow")) continue;
+    if (!budget || (!isPodReady(pod) && budget.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow")) continue;
     const key = `${budget.metadata?.namespace}/${budget.metadata?.name}`;
     const use = uses.get(key) ?? {
       budget: key,
@@ -124,7 +122,7 @@ export function evaluatePreflight(facts: PreflightFacts, options: DrainOptions):
   };
   for (const n of facts.nodes) {
     const name = n.metadata?.name;
-    if (!isReady(n)) result.blocking.push(`node ${name} is not Ready`);
+    if (!hasReadyCondition(n)) result.blocking.push(`node ${name} is not Ready`);
     if (n.spec?.unschedulable && !(facts.resuming && name === facts.node)) {
       result.blocking.push(
         name === facts.node

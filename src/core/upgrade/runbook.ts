@@ -7,6 +7,7 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { majorOf, withTag } from "../registry/image.js";
 import { REGISTRY_V3, registryContainer } from "../registry/v3.js";
 import { names } from "../render/names.js";
+import { servedScheme } from "../tls/status.js";
 import type { UpgradeTargets } from "./targets.js";
 
 export interface RunbookInput {
@@ -145,8 +146,29 @@ export function runbook(input: RunbookInput): string[] {
     `${k} get pods -l ${names.registryPodSelector} -o wide`,
     `${k} get pdb ${names.podDisruptionBudget}          # ALLOWED DISRUPTIONS 1`,
     `${k} get endpoints ${names.service}                # ${input.replicas} addresses`,
-    `${k} port-forward deployment/${names.deployment} 5000:5000 &`,
-    "curl -fsS http://127.0.0.1:5000/ && curl -fsS -u USER http://127.0.0.1:5000/v2/   # 200 and 200",
+    ...registryCheck(k, ns, input.deployment),
   );
   return lines;
+}
+
+/**
+ * The last check, through a port-forward: `/` and `/v2/` with the credentials, as the registry serves them.
+ * Over TLS (the private CA), curl must trust the CA and ask for a name the certificate carries (the
+ * Service's cluster name, connected to the forwarded port); plain HTTP to a TLS registry only gets 400.
+ */
+function registryCheck(k: string, ns: string, deployment: V1Deployment | undefined): string[] {
+  const forward = `${k} port-forward deployment/${names.deployment} 5000:5000 &`;
+  if (servedScheme(deployment) !== "HTTPS") {
+    return [
+      forward,
+      "curl -fsS http://127.0.0.1:5000/ && curl -fsS -u USER http://127.0.0.1:5000/v2/   # 200 and 200",
+    ];
+  }
+  const host = `${names.service}.${ns}.svc`;
+  const curl = `curl -fsS --cacert registry-ca.crt --connect-to ${host}:5000:127.0.0.1:5000`;
+  return [
+    `${k} get configmap ${names.caConfigMap} -o jsonpath='{.data.${names.secretKeys.caCertificate.replace(".", "\\.")}}' > registry-ca.crt`,
+    forward,
+    `${curl} https://${host}:5000/ && ${curl} -u USER https://${host}:5000/v2/   # 200 and 200`,
+  ];
 }

@@ -2,13 +2,14 @@
  * Running one backup or restore Job: create it, watch it until it completes or fails (one deadline), and
  * read what its last pod said. Shared by `backup now` and `backup restore`.
  */
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { podLogTail } from "../../adapters/kube-workload.js";
 import { lastLines } from "../../core/backup/job-log.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
+import { apiTime } from "../../core/time-text.js";
 import { OperationError } from "../../errors.js";
 
 /** Lines of the pod's log kept: enough for the result line and a failure's last words. */
@@ -18,8 +19,8 @@ export const FAILURE_LINES = 15;
 
 export type JobState = "complete" | "failed" | "running";
 
-export function jobState(job: Obj | undefined): JobState {
-  const conditions = (job?.status?.conditions ?? []) as Obj[];
+export function jobState(job: V1Job | undefined): JobState {
+  const conditions = job?.status?.conditions ?? [];
   const isTrue = (type: string) => conditions.some((c) => c.type === type && c.status === "True");
   if (isTrue("Failed")) return "failed";
   if (isTrue("Complete")) return "complete";
@@ -41,7 +42,7 @@ export interface JobOutcome {
 }
 
 /** A short description of where a running Job is, for progress lines. */
-export function jobProgress(job: Obj | undefined): string {
+export function jobProgress(job: V1Job | undefined): string {
   if (!job) return "waiting for the Job to appear";
   const s = job.status ?? {};
   const parts = [`active ${s.active ?? 0}`, `succeeded ${s.succeeded ?? 0}`, `failed ${s.failed ?? 0}`];
@@ -51,7 +52,7 @@ export function jobProgress(job: Obj | undefined): string {
 export interface WaitForJobOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  onChange?: (job: Obj | undefined) => void;
+  onChange?: (job: V1Job | undefined) => void;
 }
 
 /** Watches the Job until it is Complete or Failed. */
@@ -60,8 +61,8 @@ export async function waitForJob(
   namespace: string,
   name: string,
   options: WaitForJobOptions,
-): Promise<Obj> {
-  const [job] = await waitUntil<Obj & { metadata: Obj }>(
+): Promise<V1Job> {
+  const [job] = await waitUntil<V1Job>(
     kube,
     { apiVersion: "batch/v1", kind: "Job", namespace, fieldSelector: `metadata.name=${name}` },
     ([current]) => jobState(current) !== "running",
@@ -73,7 +74,7 @@ export async function waitForJob(
         `${jobProgress(current)} (see kubectl -n ${namespace} describe job ${name})`,
     },
   );
-  return job as Obj;
+  return job as V1Job;
 }
 
 /**
@@ -97,19 +98,19 @@ export async function watchJobToEnd(
   return jobOutcome(kube, finished, container);
 }
 
-const newestFirst = (a: Obj, b: Obj) =>
+const newestFirst = (a: V1Pod, b: V1Pod) =>
   String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? ""));
 
 /** What the Job's newest pod said and how it ended. */
-export async function jobOutcome(kube: Kube, job: Obj, container: string): Promise<JobOutcome> {
-  const namespace: string = job.metadata.namespace;
-  const name: string = job.metadata.name;
-  const pods = (await kube.list(Kinds.Pod, { namespace, labelSelector: `job-name=${name}` })) as Obj[];
+export async function jobOutcome(kube: Kube, job: V1Job, container: string): Promise<JobOutcome> {
+  const namespace = job.metadata?.namespace ?? "";
+  const name = job.metadata?.name ?? "";
+  const pods = await kube.list(Kinds.Pod, { namespace, labelSelector: `job-name=${name}` });
   const pod = [...pods].sort(newestFirst)[0];
-  const log = pod ? await podLogTail(kube, namespace, pod.metadata.name, container, LOG_TAIL) : "";
-  const status = ((pod?.status?.containerStatuses ?? []) as Obj[]).find((c) => c.name === container);
+  const log = pod ? await podLogTail(kube, namespace, pod.metadata?.name ?? "", container, LOG_TAIL) : "";
+  const status = (pod?.status?.containerStatuses ?? []).find((c) => c.name === container);
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;
-  const conditions = (job.status?.conditions ?? []) as Obj[];
+  const conditions = job.status?.conditions ?? [];
   const failed = conditions.find((c) => c.type === "Failed" && c.status === "True");
   const state = jobState(job);
   return {
@@ -117,12 +118,12 @@ export async function jobOutcome(kube: Kube, job: Obj, container: string): Promi
     state,
     reason: failed?.reason ?? null,
     message: failed?.message ?? null,
-    startedAt: job.status?.startTime ?? null,
-    finishedAt:
+    startedAt: apiTime(job.status?.startTime),
+    finishedAt: apiTime(
       job.status?.completionTime ??
-      failed?.lastTransitionTime ??
-      conditions.find((c) => c.type === "Complete")?.lastTransitionTime ??
-      null,
+        failed?.lastTransitionTime ??
+        conditions.find((c) => c.type === "Complete")?.lastTransitionTime,
+    ),
     pod: pod?.metadata?.name ?? null,
     exit: terminated
       ? {

@@ -3,20 +3,20 @@
  * to bring back), the claims, and whether the objects the restore Job depends on (its ServiceAccount and
  * the scripts ConfigMap, both applied by `deploy` with a bucket) are there. Reads only.
  */
+import type { V1Deployment, V1PersistentVolumeClaim } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { backupNames } from "../../core/backup/render.js";
 import { replicasToRestore } from "../../core/backup/restore-plan.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { UsageError } from "../../errors.js";
 
 export interface RestoreLookup {
-  deployment?: Obj;
+  deployment?: V1Deployment;
   replicas: number;
-  liveClaim?: Obj;
+  liveClaim?: V1PersistentVolumeClaim;
   /** The --to-claim claim, when it exists. */
-  targetClaim?: Obj;
+  targetClaim?: V1PersistentVolumeClaim;
 }
 
 export async function lookUpRestore(
@@ -49,9 +49,9 @@ export async function lookUpRestore(
     });
   }
   return {
-    deployment: deployment as Obj | undefined,
-    replicas: replicasToRestore(deployment as Obj | undefined, options.configuredReplicas),
-    liveClaim: liveClaim as Obj | undefined,
-    targetClaim: targetClaim as Obj | undefined,
+    deployment,
+    replicas: replicasToRestore(deployment, options.configuredReplicas),
+    liveClaim,
+    targetClaim,
   };
 }

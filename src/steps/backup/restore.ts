@@ -5,6 +5,7 @@
  * the verify and the Job run: the live registry is never touched. Each step records where the restore
  * is, so a failure can say exactly what state it left.
  */
+import type { V1Deployment, V1PersistentVolumeClaimSpec, V1Pod } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
@@ -17,7 +18,7 @@ import {
   type RestoreTarget,
 } from "../../core/backup/restore-plan.js";
 import { evaluateHealth, type HealthReport } from "../../core/health/evaluate.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isRolledOut } from "../../core/health/rollout.js";
 import { names } from "../../core/render/names.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
@@ -70,18 +71,6 @@ const skipLiveRegistry = (ctx: RestoreContext): string | false =>
       ? `no deployment ${names.deployment} in ${ctx.namespace}`
       : false;
 
-function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
-  const s = deployment?.status ?? {};
-  return (
-    deployment !== undefined &&
-    (s.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
-    (s.updatedReplicas ?? 0) === replicas &&
-    (s.readyReplicas ?? 0) === replicas &&
-    (s.availableReplicas ?? 0) === replicas &&
-    (s.replicas ?? 0) === replicas
-  );
-}
-
 function stopWritesTask(): ListrTask<RestoreContext> {
   return {
     title: "Stop writes: scale the registry to 0",
@@ -91,7 +80,7 @@ function stopWritesTask(): ListrTask<RestoreContext> {
       await scaleDeployment(kube, namespace, names.deployment, 0, {
         [REPLICAS_BEFORE_RESTORE]: String(target.replicas),
       });
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1Pod>(
         kube,
         { apiVersion: "v1", kind: "Pod", namespace, labelSelector: names.registryPodSelector },
         (pods) => pods.length === 0,
@@ -101,7 +90,7 @@ function stopWritesTask(): ListrTask<RestoreContext> {
           onChange: (pods) => {
             task.output = `${pods.length} replica(s) still running or terminating`;
           },
-          explainTimeout: (pods) => `${pods.map((p) => p.metadata.name).join(", ")} did not stop`,
+          explainTimeout: (pods) => `${pods.map((p) => p.metadata?.name).join(", ")} did not stop`,
         },
       );
       task.title = `Writes stopped: deployment ${names.deployment} scaled from ${target.replicas} to 0, no replica runs`;
@@ -146,7 +135,7 @@ function startRegistryTask(): ListrTask<RestoreContext> {
       await scaleDeployment(kube, namespace, names.deployment, target.replicas, {
         [REPLICAS_BEFORE_RESTORE]: null,
       });
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1Deployment>(
         kube,
         {
           apiVersion: "apps/v1",
@@ -154,7 +143,7 @@ function startRegistryTask(): ListrTask<RestoreContext> {
           namespace,
           fieldSelector: `metadata.name=${names.deployment}`,
         },
-        ([d]) => rolledOut(d, target.replicas),
+        ([d]) => isRolledOut(d, target.replicas),
         {
           timeoutMs: ctx.timeoutMs,
           signal: ctx.signal,
@@ -177,7 +166,7 @@ function healthTask(): ListrTask<RestoreContext> {
       const snapshot = await gatherSnapshot(ctx.kube, ctx.namespace);
       // Failed pods of earlier backup or restore Jobs stay for their logs; they say nothing about the
       // registry that was just restored, so they are named as warnings instead of failing the check.
-      const isBackupPod = (pod: Obj) => pod.metadata?.labels?.["app.kubernetes.io/component"] === "backup";
+      const isBackupPod = (pod: V1Pod) => pod.metadata?.labels?.["app.kubernetes.io/component"] === "backup";
       for (const pod of (snapshot.troubledPods ?? []).filter(isBackupPod)) {
         const job = pod.metadata?.labels?.["job-name"];
         ctx.warnings.push(
@@ -209,7 +198,7 @@ function createClaimTask(): ListrTask<RestoreContext> {
     task: async (ctx, task) => {
       const claim = ctx.newClaim as KubeObject;
       await ctx.kube.apply(claim);
-      task.title = `Created claim ${claim.metadata.name} (StorageClass ${(claim.spec as Obj).storageClassName})`;
+      task.title = `Created claim ${claim.metadata.name} (StorageClass ${(claim.spec as V1PersistentVolumeClaimSpec).storageClassName})`;
     },
   };
 }

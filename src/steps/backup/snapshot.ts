@@ -2,6 +2,7 @@
  * Steps of `backup snapshot`: create the VolumeSnapshot, then watch it until the CSI driver reports it
  * readyToUse (or the snapshot controller reports an error, which is final for this run).
  */
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
@@ -13,8 +14,8 @@ import {
   snapshotSupport,
   snapshotsOfClaim,
   summarizeSnapshot,
+  type VolumeSnapshot,
 } from "../../core/backup/snapshot.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import type { KubeObject } from "../../core/render/types.js";
 import { OperationError, UsageError } from "../../errors.js";
 
@@ -41,7 +42,7 @@ export function snapshotTasks(): ListrTask<SnapshotContext>[] {
       title: "Wait until the snapshot is ready to use",
       task: async (ctx, task) => {
         const name = ctx.snapshot.metadata.name;
-        const [snapshot] = await waitUntil<Obj & { metadata: Obj }>(
+        const [snapshot] = await waitUntil<VolumeSnapshot & KubernetesObject>(
           ctx.kube,
           {
             apiVersion: SNAPSHOT_API,
@@ -62,7 +63,7 @@ export function snapshotTasks(): ListrTask<SnapshotContext>[] {
               `the snapshot is not ready (kubectl -n ${ctx.namespace} describe volumesnapshot ${name})`,
           },
         );
-        const summary = summarizeSnapshot(snapshot as Obj);
+        const summary = summarizeSnapshot(snapshot as VolumeSnapshot);
         ctx.result = summary;
         if (!summary.readyToUse) {
           throw new OperationError(`The snapshot ${name} failed: ${summary.error}`, {
@@ -88,7 +89,7 @@ export async function lookUpSnapshotSupport(
   claimName: string,
   options: { requestedClass?: string; archiveLocation?: string; clusterLabel: string },
 ): Promise<SnapshotSupport> {
-  const claim = (await kube.get(named(Kinds.PersistentVolumeClaim, claimName, namespace))) as Obj | undefined;
+  const claim = await kube.get(named(Kinds.PersistentVolumeClaim, claimName, namespace));
   if (!claim) {
     throw new UsageError(
       `There is no claim ${claimName} in namespace ${namespace} (${options.clusterLabel})`,
@@ -97,19 +98,17 @@ export async function lookUpSnapshotSupport(
       },
     );
   }
-  const volumeName: string | undefined = claim.spec?.volumeName;
-  const volume = volumeName
-    ? ((await kube.get(named(Kinds.PersistentVolume, volumeName))) as Obj | undefined)
-    : undefined;
+  const volumeName = claim.spec?.volumeName;
+  const volume = volumeName ? await kube.get(named(Kinds.PersistentVolume, volumeName)) : undefined;
   // Without the snapshot CRDs there are no classes, which snapshotSupport explains.
   const classes = await kube.list(Kinds.VolumeSnapshotClass).catch((error: unknown) => {
-    if (isMissingApi(error)) return [] as unknown[];
+    if (isMissingApi(error)) return [];
     throw error;
   });
   return snapshotSupport({
     claim,
     volume,
-    classes: classes as Obj[],
+    classes,
     requestedClass: options.requestedClass,
     archiveLocation: options.archiveLocation,
   });
@@ -123,7 +122,7 @@ export async function listClaimSnapshots(
 ): Promise<{ snapshots: SnapshotSummary[]; note?: string }> {
   try {
     const snapshots = await kube.list(Kinds.VolumeSnapshot, { namespace });
-    return { snapshots: snapshotsOfClaim(snapshots as Obj[], claim) };
+    return { snapshots: snapshotsOfClaim(snapshots, claim) };
   } catch (error) {
     if (!isMissingApi(error)) throw error;
     return {

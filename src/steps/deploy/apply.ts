@@ -160,6 +160,8 @@ export function applyStep(): ListrTask<DeployContext> {
       await readLiveObjects(ctx);
       reportForeignManagers(ctx);
       const namespaceKey = refKey({ apiVersion: "v1", kind: "Namespace", name: ctx.config.namespace });
+      // Made by this run just before, to hold the lock: to the person reading the report, the deploy created it.
+      if (ctx.createdNamespace) ctx.live.delete(namespaceKey);
       const options = {
         dryRun: ctx.options.serverDryRun || ctx.options.diff,
         namespaceMissing: !ctx.live.has(namespaceKey),
@@ -167,7 +169,14 @@ export function applyStep(): ListrTask<DeployContext> {
       const results = new Map<KubeObject, AppliedObject>();
       // Without a load balancer address yet (a first deploy), the pull Secret waits for it.
       ctx.pullSecretPending = !options.dryRun && !ctx.credentials.pullHosts;
-      const now = ctx.objects.filter((object) => !(ctx.pullSecretPending && isPullSecret(object)));
+      // Likewise the certificate and the pods serving it: a certificate without the address would roll
+      // the replicas a second time once it is issued again with it.
+      ctx.certificatePending = !options.dryRun && ctx.tls !== undefined && !ctx.credentials.pullHosts;
+      const now = ctx.objects.filter(
+        (object) =>
+          !(ctx.pullSecretPending && isPullSecret(object)) &&
+          !(ctx.certificatePending && servesCertificate(object)),
+      );
       let done = 0;
       for (const tier of applyTiers(now)) {
         task.output = `${done}/${ctx.objects.length}: ${tier.map((o) => `${o.kind} ${o.metadata.name}`).join(", ")}`;
@@ -179,7 +188,11 @@ export function applyStep(): ListrTask<DeployContext> {
       ctx.applied.push(...now.map((object) => results.get(object) as AppliedObject));
       const counts = countActions(ctx.applied.map((a) => a.action));
       // The report lists the pull Secret too; the title says why it is not counted yet.
-      const waiting = ctx.pullSecretPending ? `; the pull Secret waits for the load balancer's address` : "";
+      const waiting = ctx.certificatePending
+        ? "; the pull Secret, the server certificate and the Deployment wait for the load balancer's address"
+        : ctx.pullSecretPending
+          ? "; the pull Secret waits for the load balancer's address"
+          : "";
       task.title = `Apply the registry objects${options.dryRun ? " (server dry run)" : ""}: ${counts}${waiting}`;
     },
   };

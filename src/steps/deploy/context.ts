@@ -50,6 +50,8 @@ export interface DeployContext {
    * writePendingPullSecret) so the password is never lost.
    */
   pullSecretPending: boolean;
+  /** This run created the namespace (a first deploy, to hold its lock in): the report counts it created. */
+  createdNamespace?: boolean;
   /**
    * The CA and server certificate (tls.mode private-ca). Without a load balancer address at render time
    * (a first deploy) the certificate names the others only; the certificate step issues it again once the
@@ -62,6 +64,12 @@ export interface DeployContext {
   dnsRecord?: { record: DnsRecord; created: boolean; zone?: string; changeId?: string };
   /** The command's environment, for the AWS clients of tls.mode acm. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The first deploy applies the server certificate's Secret and the Deployment only once the load
+   * balancer's address is known and the certificate names it (steps/deploy/tls.ts), so that the replicas
+   * roll out once, with the final certificate, instead of twice.
+   */
+  certificatePending?: boolean;
   warnings: string[];
   stats: { writes: number; reads: number; lists: number; watches: number };
 }

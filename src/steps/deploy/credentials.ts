@@ -13,6 +13,5 @@ export async function readClusterCredentials(kube: Kube, namespace: string): Pro
     kube.get(named(Kinds.Secret, names.httpSecret, namespace)),
     kube.get(named(Kinds.Secret, names.pullSecret, namespace)),
   ]);
-  // biome-ignore lint/suspicious/noExplicitAny: Secrets as they come off the wire
-  return readStoredCredentials({ htpasswd: htpasswd as any, http: http as any, pull: pull as any });
+  return readStoredCredentials({ htpasswd, http, pull });
 }

@@ -8,16 +8,12 @@ import type { ListrTask } from "listr2";
 import { Kinds } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
 import { checkAuth, ping } from "../../adapters/registry.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isPodReady } from "../../core/health/pod-ready.js";
 import { names } from "../../core/render/names.js";
 import { servedTrust } from "../../core/tls/served-secret.js";
 import { OperationError } from "../../errors.js";
 import { replicaEndpoint } from "../replica-endpoint.js";
 import type { DeployContext } from "./context.js";
-
-const isReady = (pod: Obj) =>
-  !pod.metadata.deletionTimestamp &&
-  (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
 
 /** What a replica is checked with: the private CA, the served Secret's issuer, or nothing (plain HTTP). */
 function replicaTrust(ctx: Pick<DeployContext, "tls" | "served" | "config">) {
@@ -60,17 +56,17 @@ export function smokeTestStep(): ListrTask<DeployContext> {
     task: async (ctx, task) => {
       const namespace = ctx.config.namespace;
       const pods = (
-        (await ctx.kube.list(Kinds.Pod, { namespace, labelSelector: names.registryPodSelector })) as Obj[]
-      ).filter(isReady);
+        await ctx.kube.list(Kinds.Pod, { namespace, labelSelector: names.registryPodSelector })
+      ).filter(isPodReady);
       ctx.stats.lists++;
       task.output = `port-forwards to ${pods.length} replica(s), port ${names.ports.registry}`;
       // The replicas are checked at once: each check is mostly waiting (a port-forward, two round trips,
       // the registry's bcrypt check of the password).
       const results = await Promise.all(
-        pods.map(async (pod) => ({
-          pod: pod.metadata.name as string,
-          result: await smokeTestReplica(ctx, namespace, pod.metadata.name),
-        })),
+        pods.map(async (pod) => {
+          const name = pod.metadata?.name ?? "";
+          return { pod: name, result: await smokeTestReplica(ctx, namespace, name) };
+        }),
       );
       const failures: string[] = [];
       for (const { pod, result } of results) {

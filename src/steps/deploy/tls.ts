@@ -4,6 +4,7 @@
  * its address is known (on a first deploy, or after the load balancer was replaced), before the rollout
  * is waited for.
  */
+import type { V1Secret } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
@@ -15,11 +16,13 @@ import { type LiveTls, prepareServerTls } from "../../core/tls/prepare.js";
 import { applyLate, servesCertificate } from "./apply.js";
 import type { DeployContext } from "./context.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: Secrets as they come off the wire
-type Secret = Record<string, any> | undefined;
+/** Undefined where the Secret does not exist (a first deploy). */
+type Secret = V1Secret | undefined;
 
-const decode = (secret: Secret, key: string): string =>
-  typeof secret?.data?.[key] === "string" ? Buffer.from(secret.data[key], "base64").toString("utf8") : "";
+const decode = (secret: Secret, key: string): string => {
+  const value = secret?.data?.[key];
+  return typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : "";
+};
 
 function pairOf(secret: Secret, certificateKey: string, keyKey: string): KeyPairPem | undefined {
   if (!secret) return undefined;
@@ -28,10 +31,10 @@ function pairOf(secret: Secret, certificateKey: string, keyKey: string): KeyPair
 
 /** The CA and the server certificate as the cluster holds them (keys stay in memory only). */
 export async function readLiveTls(kube: Kube, namespace: string): Promise<LiveTls> {
-  const [ca, server] = (await Promise.all([
+  const [ca, server] = await Promise.all([
     kube.get(named(Kinds.Secret, names.caSecret, namespace)),
     kube.get(named(Kinds.Secret, names.tlsSecret, namespace)),
-  ])) as [Secret, Secret];
+  ]);
   const keys = names.secretKeys;
   return {
     ca: pairOf(ca, keys.caCertificate, keys.caKey),
@@ -59,16 +62,19 @@ export function serverCertificateStep(): ListrTask<DeployContext> {
       const state = ctx.tls as NonNullable<DeployContext["tls"]>;
       const host = ctx.address ? hostOf(ctx.address) : undefined;
       const again = await prepareServerTls(ctx.config, { ...state.prepared.tls }, host, new Date());
-      if (!again.issued) {
+      if (!again.issued && !ctx.certificatePending) {
         task.title = `Server certificate ${await describeCertificate(state.prepared.tls.server.certificate)}`;
         return;
       }
       // The load balancer's address is new to the certificate (a first deploy, or a replaced load
-      // balancer): the certificate names it now, and the pods roll to serve it.
-      state.prepared = { ...state.prepared, tls: again.tls, issued: again.issued };
-      const rendered = await renderManifests(ctx.config, ctx.credentials, again.tls);
+      // balancer): the certificate names it now. On a first deploy the Secret and the Deployment were held
+      // back for it, so the pods start once, with this certificate; later, the pods roll to serve it.
+      if (again.issued) state.prepared = { ...state.prepared, tls: again.tls, issued: again.issued };
+      const rendered = await renderManifests(ctx.config, ctx.credentials, state.prepared.tls);
       for (const object of rendered.filter(servesCertificate)) await applyLate(ctx, object);
-      task.title = `Server certificate issued ${await describeCertificate(again.tls.server.certificate)}`;
+      ctx.certificatePending = false;
+      const facts = await describeCertificate(state.prepared.tls.server.certificate);
+      task.title = `Server certificate ${again.issued ? "issued" : "applied"} ${facts}`;
     },
   };
 }

@@ -3,10 +3,12 @@
  * out with one replica per node and zone, and the load balancer has an address. On timeout they say what
  * is stuck and why (the scheduler's reason for a Pending pod, the last warning event).
  */
+import type { V1Deployment, V1PersistentVolumeClaim, V1Service } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
+import { sleep } from "../../adapters/abort.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
 import { evaluateHealth } from "../../core/health/evaluate.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isRolledOut } from "../../core/health/rollout.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
 import { gatherSnapshot } from "../health/gather.js";
@@ -28,7 +30,7 @@ export function waitForClaimStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the volume claim to bind",
     task: async (ctx, task) => {
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1PersistentVolumeClaim>(
         ctx.kube,
         {
           apiVersion: "v1",
@@ -53,24 +55,12 @@ export function waitForClaimStep(): ListrTask<DeployContext> {
   };
 }
 
-function rolledOut(deployment: Obj | undefined, replicas: number): boolean {
-  const s = deployment?.status;
-  return (
-    deployment !== undefined &&
-    (s?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
-    s?.updatedReplicas === replicas &&
-    s?.readyReplicas === replicas &&
-    s?.availableReplicas === replicas &&
-    (s?.replicas ?? 0) === replicas
-  );
-}
-
 export function waitForRolloutStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the registry to roll out",
     task: async (ctx, task) => {
       const replicas = ctx.config.registry.replicas;
-      await waitUntil<Obj & { metadata: Obj }>(
+      await waitUntil<V1Deployment>(
         ctx.kube,
         {
           apiVersion: "apps/v1",
@@ -78,7 +68,7 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
           namespace: ctx.config.namespace,
           fieldSelector: byName(names.deployment),
         },
-        ([d]) => rolledOut(d, replicas),
+        ([d]) => isRolledOut(d, replicas),
         {
           timeoutMs: ctx.options.timeoutMs,
           signal: ctx.options.signal,
@@ -91,9 +81,7 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
         },
       );
       // Rolled out is not enough: the replicas must sit on distinct nodes in distinct zones.
-      const snapshot = await gatherSnapshot(ctx.kube, ctx.config.namespace);
-      const report = evaluateHealth(snapshot, { replicas, networkPolicies: [], requireLoadBalancer: false });
-      const ready = report.registry.pods.filter((p) => p.ready);
+      const { report, ready } = await readyReplicasSettled(ctx, replicas);
       const nodes = new Set(ready.map((p) => p.node));
       const zones = new Set(ready.map((p) => p.zone));
       const wantZones = Math.min(replicas, new Set(report.nodes.map((n) => n.zone)).size);
@@ -113,15 +101,32 @@ export function waitForRolloutStep(): ListrTask<DeployContext> {
   };
 }
 
+/** How long the pods may take to agree with the Deployment's status that every replica is ready. */
+const SETTLE_MS = 30_000;
+
+/**
+ * The registry's pods once `replicas` of them are ready, or as they are after SETTLE_MS. The Deployment's
+ * status and the pods are read at different moments: on a loaded cluster a replica's readiness probe can
+ * fail once just after the status said "all ready", and judging placement from that one list read
+ * "3 replicas on 2 nodes" for replicas that sat one per node.
+ */
+async function readyReplicasSettled(ctx: DeployContext, replicas: number) {
+  const settleBy = Date.now() + Math.min(SETTLE_MS, ctx.options.timeoutMs);
+  for (;;) {
+    const snapshot = await gatherSnapshot(ctx.kube, ctx.config.namespace);
+    const report = evaluateHealth(snapshot, { replicas, networkPolicies: [], requireLoadBalancer: false });
+    const ready = report.registry.pods.filter((p) => p.ready);
+    if (ready.length >= replicas || Date.now() >= settleBy) return { report, ready };
+    await sleep(1000, ctx.options.signal);
+  }
+}
+
 /** host:port of the load balancer: the ingress hostname or IP, and the port it reports (else the Service's). */
-export function loadBalancerAddress(service: Obj | undefined): string | undefined {
-  const ingress = (service?.status?.loadBalancer?.ingress as Obj[] | undefined)?.[0];
+export function loadBalancerAddress(service: V1Service | undefined): string | undefined {
+  const ingress = service?.status?.loadBalancer?.ingress?.[0];
   const host = ingress?.hostname ?? ingress?.ip;
   if (!host) return undefined;
-  const port =
-    (ingress?.ports as Obj[] | undefined)?.[0]?.port ??
-    (service?.spec?.ports as Obj[] | undefined)?.[0]?.port ??
-    5000;
+  const port = ingress?.ports?.[0]?.port ?? service?.spec?.ports?.[0]?.port ?? 5000;
   return `${host}:${port}`;
 }
 
@@ -129,7 +134,7 @@ export function waitForLoadBalancerStep(): ListrTask<DeployContext> {
   return {
     title: "Wait for the load balancer address",
     task: async (ctx, task) => {
-      const [service] = await waitUntil<Obj & { metadata: Obj }>(
+      const [service] = await waitUntil<V1Service>(
         ctx.kube,
         {
           apiVersion: "v1",

@@ -3,9 +3,11 @@
  * Independent reads go out together; each is a plain list or get (no polling here: callers that wait
  * re-gather only when a watch says something changed).
  */
+import type { V1Pod } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { ClusterSnapshot, Obj } from "../../core/health/snapshot.js";
+import { hasReadyCondition } from "../../core/health/pod-ready.js";
+import type { ClusterSnapshot } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 
 const BACKUP_SELECTOR = "app.kubernetes.io/component=backup";
@@ -44,11 +46,12 @@ export async function gatherSnapshot(kube: Kube, namespace: string): Promise<Clu
 }
 
 /** The newest warning event per not-ready registry pod (e.g. FailedScheduling, FailedMount). */
-async function latestPodEvents(kube: Kube, namespace: string, pods: Obj[]): Promise<Record<string, string>> {
-  const notReady = pods.filter(
-    (p) =>
-      !(p.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True"),
-  );
+async function latestPodEvents(
+  kube: Kube,
+  namespace: string,
+  pods: V1Pod[],
+): Promise<Record<string, string>> {
+  const notReady = pods.filter((p) => !hasReadyCondition(p));
   if (notReady.length === 0) return {};
   const events = await kube.list(Kinds.Event, { namespace, fieldSelector: "involvedObject.kind=Pod" });
   const latest: Record<string, string> = {};
@@ -59,7 +62,7 @@ async function latestPodEvents(kube: Kube, namespace: string, pods: Obj[]): Prom
   for (const event of sorted) {
     if (event.type !== "Warning") continue;
     const pod = event.involvedObject?.name;
-    if (pod && notReady.some((p) => p.metadata.name === pod))
+    if (pod && notReady.some((p) => p.metadata?.name === pod))
       latest[pod] = `${event.reason}: ${event.message}`;
   }
   return latest;

@@ -4,24 +4,25 @@
  * `/v2/` with the user and password of the pull Secret. A replica that answers everything else but
  * refuses these is as good as down for every client, so `status` counts it as a problem.
  */
+import type { V1Pod } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
 import { checkAuth } from "../../adapters/registry.js";
 import { readStoredCredentials } from "../../core/deploy/credentials.js";
-import type { Obj, ReplicaLogins } from "../../core/health/snapshot.js";
+import { isPodReady } from "../../core/health/pod-ready.js";
+import type { ReplicaLogins } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { replicaEndpoint } from "../replica-endpoint.js";
 import { registryTrust } from "./tls.js";
 
-const isReady = (pod: Obj) =>
-  !pod.metadata?.deletionTimestamp &&
-  (pod.status?.conditions as Obj[] | undefined)?.some((c) => c.type === "Ready" && c.status === "True");
-
-export async function checkReplicaLogins(kube: Kube, namespace: string, pods: Obj[]): Promise<ReplicaLogins> {
+export async function checkReplicaLogins(
+  kube: Kube,
+  namespace: string,
+  pods: V1Pod[],
+): Promise<ReplicaLogins> {
   const pull = await kube.get(named(Kinds.Secret, names.pullSecret, namespace));
-  // biome-ignore lint/suspicious/noExplicitAny: the Secret as it comes off the wire
-  const stored = readStoredCredentials({ htpasswd: undefined, http: undefined, pull: pull as any });
+  const stored = readStoredCredentials({ htpasswd: undefined, http: undefined, pull });
   if (!stored.username || !stored.password) {
     return { missing: `Secret ${namespace}/${names.pullSecret} holds no credentials`, replicas: [] };
   }
@@ -29,8 +30,8 @@ export async function checkReplicaLogins(kube: Kube, namespace: string, pods: Ob
   // HTTPS trusting the registry's private CA when the replicas serve TLS, as clients do.
   const ca = await registryTrust(kube, namespace);
   const replicas = await Promise.all(
-    pods.filter(isReady).map(async (pod) => {
-      const name = pod.metadata.name as string;
+    pods.filter(isPodReady).map(async (pod) => {
+      const name = pod.metadata?.name ?? "";
       try {
         const forward = await openPortForward(kube, namespace, name, names.ports.registry);
         try {

@@ -1,8 +1,8 @@
 /** The registry's TLS as `status` reports it: the live Deployment's scheme and the served certificate. */
 import { createHash } from "node:crypto";
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { ACM_ANNOTATIONS } from "../../core/render/tls-modes.js";
 import { readCertificate } from "../../core/tls/certificates.js";
@@ -11,12 +11,12 @@ import { servedScheme, type TlsStatus, tlsStatus } from "../../core/tls/status.j
 import type { ServedTrust } from "../replica-endpoint.js";
 
 export async function gatherTlsStatus(kube: Kube, namespace: string, now: Date): Promise<TlsStatus> {
-  const [deployment, service] = (await Promise.all([
+  const [deployment, service] = await Promise.all([
     kube.get(named(Kinds.Deployment, names.deployment, namespace)),
     kube.get(named(Kinds.Service, names.service, namespace)),
-  ])) as [Obj | undefined, Obj | undefined];
+  ]);
   const secretName = servedSecretOf(deployment) ?? names.tlsSecret;
-  const secret = (await kube.get(named(Kinds.Secret, secretName, namespace))) as Obj | undefined;
+  const secret = await kube.get(named(Kinds.Secret, secretName, namespace));
   const encoded = secret?.data?.[names.secretKeys.tlsCertificate];
   // Only the certificate is decoded; the key in the same Secret is never read here.
   const pem = typeof encoded === "string" ? Buffer.from(encoded, "base64").toString("utf8") : undefined;
@@ -40,8 +40,8 @@ export async function gatherTlsStatus(kube: Kube, namespace: string, now: Date):
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** The Secret the live pods serve their certificate from (registry-clouddrove-tls, or tls.mode secret's). */
-export function servedSecretOf(deployment: Obj | undefined): string | undefined {
-  const volumes = (deployment?.spec?.template?.spec?.volumes ?? []) as Obj[];
+export function servedSecretOf(deployment: V1Deployment | undefined): string | undefined {
+  const volumes = deployment?.spec?.template?.spec?.volumes ?? [];
   return volumes.find((v) => v.name === names.tlsVolume)?.secret?.secretName;
 }
 
@@ -54,10 +54,10 @@ export async function registryTrust(
   kube: Kube,
   namespace: string,
 ): Promise<string | ServedTrust | undefined> {
-  const [deployment, configMap] = (await Promise.all([
+  const [deployment, configMap] = await Promise.all([
     kube.get(named(Kinds.Deployment, names.deployment, namespace)),
     kube.get(named(Kinds.ConfigMap, names.caConfigMap, namespace)),
-  ])) as [Obj | undefined, Obj | undefined];
+  ]);
   if (servedScheme(deployment) !== "HTTPS") return undefined;
   const published = configMap?.data?.[names.secretKeys.caCertificate];
   const ca = typeof published === "string" && published !== "" ? published : undefined;

@@ -4,9 +4,9 @@
  * A watch, not a poll, so every change of readyReplicas is seen.
  */
 
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { Kube } from "../../adapters/kube.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import type { Availability } from "../../core/upgrade/report.js";
 import { InterruptedError } from "../../errors.js";
@@ -34,7 +34,7 @@ export function watchAvailability(
     if (last.ready === 0) unavailableMs += elapsed;
     if (last.ready < last.desired) degradedMs += elapsed;
   };
-  const sample = (deployment: Obj | undefined) => {
+  const sample = (deployment: V1Deployment | undefined) => {
     if (!deployment) return;
     const now = Date.now();
     account(now);
@@ -43,7 +43,7 @@ export function watchAvailability(
     min = min === null ? ready : Math.min(min, ready);
     last = { at: now, ready, desired };
   };
-  const running = waitUntil<Obj & { metadata: Obj }>(
+  const running = waitUntil<V1Deployment>(
     kube,
     {
       apiVersion: "apps/v1",

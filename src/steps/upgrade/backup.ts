@@ -9,7 +9,6 @@ import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { parseArchiveResult, timestampedName } from "../../core/backup/job-log.js";
 import { backupNames, jobFromCronJob } from "../../core/backup/render.js";
 import { majorOf } from "../../core/registry/image.js";
-import type { KubeObject } from "../../core/render/types.js";
 import { OperationError } from "../../errors.js";
 import { createJob, failureDetails, watchJobToEnd } from "../backup/job.js";
 import type { UpgradeContext } from "./context.js";
@@ -38,9 +37,7 @@ export function backupStep(): ListrTask<UpgradeContext> {
         task.skip(`Backup: ${ctx.state.backup} (taken earlier in this upgrade)`);
         return;
       }
-      const cronJob = (await ctx.kube.get(named(Kinds.CronJob, backupNames.cronJob, ctx.namespace))) as
-        | KubeObject
-        | undefined;
+      const cronJob = await ctx.kube.get(named(Kinds.CronJob, backupNames.cronJob, ctx.namespace));
       ctx.stats.reads++;
       if (!cronJob) {
         const why = `no backup was taken: backups are not configured (no CronJob ${backupNames.cronJob} in namespace ${ctx.namespace}${ctx.config.backup.bucket ? "; backup.bucket is set, so run `clouddrove deploy` to create it" : "; set backup.bucket and run `clouddrove deploy`"}). The registry upgrade is forward-only.`;

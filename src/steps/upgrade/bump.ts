@@ -5,14 +5,15 @@
  * UpdateNodegroupVersion, waited on with DescribeUpdate: a replacement node joins, the old one is drained
  * and removed), and/or the user's command.
  */
+import type { KubernetesObject, V1Node } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { comparable } from "../../core/deploy/objects.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { majorOf, withTag } from "../../core/registry/image.js";
 import { hasV3Layout, registryContainer, v3ConfigProblems } from "../../core/registry/v3.js";
 import { htpasswdLineOf, registryObjectsAt } from "../../core/render/at-version.js";
 import { names } from "../../core/render/names.js";
+import type { KubeObject } from "../../core/render/types.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
 import { minorVersion } from "../../core/upgrade/targets.js";
 import { InterruptedError, OperationError } from "../../errors.js";
@@ -23,16 +24,18 @@ import { markNode, saveState } from "./state-store.js";
 type Task = { output: string; title: string };
 
 /** The object as it is applied back: no status, no server bookkeeping, apiVersion and kind set. */
-export function forApply(object: Obj, apiVersion: string, kind: string): Obj {
-  const copy = comparable({ ...object, apiVersion, kind } as never) as Obj;
-  if (copy.spec?.template?.metadata?.creationTimestamp === null)
-    delete copy.spec.template.metadata.creationTimestamp;
+export function forApply<T extends KubernetesObject>(object: T, apiVersion: string, kind: string): T {
+  const copy = comparable({ ...object, apiVersion, kind } as unknown as KubeObject) as unknown as T;
+  // A pod template's `creationTimestamp: null` (as the server returns it) is bookkeeping too.
+  const template = (copy as { spec?: { template?: { metadata?: { creationTimestamp?: unknown } } } }).spec
+    ?.template?.metadata;
+  if (template?.creationTimestamp === null) delete template.creationTimestamp;
   return copy;
 }
 
-async function applyChecked(ctx: UpgradeContext, object: Obj): Promise<void> {
+async function applyChecked(ctx: UpgradeContext, object: KubernetesObject): Promise<void> {
   try {
-    await ctx.kube.apply(object as never, { force: ctx.options.forceConflicts });
+    await ctx.kube.apply(object, { force: ctx.options.forceConflicts });
     ctx.stats.patches++;
   } catch (error) {
     const cause = (error as { cause?: { code?: number } }).cause;
@@ -52,11 +55,11 @@ async function applyChecked(ctx: UpgradeContext, object: Obj): Promise<void> {
 
 async function bumpRegistry(ctx: UpgradeContext, task: Task): Promise<string> {
   const version = ctx.state.targets.registryVersion as string;
-  const [configMap, deployment, htpasswd] = (await Promise.all([
+  const [configMap, deployment, htpasswd] = await Promise.all([
     ctx.kube.get(named(Kinds.ConfigMap, names.configMap, ctx.namespace)),
     ctx.kube.get(named(Kinds.Deployment, names.deployment, ctx.namespace)),
     ctx.kube.get(named(Kinds.Secret, names.htpasswdSecret, ctx.namespace)),
-  ])) as Array<Obj | undefined>;
+  ]);
   ctx.stats.reads += 3;
   if (!configMap || !deployment) {
     throw new OperationError("The registry's ConfigMap or Deployment is missing.", {
@@ -122,7 +125,8 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
       },
     );
   }
-  const before = new Set(((await ctx.kube.list(Kinds.Node)) as Obj[]).map((n) => n.metadata.name as string));
+  const nodeName = (n: V1Node) => n.metadata?.name ?? "";
+  const before = new Set((await ctx.kube.list(Kinds.Node)).map(nodeName));
   ctx.stats.lists++;
   const cluster = info?.cluster ?? ctx.config.cluster.name;
   const env = ctx.environment.env;
@@ -154,21 +158,21 @@ async function bumpKubernetes(ctx: UpgradeContext, node: string, task: Task): Pr
     );
     through = `EKS update ${updateId}`;
   }
-  const after = (await ctx.kube.list(Kinds.Node, {
+  const after = await ctx.kube.list(Kinds.Node, {
     labelSelector: `eks.amazonaws.com/nodegroup=${nodegroup}`,
-  })) as Obj[];
+  });
   ctx.stats.lists++;
   const wanted = minorVersion(version);
-  const atTarget = (n: Obj) => {
+  const atTarget = (n: V1Node) => {
     const v = minorVersion(n.status?.nodeInfo?.kubeletVersion);
     return v !== undefined && wanted !== undefined && v[0] === wanted[0] && v[1] === wanted[1];
   };
-  const replacement = after.find((n) => !before.has(n.metadata.name) && atTarget(n));
+  const replacement = after.find((n) => !before.has(nodeName(n)) && atTarget(n));
   if (replacement) {
-    ctx.state.replacements[node] = replacement.metadata.name;
-    return `nodegroup ${nodegroup} at ${version} (${through}): ${node} replaced by ${replacement.metadata.name}`;
+    ctx.state.replacements[node] = nodeName(replacement);
+    return `nodegroup ${nodegroup} at ${version} (${through}): ${node} replaced by ${nodeName(replacement)}`;
   }
-  const same = after.find((n) => n.metadata.name === node);
+  const same = after.find((n) => nodeName(n) === node);
   if (same && atTarget(same)) return `nodegroup ${nodegroup} (${through}): ${node} already runs ${version}`;
   throw new OperationError(
     `After the nodegroup upgrade no node of ${nodegroup} runs Kubernetes ${version}.`,

@@ -2,11 +2,11 @@
  * What the upgrade steps share: the cluster, the resolved options, the state record that persists
  * between runs, what each step found (preflight per node, the health report), and request counts.
  */
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { DrainStats } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
 import type { Config } from "../../config/schema.js";
 import type { HealthReport } from "../../core/health/evaluate.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import type { PreflightResult } from "../../core/upgrade/preflight.js";
 import type { UpgradeState } from "../../core/upgrade/state.js";
 import type { UpgradeTargets } from "../../core/upgrade/targets.js";
@@ -39,7 +39,7 @@ export interface UpgradeContext {
   options: UpgradeOptions;
   state: UpgradeState;
   /** Rollback payload kept beside the state: the registry's config and Deployment before the bump. */
-  previous: { config?: string; deployment?: Obj };
+  previous: { config?: string; deployment?: V1Deployment };
   /** The command's environment (PATH, AWS_*, KUBECONFIG) and directory: the AWS clients' and the upgrade command's. */
   environment: { env: NodeJS.ProcessEnv; cwd: string };
   /** The API server's version (for the skew policy and the expected kubelets). */

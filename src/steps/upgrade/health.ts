@@ -6,10 +6,13 @@
  * every replica answers `/` and accepts the credentials, and the image pushed before the upgrade comes
  * back intact.
  */
+import type { KubernetesObject, V1Deployment, V1Node } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
+import { type KindRef, Kinds } from "../../adapters/kube-kinds.js";
 import { type WaitOptions, type WatchTarget, waitUntil } from "../../adapters/kube-watch.js";
-import { evaluateHealth } from "../../core/health/evaluate.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { endpointCount, evaluateHealth } from "../../core/health/evaluate.js";
+import { hasReadyCondition } from "../../core/health/pod-ready.js";
+import { isRolledOut } from "../../core/health/rollout.js";
 import { registryContainer } from "../../core/registry/v3.js";
 import { names } from "../../core/render/names.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
@@ -21,17 +24,15 @@ import { checkEveryReplica } from "./registry-access.js";
 import { saveState } from "./state-store.js";
 
 type Task = { output: string; title: string };
-type Watched = Obj & { metadata: Obj };
-
 /** Watches `target` until `done` holds, within the gate's one deadline, counted in the upgrade's stats. */
-function watchWithinDeadline(
+function watchWithinDeadline<T extends KubernetesObject>(
   ctx: UpgradeContext,
   deadline: number,
-  target: WatchTarget<Watched>,
-  done: (objects: Watched[]) => boolean,
-  report: Pick<WaitOptions<Watched>, "onChange" | "explainTimeout">,
-): Promise<Watched[]> {
-  return waitUntil<Watched>(ctx.kube, target, done, {
+  target: WatchTarget<T>,
+  done: (objects: T[]) => boolean,
+  report: Pick<WaitOptions<T>, "onChange" | "explainTimeout">,
+): Promise<T[]> {
+  return waitUntil<T>(ctx.kube, target, done, {
     timeoutMs: Math.max(1, deadline - Date.now()),
     signal: ctx.options.signal,
     stats: ctx.stats,
@@ -40,40 +41,29 @@ function watchWithinDeadline(
 }
 
 /** The one object of `kind` named `name` in the registry's namespace. */
-function namedInNamespace(
+function namedInNamespace<T extends KubernetesObject>(
   ctx: UpgradeContext,
-  apiVersion: string,
-  kind: string,
+  kind: KindRef<T>,
   name: string,
-): WatchTarget<Watched> {
-  return { apiVersion, kind, namespace: ctx.namespace, fieldSelector: `metadata.name=${name}` };
+): WatchTarget<T> {
+  return { ...kind, namespace: ctx.namespace, fieldSelector: `metadata.name=${name}` };
 }
-
-const isReady = (o: Obj | undefined) =>
-  ((o?.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
 
 /** The image every replica must run after this node: the target, else what ran before. */
 export function expectedImage(ctx: UpgradeContext): string | undefined {
   return ctx.state.registry?.bumpedAt ? ctx.state.registry.targetImage : ctx.state.registry?.previousImage;
 }
 
-function rolledOut(d: Obj | undefined, replicas: number, image: string | undefined): boolean {
-  const s = d?.status ?? {};
-  return (
-    d !== undefined &&
-    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-    (image === undefined || registryContainer(d)?.image === image) &&
-    s.updatedReplicas === replicas &&
-    s.readyReplicas === replicas &&
-    s.availableReplicas === replicas &&
-    (s.replicas ?? 0) === replicas
-  );
+/** Rolled out, and on `image` when one is expected. */
+function rolledOut(d: V1Deployment | undefined, replicas: number, image: string | undefined): boolean {
+  if (!d || !isRolledOut(d, replicas)) return false;
+  return image === undefined || registryContainer(d)?.image === image;
 }
 
 /** Why a node's kubelet is not what it should be now, or undefined. */
-export function kubeletProblem(ctx: UpgradeContext, node: Obj): string | undefined {
-  const name = node.metadata?.name as string;
-  const actual = node.status?.nodeInfo?.kubeletVersion as string | undefined;
+export function kubeletProblem(ctx: UpgradeContext, node: V1Node): string | undefined {
+  const name = node.metadata?.name ?? "";
+  const actual = node.status?.nodeInfo?.kubeletVersion;
   const target = ctx.state.targets.kubernetesVersion;
   const upgraded = ctx.state.nodes.some(
     (n) => liveName(ctx.state, n) === name && reached(ctx.state.progress[n], "bumped"),
@@ -90,13 +80,19 @@ export function kubeletProblem(ctx: UpgradeContext, node: Obj): string | undefin
   return undefined;
 }
 
-async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
+/** Whether the registry Deployment has rolled out on the image it should run now. */
+export function registryRolledOut(ctx: UpgradeContext, deployment: V1Deployment | undefined): boolean {
+  return rolledOut(deployment, ctx.config.registry.replicas, expectedImage(ctx));
+}
+
+/** Waits until the registry Deployment has rolled out (its progress in the task's output). */
+export async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
   const replicas = ctx.config.registry.replicas;
   const image = expectedImage(ctx);
   await watchWithinDeadline(
     ctx,
     deadline,
-    namedInNamespace(ctx, "apps/v1", "Deployment", names.deployment),
+    namedInNamespace(ctx, Kinds.Deployment, names.deployment),
     ([d]) => rolledOut(d, replicas, image),
     {
       onChange: ([d]) => {
@@ -109,28 +105,22 @@ async function waitForRollout(ctx: UpgradeContext, deadline: number, task: Task)
 }
 
 async function waitForNodes(ctx: UpgradeContext, deadline: number, task: Task): Promise<void> {
-  const problems = (nodes: Obj[]) =>
+  const problems = (nodes: V1Node[]) =>
     nodes.flatMap((n) => {
       const name = n.metadata?.name;
       const list: string[] = [];
-      if (!isReady(n)) list.push(`node ${name} is not Ready`);
+      if (!hasReadyCondition(n)) list.push(`node ${name} is not Ready`);
       if (n.spec?.unschedulable) list.push(`node ${name} is cordoned`);
       const kubelet = kubeletProblem(ctx, n);
       if (kubelet) list.push(kubelet);
       return list;
     });
-  await watchWithinDeadline(
-    ctx,
-    deadline,
-    { apiVersion: "v1", kind: "Node" },
-    (nodes) => problems(nodes).length === 0,
-    {
-      onChange: (nodes) => {
-        task.output = `nodes: ${nodes.filter(isReady).length}/${nodes.length} Ready, ${nodes.filter((n) => n.spec?.unschedulable).length} cordoned`;
-      },
-      explainTimeout: (nodes) => problems(nodes).join("; "),
+  await watchWithinDeadline(ctx, deadline, Kinds.Node, (nodes) => problems(nodes).length === 0, {
+    onChange: (nodes) => {
+      task.output = `nodes: ${nodes.filter(hasReadyCondition).length}/${nodes.length} Ready, ${nodes.filter((n) => n.spec?.unschedulable).length} cordoned`;
     },
-  );
+    explainTimeout: (nodes) => problems(nodes).join("; "),
+  });
 }
 
 /** Everything the gate checks in one read: what is still wrong. */
@@ -156,12 +146,10 @@ async function healthProblems(ctx: UpgradeContext) {
 /** Waits for the objects a snapshot found lagging (endpoints, budget status) and reads again. */
 async function waitForServiceAndBudget(ctx: UpgradeContext, deadline: number): Promise<void> {
   const replicas = ctx.config.registry.replicas;
-  const endpointCount = (e: Obj | undefined) =>
-    ((e?.subsets ?? []) as Obj[]).reduce((n, s) => n + ((s.addresses as Obj[] | undefined)?.length ?? 0), 0);
   await watchWithinDeadline(
     ctx,
     deadline,
-    namedInNamespace(ctx, "v1", "Endpoints", names.service),
+    namedInNamespace(ctx, Kinds.Endpoints, names.service),
     ([e]) => endpointCount(e) === replicas,
     {
       explainTimeout: ([e]) => `the Service has ${endpointCount(e)} endpoint(s), expected ${replicas}`,
@@ -170,7 +158,7 @@ async function waitForServiceAndBudget(ctx: UpgradeContext, deadline: number): P
   await watchWithinDeadline(
     ctx,
     deadline,
-    namedInNamespace(ctx, "policy/v1", "PodDisruptionBudget", names.podDisruptionBudget),
+    namedInNamespace(ctx, Kinds.PodDisruptionBudget, names.podDisruptionBudget),
     ([p]) => p === undefined || (p.status?.currentHealthy ?? 0) >= (p.status?.desiredHealthy ?? 0),
     {
       explainTimeout: ([p]) =>

@@ -6,7 +6,6 @@
 import type { ListrTask } from "listr2";
 import { evictAndWait, setUnschedulable } from "../../adapters/drain.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { classifyPods } from "../../core/upgrade/drain-filter.js";
 import { liveName, type Phase, reached } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
@@ -55,7 +54,7 @@ export function drainStep(node: string): ListrTask<UpgradeContext> {
     task: async (ctx, task) => {
       if (alreadyDone(ctx, node, "drained", task, `Drain ${node}`)) return;
       const started = Date.now();
-      const pods = (await ctx.kube.list(Kinds.Pod, { fieldSelector: `spec.nodeName=${node}` })) as Obj[];
+      const pods = await ctx.kube.list(Kinds.Pod, { fieldSelector: `spec.nodeName=${node}` });
       ctx.stats.lists++;
       const plan = classifyPods(pods, ctx.state.drain);
       if (plan.block.length > 0) {
@@ -93,7 +92,7 @@ export function uncordonStep(node: string): ListrTask<UpgradeContext> {
     task: async (ctx, task) => {
       if (alreadyDone(ctx, node, "uncordoned", task, `Uncordon ${node}`)) return;
       const name = liveName(ctx.state, node);
-      const live = (await ctx.kube.get(named(Kinds.Node, name))) as Obj | undefined;
+      const live = await ctx.kube.get(named(Kinds.Node, name));
       ctx.stats.reads++;
       if (!live) {
         throw new OperationError(`Node ${name} does not exist any more.`, {

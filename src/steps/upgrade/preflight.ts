@@ -6,13 +6,13 @@
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { names } from "../../core/render/names.js";
 import { evaluatePreflight, type PreflightFacts, rehearsalLines } from "../../core/upgrade/preflight.js";
 import { runbook } from "../../core/upgrade/runbook.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
 import { OperationError, UsageError } from "../../errors.js";
 import type { UpgradeContext } from "./context.js";
+import { registryRolledOut, waitForRollout } from "./health.js";
 
 export async function gatherPreflightFacts(
   ctx: UpgradeContext,
@@ -32,11 +32,11 @@ export async function gatherPreflightFacts(
   ctx.stats.reads += 1;
   return {
     node,
-    nodes: nodes as Obj[],
-    podsOnNode: podsOnNode as Obj[],
-    allPods: (allPods as Obj[]).filter((p) => p.spec?.nodeName),
-    budgets: budgets as Obj[],
-    registry: registry as Obj | undefined,
+    nodes,
+    podsOnNode,
+    allPods: allPods.filter((p) => p.spec?.nodeName),
+    budgets,
+    registry,
   };
 }
 
@@ -51,16 +51,28 @@ export function preflightStep(node: string): ListrTask<UpgradeContext> {
         task.skip(`Preflight ${node}: already upgraded (resumed)`);
         return;
       }
-      const facts = await gatherPreflightFacts(ctx, name);
-      const result = evaluatePreflight(
-        {
-          ...facts,
-          replicas: ctx.config.registry.replicas,
-          resuming: ctx.options.resume && reached(phase, "cordoned"),
-          replacementExpected: Boolean(ctx.state.targets.kubernetesVersion),
-        },
-        ctx.state.drain,
-      );
+      const evaluate = async () => {
+        const facts = await gatherPreflightFacts(ctx, name);
+        const result = evaluatePreflight(
+          {
+            ...facts,
+            replicas: ctx.config.registry.replicas,
+            resuming: ctx.options.resume && reached(phase, "cordoned"),
+            replacementExpected: Boolean(ctx.state.targets.kubernetesVersion),
+          },
+          ctx.state.drain,
+        );
+        return { facts, result };
+      };
+      let { facts, result } = await evaluate();
+      // A run stopped at or after the uncordon leaves the registry rolling (the bump's new version, the
+      // replica that waited for the node): its budget allows no disruption until the rollout ends. A
+      // resumed run waits for that, within the health gate's timeout, instead of refusing.
+      if (ctx.options.resume && result.blocking.length > 0 && !registryRolledOut(ctx, facts.registry)) {
+        task.title = `Preflight ${name}: waiting for the registry's rollout (up to ${Math.round(ctx.options.healthTimeoutMs / 1000)} s)`;
+        await waitForRollout(ctx, Date.now() + ctx.options.healthTimeoutMs, task);
+        ({ facts, result } = await evaluate());
+      }
       ctx.preflight.set(node, result);
       const lines = rehearsalLines(result);
       ctx.plan.rehearsal[node] = [

@@ -5,6 +5,7 @@
  * whether a rollback may happen.
  */
 import { randomBytes } from "node:crypto";
+import type { V1Pod } from "@kubernetes/client-node";
 import { Kinds } from "../../adapters/kube-kinds.js";
 import { openPortForward } from "../../adapters/port-forward.js";
 import {
@@ -19,7 +20,7 @@ import {
   RegistryApiError,
   type RegistryEndpoint,
 } from "../../adapters/registry.js";
-import type { Obj } from "../../core/health/snapshot.js";
+import { isPodReady } from "../../core/health/pod-ready.js";
 import { names } from "../../core/render/names.js";
 import { checkTag, checkTagsToRemove } from "../../core/upgrade/check-tags.js";
 import { CHECK_REPOSITORY, fingerprintOf } from "../../core/upgrade/rollback-rule.js";
@@ -30,17 +31,16 @@ import { registryTrust } from "../health/tls.js";
 import { replicaEndpoint } from "../replica-endpoint.js";
 import type { UpgradeContext } from "./context.js";
 
-const isReady = (pod: Obj) =>
-  !pod.metadata?.deletionTimestamp &&
-  ((pod.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
+/** The name of a pod read from the cluster (the server always sets it). */
+const podName = (pod: V1Pod) => pod.metadata?.name ?? "";
 
-export async function readyRegistryPods(ctx: UpgradeContext): Promise<Obj[]> {
-  const pods = (await ctx.kube.list(Kinds.Pod, {
+export async function readyRegistryPods(ctx: UpgradeContext): Promise<V1Pod[]> {
+  const pods = await ctx.kube.list(Kinds.Pod, {
     namespace: ctx.namespace,
     labelSelector: names.registryPodSelector,
-  })) as Obj[];
+  });
   ctx.stats.lists++;
-  return pods.filter(isReady);
+  return pods.filter(isPodReady);
 }
 
 async function credentials(ctx: UpgradeContext): Promise<{ username: string; password: string }> {
@@ -102,7 +102,7 @@ export async function pushCheckImage(
   const tag = checkTag(new Date(), randomBytes(3).toString("hex"));
   const pushed = await throughPod(
     ctx,
-    pod.metadata.name,
+    podName(pod),
     (endpoint) => pushRandomImage(endpoint, CHECK_REPOSITORY, tag, { layers: 1, layerSize: 2048 }),
     login,
   );
@@ -126,7 +126,7 @@ export async function checkEveryReplica(ctx: UpgradeContext): Promise<ReplicaChe
     results.push(
       await throughPod(
         ctx,
-        pod.metadata.name,
+        podName(pod),
         async (endpoint) => {
           const root = await ping(endpoint);
           const authenticated = await checkAuth(endpoint);
@@ -136,7 +136,7 @@ export async function checkEveryReplica(ctx: UpgradeContext): Promise<ReplicaChe
             for (const digest of image.blobDigests) await getBlob(endpoint, image.repository, digest);
             pulled = manifest.digest === image.manifestDigest;
           }
-          return { pod: pod.metadata.name as string, root, authenticated, pulled };
+          return { pod: podName(pod), root, authenticated, pulled };
         },
         login,
       ),
@@ -158,7 +158,7 @@ export async function registryFingerprint(
     const login = await credentials(ctx);
     const catalog = await throughPod(
       ctx,
-      pod.metadata.name,
+      podName(pod),
       async (endpoint) => {
         const entries: Array<{ repository: string; tags: string[] }> = [];
         for (const repository of await listRepositories(endpoint)) {
@@ -184,7 +184,7 @@ export async function pruneCheckTags(ctx: UpgradeContext, keep: number): Promise
   const login = await credentials(ctx);
   return throughPod(
     ctx,
-    pod.metadata.name,
+    podName(pod),
     async (endpoint) => {
       const tags = await listTags(endpoint, CHECK_REPOSITORY);
       const removed: string[] = [];

@@ -7,7 +7,6 @@
 import type { ListrTask } from "listr2";
 import { setUnschedulable } from "../../adapters/drain.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { rollbackVerdict } from "../../core/upgrade/rollback-rule.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
@@ -54,15 +53,13 @@ function registryStep(ignoreNewData: boolean): ListrTask<UpgradeContext> {
         );
       }
       const { names } = await import("../../core/render/names.js");
-      const configMap = (await ctx.kube.get(named(Kinds.ConfigMap, names.configMap, ctx.namespace))) as
-        | Obj
-        | undefined;
+      const configMap = await ctx.kube.get(named(Kinds.ConfigMap, names.configMap, ctx.namespace));
       if (configMap) {
         const restored = forApply(configMap, "v1", "ConfigMap");
         restored.data = { ...restored.data, [names.configMapKeys.registryConfig]: ctx.previous.config };
-        await ctx.kube.apply(restored as never, { force: ctx.options.forceConflicts });
+        await ctx.kube.apply(restored, { force: ctx.options.forceConflicts });
       }
-      await ctx.kube.apply(ctx.previous.deployment as never, { force: ctx.options.forceConflicts });
+      await ctx.kube.apply(ctx.previous.deployment, { force: ctx.options.forceConflicts });
       ctx.stats.patches += 2;
       registry.bumpedAt = undefined;
       for (const node of ctx.state.nodes) {
@@ -90,7 +87,7 @@ function uncordonAll(): ListrTask<UpgradeContext> {
         if (!reached(ctx.state.progress[node], "cordoned") || reached(ctx.state.progress[node], "uncordoned"))
           continue;
         const name = liveName(ctx.state, node);
-        const live = (await ctx.kube.get(named(Kinds.Node, name))) as Obj | undefined;
+        const live = await ctx.kube.get(named(Kinds.Node, name));
         ctx.stats.reads++;
         if (!live) continue;
         if (live.spec?.unschedulable)

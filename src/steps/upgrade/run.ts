@@ -6,11 +6,11 @@
  * stand and the exact commands that resume or roll back.
  */
 
+import type { V1Deployment, V1Node } from "@kubernetes/client-node";
 import { newDrainStats } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import type { Config } from "../../config/schema.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import { imageTag, withTag } from "../../core/registry/image.js";
 import { registryContainer } from "../../core/registry/v3.js";
 import { names } from "../../core/render/names.js";
@@ -26,8 +26,8 @@ import { recordedSteps } from "./record.js";
 import { type StoredUpgrade, saveState } from "./state-store.js";
 
 export interface ClusterView {
-  nodes: Obj[];
-  deployment?: Obj;
+  nodes: V1Node[];
+  deployment?: V1Deployment;
   controlPlane: string;
 }
 
@@ -43,7 +43,7 @@ export async function readClusterView(kube: Kube, namespace: string): Promise<Cl
 /** Refuses (exit 2, nothing changed) targets the cluster cannot take. */
 export function targetProblems(view: ClusterView, targets: UpgradeTargets, nodes: string[]): string[] {
   const problems: string[] = [];
-  const byName = new Map(view.nodes.map((n) => [n.metadata?.name as string, n]));
+  const byName = new Map(view.nodes.map((n) => [n.metadata?.name ?? "", n]));
   for (const node of nodes) {
     if (!byName.has(node))
       problems.push(`there is no node ${node} (nodes: ${[...byName.keys()].join(", ")})`);

@@ -3,11 +3,11 @@
  * namespace, plus an annotation on the node in maintenance), written after every step so that an
  * interrupted or failed run can be resumed or undone by the next one — from this machine or another.
  */
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import { annotateNode } from "../../adapters/drain.js";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 import {
   NODE_STATE_ANNOTATION,
   nodeAnnotation,
@@ -20,16 +20,16 @@ import type { UpgradeContext } from "./context.js";
 
 export interface StoredUpgrade {
   state?: UpgradeState;
-  previous: { config?: string; deployment?: Obj };
+  previous: { config?: string; deployment?: V1Deployment };
 }
 
 export async function readStoredUpgrade(kube: Kube, namespace: string): Promise<StoredUpgrade> {
-  const configMap = (await kube.get(named(Kinds.ConfigMap, STATE_CONFIGMAP, namespace))) as Obj | undefined;
-  const data = (configMap?.data ?? {}) as Record<string, string>;
-  let deployment: Obj | undefined;
+  const configMap = await kube.get(named(Kinds.ConfigMap, STATE_CONFIGMAP, namespace));
+  const data = configMap?.data ?? {};
+  let deployment: V1Deployment | undefined;
   const deploymentText = data[STATE_KEYS.previousDeployment];
   try {
-    deployment = deploymentText ? (JSON.parse(deploymentText) as Obj) : undefined;
+    deployment = deploymentText ? (JSON.parse(deploymentText) as V1Deployment) : undefined;
   } catch {
     deployment = undefined;
   }
@@ -61,7 +61,7 @@ export async function saveState(ctx: UpgradeContext): Promise<void> {
       },
     },
     data,
-  } as never);
+  });
   ctx.stats.patches++;
 }
 

@@ -7,12 +7,11 @@
  */
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import type { Obj } from "../../core/health/snapshot.js";
 
 export const VERSION_CONFIGMAP = "registry-clouddrove-version";
 
 export async function readRecordedVersion(kube: Kube, namespace: string): Promise<string | undefined> {
-  const configMap = (await kube.get(named(Kinds.ConfigMap, VERSION_CONFIGMAP, namespace))) as Obj | undefined;
+  const configMap = await kube.get(named(Kinds.ConfigMap, VERSION_CONFIGMAP, namespace));
   const version = configMap?.data?.registryVersion;
   return typeof version === "string" && version !== "" ? version : undefined;
 }

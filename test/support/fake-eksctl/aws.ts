@@ -34,6 +34,7 @@ import {
 } from "@aws-sdk/client-eks";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
+import { fakeBackupAws } from "./aws-backup.js";
 
 export const ACCOUNT = "123456789012";
 const META = { httpStatusCode: 200, requestId: "8f2a6c1e-3d4b-4c5a-9e8f-0a1b2c3d4e5f", attempts: 1 };
@@ -53,7 +54,12 @@ export interface FakeAwsOptions {
   endpoint?: string;
   /** Make STS fail as the SDK does without credentials. */
   noCredentials?: boolean;
+  /** S3 bucket names another account holds. */
+  foreignBuckets?: string[];
 }
+
+/** The cluster's OIDC issuer DescribeCluster reports; eksctl (iam.withOIDC) registers its provider. */
+export const ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/0F1E2D3C4B5A69788796A5B4C3D2E1F0";
 
 export interface FakeAwsState {
   fileSystems: FileSystemDescription[];
@@ -225,6 +231,7 @@ export function fakeAws(options: FakeAwsOptions = {}) {
           publicAccessCidrs: ["0.0.0.0/0"],
         },
         status: "ACTIVE",
+        identity: { oidc: { issuer: ISSUER } },
         platformVersion: "eks.9",
         tags: { "clouddrove.io/managed-by": "clouddrove", "clouddrove.io/cluster": clusterName },
       },
@@ -346,8 +353,13 @@ export function fakeAws(options: FakeAwsOptions = {}) {
     return fileSystemId;
   }
 
+  const backup = fakeBackupAws(ACCOUNT, options.foreignBuckets);
+  // What eksctl's iam.withOIDC leaves in IAM.
+  backup.state.oidcProviders.push(`arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER.replace("https://", "")}`);
+
   return {
     state,
+    backup: backup.state,
     ec2,
     efs,
     eks,
@@ -355,6 +367,7 @@ export function fakeAws(options: FakeAwsOptions = {}) {
     addFileSystem,
     restore() {
       for (const mock of [sts, ec2, eks, efs]) mock.restore();
+      backup.restore();
     },
   };
 }
