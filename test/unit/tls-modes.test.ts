@@ -389,7 +389,8 @@ describe("how clients use the registry, per mode", () => {
       "DNS record:\n  registry.example.com. 300 IN CNAME lb.example.   # create this record",
     );
     expect(text).toContain("nothing to install");
-    expect(text).toContain("docker login registry.example.com:5000 -u clouddrove");
+    expect(usage.login[0]).toContain("clouddrove login");
+    expect(usage.login.join("\n")).toMatch(/docker login .*registry\.example\.com:5000/);
   });
 
   it("secret with a private issuer: clouddrove trust first", () => {
@@ -422,6 +423,7 @@ describe("init's questions per mode", () => {
         "storage.efs.fileSystemId",
         "network.allowedCidrs",
         "backup.bucket",
+        "backup.setup",
       ])
         known.set(key, "prompt");
       const next = nextInitQuestion(config, known, asked);
