@@ -1,4 +1,4 @@
-/** The registry objects, field by field, for several configurations (the points 1-12). */
+/** The registry objects, field by field, for several configurations: every part of the deployment the README lists. */
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/schema.js";
