@@ -128,9 +128,9 @@ EXPIRED=0
 SWEPT=0
 SWEPT_BYTES=0
 # prune: expire snapshots by count and age, then delete the blobs no remaining snapshot lists.
-prune() {
-  rclone lsf --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX" >"$WORK/objects.sizes" ||
-    { log "retention skipped: cannot list s3://$BUCKET/$PREFIX"; return 1; }
+# retention_plan: from $WORK/objects.sizes ("<name> <bytes>" of the prefix's own objects), what happens to
+# each snapshot, "keep|expire|unfinished <name>", into $WORK/retention.
+retention_plan() {
   cut -d ' ' -f 1 "$WORK/objects.sizes" >"$WORK/objects"
   # Newest first (names are UTC times). keep: among the newest KEEP_LAST complete ones, or younger than
   # RETENTION_DAYS (0: by count only). A snapshot without its .sha256 is a run that did not finish (or
@@ -145,6 +145,23 @@ prune() {
         complete++
         print ((complete <= keep || (days > 0 && stamp >= cutoff)) ? "keep" : "expire"), $0
       }' >"$WORK/retention"
+}
+
+# nothing_expires: the listing this run took at its start, plus its own complete snapshot, expires
+# nothing. Then no snapshot is deleted and no blob can have become unreferenced, so the retention costs no
+# further request. (Snapshots written meanwhile by another run are not in that listing: they could only
+# keep more, never expire one more. When something does expire, prune lists the bucket afresh.)
+nothing_expires() {
+  { printf '%s\n' "$EXISTING" | grep -v / || true
+    printf '%s %s\n%s %s\n' "$NAME" "$BYTES" "$NAME.sha256" 0; } >"$WORK/objects.sizes"
+  retention_plan
+  ! grep -q '^expire ' "$WORK/retention"
+}
+
+prune() {
+  rclone lsf --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX" >"$WORK/objects.sizes" ||
+    { log "retention skipped: cannot list s3://$BUCKET/$PREFIX"; return 1; }
+  retention_plan
   # The .sha256 goes first: a snapshot whose deletion is interrupted is merely incomplete.
   for name in $(awk '$1 == "expire" { print $2 }' "$WORK/retention"); do
     rclone deletefile "backup:$BUCKET/$PREFIX$name.sha256" 2>/dev/null || true
@@ -240,13 +257,14 @@ while :; do
   KEY="$PREFIX$NAME"
   TARGET="backup:$BUCKET/$KEY"
   # Snapshots, and running/<name> of a run going on that has written no snapshot yet.
-  EXISTING=$(rclone lsf -R --max-depth 2 --files-only "backup:$BUCKET/$PREFIX") ||
+  # "<name> <bytes>" (the retention of a run that expires nothing needs no other listing).
+  EXISTING=$(rclone lsf -R --max-depth 2 --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX") ||
     fail "cannot list s3://$BUCKET/$PREFIX (bucket, region and credentials right?)"
-  printf '%s\n' "$EXISTING" | grep -qx -e "$NAME" -e "running/$STAMP" || break
+  printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | grep -qx -e "$NAME" -e "running/$STAMP" || break
   sleep 1
 done
 # Runs already going on (announced, younger than the deadline): only they can be sweeping meanwhile.
-OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | sed -n 's|^running/||p' |
+OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | sed -n 's|^running/||p' |
   awk -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '$0 >= stale')
 STARTED=$(date +%s)
 
@@ -388,7 +406,16 @@ printf '%s  %s\n' "$SHA256" "$NAME" | rclone rcat "$TARGET.sha256" ||
 UNFINISHED_SNAPSHOT=""
 
 # --- 5. retention: the snapshot is complete; a failure here is reported, not fatal ------------------
-prune || log "WARNING: retention did not finish (see above); nothing it kept was deleted, the next run tries again"
+# The run is over for anyone else: its announcement goes (beside the retention, which excludes it anyway).
+rclone deletefile "$ANNOUNCED" 2>/dev/null &
+UNANNOUNCING=$!
+ANNOUNCED=""
+if nothing_expires; then
+  log "retention: no snapshot expired, so no blob became unreferenced: nothing to sweep"
+else
+  prune || log "WARNING: retention did not finish (see above); nothing it kept was deleted, the next run tries again"
+fi
+wait "$UNANNOUNCING" || true
 
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
 log "done: snapshot of $BYTES bytes, $UPLOADED new blobs ($UPLOADED_BYTES bytes) in ${SECONDS_TAKEN}s"
