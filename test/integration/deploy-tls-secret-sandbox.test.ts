@@ -3,11 +3,16 @@
  * user's kubernetes.io/tls Secret, checked before anything is applied (a wrong one is exit 2, nothing
  * changed); the Secret's private issuer is published for clients and nodes; status reports the mode and
  * its logins speak HTTPS trusting that issuer; a renewed certificate in the Secret is noticed by status
- * and rolled by the next deploy one replica at a time, at least two ready throughout.
+ * and rolled by the next deploy one replica at a time, at least two ready throughout. The nodes trust the
+ * published issuer (the node-trust DaemonSet's script, run for real), so the sandbox's kubelet pulls a
+ * pushed image over TLS with the pull Secret.
  */
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeObject } from "../../sandbox/src/types.js";
 import { startTestSandbox, type TestSandbox } from "../../sandbox/test/support/sandbox.js";
+import { until } from "../../sandbox/test/support/wait.js";
+import { pushRandomImage } from "../../src/adapters/registry.js";
 import { createCertificateAuthority, issueServerCertificate } from "../../src/core/tls/certificates.js";
 import { requestTrusting } from "../support/request-trusting.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
@@ -114,6 +119,41 @@ describe("tls.mode secret on the sandbox", () => {
       warnings: [],
     });
     expect(parsed.problems).toEqual([]);
+  });
+
+  it("a Pod of a pushed image runs: the nodes trust the Secret's issuer, and the pull Secret authenticates", async () => {
+    await pushRandomImage(
+      {
+        baseUrl: `https://${address}`,
+        username: "clouddrove",
+        password: PASSWORD,
+        tls: { ca: issuer.certificate },
+      },
+      "team/app",
+      "v1",
+    );
+    // A workload namespace with a copy of the pull Secret, as a team would run it.
+    const pull = sbx.sandbox.store.get("Secret", NS, "registry-clouddrove-pull") as KubeObject;
+    sbx.sandbox.store.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } });
+    sbx.sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: pull.type,
+      metadata: { name: "registry-pull", namespace: "team" },
+      data: pull.data,
+    });
+    sbx.sandbox.store.create({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "app", namespace: "team" },
+      spec: {
+        containers: [{ name: "app", image: `${address}/team/app:v1` }],
+        imagePullSecrets: [{ name: "registry-pull" }],
+      },
+    });
+    const app = () => sbx.sandbox.store.get("Pod", "team", "app") as KubeObject;
+    await until("the pod pulled over TLS to be running", () => app()?.status?.phase === "Running", 90_000);
+    expect(app().status.containerStatuses[0].imageID).toContain("sha256:");
   });
 
   it("notices a renewed certificate and rolls the replicas to it on the next deploy, one at a time", async () => {
