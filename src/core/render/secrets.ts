@@ -48,7 +48,8 @@ export function dockerConfigJson(namespace: string, credentials: RegistryCredent
   return JSON.stringify({ auths: Object.fromEntries(hosts.map((host) => [host, entry])) });
 }
 
-function setData(secret: KubeObject, data: Record<string, string>): void {
+/** A Secret's data from plain-text values (base64-encoded, as the API stores them); no stringData left. */
+export function setSecretData(secret: KubeObject, data: Record<string, string>): void {
   delete secret.stringData;
   secret.data = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, base64(value)]));
 }
@@ -58,13 +59,13 @@ export function applySecrets(
   namespace: string,
   credentials: RegistryCredentials,
 ): void {
-  setData(findObject(objects, "Secret", names.htpasswdSecret), {
+  setSecretData(findObject(objects, "Secret", names.htpasswdSecret), {
     [names.secretKeys.htpasswd]: `${credentials.htpasswd.trim()}\n`,
   });
-  setData(findObject(objects, "Secret", names.httpSecret), {
+  setSecretData(findObject(objects, "Secret", names.httpSecret), {
     [names.secretKeys.httpSecret]: credentials.httpSecret,
   });
-  setData(findObject(objects, "Secret", names.pullSecret), {
+  setSecretData(findObject(objects, "Secret", names.pullSecret), {
     [names.secretKeys.dockerConfig]: dockerConfigJson(namespace, credentials),
   });
 }

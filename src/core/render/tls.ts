@@ -8,6 +8,7 @@ import type { Config } from "../../config/schema.js";
 import { OperationError } from "../../errors.js";
 import { names } from "./names.js";
 import { at, findObject, listAt, named } from "./paths.js";
+import { setSecretData } from "./secrets.js";
 import { applySecretTls, type ServedSecret } from "./tls-modes.js";
 import type { KubeObject } from "./types.js";
 
@@ -44,13 +45,6 @@ export function usesPrivateCa(config: Pick<Config, "tls">): boolean {
 /** A digest of the served certificate for the pod template: a renewed certificate rolls the pods. */
 export function certificateChecksum(tls: ServerTls): string {
   return createHash("sha256").update(tls.server.certificate).digest("hex");
-}
-
-const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
-
-function setSecretData(secret: KubeObject, data: Record<string, string>): void {
-  delete secret.stringData;
-  secret.data = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, base64(value)]));
 }
 
 /**
