@@ -40,6 +40,7 @@ import {
   loadBalancerUrl,
   PASSWORD,
   readyRegistryPods,
+  SANDBOX_DEPLOY,
   until,
   withCredentials,
 } from "./sandbox-runtime-support.js";
@@ -131,16 +132,7 @@ const SCHEDULE = "0 0 1 1 *";
 function deploy(extra: string[] = [], runEnv = env()) {
   return cli(
     [
-      "-o",
-      "json",
-      "deploy",
-      "--yes",
-      "--no-smoke-test",
-      // Plain HTTP: these tests push and read images with fetch through the load balancer; TLS is
-      // proven by deploy-tls-sandbox.test.ts.
-      "--insecure-http",
-      "--efs-file-system-id",
-      "fs-0123456789abcdef0",
+      ...SANDBOX_DEPLOY,
       // The sandbox runs at 200x: a test of 20 s covers over an hour of its clock, so the default daily
       // schedule (03:00 UTC) fired a scheduled backup mid-test whenever one ran between about 02:00 and
       // 03:00, and "backup now" then found every blob already uploaded. New Year's midnight is never near.
