@@ -35,11 +35,11 @@ import {
   startUpload,
 } from "../../src/adapters/registry.js";
 import { formatBytes } from "../../src/core/backup/job-log.js";
+import { forApply } from "../../src/core/deploy/objects.js";
 import { readOnlyPair } from "../../src/core/gc/read-only.js";
 import type { GcReport } from "../../src/core/gc/report.js";
 import { heldLease } from "../../src/core/lock/lease.js";
 import { names } from "../../src/core/render/names.js";
-import { forApply } from "../../src/steps/upgrade/bump.js";
 import { cleanEnv, runCli } from "../support/run-cli.js";
 import {
   loadBalancerUrl,

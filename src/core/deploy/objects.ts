@@ -3,6 +3,7 @@
  * live objects a render no longer contains (to prune — never the volume or its claim), and the view of an
  * object that a diff should compare (no server-owned bookkeeping).
  */
+import type { KubernetesObject } from "@kubernetes/client-node";
 import { names } from "../render/names.js";
 import type { KubeObject } from "../render/types.js";
 
@@ -111,6 +112,16 @@ export function comparable(object: KubeObject): KubeObject {
     delete annotations["deployment.kubernetes.io/revision"];
     if (Object.keys(annotations).length === 0) delete metadata.annotations;
   }
+  return copy;
+}
+
+/** The object as it is applied back: no status, no server bookkeeping, apiVersion and kind set. */
+export function forApply<T extends KubernetesObject>(object: T, apiVersion: string, kind: string): T {
+  const copy = comparable({ ...object, apiVersion, kind } as unknown as KubeObject) as unknown as T;
+  // A pod template's `creationTimestamp: null` (as the server returns it) is bookkeeping too.
+  const template = (copy as { spec?: { template?: { metadata?: { creationTimestamp?: unknown } } } }).spec
+    ?.template?.metadata;
+  if (template?.creationTimestamp === null) delete template.creationTimestamp;
   return copy;
 }
 

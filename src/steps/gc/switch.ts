@@ -8,11 +8,11 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
 import { waitUntil } from "../../adapters/kube-watch.js";
+import { forApply } from "../../core/deploy/objects.js";
 import { type RegistryPair, readOnlyPair, writablePair } from "../../core/gc/read-only.js";
 import { isRolledOut } from "../../core/health/rollout.js";
 import { names } from "../../core/render/names.js";
 import { OperationError } from "../../errors.js";
-import { forApply } from "../upgrade/bump.js";
 import type { GcContext } from "./context.js";
 
 type Task = { output: string };

@@ -8,12 +8,11 @@
 import type { KubernetesObject, V1Node } from "@kubernetes/client-node";
 import type { ListrTask } from "listr2";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
-import { comparable } from "../../core/deploy/objects.js";
+import { forApply } from "../../core/deploy/objects.js";
 import { majorOf, withTag } from "../../core/registry/image.js";
 import { hasV3Layout, registryContainer, v3ConfigProblems } from "../../core/registry/v3.js";
 import { htpasswdLineOf, registryObjectsAt } from "../../core/render/at-version.js";
 import { names } from "../../core/render/names.js";
-import type { KubeObject } from "../../core/render/types.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
 import { minorVersion } from "../../core/upgrade/targets.js";
 import { InterruptedError, OperationError } from "../../errors.js";
@@ -22,16 +21,6 @@ import { registryFingerprint } from "./registry-access.js";
 import { markNode, saveState } from "./state-store.js";
 
 type Task = { output: string; title: string };
-
-/** The object as it is applied back: no status, no server bookkeeping, apiVersion and kind set. */
-export function forApply<T extends KubernetesObject>(object: T, apiVersion: string, kind: string): T {
-  const copy = comparable({ ...object, apiVersion, kind } as unknown as KubeObject) as unknown as T;
-  // A pod template's `creationTimestamp: null` (as the server returns it) is bookkeeping too.
-  const template = (copy as { spec?: { template?: { metadata?: { creationTimestamp?: unknown } } } }).spec
-    ?.template?.metadata;
-  if (template?.creationTimestamp === null) delete template.creationTimestamp;
-  return copy;
-}
 
 async function applyChecked(ctx: UpgradeContext, object: KubernetesObject): Promise<void> {
   try {

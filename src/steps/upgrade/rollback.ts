@@ -7,10 +7,10 @@
 import type { ListrTask } from "listr2";
 import { setUnschedulable } from "../../adapters/drain.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
+import { forApply } from "../../core/deploy/objects.js";
 import { rollbackVerdict } from "../../core/upgrade/rollback-rule.js";
 import { liveName, reached } from "../../core/upgrade/state.js";
 import { OperationError } from "../../errors.js";
-import { forApply } from "./bump.js";
 import type { UpgradeContext } from "./context.js";
 import { runHealthGate } from "./health.js";
 import { registryFingerprint } from "./registry-access.js";
