@@ -43,6 +43,7 @@ rmSync(outdir, { recursive: true, force: true });
 const bundle = await rollup({
   input: new URL("dist/cli.js", root).pathname,
   external: isExternal,
+  treeshake: false,
   logLevel: "warn",
   plugins: [tscSourceMaps, nodeResolve({ preferBuiltins: true }), commonjs()],
   onwarn(warning, warn) {
