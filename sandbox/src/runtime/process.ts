@@ -164,15 +164,17 @@ export class ManagedProcess {
 
   private signal(signal: NodeJS.Signals): void {
     const pid = this.child?.pid;
-    if (this.options.wholeTree && pid !== undefined) {
-      for (const below of descendants(pid)) {
-        try {
-          globalThis.process.kill(below, signal);
-        } catch {
-          // gone meanwhile
-        }
+    // The tree is read before anything is signalled (a process whose parent died is adopted elsewhere
+    // and no longer found below it), and the parent is signalled first: a shell waiting on a child must
+    // get its own signal (and run its trap) before the child's death ends its wait with 143.
+    const below = this.options.wholeTree && pid !== undefined ? descendants(pid) : [];
+    this.child?.kill(signal);
+    for (const descendant of below) {
+      try {
+        globalThis.process.kill(descendant, signal);
+      } catch {
+        // gone meanwhile
       }
     }
-    this.child?.kill(signal);
   }
 }
