@@ -11,6 +11,8 @@
 #                                          backup benchmark (npm run bench), fast enough not to be measured
 #   $CACHE/moto-<v>/venv/bin/python        a Python venv with moto[server] (the AWS emulator the AWS
 #                                          adapters' tests run against: python -m moto.server)
+#   $CACHE/eksctl-<v>/bin/eksctl           eksctl, which checks every ClusterConfig clouddrove renders
+#                                          (create cluster --dry-run against moto)
 #
 # CACHE defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components
 # (override with CLOUDDROVE_COMPONENTS_CACHE). A component whose binaries all exist is not
@@ -18,10 +20,10 @@
 # so that other work on the machine is not starved.
 #
 # Usage: scripts/components.sh [--print-env] [COMPONENT...]
-#   COMPONENT    etcd, kwok, kubernetes, distribution, moto, s3server (default: all of them); .ci/run builds those
-#                whose cold build fits its budget
+#   COMPONENT    etcd, kwok, kubernetes, distribution, moto, s3server, eksctl (default: all of them); .ci/run
+#                builds those the tests run against
 #   --print-env  print only the chosen components' KUBE_BIN_DIR=... ETCD_BIN_DIR=... KWOK_BIN_DIR=...
-#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... S3SERVER_BIN_DIR=... lines (for eval)
+#                DISTRIBUTION_BIN_DIR=... MOTO_PYTHON=... S3SERVER_BIN_DIR=... EKSCTL_BIN_DIR=... lines (for eval)
 # See docs/real-cluster.md for why these versions.
 set -euo pipefail
 
@@ -31,11 +33,12 @@ KWOK_VERSION=v0.8.0   # newest release; its go.mod needs go >= 1.26.0
 DISTRIBUTION_VERSION=v3.0.0  # the registry:3.0.0 image's version; the target of upgrade --registry-version
 S3SERVER_VERSION=v1.8.0  # versitygw (github.com/versity/versitygw), newest release served; go.mod: go 1.25.0
 MOTO_VERSION=5.2.6    # newest moto on PyPI; its server mode serves STS, EC2, EKS, EFS and S3 on one port
+EKSCTL_VERSION=v0.215.0  # newest eksctl the module proxy serves (as github.com/weaveworks/eksctl); go 1.25.1
 
 CACHE=${CLOUDDROVE_COMPONENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clouddrove/components}
 JOBS=${CLOUDDROVE_BUILD_JOBS:-2}
 
-ALL_COMPONENTS=(etcd kwok kubernetes distribution moto s3server)
+ALL_COMPONENTS=(etcd kwok kubernetes distribution moto s3server eksctl)
 usage() { echo "usage: $0 [--print-env] [$(IFS='|'; echo "${ALL_COMPONENTS[*]}")]..." >&2; exit 2; }
 
 print_env=false
@@ -182,6 +185,25 @@ build_s3server() {
     "$out/bin/versitygw" "-X main.Version=$version"
 }
 
+build_eksctl() {
+  local dir=$1 version=$2 out=$3
+  # Not as a dependency: eksctl's go.mod pins its Kubernetes and AWS libraries with replace lines, which
+  # only its own module honours. So build inside a copy of the module as published, as its Makefile does
+  # (CGO off); PreReleaseID emptied as its release build does, so `eksctl version` prints the release.
+  local src
+  src=$("$GO" mod download -json "github.com/weaveworks/eksctl@$version" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -n $src ]] || { echo "github.com/weaveworks/eksctl@$version could not be downloaded"; return 1; }
+  rm -rf "$dir/src"
+  cp -R "$src" "$dir/src"
+  chmod -R u+w "$dir/src"
+  (
+    cd "$dir/src"
+    CGO_ENABLED=0 gobuild -ldflags "-s -w -X github.com/weaveworks/eksctl/pkg/version.PreReleaseID=" \
+      -o "$out/bin/eksctl" ./cmd/eksctl
+  )
+}
+
 here=$(cd "$(dirname "$0")" && pwd)
 build_moto() {
   local dir=$1 version=$2 out=$3
@@ -203,6 +225,7 @@ wanted kubernetes && build kubernetes "$K8S_VERSION" bin/kube-apiserver bin/kube
 wanted distribution && build distribution "$DISTRIBUTION_VERSION" bin/registry
 wanted moto && build moto "$MOTO_VERSION" venv/bin/python
 wanted s3server && build s3server "$S3SERVER_VERSION" bin/versitygw
+wanted eksctl && build eksctl "$EKSCTL_VERSION" bin/eksctl
 log "components ready in $((SECONDS - total))s"
 
 if $print_env; then
@@ -213,6 +236,7 @@ if $print_env; then
   wanted distribution && echo "DISTRIBUTION_BIN_DIR=$CACHE/distribution-$DISTRIBUTION_VERSION/bin"
   wanted moto && echo "MOTO_PYTHON=$CACHE/moto-$MOTO_VERSION/venv/bin/python"
   wanted s3server && echo "S3SERVER_BIN_DIR=$CACHE/s3server-$S3SERVER_VERSION/bin"
+  wanted eksctl && echo "EKSCTL_BIN_DIR=$CACHE/eksctl-$EKSCTL_VERSION/bin"
 else
   wanted kubernetes &&
     log "kube-apiserver, kube-controller-manager, kube-scheduler: $CACHE/kubernetes-$K8S_VERSION/bin"
@@ -221,5 +245,6 @@ else
   wanted distribution && log "registry (Distribution): $CACHE/distribution-$DISTRIBUTION_VERSION/bin"
   wanted moto && log "moto: $CACHE/moto-$MOTO_VERSION/venv/bin/python -m moto.server"
   wanted s3server && log "versitygw (S3 server): $CACHE/s3server-$S3SERVER_VERSION/bin"
+  wanted eksctl && log "eksctl: $CACHE/eksctl-$EKSCTL_VERSION/bin"
 fi
 exit 0

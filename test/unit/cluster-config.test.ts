@@ -2,24 +2,16 @@ import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { type ClusterValues, renderClusterConfig } from "../../src/core/cluster/cluster-config.js";
+import type { ClusterValues } from "../../src/core/cluster/cluster-config.js";
 import { CLUSTER_TAG, MANAGED_BY_TAG } from "../../src/core/cluster/constants.js";
 import { readClusterTemplate } from "../../src/steps/cluster/templates.js";
+import { renderExampleClusterConfig } from "../support/cluster-config.js";
 
 const schema = JSON.parse(readFileSync(new URL("../fixtures/eksctl/schema.json", import.meta.url), "utf8"));
 // eksctl's schema is draft-07 (its $schema says so), Ajv's default; its x-* annotations need strict off.
 const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 
-function render(values: Partial<ClusterValues> = {}) {
-  return renderClusterConfig(readClusterTemplate(), {
-    name: "clouddrove",
-    region: "eu-west-1",
-    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-    kubernetesVersion: "1.33",
-    instanceType: "m6i.large",
-    ...values,
-  });
-}
+const render = renderExampleClusterConfig;
 
 interface NodeGroup {
   name: string;

@@ -81,7 +81,21 @@ describe("eksctl failures become hints", () => {
       stderr: "Error: invalid version, supported values: 1.22, 1.23, 1.24, 1.25, 1.26, 1.27\n",
     });
     expect(error).toBeInstanceOf(UsageError);
-    expect(error.hint).toContain("Upgrade eksctl");
+    expect(error.hint).toContain("upgrade eksctl");
+  });
+
+  it("a version EKS no longer lists is a usage error, in eksctl 0.215's words", () => {
+    const error = explainEksctlFailure({
+      command: "eksctl create cluster -f c.yaml",
+      lines: [],
+      stderr:
+        "Error: resolving cluster version: invalid version, 1.29 is no longer supported, supported values: 1.31, 1.32, 1.33, 1.34\nsee also: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html\n",
+    });
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toBe(
+      "eksctl refused the Kubernetes version: resolving cluster version: invalid version, 1.29 is no longer supported, supported values: 1.31, 1.32, 1.33, 1.34",
+    );
+    expect(error.hint).toContain("--kubernetes-version");
   });
 
   it("credential failures are exit 4", () => {

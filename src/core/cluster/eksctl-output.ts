@@ -110,13 +110,15 @@ export function explainEksctlFailure(failure: EksctlFailure): ClouddroveError {
           : `Run again with --zones naming three of the zones EKS lists above.${cleanup}`,
     });
   }
-  if (/invalid version, supported values:|is not known to this version of eksctl/i.test(all)) {
-    return new UsageError(
-      `This eksctl does not know the requested Kubernetes version: ${headline(failure)}`,
-      {
-        hint: "Upgrade eksctl (https://eksctl.io/installation/), or pick a listed version with --kubernetes-version.",
-      },
-    );
+  // eksctl 0.215 checks the version against EKS's own list (DescribeClusterVersions) and says either
+  // "invalid version, supported values: ..." or "invalid version, 1.29 is no longer supported, supported
+  // values: ..."; older releases checked a list built into them ("is not known to this version").
+  if (/invalid version,[^\n]*supported values:|is not known to this version of eksctl/i.test(all)) {
+    return new UsageError(`eksctl refused the Kubernetes version: ${headline(failure)}`, {
+      hint:
+        "Pick a version it lists with --kubernetes-version. If EKS offers the one you want, upgrade " +
+        "eksctl (https://eksctl.io/installation/): older releases check a list of their own.",
+    });
   }
   if (
     /NoCredentialProviders|no EC2 IMDS role found|failed to refresh cached credentials|ExpiredToken|InvalidClientTokenId|UnrecognizedClientException|checking AWS STS access/i.test(
