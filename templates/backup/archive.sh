@@ -13,7 +13,7 @@
 #                                    links) and clouddrove-snapshot/blobs, the blobs it references, one
 #                                    "<sha256> <bytes>" per line.
 #   <UTC timestamp>.tar.sha256       "<sha256>  <name>.tar" (sha256sum -c format), written LAST
-#   running/<UTC timestamp>          present while a run is under way (see retention below)
+#   running/<UTC timestamp>-<id>     present while a run is under way (see retention below)
 #
 # The backup CronJob runs exactly this file (mounted from a ConfigMap). To run it by hand:
 #
@@ -49,14 +49,19 @@
 #   tag's own history), which says so.
 # - The snapshot is built in a temporary directory (metadata is link files of ~71 bytes: small), so its
 #   checksum is of exactly the bytes uploaded.
+# - What a run costs beyond its new data is a few requests one after another, so everything else runs
+#   beside them: the volume is read while the run announces itself and lists the bucket (one listing for
+#   snapshots and blobs), the snapshot is unpacked, packed and uploaded while the blobs go up, and the
+#   announcement, rewritten to hold the checksum line, is moved to <name>.tar.sha256 at the end.
 # - Retention, after the snapshot is complete: snapshots expire by count and age (expired ones are
 #   deleted .sha256 first, so a half-deleted one is merely incomplete), then mark and sweep: a blob is
 #   deleted only when no remaining snapshot lists it. A run going on beside this one (a manual
 #   `clouddrove backup now` next to the scheduled Job) may rely on a blob it saw in the bucket without
 #   having written its snapshot yet, so: every run announces itself under running/ before it lists the
 #   bucket, the sweep is skipped while another run's announcement is younger than the Job's deadline,
-#   blobs uploaded within the grace period are never deleted, and a run re-lists the bucket before its
-#   .sha256 and uploads again any blob that went meanwhile. Retention is not an S3 lifecycle rule: S3
+#   blobs uploaded within the grace period are never deleted, and a run that saw another run announced
+#   re-lists the bucket before its .sha256 and uploads again any blob that went meanwhile (a sweep that
+#   missed this run's announcement announced itself first, so this run's listing shows it). Retention is not an S3 lifecycle rule: S3
 #   would expire a blob by ITS age, although a newer snapshot still references it.
 # - Output: the last line on stdout is machine-readable:
 #     clouddrove-backup key=<snapshot key> bytes=<snapshot bytes> seconds=<n> sha256=<snapshot sha256>
@@ -105,8 +110,8 @@ export RCLONE_CONFIG_BACKUP_TYPE RCLONE_CONFIG_BACKUP_PROVIDER RCLONE_CONFIG_BAC
   RCLONE_CONFIG_BACKUP_REGION RCLONE_CONFIG_BACKUP_NO_CHECK_BUCKET RCLONE_CONFIG_BACKUP_CHUNK_SIZE \
   RCLONE_TRANSFERS
 
-for tool in tar rclone sha256sum mktemp date cut find grep awk sed sort wc tr head; do
-  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum mktemp find grep awk"
+for tool in tar rclone sha256sum mktemp date cut find stat grep awk sed sort wc tr head; do
+  command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed; this script needs: tar rclone sha256sum mktemp find stat grep awk"
 done
 
 REGISTRY=docker/registry/v2
@@ -209,7 +214,7 @@ prune() {
 
   # Sweep, unless another run is going on (it may rely on a blob it saw in the bucket).
   rclone lsf --files-only "$RUNNING_DIR/" >"$WORK/running" 2>/dev/null || : >"$WORK/running"
-  OTHERS=$(awk -v self="${STAMP:-none}" -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" \
+  OTHERS=$(awk -v self="${RUN_NAME:-none}" -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" \
     '$0 != self && $0 >= stale' "$WORK/running")
   if [ -n "$OTHERS" ]; then
     log "blobs not swept: another backup run is going on (s3://$BUCKET/${PREFIX}running/$(echo "$OTHERS" | head -n 1))"
@@ -238,41 +243,25 @@ if [ "$PRUNE_ONLY" = true ]; then
   WORK=$(mktemp -d)
   # Announced like a backup run (under a name no backup run takes): a run that starts meanwhile then
   # knows a sweep may be under way.
-  STAMP=$(date -u +%Y%m%dT%H%M%SZ)-prune
-  trap 'rclone deletefile "$RUNNING_DIR/$STAMP" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  RUN_NAME=$(date -u +%Y%m%dT%H%M%SZ)-prune
+  trap 'rclone deletefile "$RUNNING_DIR/$RUN_NAME" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   trap 'exit 130' INT TERM
-  printf '%s\n' "${HOSTNAME:-archive.sh} prune" | rclone rcat "$RUNNING_DIR/$STAMP" ||
-    fail "cannot write s3://$BUCKET/${PREFIX}running/$STAMP (bucket, region and credentials right?)"
+  printf '%s\n' "${HOSTNAME:-archive.sh} prune" | rclone rcat "$RUNNING_DIR/$RUN_NAME" ||
+    fail "cannot write s3://$BUCKET/${PREFIX}running/$RUN_NAME (bucket, region and credentials right?)"
   prune || fail "retention did not finish (see above); nothing it kept was deleted"
   echo "clouddrove-prune expired=$EXPIRED swept=$SWEPT swept_bytes=$SWEPT_BYTES"
   exit 0
 fi
 
-# --- the snapshot's name ----------------------------------------------------------------------------
-# One snapshot per run, named by its UTC start time. Never overwrite one: two runs within the same
-# second (a manual run beside the scheduled one) get the next second.
-while :; do
-  STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-  NAME="$STAMP.tar"
-  KEY="$PREFIX$NAME"
-  TARGET="backup:$BUCKET/$KEY"
-  # Snapshots, and running/<name> of a run going on that has written no snapshot yet.
-  # "<name> <bytes>" (the retention of a run that expires nothing needs no other listing).
-  EXISTING=$(rclone lsf -R --max-depth 2 --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX") ||
-    fail "cannot list s3://$BUCKET/$PREFIX (bucket, region and credentials right?)"
-  printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | grep -qx -e "$NAME" -e "running/$STAMP" || break
-  sleep 1
-done
-# Runs already going on (announced, younger than the deadline): only they can be sweeping meanwhile.
-OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | sed -n 's|^running/||p' |
-  awk -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '$0 >= stale')
+# --- the run's working directory; the volume is read while the bucket is asked ----------------------
 STARTED=$(date +%s)
-
 WORK=$(mktemp -d)
 ANNOUNCED=""
-REMOTE_LISTING=""
+READING_VOLUME=""
 UNFINISHED_SNAPSHOT=""
 cleanup() {
+  [ -z "$SCRATCH" ] || rm -rf "$SCRATCH"
+  [ -z "$READING_VOLUME" ] || { kill "$READING_VOLUME" 2>/dev/null; wait "$READING_VOLUME" 2>/dev/null; } || true
   # A snapshot uploaded by a run that then failed has no .sha256: remove it rather than leave it to expire.
   [ -z "$UNFINISHED_SNAPSHOT" ] || { wait 2>/dev/null; rclone deletefile "$UNFINISHED_SNAPSHOT" 2>/dev/null; } || true
   [ -z "$ANNOUNCED" ] || rclone deletefile "$ANNOUNCED" 2>/dev/null || true
@@ -280,24 +269,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# Announce this run before the bucket is listed: a retention sweep elsewhere then leaves the blobs alone.
-printf '%s\n' "${HOSTNAME:-archive.sh}" | rclone rcat "$RUNNING_DIR/$STAMP" ||
-  fail "cannot write s3://$BUCKET/${PREFIX}running/$STAMP (bucket, region and credentials right?)"
-ANNOUNCED="$RUNNING_DIR/$STAMP"
-SNAPSHOT_DIR="$WORK/snapshot"
-mkdir -p "$SNAPSHOT_DIR/clouddrove-snapshot"
-
-# list_remote_blobs: the bucket's blobs ("sha256/<2>/<hex>/data <bytes>") into $WORK/remote, rclone's exit
-# status into $WORK/remote.rc. A prefix with no blobs yet is "directory not found" (3): an empty listing.
-list_remote_blobs() {
-  _rc=0
-  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
-  echo "$_rc" >"$WORK/remote.rc"
-}
-# Listed now (after the announcement, which is all its safety needs), while the metadata is copied and
-# the volume listed: the two listings cost one wait instead of two.
-list_remote_blobs &
-REMOTE_LISTING=$!
+SCRATCH=""
 
 # GNU tar exits 1 when a file changed while it was read (a tag moved): the order below keeps the
 # snapshot consistent. Any other failure is fatal. (busybox tar has no such warning: 1 is an error there.)
@@ -305,63 +277,117 @@ TAR_TOLERATES=0
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then TAR_TOLERATES=1; fi
 
 # --- 1. the metadata, in the reverse order of the registry's writes ---------------------------------
-# copy_metadata WHAT FIND-TESTS...: copies the files under repositories/ that match into the snapshot
-# directory (through a tar in $WORK, which keeps modes and modification times -- restore.sh orders a
-# tag's history by them).
-copy_metadata() {
+# read_metadata WHAT FIND-TESTS...: reads the files under repositories/ that match into the next
+# $WORK/part-N.tar (a tar keeps modes and modification times -- restore.sh orders a tag's history by
+# them). Each class is listed only after the one before was read: that is the whole consistency
+# argument. Unpacking them into the snapshot does not matter to it, and happens later, beside the upload.
+PARTS=0
+read_metadata() {
   _what=$1
   shift
+  PARTS=$((PARTS + 1))
   (cd "$DATA_DIR" && find "$REGISTRY/repositories" -name _uploads -prune -o "$@" -print) >"$WORK/list" ||
     fail "listing the $_what failed"
   _rc=0
-  tar -c -f "$WORK/part.tar" -C "$DATA_DIR" --no-recursion -T "$WORK/list" || _rc=$?
+  wc -l <"$WORK/list" >>"$WORK/entries"
+  tar -c -f "$WORK/part-$PARTS.tar" -C "$DATA_DIR" --no-recursion -T "$WORK/list" || _rc=$?
   if [ "$_rc" = 1 ] && [ "$TAR_TOLERATES" = 1 ]; then
     log "note: $_what changed while they were copied (pushes in progress); the snapshot stays consistent"
   elif [ "$_rc" != 0 ]; then
     fail "tar could not read the $_what (exit status $_rc)"
   fi
-  tar -x -f "$WORK/part.tar" -C "$SNAPSHOT_DIR" || fail "copying the $_what into $WORK failed (is /tmp full?)"
 }
-log "copying the repository metadata of $DATA_DIR/$REGISTRY"
-copy_metadata directories -type d
-copy_metadata tags -type f -path '*/_manifests/tags/*'
-copy_metadata "manifest revisions" -type f -path '*/_manifests/revisions/*'
-copy_metadata "layer links" -type f -path '*/_layers/*'
-# Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
-copy_metadata "other repository files" -type f ! -path '*/_manifests/tags/*' \
-  ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*'
 
 # --- 2. the blobs it references: every blob on the volume now ---------------------------------------
-# "sha256/<2>/<hex>/data <bytes>", from a listing (nothing is read). rclone lists the bucket the same way.
+# "sha256/<2>/<hex>/data <bytes>", from a listing (nothing is read); rclone lists the bucket the same way.
 BLOB_LINE='^sha256/[0-9a-f][0-9a-f]/[0-9a-f]\{64\}/data [0-9][0-9]*$'
-rclone lsf -R --files-only --format ps --separator ' ' "$DATA_DIR/$REGISTRY/blobs" >"$WORK/local.all" ||
-  fail "cannot list the blobs in $DATA_DIR/$REGISTRY/blobs"
-grep "$BLOB_LINE" "$WORK/local.all" >"$WORK/local" || true
-awk '{ split($1, part, "/"); print part[3], $2 }' "$WORK/local" \
-  >"$SNAPSHOT_DIR/clouddrove-snapshot/blobs"
+
+# read_volume: sections 1 and 2, into $WORK/part-*.tar and $WORK/local. Nothing in them touches the
+# bucket, so they run in the background from the start, beside the naming, the announcement and the
+# bucket's listing (a second run's fixed cost is mostly those round trips, one after another).
+read_volume() {
+  log "copying the repository metadata of $DATA_DIR/$REGISTRY"
+  read_metadata directories -type d
+  read_metadata tags -type f -path '*/_manifests/tags/*'
+  read_metadata "manifest revisions" -type f -path '*/_manifests/revisions/*'
+  read_metadata "layer links" -type f -path '*/_layers/*'
+  # Anything else under repositories/ (nothing in registry 2.x; kept so a future layout is not lost).
+  read_metadata "other repository files" -type f ! -path '*/_manifests/tags/*' \
+    ! -path '*/_manifests/revisions/*' ! -path '*/_layers/*'
+  # find and stat rather than rclone: a tenth of the time, and this listing is on every run's path.
+  (cd "$DATA_DIR/$REGISTRY/blobs" && { [ ! -d sha256 ] || find sha256 -type f -name data -exec stat -c '%n %s' {} +; }) \
+    >"$WORK/local.all" || fail "cannot list the blobs in $DATA_DIR/$REGISTRY/blobs"
+  grep "$BLOB_LINE" "$WORK/local.all" >"$WORK/local" || true
+}
+read_volume &
+READING_VOLUME=$!
+
+# --- the snapshot's name, the announcement, and one listing of the bucket --------------------------
+# One snapshot per run, named by its UTC start time. The run announces itself (running/<time>-<id>)
+# BEFORE it lists the bucket: a retention sweep elsewhere that lists running/ after that leaves the blobs
+# alone, and one that listed it before had announced itself first, so this run's listing shows it
+# (OTHERS_AT_START) and the run checks its blobs again at the end. One recursive listing then answers
+# everything: the snapshots (naming, retention) and the blobs (what to upload). Never overwrite a
+# snapshot: a run that finds its name taken, or another run announced in the same second, tries the next
+# second (after a pause that differs between runs, so two runs that see each other part).
+RUN_ID=$(cut -c 1-8 /proc/sys/kernel/random/uuid 2>/dev/null || echo "$$")
+case "$RUN_ID" in "" | *[!0-9a-f]*) RUN_ID=$(printf '%08x' "$$") ;; esac
+while :; do
+  STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+  NAME="$STAMP.tar"
+  KEY="$PREFIX$NAME"
+  TARGET="backup:$BUCKET/$KEY"
+  RUN_NAME="$STAMP-$RUN_ID"
+  printf '%s\n' "${HOSTNAME:-archive.sh}" | rclone rcat "$RUNNING_DIR/$RUN_NAME" ||
+    fail "cannot write s3://$BUCKET/${PREFIX}running/$RUN_NAME (bucket, region and credentials right?)"
+  ANNOUNCED="$RUNNING_DIR/$RUN_NAME"
+  # "<key under the prefix> <bytes>"; a prefix with nothing in it yet is "directory not found" (3).
+  _rc=0
+  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "backup:$BUCKET/$PREFIX" \
+    >"$WORK/bucket" || _rc=$?
+  [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/$PREFIX (rclone exit status $_rc)"
+  # Snapshots and announcements ("<name> <bytes>": the retention of a run that expires nothing needs no
+  # other listing), and the blobs ("sha256/<2>/<hex>/data <bytes>").
+  EXISTING=$(grep -v '^blobs/' "$WORK/bucket" || true)
+  sed -n 's|^blobs/||p' "$WORK/bucket" >"$WORK/remote"
+  printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | grep -v -x "running/$RUN_NAME" |
+    grep -q -e "^$NAME\$" -e "^running/$STAMP\$" -e "^running/$STAMP-" || break
+  rclone deletefile "$ANNOUNCED" || fail "cannot delete s3://$BUCKET/${PREFIX}running/$RUN_NAME"
+  ANNOUNCED=""
+  sleep $((1 + 0x$(printf '%s' "$RUN_ID" | cut -c 1-2) % 3))
+done
+# Runs already going on (announced, younger than the deadline): only they can be sweeping meanwhile.
+OTHERS_AT_START=$(printf '%s\n' "$EXISTING" | cut -d ' ' -f 1 | sed -n 's|^running/||p' |
+  awk -v self="$RUN_NAME" -v stale="$(utc_stamp $RUN_DEADLINE_SECONDS)" '$0 != self && $0 >= stale')
+
+_rc=0
+wait "$READING_VOLUME" || _rc=$?
+READING_VOLUME=""
+[ "$_rc" = 0 ] || fail "reading $DATA_DIR/$REGISTRY did not finish (see above); nothing was uploaded"
 
 # --- 3. upload the blobs the bucket does not have yet -----------------------------------------------
-# missing_blobs: the referenced blobs ($WORK/local) whose key is not in the bucket, into $WORK/missing.
-# Present = same key; the key is the digest, so a present blob is never read again.
+# missing_blobs: the referenced blobs ($WORK/local) whose key is not in the bucket ($WORK/remote), into
+# $WORK/missing. Present = same key; the key is the digest, so a present blob is never read again.
 missing_blobs() {
-  if [ -n "$REMOTE_LISTING" ]; then
-    wait "$REMOTE_LISTING" || true
-    REMOTE_LISTING=""
-  else
-    list_remote_blobs
-  fi
-  _rc=$(cat "$WORK/remote.rc")
-  [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/${PREFIX}blobs/ (rclone exit status $_rc)"
   # (The bucket's listing is read in BEGIN: an empty one must not be mistaken for the first of two files.)
   awk -v remote="$WORK/remote" '
     BEGIN { while ((getline line < remote) > 0) { split(line, field, " "); present[field[1]] = 1 } }
     !($1 in present)' "$WORK/local" >"$WORK/missing"
 }
+# list_remote_blobs: the bucket's blobs, listed again, into $WORK/remote.
+list_remote_blobs() {
+  _rc=0
+  rclone lsf -R --fast-list --files-only --format ps --separator ' ' "$BLOBS_DIR" >"$WORK/remote" || _rc=$?
+  [ "$_rc" = 0 ] || [ "$_rc" = 3 ] || fail "cannot list s3://$BUCKET/${PREFIX}blobs/ (rclone exit status $_rc)"
+}
 # upload_missing: uploads the blobs in $WORK/missing, RCLONE_TRANSFERS at a time.
 upload_missing() {
   cut -d ' ' -f 1 "$WORK/missing" >"$WORK/missing.paths"
-  # --no-traverse: the bucket was just listed; rclone must not list it again.
-  rclone copy --files-from-raw "$WORK/missing.paths" --no-traverse "$DATA_DIR/$REGISTRY/blobs" "$BLOBS_DIR" ||
+  # The bucket was just listed and these are not in it: rclone must neither list it again (--no-traverse)
+  # nor ask for each blob before uploading it (--no-check-dest), nor after (--s3-no-head: the MD5 of a
+  # single-part upload is still checked, against the ETag the PUT answers with).
+  rclone copy --files-from-raw "$WORK/missing.paths" --no-traverse --no-check-dest --s3-no-head \
+    "$DATA_DIR/$REGISTRY/blobs" "$BLOBS_DIR" ||
     fail "uploading the new blobs to s3://$BUCKET/${PREFIX}blobs/ failed; see the rclone messages above." \
       "No snapshot was written; blobs already uploaded are kept and not uploaded again by the next run"
 }
@@ -374,25 +400,51 @@ $(awk '{ n++; b += $2 } END { printf "%d %.0f\n", n, b }' "$WORK/missing")
 SUMS
 log "$BLOBS blobs ($BLOB_BYTES bytes) referenced; $UPLOADED of them ($UPLOADED_BYTES bytes) are new"
 
-# --- 4. the snapshot (uploaded beside the blobs), then its checksum ----------------------------------
-# The snapshot goes up while the blobs do: it is complete only once its .sha256 exists, which is written
-# after both. A run that fails before that deletes it (cleanup); one killed outright leaves an incomplete
-# snapshot, which restore.sh refuses and retention removes.
-tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
-  fail "could not write the snapshot into $WORK (is /tmp full?)"
-SHA256=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
-[ ${#SHA256} -eq 64 ] || fail "no checksum was computed"
-BYTES=$(wc -c <"$WORK/snapshot.tar" | tr -d ' ')
+# --- 4. the snapshot (built and uploaded beside the blobs), then its checksum -----------------------
+# The snapshot is built in $WORK (metadata is link files of ~71 bytes: small), so its checksum is of
+# exactly the bytes uploaded; it goes up while the blobs do. It is complete only once its .sha256 exists,
+# which is written after both. A run that fails before that deletes it (cleanup); one killed outright
+# leaves an incomplete snapshot, which restore.sh refuses and retention removes.
+# Where the snapshot is unpacked: one file created per entry, which a tmpfs does some twenty times faster
+# than a disk-backed /tmp (measured: 493 directories in 7 ms against 159 ms). /dev/shm when it is
+# writable and has room for every entry (a page each) twice over, else $WORK.
+SNAPSHOT_DIR="$WORK/snapshot"
+_entries=$(awk '{ n += $1 } END { print n + 0 }' "$WORK/entries")
+_room=$(df -k /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
+case "$_room" in "" | *[!0-9]*) _room=0 ;; esac
+if [ $((_entries * 8)) -lt "$_room" ] && SCRATCH=$(mktemp -d -p /dev/shm 2>/dev/null); then
+  SNAPSHOT_DIR="$SCRATCH/snapshot"
+fi
+mkdir -p "$SNAPSHOT_DIR/clouddrove-snapshot"
+build_and_upload_snapshot() {
+  for _part in "$WORK"/part-*.tar; do
+    tar -x -f "$_part" -C "$SNAPSHOT_DIR" || fail "copying the repository metadata into $WORK failed (is /tmp full?)"
+  done
+  awk '{ split($1, part, "/"); print part[3], $2 }' "$WORK/local" >"$SNAPSHOT_DIR/clouddrove-snapshot/blobs"
+  tar -c -f "$WORK/snapshot.tar" -C "$SNAPSHOT_DIR" clouddrove-snapshot docker ||
+    fail "could not write the snapshot into $WORK (is /tmp full?)"
+  _sha=$(sha256sum "$WORK/snapshot.tar" | cut -d ' ' -f 1)
+  [ ${#_sha} -eq 64 ] || fail "no checksum was computed"
+  wc -c <"$WORK/snapshot.tar" | tr -d ' ' >"$WORK/snapshot.bytes"
+  echo "$_sha" >"$WORK/snapshot.sha256"
+  rclone copyto "$WORK/snapshot.tar" "$TARGET" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
+  # The announcement now holds the checksum line, ready to become the .sha256 (below).
+  printf '%s  %s\n' "$_sha" "$NAME" | rclone rcat "$ANNOUNCED" ||
+    fail "could not write s3://$BUCKET/${PREFIX}running/$RUN_NAME"
+}
 UNFINISHED_SNAPSHOT=$TARGET
-rclone copyto "$WORK/snapshot.tar" "$TARGET" &
-SNAPSHOT_UPLOAD=$!
+build_and_upload_snapshot &
+SNAPSHOT_JOB=$!
 [ "$UPLOADED" = 0 ] || upload_missing
-wait "$SNAPSHOT_UPLOAD" || fail "could not upload the snapshot to s3://$BUCKET/$KEY"
+wait "$SNAPSHOT_JOB" || fail "no snapshot was written (see above); blobs already uploaded are kept"
+SHA256=$(cat "$WORK/snapshot.sha256")
+BYTES=$(cat "$WORK/snapshot.bytes")
 
 # A retention sweep of a run that was going on when this one started may have deleted a blob this run
 # found present: look again, and upload whatever went. (A run that starts later sees this one's
 # announcement and sweeps nothing; with no run going on at the start, there is nothing to look for.)
 if [ -n "$OTHERS_AT_START" ]; then
+  list_remote_blobs
   missing_blobs
   if [ -s "$WORK/missing" ]; then
     log "note: $(wc -l <"$WORK/missing" | tr -d ' ') blobs left the bucket during this run (a retention sweep); uploading them again"
@@ -401,21 +453,25 @@ if [ -n "$OTHERS_AT_START" ]; then
 fi
 
 # The checksum file is written LAST: a snapshot without one is incomplete and restore.sh refuses it.
-printf '%s  %s\n' "$SHA256" "$NAME" | rclone rcat "$TARGET.sha256" ||
+# The announcement, which holds the checksum line, becomes it: rclone moveto copies it to <name>.sha256
+# (the snapshot is complete) and only then deletes it (the run is over for anyone else), in one process.
+CHECKSUM_LINE=$(printf '%s  %s' "$SHA256" "$NAME")
+if rclone moveto --s3-no-head "$ANNOUNCED" "$TARGET.sha256"; then
+  ANNOUNCED=""
+elif [ "$(rclone cat "$TARGET.sha256" 2>/dev/null)" = "$CHECKSUM_LINE" ]; then
+  # Copied but not deleted: the snapshot is complete; cleanup deletes the announcement once more.
+  log "note: s3://$BUCKET/${PREFIX}running/$RUN_NAME was not deleted; trying again at the end"
+else
   fail "could not write s3://$BUCKET/$KEY.sha256"
+fi
 UNFINISHED_SNAPSHOT=""
 
 # --- 5. retention: the snapshot is complete; a failure here is reported, not fatal ------------------
-# The run is over for anyone else: its announcement goes (beside the retention, which excludes it anyway).
-rclone deletefile "$ANNOUNCED" 2>/dev/null &
-UNANNOUNCING=$!
-ANNOUNCED=""
 if nothing_expires; then
   log "retention: no snapshot expired, so no blob became unreferenced: nothing to sweep"
 else
   prune || log "WARNING: retention did not finish (see above); nothing it kept was deleted, the next run tries again"
 fi
-wait "$UNANNOUNCING" || true
 
 SECONDS_TAKEN=$(($(date +%s) - STARTED))
 log "done: snapshot of $BYTES bytes, $UPLOADED new blobs ($UPLOADED_BYTES bytes) in ${SECONDS_TAKEN}s"

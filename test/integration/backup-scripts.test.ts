@@ -80,7 +80,7 @@ async function busyboxUserland(): Promise<string> {
   const dir = join(work, "busybox-bin");
   await mkdir(dir);
   const applets =
-    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv nproc printf rm rmdir sed sha256sum sleep sort tee tr wc xargs";
+    "sh awk cat cut date find grep head id kill ls mkdir mkfifo mktemp mv nproc printf rm rmdir sed sha256sum sleep sort stat tee tr wc xargs";
   for (const applet of applets.split(" ")) await symlink("/bin/busybox", join(dir, applet));
   await symlink("/usr/bin/tar", join(dir, "tar"));
   await symlink("/usr/bin/rclone", join(dir, "rclone"));
@@ -602,6 +602,30 @@ describe("retention", () => {
   }, 120_000);
 });
 
+describe("two runs at once", () => {
+  it("each writes its own complete snapshot under its own name, and no announcement is left", async () => {
+    const root = await mkdtemp(join(work, "root-concurrent-"));
+    const prefix = "concurrent/";
+    await withRegistry(root, pushImages);
+    const run = () => runScript("archive.sh", "dash", { DATA_DIR: root, BACKUP_PREFIX: prefix });
+    // Started together: they announce themselves in the same second, see each other, and part.
+    const [a, b] = await Promise.all([run(), run()]);
+    expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
+    expect(a.result.key).not.toBe(b.result.key);
+    const objects = [...(await bucketObjects(prefix)).keys()].filter((key) => !key.includes("/blobs/"));
+    expect(objects.sort()).toEqual(
+      [a, b].flatMap((r) => [r.result.key as string, `${r.result.key}.sha256`]).sort(),
+    );
+    const bucket = await openTestBucket(prefix);
+    try {
+      for (const r of [a, b])
+        expect((await verifySnapshot(bucket, r.result.key as string, true)).problems).toEqual([]);
+    } finally {
+      bucket.close();
+    }
+  });
+});
+
 describe("archive.sh fails loudly", () => {
   it("without registry data, naming the storage root to check", async () => {
     const empty = await mkdtemp(join(work, "empty-"));
@@ -625,7 +649,10 @@ describe("archive.sh fails loudly", () => {
       RCLONE_LOW_LEVEL_RETRIES: "1",
     });
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/FAILED: cannot list s3:\/\/clouddrove-test\/clouddrove\//);
+    // The first request of a run is its announcement (before it lists the bucket).
+    expect(unreachable.stderr).toMatch(
+      /FAILED: cannot write s3:\/\/clouddrove-test\/clouddrove\/running\/\d{8}T\d{6}Z-[0-9a-f]{8} \(bucket, region and credentials right\?\)/,
+    );
     expect(unreachable.stdout).toBe("");
   });
 });
