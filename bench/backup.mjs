@@ -46,9 +46,13 @@ export function writeRegistryData(root, bytes, name = "bench/app", startTag = 0)
   while (written < bytes) {
     // Layer sizes from 256 KiB to 32 MiB, log-uniform, like real images; each one random throughout, as
     // compressed layers are (slices of one shared pool would let restic's chunk deduplication shine).
+    // The last image's layers are cut to what is left of the budget, so "10% new data" is 10%, not up to
+    // a whole image (128 MiB) more.
     const layers = [];
-    for (let i = 0; i < 4; i++)
-      layers.push(blob(randomBytes(Math.floor(256 * 1024 * 2 ** (Math.random() * 7)))));
+    for (let i = 0; i < 4; i++) {
+      const size = Math.floor(256 * 1024 * 2 ** (Math.random() * 7));
+      layers.push(blob(randomBytes(Math.min(size, Math.max(1024, bytes - written)))));
+    }
     const config = blob(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", tag })));
     for (const hex of [config, ...layers]) link(`_layers/sha256/${hex}`, hex);
     const manifest = blob(

@@ -86,11 +86,21 @@ export async function startS3Server(parentDir) {
   return { endpoint, accessKeyId, secretAccessKey, bytes: du, stop };
 }
 
-/** rclone's environment for an S3 remote called `name` on that server (no config file). */
+/**
+ * rclone's environment for an S3 remote called `name` on that server (no config file).
+ *
+ * RCLONE_EXPECT_CONTINUE_TIMEOUT=0: rclone's S3 client sends `Expect: 100-continue` with every body of
+ * 2 MiB or more and waits for the server's "100 Continue" before sending it, for at most this timeout
+ * (1 s by default). versitygw never answers it (AWS S3 does at once), so every such upload stood still
+ * for a full second: a 5 MB object took 1.11 s instead of 0.12 s, a 31 MB one 1.30 s instead of 0.32 s.
+ * With 0 the body follows the headers at once, as it does against S3 after one round trip. This applies
+ * to both rclone-based tools measured (archive.sh and `rclone copy`); restic does not send the header.
+ */
 export function rcloneRemoteEnv(server, name) {
   const prefix = `RCLONE_CONFIG_${name.toUpperCase()}_`;
   return {
     RCLONE_CONFIG: "/dev/null",
+    RCLONE_EXPECT_CONTINUE_TIMEOUT: "0",
     [`${prefix}TYPE`]: "s3",
     [`${prefix}PROVIDER`]: "Other",
     [`${prefix}ENV_AUTH`]: "false",
