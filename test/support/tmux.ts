@@ -3,7 +3,7 @@
  * with capture-pane. Used for the end-to-end prompt tests (the in-process ones use a scripted prompter).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -27,34 +27,22 @@ export class TmuxSession {
     // environment (the test runner's, e.g. CI=true on a CI machine), which turns prompts off.
     const envAssignments = Object.entries(options.env).map(([k, v]) => shellQuote(`${k}=${v}`));
     const wrapped = `env -i ${envAssignments.join(" ")} ${command}; echo $? > ${statusFile}; sleep 600`;
-    execFileSync("tmux", [
-      "new-session",
-      "-d",
-      "-s",
-      name,
-      "-x",
-      "160",
-      "-y",
-      "50",
-      "-c",
-      options.cwd,
-      wrapped,
-    ]);
+    tmux(name, ["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "-c", options.cwd, wrapped]);
     return new TmuxSession(name, statusFile);
   }
 
   screen(): string {
-    return execFileSync("tmux", ["capture-pane", "-p", "-t", this.name], { encoding: "utf8" });
+    return tmux(this.name, ["capture-pane", "-p", "-t", this.name]);
   }
 
   /** Literal text (no key-name interpretation), optionally followed by Enter. */
   type(text: string, enter = true): void {
-    if (text !== "") execFileSync("tmux", ["send-keys", "-t", this.name, "-l", text]);
-    if (enter) execFileSync("tmux", ["send-keys", "-t", this.name, "Enter"]);
+    if (text !== "") tmux(this.name, ["send-keys", "-t", this.name, "-l", text]);
+    if (enter) tmux(this.name, ["send-keys", "-t", this.name, "Enter"]);
   }
 
   key(name: string): void {
-    execFileSync("tmux", ["send-keys", "-t", this.name, name]);
+    tmux(this.name, ["send-keys", "-t", this.name, name]);
   }
 
   /** Waits (bounded) until the screen matches; returns the screen. */
@@ -88,11 +76,23 @@ export class TmuxSession {
 
   kill(): void {
     try {
-      execFileSync("tmux", ["kill-session", "-t", this.name]);
+      // The server leaves its socket file behind: remove it too.
+      const socket = tmux(this.name, ["display-message", "-p", "#{socket_path}"]).trim();
+      tmux(this.name, ["kill-server"]);
+      if (socket) rmSync(socket, { force: true });
     } catch {
       // already gone
     }
   }
+}
+
+/**
+ * tmux on a server of the session's own (-L: a socket named after it). On the shared default server, one
+ * test's last session ending stopped the server while another test was starting its session there:
+ * "server exited unexpectedly" (seen once in CI with two test workers).
+ */
+function tmux(session: string, args: string[]): string {
+  return execFileSync("tmux", ["-L", session, ...args], { encoding: "utf8" });
 }
 
 /** Single-quotes a word for sh. */
