@@ -39,15 +39,32 @@ describe("upgrade --sandbox --kubernetes-version", () => {
     await down(stateDir);
     const offline = await startSandbox({ stateDir, speed: 300 });
     setKubelets(offline, "v1.32.9-eks-1a2b3c4");
-    const target = offline.store
-      .list("Pod", { namespace: NAMESPACE })
-      .map((p: Any) => p.spec.nodeName as string)
-      .filter(Boolean)
-      .sort()[0] as string;
+    // A node that runs a replica. Started from its saved state under load, the sandbox may not have
+    // bound the pods again yet: wait for one (an undefined --node value once reached the CLI's parser).
+    const hosts = () =>
+      offline.store
+        .list("Pod", { namespace: NAMESPACE })
+        .map((p: Any) => p.spec.nodeName as string | undefined)
+        .filter((node): node is string => Boolean(node))
+        .sort();
+    for (let waited = 0; hosts().length === 0 && waited < 30_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const target = hosts()[0];
+    if (!target) throw new Error("no node runs a replica of the registry 30 s after the sandbox started");
     await offline.stop();
 
     const run = await runCli(
-      ["-o", "json", "upgrade", "--yes", "--sandbox", "--node", target, "--kubernetes-version", "1.33"],
+      [
+        "-o",
+        "json",
+        "upgrade",
+        "--yes",
+        "--sandbox",
+        "--node",
+        target as string,
+        "--kubernetes-version",
+        "1.33",
+      ],
       {
         env,
         cwd: dir,
