@@ -3,13 +3,12 @@
  * the image, the config file and its mount are the live Deployment's, so the binary that collects is the
  * one that wrote the store and reads the same config.yml; the claim is the registry's.
  */
-import { readFile } from "node:fs/promises";
 import type { V1Container, V1Deployment, V1Job, V1PodSpec } from "@kubernetes/client-node";
 import { OperationError } from "../../errors.js";
-import { packageFile } from "../../package-files.js";
 import { imageTag, majorOf } from "../registry/image.js";
 import { configPathOf, registryContainer } from "../registry/v3.js";
 import { names } from "../render/names.js";
+import { readTemplateIn } from "../render/templates.js";
 
 export const gcNames = {
   job: "registry-clouddrove-gc",
@@ -17,17 +16,6 @@ export const gcNames = {
   podLabels: { "app.kubernetes.io/component": "gc" },
   selector: "app.kubernetes.io/instance=clouddrove,app.kubernetes.io/component=gc",
 } as const;
-
-async function templateText(file: string): Promise<string> {
-  try {
-    return await readFile(packageFile(`templates/gc/${file}`), "utf8");
-  } catch (error) {
-    throw new OperationError(`The garbage-collection template ${file} cannot be read`, {
-      cause: error,
-      hint: "Reinstall clouddrove: its templates/gc/ directory is incomplete.",
-    });
-  }
-}
 
 function defect(what: string): OperationError {
   return new OperationError(`templates/gc/gc-job.yaml does not match clouddrove: ${what}`, {
@@ -56,7 +44,10 @@ function setEnv(container: V1Container, name: string, value: string): void {
 /** The Job that runs collect.sh once. */
 export async function renderGcJob(options: GcJobOptions): Promise<V1Job> {
   const { parse } = await import("yaml");
-  const [jobText, script] = await Promise.all([templateText("gc-job.yaml"), templateText("collect.sh")]);
+  const [jobText, script] = await Promise.all([
+    readTemplateIn("gc", "gc-job.yaml"),
+    readTemplateIn("gc", "collect.sh"),
+  ]);
   const job = parse(jobText, { version: "1.1" }) as V1Job;
   const pod = job.spec?.template?.spec as V1PodSpec | undefined;
   const container = pod?.containers.find((c) => c.name === gcNames.container);

@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { OperationError } from "../../errors.js";
 import { packageFile } from "../../package-files.js";
 import type { JsonObject, KubeObject } from "./types.js";
@@ -24,28 +23,27 @@ export const TEMPLATE_FILES = [
   "09-networkpolicies.yaml",
 ] as const;
 
-/** A file of the package's templates/FOLDER/; one that is missing means a broken installation. */
-export async function readTemplateIn(folder: "registry" | "backup", file: string): Promise<string> {
+/** The package's template folders, one per thing clouddrove renders. */
+export type TemplateFolder = "registry" | "backup" | "gc" | "node-trust";
+
+/**
+ * A file of the package's templates/FOLDER/; one that is missing means a broken installation. Read
+ * synchronously: small files, some on every command's start-up path, where a promise-based read (open,
+ * stat, read, close as separate round trips through the thread pool) costs more than the read itself.
+ */
+export function readTemplateInSync(folder: TemplateFolder, file: string): string {
   try {
-    return await readFile(packageFile(`templates/${folder}/${file}`), "utf8");
+    return readFileSync(packageFile(`templates/${folder}/${file}`), "utf8");
   } catch (error) {
-    throw missingTemplate(folder, file, error);
+    throw new OperationError(`The ${folder} template ${file} cannot be read`, {
+      cause: error,
+      hint: `Reinstall clouddrove: its templates/${folder}/ directory is incomplete.`,
+    });
   }
 }
 
-function missingTemplate(folder: string, file: string, cause: unknown): OperationError {
-  return new OperationError(`The ${folder} template ${file} cannot be read`, {
-    cause,
-    hint: `Reinstall clouddrove: its templates/${folder}/ directory is incomplete.`,
-  });
-}
-
-function readTemplateSync(file: string): string {
-  try {
-    return readFileSync(packageFile(`templates/registry/${file}`), "utf8");
-  } catch (error) {
-    throw missingTemplate("registry", file, error);
-  }
+export async function readTemplateIn(folder: TemplateFolder, file: string): Promise<string> {
+  return readTemplateInSync(folder, file);
 }
 
 export function readTemplate(file: string): Promise<string> {
@@ -96,11 +94,8 @@ let compiled: Promise<CompiledTemplates | undefined> | undefined;
 
 /** The compiled copy when it matches the templates (read once per process), else undefined. */
 export function compiledTemplates(): Promise<CompiledTemplates | undefined> {
-  // Read synchronously: a dozen small files, on every command's start-up path, where each promise-based
-  // read (open, stat, read, close as separate round trips through the thread pool) costs more than the
-  // read itself.
   compiled ??= (async () => {
-    const texts = TEMPLATE_FILES.map(readTemplateSync);
+    const texts = TEMPLATE_FILES.map((file) => readTemplateInSync("registry", file));
     try {
       const copy = JSON.parse(readFileSync(compiledTemplatesUrl, "utf8")) as CompiledTemplates;
       return copy.digest === templatesDigest(texts) &&

@@ -4,22 +4,19 @@
  * apply, field manager clouddrove), then wait until a current pod runs on every node the DaemonSet
  * covers. Its files survive the pods, so a re-run after a failure or Ctrl-C simply applies again.
  */
-import { readFile } from "node:fs/promises";
 import type { ListrTask } from "listr2";
 import type { Kube } from "../../adapters/kube.js";
 import { Kinds, named } from "../../adapters/kube-kinds.js";
+import { readTemplateIn } from "../../core/render/templates.js";
 import type { KubeObject } from "../../core/render/types.js";
 import type { RegistryAddress } from "../../core/trust/address.js";
 import type { CaCertificate } from "../../core/trust/ca.js";
 import { trustNames } from "../../core/trust/names.js";
 import { type NodeTrustTemplates, renderNodeTrust } from "../../core/trust/node-trust.js";
-import { packageFile } from "../../package-files.js";
 
 export async function readNodeTrustTemplates(): Promise<NodeTrustTemplates> {
   const [objects, script] = await Promise.all(
-    ["node-trust.yaml", "install-ca.sh"].map((file) =>
-      readFile(packageFile(`templates/node-trust/${file}`), "utf8"),
-    ),
+    ["node-trust.yaml", "install-ca.sh"].map((file) => readTemplateIn("node-trust", file)),
   );
   return { objects: objects as string, script: script as string };
 }
