@@ -80,6 +80,8 @@ new_module() {
 
 # gomod_of MODULE@VERSION: path of that module's go.mod in the module cache (downloads it).
 gomod_of() { "$GO" mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p'; }
+# moddir_of MODULE@VERSION: the directory of that module's files in the module cache (downloads it).
+moddir_of() { "$GO" mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'; }
 
 go_line() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1" | head -n1; }
 
@@ -159,7 +161,7 @@ build_kwok() {
   # node-initialize, node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete). Take those
   # files from the module as published, for real-cluster.sh to pass to kwok.
   local src
-  src=$("$GO" mod download -json "sigs.k8s.io/kwok@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  src=$(moddir_of "sigs.k8s.io/kwok@$version")
   mkdir -p "$out/stages"
   cp "$src/kustomize/stage/node/fast/node-initialize.yaml" \
     "$src/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
@@ -191,8 +193,7 @@ build_eksctl() {
   # only its own module honours. So build inside a copy of the module as published, as its Makefile does
   # (CGO off); PreReleaseID emptied as its release build does, so `eksctl version` prints the release.
   local src
-  src=$("$GO" mod download -json "github.com/weaveworks/eksctl@$version" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  src=$(moddir_of "github.com/weaveworks/eksctl@$version")
   [[ -n $src ]] || { echo "github.com/weaveworks/eksctl@$version could not be downloaded"; return 1; }
   rm -rf "$dir/src"
   cp -R "$src" "$dir/src"
