@@ -18,7 +18,7 @@ import type { ClusterValues } from "../../src/core/cluster/cluster-config.js";
 import { explainEksctlFailure, parseEksctlLine } from "../../src/core/cluster/eksctl-output.js";
 import { checkEksctlVersion } from "../../src/core/cluster/preflight.js";
 import { UsageError } from "../../src/errors.js";
-import { CLI } from "../support/built-cli.js";
+import { runBuiltCliAsync } from "../support/built-cli.js";
 import { renderExampleClusterConfig } from "../support/cluster-config.js";
 import {
   type EksVersionsProxy,
@@ -27,9 +27,8 @@ import {
 } from "../support/eks-versions-proxy.js";
 import { FAKE_EKSCTL_DIR } from "../support/fake-eksctl/index.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
-import { EKSCTL_VERSION, realEksctl, runEksctlBinary, runProcess } from "../support/real-eksctl.js";
+import { EKSCTL_VERSION, realEksctl, runEksctlBinary } from "../support/real-eksctl.js";
 import { tempDir as newTempDir } from "../support/run-cli.js";
-import { runMark } from "../support/run-mark.js";
 
 const FAKE = join(FAKE_EKSCTL_DIR, "eksctl");
 
@@ -147,10 +146,12 @@ describe("eksctl accepts every ClusterConfig clouddrove renders", () => {
   }
 
   it("the built CLI's `cluster create --dry-run -o yaml`, asking moto, is what eksctl accepts", async () => {
-    const cli = await runProcess(
-      process.execPath,
-      [CLI, "cluster", "create", "--region", "eu-west-1", "--dry-run", "-o", "yaml"],
-      { cwd: tempDir(), env: { CI: "true", ...runMark(), ...awsEnv } },
+    const cli = await runBuiltCliAsync(
+      ["cluster", "create", "--region", "eu-west-1", "--dry-run", "-o", "yaml"],
+      {
+        cwd: tempDir(),
+        env: awsEnv,
+      },
     );
     expect(cli.stderr).toBe("");
     expect(cli.code).toBe(0);
